@@ -1,0 +1,3 @@
+"""lakestream: the shared package — settings, dataset catalog, client factories, embedded stack, CLI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+"""Settings in one place: environment variables, then an optional ``.env`` file, then defaults.
+
+The defaults point at the embedded stack (AWS APIs on http://127.0.0.1:4566, Kafka on
+127.0.0.1:9092), so a fresh clone runs with no configuration. The standard variable names
+(AWS_ENDPOINT_URL, AWS_REGION, KAFKA_BOOTSTRAP_SERVERS, ...) are honoured as every AWS and Kafka
+tool reads them; the project's own settings are prefixed LAKESTREAM_.
+
+Targets:
+- ``local`` (default): AWS APIs come from an endpoint (the embedded moto server unless
+  AWS_ENDPOINT_URL says otherwise) with dummy credentials.
+- ``aws``: real AWS. No endpoint override and no default credentials: boto3's own chain
+  (profile, SSO, instance role) applies, and KAFKA_BOOTSTRAP_SERVERS must name real brokers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lakestream.catalog import Catalog, Dataset, load_catalog
+
+LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
+LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+LOCAL_CREDENTIAL = "test"  # moto accepts any credentials; this one is no secret.
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    target: Literal["local", "aws"] = Field(
+        "local",
+        validation_alias="LAKESTREAM_TARGET",
+        description="local: the embedded stack or another endpoint; aws: real AWS.",
+    )
+    aws_endpoint_url: str | None = Field(
+        None,
+        validation_alias="AWS_ENDPOINT_URL",
+        description=f"AWS API endpoint (default {LOCAL_AWS_ENDPOINT} when target=local).",
+    )
+    aws_region: str = Field(
+        "us-east-1",
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="AWS region.",
+    )
+    aws_access_key_id: str | None = Field(
+        None, validation_alias="AWS_ACCESS_KEY_ID", description="Access key (local: 'test')."
+    )
+    aws_secret_access_key: SecretStr | None = Field(
+        None, validation_alias="AWS_SECRET_ACCESS_KEY", description="Secret key (local: 'test')."
+    )
+    aws_session_token: SecretStr | None = Field(
+        None, validation_alias="AWS_SESSION_TOKEN", description="Session token, if any."
+    )
+    kafka_bootstrap_servers: str = Field(
+        LOCAL_KAFKA_BOOTSTRAP,
+        validation_alias="KAFKA_BOOTSTRAP_SERVERS",
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    bucket_suffix: str = Field(
+        "",
+        validation_alias="LAKESTREAM_BUCKET_SUFFIX",
+        description="Appended to every bucket name for global uniqueness (e.g. -acme-dev).",
+    )
+    glue_database: str = Field(
+        "kafka_ing", validation_alias="LAKESTREAM_GLUE_DATABASE", description="Glue database."
+    )
+    athena_workgroup: str = Field(
+        "lakestream",
+        validation_alias="LAKESTREAM_ATHENA_WORKGROUP",
+        description="Athena workgroup.",
+    )
+    athena_results_bucket: str = Field(
+        "kafka-ing-athena-results",
+        validation_alias="LAKESTREAM_ATHENA_RESULTS_BUCKET",
+        description="Bucket for Athena query results (the suffix is appended).",
+    )
+    catalog_path: Path | None = Field(
+        None,
+        validation_alias="LAKESTREAM_CATALOG",
+        description="Dataset catalog file (default: the packaged datasets.yaml).",
+    )
+    run_dir: Path = Field(
+        Path(".lakestream"),
+        validation_alias="LAKESTREAM_RUN_DIR",
+        description="Where the embedded stack keeps its pid and log files.",
+    )
+    embedded: bool = Field(
+        True,
+        validation_alias="LAKESTREAM_EMBEDDED",
+        description="Start embedded services for loopback endpoints (0: never start any).",
+    )
+    broker_log_bucket: str = Field(
+        "lakestream-broker-log",
+        validation_alias="LAKESTREAM_BROKER_LOG_BUCKET",
+        description="Bucket on the embedded S3 where the embedded broker keeps its log.",
+    )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap_is_host_port(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        for server in servers:
+            host, sep, port = server.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        if not servers:
+            raise ValueError("no broker given")
+        return ",".join(servers)
+
+    @model_validator(mode="after")
+    def _apply_target_defaults(self) -> Settings:
+        # Defaults depend on the target, so they are filled in after parsing. The model is
+        # frozen for callers; object.__setattr__ is the documented way for a validator.
+        if self.target == "local":
+            if self.aws_endpoint_url is None:
+                object.__setattr__(self, "aws_endpoint_url", LOCAL_AWS_ENDPOINT)
+            if self.aws_access_key_id is None:
+                object.__setattr__(self, "aws_access_key_id", LOCAL_CREDENTIAL)
+            if self.aws_secret_access_key is None:
+                object.__setattr__(self, "aws_secret_access_key", SecretStr(LOCAL_CREDENTIAL))
+        elif self.aws_endpoint_url == "":
+            object.__setattr__(self, "aws_endpoint_url", None)
+        if self.aws_endpoint_url:
+            parts = urlsplit(self.aws_endpoint_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"AWS_ENDPOINT_URL {self.aws_endpoint_url!r} is not an http(s) URL")
+        return self
+
+    # -- derived facts -------------------------------------------------------------------------
+
+    @property
+    def aws_endpoint_is_local(self) -> bool:
+        """True when the AWS endpoint is on this machine (the embedded stack's place)."""
+        return bool(self.aws_endpoint_url) and is_loopback_host(
+            urlsplit(self.aws_endpoint_url).hostname
+        )
+
+    @property
+    def aws_endpoint_port(self) -> int:
+        parts = urlsplit(self.aws_endpoint_url or "")
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def kafka_servers(self) -> list[tuple[str, int]]:
+        result = []
+        for server in self.kafka_bootstrap_servers.split(","):
+            host, _, port = server.rpartition(":")
+            result.append((host.strip("[]"), int(port)))
+        return result
+
+    @property
+    def kafka_is_local(self) -> bool:
+        """True when there is exactly one bootstrap server and it is on loopback."""
+        servers = self.kafka_servers
+        return len(servers) == 1 and is_loopback_host(servers[0][0])
+
+    @property
+    def embeds_aws(self) -> bool:
+        """Whether `lakestream up` runs the moto server itself."""
+        return self.embedded and self.target == "local" and self.aws_endpoint_is_local
+
+    @property
+    def embeds_kafka(self) -> bool:
+        """Whether `lakestream up` runs the Tansu broker itself (its log needs embedded S3)."""
+        return self.embedded and self.embeds_aws and self.kafka_is_local
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.catalog_path)
+
+    def bucket(self, dataset: Dataset) -> str:
+        return dataset.bucket_name(self.bucket_suffix)
+
+    @property
+    def results_bucket(self) -> str:
+        return f"{self.athena_results_bucket}{self.bucket_suffix}"
+
+    @property
+    def athena_output_location(self) -> str:
+        return f"s3://{self.results_bucket}/results/"
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value, description) rows, with secrets masked."""
+        rows = []
+        for name, field in type(self).model_fields.items():
+            alias = field.validation_alias
+            variable = alias.choices[0] if isinstance(alias, AliasChoices) else str(alias)
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "****" if value.get_secret_value() else ""
+            elif value is None:
+                shown = "(unset)"
+            else:
+                shown = str(value)
+            rows.append((variable, shown, field.description or ""))
+        return rows
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`; keyword overrides win (used by tests and CLIs)."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto (S3, Glue, Athena, IAM) and Tansu (Kafka) as background processes."""
