@@ -1,3 +1,3 @@
-"""lakestream: the shared package — settings, dataset catalog, client factories, embedded stack, CLI."""
+"""lakestream: settings, dataset catalog, client factories, the embedded stack and the CLI."""
 
 __version__ = "0.1.0"

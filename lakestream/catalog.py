@@ -56,7 +56,9 @@ class Column(BaseModel):
             )
         reserved = {*LAKE_METADATA_COLUMNS, PARTITION_KEY}
         if value.lower() in reserved:
-            raise ValueError(f"{value!r} is reserved for the lake's own columns ({sorted(reserved)})")
+            raise ValueError(
+                f"{value!r} is reserved for the lake's own columns ({sorted(reserved)})"
+            )
         return value
 
 
@@ -86,7 +88,8 @@ class Dataset(BaseModel):
     def _bucket_is_legal(cls, value: str) -> str:
         if not _BUCKET_NAME.match(value) or ".." in value:
             raise ValueError(
-                f"{value!r} is not a legal S3 bucket name (3-63 lowercase letters, digits, '-' or '.')"
+                f"{value!r} is not a legal S3 bucket name "
+                "(3-63 lowercase letters, digits, '-' or '.')"
             )
         return value
 

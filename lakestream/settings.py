@@ -146,7 +146,9 @@ class Settings(BaseSettings):
         if self.aws_endpoint_url:
             parts = urlsplit(self.aws_endpoint_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"AWS_ENDPOINT_URL {self.aws_endpoint_url!r} is not an http(s) URL")
+                raise ValueError(
+                    f"AWS_ENDPOINT_URL {self.aws_endpoint_url!r} is not an http(s) URL"
+                )
         return self
 
     # -- derived facts -------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""The embedded local stack: moto (S3, Glue, Athena, IAM) and Tansu (Kafka) as background processes."""
+"""The embedded local stack: moto (S3, Glue, Athena, IAM) and Tansu (Kafka) in the background."""

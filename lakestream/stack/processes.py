@@ -6,6 +6,7 @@ for another program never matches, so `down` can only ever stop what `up` starte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -56,6 +57,10 @@ class ManagedProcess:
     port: int = 0
     argv: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    label: str = ""  # how messages name it ("moto server"); defaults to the name
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
     @property
     def pid_file(self) -> Path:
@@ -78,9 +83,9 @@ class ManagedProcess:
             return None
         try:
             proc = psutil.Process(record["pid"])
-            if abs(proc.create_time() - record["create_time"]) < 0.01 and proc.is_running():
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    return proc
+            same = abs(proc.create_time() - record["create_time"]) < 0.01
+            if same and proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                return proc
         except (psutil.Error, KeyError, TypeError):
             pass
         self.pid_file.unlink(missing_ok=True)
@@ -94,11 +99,12 @@ class ManagedProcess:
     def start(self) -> int:
         """Start the process in its own session; return its pid. The caller waits for readiness."""
         if self.process():
-            raise StackError(f"{self.name} is already running (pid file {self.pid_file})")
+            raise StackError(f"the {self.label} is already running (pid file {self.pid_file})")
         if port_is_open(self.host, self.port):
             raise StackError(
-                f"{self.host}:{self.port} is already in use by another program, so the {self.name} "
-                "cannot start there: stop that program, or choose another port in your settings"
+                f"{self.host}:{self.port} is already in use by another program, so the "
+                f"{self.label} cannot start there: stop that program, or choose another port "
+                "in your settings"
             )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child, closed below
@@ -113,7 +119,7 @@ class ManagedProcess:
                 start_new_session=True,  # Ctrl-C in the caller's terminal must not kill it
             )
         except OSError as exc:
-            raise StackError(f"cannot start the {self.name} ({self.argv[0]}): {exc}") from None
+            raise StackError(f"cannot start the {self.label} ({self.argv[0]}): {exc}") from None
         finally:
             log.close()
         record = {
@@ -131,7 +137,7 @@ class ManagedProcess:
         """If the process died after start, a one-line account of why (from its log)."""
         if self.process():
             return None
-        return f"the {self.name} exited; last log lines: {tail(self.log_file) or '(empty)'}"
+        return f"the {self.label} exited; last log lines: {tail(self.log_file) or '(empty)'}"
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the process (SIGTERM, then SIGKILL); True if there was one to stop."""
@@ -155,10 +161,8 @@ class ManagedProcess:
         if proc is None:
             return False
         self._signal(proc, signal.SIGKILL)
-        try:
+        with contextlib.suppress(psutil.Error):
             proc.wait(5)
-        except psutil.Error:
-            pass
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -168,7 +172,5 @@ class ManagedProcess:
         try:
             os.killpg(proc.pid, sig)
         except (ProcessLookupError, PermissionError):
-            try:
+            with contextlib.suppress(psutil.Error):
                 proc.send_signal(sig)
-            except psutil.Error:
-                pass

@@ -7,6 +7,7 @@ to Terraform: they are only checked, never created here; topics are created on a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -150,12 +151,11 @@ class Topic(Resource):
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
-        try:
+        # Created by someone else between check and create: fine.
+        with contextlib.suppress(TopicAlreadyExistsError):
             ctx.kafka_admin.create_topics(
                 [NewTopic(self.name, num_partitions=self.partitions, replication_factor=1)]
             )
-        except TopicAlreadyExistsError:
-            pass  # created by someone else between check and create: fine
         ctx.__dict__.pop("topic_partitions", None)
 
 
@@ -241,11 +241,15 @@ class Workgroup(Resource):
 
     def check(self, ctx: Context) -> Outcome:
         # moto answers get_work_group for unknown names, so list instead.
-        paginator = ctx.athena.get_paginator("list_work_groups")
-        for page in paginator.paginate():
-            if any(wg["Name"] == self.name for wg in page["WorkGroups"]):
+        # list_work_groups has no boto3 paginator: follow NextToken by hand.
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = ctx.athena.list_work_groups(**kwargs)
+            if any(wg["Name"] == self.name for wg in page.get("WorkGroups", [])):
                 return self.outcome("exists", self.output_location)
-        return self.outcome("missing", self.output_location)
+            if not page.get("NextToken"):
+                return self.outcome("missing", self.output_location)
+            kwargs["NextToken"] = page["NextToken"]
 
     def create(self, ctx: Context) -> None:
         ctx.athena.create_work_group(
@@ -275,7 +279,12 @@ def desired_resources(settings: Settings) -> list[Resource]:
         # On AWS the crawler role is Terraform's (least privilege, scoped to the lake prefixes).
         resources.append(CrawlerRole(CRAWLER_ROLE))
     resources += [
-        Crawler(ds.crawler, CRAWLER_ROLE, settings.glue_database, f"s3://{settings.bucket(ds)}/{ds.table}/")
+        Crawler(
+            ds.crawler,
+            CRAWLER_ROLE,
+            settings.glue_database,
+            f"s3://{settings.bucket(ds)}/{ds.table}/",
+        )
         for ds in catalog
     ]
     resources.append(Workgroup(settings.athena_workgroup, settings.athena_output_location))

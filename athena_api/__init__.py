@@ -1,0 +1,1 @@
+"""The Django REST API that runs parameterized Athena queries."""

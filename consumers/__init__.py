@@ -1,0 +1,1 @@
+"""Threaded S3 sink: batches, partitioned keys, commit after upload, dead letters."""

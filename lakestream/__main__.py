@@ -1,0 +1,5 @@
+import sys
+
+from lakestream.cli import main
+
+sys.exit(main())

@@ -1,0 +1,167 @@
+"""`lakestream`: the product's command (stack lifecycle, status, configuration)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from lakestream import __version__
+from lakestream.errors import LakestreamError
+from lakestream.settings import load_settings
+from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
+from lakestream.stack.provision import Outcome, inspect
+
+STATE_STYLE = {"created": "green", "exists": "cyan", "missing": "red", "mismatch": "yellow"}
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _outcome_table(outcomes: Sequence[Outcome], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("kind", "name", "state", "detail"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        style = STATE_STYLE.get(o.state, "")
+        table.add_row(o.kind, o.name, f"[{style}]{o.state}[/]", o.detail)
+    return table
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    stack = EmbeddedStack(load_settings())
+    outcomes = stack.up(timeout=args.timeout, progress=lambda msg: err_console.print(f"• {msg}"))
+    console.print(_outcome_table(outcomes, "Provisioned"))
+    created = sum(o.state == "created" for o in outcomes)
+    console.print(f"{created} created, {len(outcomes) - created} already there. Stack is up.")
+    return 0 if all(o.state in ("created", "exists") for o in outcomes) else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    stack = EmbeddedStack(settings)
+    services = stack.status()
+    reachable = all(s.answering for s in services)
+    outcomes = inspect(settings) if reachable else []
+    healthy = reachable and all(o.state == "exists" for o in outcomes)
+    if args.json:
+        payload = {
+            "healthy": healthy,
+            "services": [{**asdict(s), "log_file": str(s.log_file or "")} for s in services],
+            "resources": [asdict(o) for o in outcomes],
+        }
+        print(json.dumps(payload, indent=2))
+        return 0 if healthy else 1
+    table = Table(title="Services", title_justify="left")
+    for column in ("service", "endpoint", "started by", "pid", "answering"):
+        table.add_column(column, overflow="fold")
+    for s in services:
+        table.add_row(
+            s.name,
+            s.endpoint,
+            "lakestream up" if s.managed else "external",
+            str(s.pid or "-"),
+            "[green]yes[/]" if s.answering else "[red]no[/]",
+        )
+    console.print(table)
+    if not reachable:
+        console.print("Not every service answers: run `lakestream up` (or `make up`).")
+        return 1
+    console.print(_outcome_table(outcomes, "Resources"))
+    return 0 if healthy else 1
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stopped = EmbeddedStack(load_settings()).down(progress=lambda m: err_console.print(f"• {m}"))
+    console.print("Stack is down." if stopped else "Nothing was running.")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    table = Table(title="Effective configuration", title_justify="left")
+    for column in ("variable", "value", "meaning"):
+        table.add_column(column, overflow="fold")
+    for row in settings.describe():
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        f"embedded: aws apis={'yes' if settings.embeds_aws else 'no'}, "
+        f"kafka={'yes' if settings.embeds_kafka else 'no'}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lakestream",
+        description=(
+            "Kafka -> S3 -> Glue -> Athena data lake toolkit. The embedded stack (moto for the "
+            "AWS APIs, Tansu for Kafka) runs it all on this machine. Configuration comes from "
+            "environment variables and an optional .env file; see `lakestream config`."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser(
+        "up",
+        help="start the embedded stack and provision buckets, topics, Glue and Athena",
+        description=(
+            "Start the moto server and the Tansu broker (unless AWS_ENDPOINT_URL or "
+            "KAFKA_BOOTSTRAP_SERVERS point elsewhere), wait until S3 and Kafka answer, then "
+            "create what is missing. Running it again changes nothing."
+        ),
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_READY_TIMEOUT,
+        help="seconds to wait for each service to answer (default %(default)s)",
+    )
+    up.set_defaults(func=cmd_up)
+
+    status = sub.add_parser(
+        "status",
+        help="show the services and the provisioned resources (exit 1 if anything is missing)",
+    )
+    status.add_argument("--json", action="store_true", help="print a JSON document instead")
+    status.set_defaults(func=cmd_status)
+
+    down = sub.add_parser("down", help="stop the embedded processes started by `up`")
+    down.set_defaults(func=cmd_down)
+
+    config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
+    config.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LakestreamError as exc:
+        err_console.print(f"lakestream: error: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        err_console.print(
+            f"lakestream: error: invalid setting {where}: {first['msg']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
+    except KeyboardInterrupt:
+        err_console.print("lakestream: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

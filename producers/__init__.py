@@ -1,0 +1,1 @@
+"""Threaded Kafka producers: a thread per topic, rate control, keys, delivery reports."""

@@ -1,0 +1,1 @@
+"""Synthetic generators for the four datasets and seed-style file export."""

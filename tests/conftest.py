@@ -1,0 +1,58 @@
+"""Shared fixtures: one embedded stack per test session, on free ports, in a temporary run folder.
+
+The environment variables are set for the whole session so that code under test, and any
+subprocess it starts, finds this stack and never a stack a person has running on the defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lakestream.settings import Settings
+from lakestream.stack.embedded import EmbeddedStack
+from lakestream.stack.processes import free_port
+from lakestream.stack.provision import Outcome
+
+
+@dataclass
+class RunningStack:
+    settings: Settings
+    stack: EmbeddedStack
+    first_up: list[Outcome]
+    env: dict[str, str]
+
+
+def stack_env(run_dir: Path) -> dict[str, str]:
+    """Environment for a stack of its own: free ports, its own run folder, dummy credentials."""
+    return {
+        "LAKESTREAM_TARGET": "local",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "LAKESTREAM_RUN_DIR": str(run_dir),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "LAKESTREAM_EMBEDDED": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    env = stack_env(tmp_path_factory.mktemp("stack") / "run")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        mp.delenv("AWS_PROFILE", raising=False)
+        settings = Settings()
+        stack = EmbeddedStack(settings)
+        try:
+            outcomes = stack.up(timeout=60)
+            yield RunningStack(settings, stack, outcomes, env)
+        finally:
+            stack.down()
