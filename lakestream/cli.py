@@ -20,8 +20,9 @@ from lakestream.stack.provision import Outcome, inspect
 
 STATE_STYLE = {"created": "green", "exists": "cyan", "missing": "red", "mismatch": "yellow"}
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (make, CI logs) gets a wide fixed width so bucket and crawler names stay whole.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def _outcome_table(outcomes: Sequence[Outcome], title: str) -> Table:
