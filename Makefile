@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LS     := $(BIN)/lakestream
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint format produce consume crawl api bench clean
+.PHONY: help install up down status demo test lint format produce consume crawl api bench seed-files clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -49,8 +49,14 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-produce consume crawl api bench: ## (not built yet: see the issue tracker)
-	@echo "make $@: not built yet — it lands with its issue (producers #4, consumers #5, crawl #6, api #7, bench #9)"; exit 2
+bench: $(STAMP) ## benchmarks, as ratios against baselines measured in the same run
+	$(BIN)/python -m simulator bench
+
+seed-files: $(STAMP) ## write seed-compatible files to data/ (ROWS=1000 SEED=42)
+	$(BIN)/python -m simulator --out data --rows $(or $(ROWS),1000) --seed $(or $(SEED),42)
+
+produce consume crawl api: ## (not built yet: see the issue tracker)
+	@echo "make $@: not built yet — it lands with its issue (producers #4, consumers #5, crawl #6, api #7)"; exit 2
 
 clean: ## remove the virtualenv and the run folder (stop the stack first)
 	-$(LS) down

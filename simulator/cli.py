@@ -1,0 +1,244 @@
+"""`python -m simulator`: seed files, samples, and the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from lakestream.catalog import default_catalog
+from lakestream.errors import LakestreamError
+from simulator import bench
+from simulator.clock import DEFAULT_START
+from simulator.export import export_seed_files
+from simulator.simulation import SimulationConfig, Simulator
+
+err = Console(stderr=True)
+
+EXPORT_DEFAULT_ROWS = 1_000  # as in the original design
+EXPORT_DEFAULT_CAMPAIGNS = 100
+PROGRESS_THRESHOLD = 50_000  # show a progress bar from this many rows
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date or date-time (e.g. 2024-10-01 or 2024-10-01T08:00)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _pace(text: str) -> tuple[str, float]:
+    name, sep, seconds = text.partition("=")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if not sep or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not DATASET=SECONDS (e.g. web_logs=0.1)")
+    return name, value
+
+
+def _add_simulation_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("simulation")
+    group.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    group.add_argument(
+        "--start",
+        type=_datetime,
+        default=DEFAULT_START,
+        help="event time of the first record, ISO format, UTC unless given (default 2024-10-01)",
+    )
+    group.add_argument(
+        "--pace",
+        type=_pace,
+        action="append",
+        default=[],
+        metavar="DATASET=SECONDS",
+        help="seconds of event time between records of a dataset (repeatable; defaults: "
+        "transactions 1, web_logs 0.25, social_posts 2, ad_campaigns 14400)",
+    )
+    group.add_argument(
+        "--late-fraction",
+        type=_fraction,
+        default=0.0,
+        help="share of records whose event time is late, i.e. out of order (default 0)",
+    )
+    group.add_argument(
+        "--max-lateness",
+        type=float,
+        default=6 * 3600.0,
+        metavar="SECONDS",
+        help="how late a late record can be (default %(default)s s)",
+    )
+
+
+def _config(args: argparse.Namespace, **extra: object) -> SimulationConfig:
+    pace = dict(args.pace)
+    known = {ds.name for ds in default_catalog()}
+    unknown = sorted(set(pace) - known)
+    if unknown:
+        raise LakestreamError(f"--pace names unknown datasets {unknown}; known: {sorted(known)}")
+    return SimulationConfig(
+        seed=args.seed,
+        start=args.start,
+        pace=pace,
+        late_fraction=args.late_fraction,
+        max_lateness=args.max_lateness,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def export_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description=(
+            "Generate the four synthetic datasets (transactions, web logs, social posts, ad "
+            "campaigns) and write seed-compatible files: transactions.csv, web_logs.csv, "
+            "social_data.json, ad_campaigns.json. The same --seed gives byte-identical files."
+        ),
+        epilog=(
+            "other commands:\n"
+            "  python -m simulator sample DATASET [-n N]   print records as JSON lines\n"
+            "  python -m simulator bench [--seconds S]     records/s against a naive Faker loop\n"
+            "run either with --help for its options."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("data"), help="output folder (default %(default)s)"
+    )
+    parser.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=EXPORT_DEFAULT_ROWS,
+        help="rows of transactions, web logs and social posts (default %(default)s)",
+    )
+    parser.add_argument(
+        "--campaigns",
+        type=_positive_int,
+        default=EXPORT_DEFAULT_CAMPAIGNS,
+        help="ad campaigns (default %(default)s)",
+    )
+    _add_simulation_options(parser)
+    return parser
+
+
+def cmd_export(argv: Sequence[str]) -> int:
+    args = export_parser().parse_args(argv)
+    sim = Simulator(_config(args, campaigns=args.campaigns))
+    counts = {name: args.rows for name in sim.datasets}
+    counts["ad_campaigns"] = args.campaigns
+    total = sum(counts.values())
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=total < PROGRESS_THRESHOLD,
+    ) as progress:
+        task = progress.add_task("generating", total=total)
+        files = export_seed_files(sim, args.out, counts, lambda name, n: progress.advance(task, n))
+    for f in files:
+        print(f"{f.path}\t{f.rows} rows\t{f.bytes} bytes")
+    return 0
+
+
+def cmd_sample(argv: Sequence[str]) -> int:
+    names = [ds.name for ds in default_catalog()]
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator sample",
+        description="Print the first records of a dataset's stream as JSON lines (the message "
+        "values producers send).",
+    )
+    parser.add_argument("dataset", choices=names)
+    parser.add_argument("-n", type=_positive_int, default=5, help="records (default 5)")
+    parser.add_argument(
+        "--malformed-rate",
+        type=_fraction,
+        default=0.0,
+        help="share of malformed messages: invalid JSON, missing field, wrong type (default 0)",
+    )
+    _add_simulation_options(parser)
+    args = parser.parse_args(argv)
+    sim = Simulator(_config(args, malformed_rate=args.malformed_rate))
+    out = sys.stdout.buffer
+    for batch in sim.stream(args.dataset, limit=args.n):
+        out.write(b"\n".join(batch.values) + b"\n")
+    out.flush()
+    return 0
+
+
+def cmd_bench(argv: Sequence[str]) -> int:
+    names = [ds.name for ds in default_catalog()]
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator bench",
+        description="Ready-to-send records per second for each dataset, and the ratio against "
+        "a naive per-record Faker loop measured in the same run.",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=2.0, help="time per measurement (default %(default)s)"
+    )
+    parser.add_argument("--datasets", nargs="+", choices=names, default=names)
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead")
+    args = parser.parse_args(argv)
+    results = bench.run(args.datasets, seconds=args.seconds)
+    doc = bench.report(results)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    table = Table(title=f"simulator: {doc['unit']}", title_justify="left")
+    for column in ("dataset", "naive Faker loop", "simulator", "ratio"):
+        table.add_column(column, justify="right" if column != "dataset" else "left")
+    for r in results:
+        table.add_row(
+            r.dataset, f"{r.naive_per_s:,.0f}", f"{r.simulator_per_s:,.0f}", f"{r.ratio:.1f}x"
+        )
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    m = doc["machine"]
+    print(f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}")
+    return 0
+
+
+COMMANDS = {"sample": cmd_sample, "bench": cmd_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = COMMANDS.get(argv[0]) if argv else None
+    try:
+        return command(argv[1:]) if command else cmd_export(argv)
+    except (LakestreamError, ValueError, OSError) as exc:
+        err.print(f"simulator: error: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,134 @@
+"""The simulator's public surface: seeded streams of ready-to-send messages and of records.
+
+    sim = Simulator(SimulationConfig(seed=7))
+    for batch in sim.stream("transactions", batch_size=5000):
+        producer.send_batch(batch.keys, batch.values)
+
+A stream is endless unless given a limit; the same configuration gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+
+from lakestream.catalog import Catalog, default_catalog
+from simulator.clock import DEFAULT_START, EventClock
+from simulator.faults import corrupt
+from simulator.generators import GENERATORS, Columns, DatasetGenerator, stream_seed
+from simulator.world import World, WorldSize
+
+DEFAULT_BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    seed: int = 42
+    start: datetime = DEFAULT_START
+    pace: dict[str, float] = field(default_factory=dict)  # dataset -> seconds between records
+    late_fraction: float = 0.0
+    max_lateness: float = 6 * 3600.0
+    malformed_rate: float = 0.0
+    campaigns: int = 100
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.malformed_rate <= 1.0:
+            raise ValueError("malformed_rate must be between 0 and 1")
+        if self.campaigns < 1:
+            raise ValueError("campaigns must be >= 1")
+
+
+@dataclass
+class MessageBatch:
+    """Consecutive messages of one dataset: keys and JSON values as bytes, ready to send."""
+
+    dataset: str
+    first_index: int
+    keys: list[bytes]
+    values: list[bytes]
+    faults: dict[int, str] = field(default_factory=dict)  # position in batch -> fault kind
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def rows(columns: Columns) -> list[dict[str, Any]]:
+    """Columns to records (one dict per row, keys in catalog order)."""
+    names = tuple(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+class Simulator:
+    def __init__(self, config: SimulationConfig | None = None, catalog: Catalog | None = None):
+        self.config = config or SimulationConfig()
+        self.catalog = catalog or default_catalog()
+        self.world = World(self.config.seed, WorldSize(campaigns=self.config.campaigns))
+        self._generators: dict[str, DatasetGenerator] = {}
+        self._fault_rngs: dict[str, np.random.Generator] = {}
+
+    @property
+    def datasets(self) -> list[str]:
+        return [ds.name for ds in self.catalog]
+
+    def generator(self, name: str) -> DatasetGenerator:
+        """The stateful cursor of one dataset's stream (created on first use)."""
+        if name not in self._generators:
+            dataset = self.catalog.get(name)
+            try:
+                cls = GENERATORS[name]
+            except KeyError:
+                raise ValueError(
+                    f"dataset {name!r} is in the catalog but has no generator; register one "
+                    "in simulator/generators.py"
+                ) from None
+            cfg = self.config
+            clock = EventClock(
+                start=cfg.start,
+                pace=cfg.pace.get(name, cls.default_pace),
+                late_fraction=cfg.late_fraction,
+                max_lateness=cfg.max_lateness,
+            )
+            self._generators[name] = cls(self.world, dataset, clock)
+            self._fault_rngs[name] = np.random.default_rng(stream_seed(cfg.seed, name, 1))
+        return self._generators[name]
+
+    def columns(self, name: str, n: int) -> Columns:
+        return self.generator(name).columns(n)
+
+    def records(self, name: str, n: int) -> list[dict[str, Any]]:
+        """The next n well-formed records of a dataset (faults are a property of messages)."""
+        return rows(self.columns(name, n))
+
+    def messages(self, name: str, n: int) -> MessageBatch:
+        """The next n messages: keyed by the dataset's key field, some malformed if configured."""
+        gen = self.generator(name)
+        first = gen.position
+        cols = gen.columns(n)
+        records = rows(cols)
+        dumps = orjson.dumps
+        values = [dumps(r) for r in records]
+        keys = [k.encode() for k in cols[gen.dataset.key_field]]
+        faults: dict[int, str] = {}
+        rate = self.config.malformed_rate
+        if rate > 0:
+            rng = self._fault_rngs[name]
+            for i in np.flatnonzero(rng.random(n) < rate).tolist():
+                faults[i], values[i] = corrupt(records[i], gen.dataset, rng)
+        return MessageBatch(name, first, keys, values, faults)
+
+    def stream(
+        self, name: str, batch_size: int = DEFAULT_BATCH_SIZE, limit: int | None = None
+    ) -> Iterator[MessageBatch]:
+        """Batches of messages, endlessly or until `limit` messages have been yielded."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        sent = 0
+        while limit is None or sent < limit:
+            n = batch_size if limit is None else min(batch_size, limit - sent)
+            yield self.messages(name, n)
+            sent += n
