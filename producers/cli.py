@@ -1,0 +1,251 @@
+"""`python -m producers`: publish the datasets to their topics, one thread per topic."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from lakestream.catalog import Catalog, Dataset
+from lakestream.errors import LakestreamError
+from lakestream.settings import load_settings
+from producers.clients import CLIENTS, make_client
+from producers.run import ProduceRun, RunOptions, TopicPlan, TopicStats
+from producers.sources import file_source, simulator_source
+from producers.topics import ensure_topics
+from simulator.simulation import SimulationConfig, Simulator
+
+DEFAULT_COUNT = 1_000  # per topic, as in the original design
+PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
+
+err = Console(stderr=True)
+log = logging.getLogger("producers")
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m producers",
+        description=(
+            "Publish the four datasets to their Kafka topics, one thread per topic, keyed so "
+            "that one key stays in one partition. Messages come from the simulator (default) or "
+            "from seed files. Nothing accepted is lost: the run always flushes and reports "
+            "acknowledged and failed messages per topic; the exit code is 1 if any failed."
+        ),
+        epilog="benchmark: python -m producers bench --help",
+    )
+    what = parser.add_argument_group("what to send")
+    what.add_argument(
+        "--topics",
+        nargs="+",
+        metavar="NAME",
+        help="datasets or topics to produce (default: all four)",
+    )
+    what.add_argument(
+        "--from-files",
+        type=Path,
+        metavar="DIR",
+        help="send the seed files in DIR (transactions.csv, web_logs.csv, social_data.json, "
+        "ad_campaigns.json) instead of simulated data",
+    )
+    what.add_argument("--seed", type=int, default=42, help="simulator seed (default 42)")
+    what.add_argument(
+        "--malformed-rate",
+        type=float,
+        default=0.0,
+        help="share of deliberately malformed simulated messages, for the dead-letter path",
+    )
+    what.add_argument(
+        "--late-fraction", type=float, default=0.0, help="share of late simulated events"
+    )
+    how_much = parser.add_argument_group("how much, how fast")
+    how_much.add_argument(
+        "--count",
+        type=_positive(int),
+        help=f"messages per topic (default {DEFAULT_COUNT} unless --duration or --from-files)",
+    )
+    how_much.add_argument(
+        "--duration", type=_positive(float), metavar="SECONDS", help="stop after this long"
+    )
+    how_much.add_argument(
+        "--rate", type=_positive(float), help="messages per second per topic (default: no limit)"
+    )
+    client = parser.add_argument_group("client")
+    client.add_argument(
+        "--client",
+        choices=CLIENTS,
+        default="kafka-python",
+        help="kafka-python (default) or confluent (librdkafka, faster; the `confluent` extra)",
+    )
+    client.add_argument(
+        "--no-create-topics",
+        action="store_true",
+        help="fail if a topic is missing instead of creating it with the catalog's partitions",
+    )
+    client.add_argument(
+        "--flush-timeout",
+        type=_positive(float),
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for outstanding acknowledgements at the end (default 60)",
+    )
+    client.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    return parser
+
+
+def select_datasets(catalog: Catalog, names: list[str] | None) -> list[Dataset]:
+    if not names:
+        return list(catalog)
+    chosen = []
+    for name in [n for arg in names for n in arg.split(",") if n]:
+        match = [ds for ds in catalog if name in (ds.name, ds.topic)]
+        if not match:
+            known = ", ".join(f"{ds.name} ({ds.topic})" for ds in catalog)
+            raise LakestreamError(f"unknown topic or dataset {name!r}; known: {known}")
+        if match[0] not in chosen:
+            chosen.append(match[0])
+    return chosen
+
+
+def _table(stats: list[TopicStats], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("topic", "accepted", "acked", "failed", "pending", "msg/s", "note"):
+        table.add_column(column, justify="left" if column in ("topic", "note") else "right")
+    now = time.monotonic()
+    for s in stats:
+        note = s.error or (f"first failure: {s.first_failure}" if s.first_failure else "")
+        table.add_row(
+            s.topic,
+            f"{s.accepted:,}",
+            f"{s.acked:,}",
+            f"[red]{s.failed:,}[/]" if s.failed else "0",
+            f"{s.pending:,}",
+            f"{s.rate(now):,.0f}",
+            note,
+            style="red" if s.error else None,
+        )
+    return table
+
+
+def run_produce(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    datasets = select_datasets(settings.catalog, args.topics)
+    if args.from_files:
+        files = {ds.name: args.from_files / ds.seed_file for ds in datasets}
+        missing = [str(p) for p in files.values() if not p.is_file()]
+        if missing:
+            raise LakestreamError(
+                f"missing seed files: {', '.join(missing)} (write them with "
+                f"`python -m simulator --out {args.from_files}`)"
+            )
+    count = args.count
+    if count is None and args.duration is None and not args.from_files:
+        count = DEFAULT_COUNT
+
+    created = ensure_topics(settings, datasets, create=not args.no_create_topics)
+    for topic in created:
+        err.print(f"• created topic {topic}")
+    client = make_client(args.client, settings)
+
+    if args.from_files:
+        plans = [
+            TopicPlan(ds, file_source(files[ds.name], ds, count), count) for ds in datasets
+        ]
+    else:
+        sim = Simulator(
+            SimulationConfig(
+                seed=args.seed,
+                malformed_rate=args.malformed_rate,
+                late_fraction=args.late_fraction,
+            )
+        )
+        plans = [TopicPlan(ds, simulator_source(sim, ds, count), count) for ds in datasets]
+
+    run = ProduceRun(
+        client, plans, RunOptions(args.duration, args.rate, flush_timeout=args.flush_timeout)
+    )
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        err.print(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
+        run.request_stop()
+        signal.signal(signum, signal.SIG_DFL)  # a second one forces the exit
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    source = "files in " + str(args.from_files) if args.from_files else "the simulator"
+    err.print(f"• producing from {source} with {client.name} to {settings.kafka_bootstrap_servers}")
+    try:
+        if args.quiet:
+            stats = run.run()
+        elif err.is_terminal:
+            with Live(_table(run.stats, "producing"), console=err, refresh_per_second=4) as live:
+                stats = run.run(lambda st: live.update(_table(st, "producing")))
+        else:
+            last = [time.monotonic()]
+
+            def plain(st: list[TopicStats]) -> None:
+                if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
+                    last[0] = time.monotonic()
+                    err.print(
+                        "• " + ", ".join(f"{s.topic} {s.acked:,} acked" for s in st),
+                        highlight=False,
+                    )
+
+            stats = run.run(plain)
+    finally:
+        client.close()
+
+    Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
+    total = {k: sum(getattr(s, k) for s in stats) for k in ("accepted", "acked", "failed")}
+    print(
+        f"{total['acked']:,} of {total['accepted']:,} messages acknowledged, "
+        f"{total['failed']:,} failed, {total['accepted'] - total['acked'] - total['failed']:,} "
+        "unanswered"
+    )
+    if run.flushed is False:
+        err.print(
+            f"producers: error: {args.flush_timeout:.0f}s flush timeout: some messages were "
+            "not acknowledged"
+        )
+    if run.interrupted:
+        return 130
+    return 0 if all(s.ok for s in stats) and run.flushed else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="producers: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
+    try:
+        if argv[:1] == ["bench"]:
+            from producers.bench import main as bench_main
+
+            return bench_main(argv[1:])
+        return run_produce(build_parser().parse_args(argv))
+    except LakestreamError as exc:
+        err.print(f"producers: error: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
