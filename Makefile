@@ -51,12 +51,16 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 
 bench: $(STAMP) ## benchmarks, as ratios against baselines measured in the same run
 	$(BIN)/python -m simulator bench
+	$(BIN)/python -m producers bench
+
+produce: $(STAMP) ## publish simulated data to the four topics (ARGS="--count 5000 --rate 500 ...")
+	$(BIN)/python -m producers $(ARGS)
 
 seed-files: $(STAMP) ## write seed-compatible files to data/ (ROWS=1000 SEED=42)
 	$(BIN)/python -m simulator --out data --rows $(or $(ROWS),1000) --seed $(or $(SEED),42)
 
-produce consume crawl api: ## (not built yet: see the issue tracker)
-	@echo "make $@: not built yet — it lands with its issue (producers #4, consumers #5, crawl #6, api #7)"; exit 2
+consume crawl api: ## (not built yet: see the issue tracker)
+	@echo "make $@: not built yet — it lands with its issue (consumers #5, crawl #6, api #7)"; exit 2
 
 clean: ## remove the virtualenv and the run folder (stop the stack first)
 	-$(LS) down

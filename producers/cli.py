@@ -169,9 +169,7 @@ def run_produce(args: argparse.Namespace) -> int:
     client = make_client(args.client, settings)
 
     if args.from_files:
-        plans = [
-            TopicPlan(ds, file_source(files[ds.name], ds, count), count) for ds in datasets
-        ]
+        plans = [TopicPlan(ds, file_source(files[ds.name], ds, count), count) for ds in datasets]
     else:
         sim = Simulator(
             SimulationConfig(

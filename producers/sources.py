@@ -76,9 +76,7 @@ def _csv_records(path: Path, dataset: Dataset) -> Iterator[tuple[str, dict[str, 
                 try:
                     record[name] = _typed(raw, types.get(name, "string"))
                 except ValueError:
-                    raise SourceError(
-                        f"{where}: {name} = {raw!r} is not a {types[name]}"
-                    ) from None
+                    raise SourceError(f"{where}: {name} = {raw!r} is not a {types[name]}") from None
             yield where, record
 
 
@@ -105,19 +103,15 @@ def file_source(path: Path, dataset: Dataset, limit: int | None = None) -> Itera
     """Chunks of messages read from a seed file; the first bad row stops it with a SourceError."""
     try:
         records = (
-            _csv_records(path, dataset)
-            if path.suffix.lower() == ".csv"
-            else _json_records(path)
+            _csv_records(path, dataset) if path.suffix.lower() == ".csv" else _json_records(path)
         )
         chunk: Chunk = []
-        sent = 0
-        for where, record in records:
+        for sent, (where, record) in enumerate(records):
             if limit is not None and sent >= limit:
                 break
             if not isinstance(record, dict):
                 raise SourceError(f"{where}: not a JSON object")
             chunk.append((_key(record, dataset, where), orjson.dumps(record)))
-            sent += 1
             if len(chunk) >= FILE_CHUNK:
                 yield chunk
                 chunk = []

@@ -1,0 +1,160 @@
+"""Producer benchmark: messages/s over the four topics, per client, against its raw ceiling.
+
+The raw ceiling is the same client sending pre-serialised messages (built before the clock
+starts) through the same threads; the pipeline adds the simulator on the hot path. Both run in
+the same process against the same broker, one after the other, so their ratio is meaningful on
+a noisy machine. By default the benchmark starts a private embedded stack on free ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from lakestream.settings import Settings, load_settings
+from lakestream.stack.embedded import EmbeddedStack
+from lakestream.stack.processes import free_port
+from producers.clients import CLIENTS, make_client
+from producers.run import ProduceRun, RunOptions, TopicPlan
+from producers.sources import Chunk, prepared_source, simulator_source
+from producers.topics import ensure_topics
+from simulator.bench import machine
+from simulator.simulation import SimulationConfig, Simulator
+
+err = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class ClientResult:
+    client: str
+    messages: int
+    raw_per_s: float
+    pipeline_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline_per_s / self.raw_per_s
+
+
+@contextmanager
+def private_stack() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="lakestream-bench-") as run_dir:
+        settings = load_settings(
+            aws_endpoint_url=f"http://127.0.0.1:{free_port()}",
+            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+            run_dir=Path(run_dir),
+        )
+        stack = EmbeddedStack(settings)
+        try:
+            stack.up(progress=lambda m: err.print(f"• {m}"))
+            yield settings
+        finally:
+            stack.down()
+
+
+def _timed(settings: Settings, client_name: str, plans: list[TopicPlan]) -> tuple[int, float]:
+    client = make_client(client_name, settings)
+    try:
+        run = ProduceRun(client, plans, RunOptions(flush_timeout=300))
+        start = time.perf_counter()
+        stats = run.run()
+        elapsed = time.perf_counter() - start
+    finally:
+        client.close()
+    failed = sum(s.failed + s.pending for s in stats)
+    if failed or not run.flushed:
+        raise RuntimeError(f"{client_name}: {failed} messages not acknowledged during the bench")
+    return sum(s.acked for s in stats), elapsed
+
+
+def bench_client(settings: Settings, client_name: str, count: int, seed: int) -> ClientResult:
+    datasets = list(settings.catalog)
+    # Raw ceiling: every message serialised before the clock starts.
+    sim = Simulator(SimulationConfig(seed=seed))
+    prepared: dict[str, list[Chunk]] = {
+        ds.name: list(simulator_source(sim, ds, count)) for ds in datasets
+    }
+    raw_n, raw_s = _timed(
+        settings,
+        client_name,
+        [TopicPlan(ds, prepared_source(prepared[ds.name]), count) for ds in datasets],
+    )
+    sim = Simulator(SimulationConfig(seed=seed + 1))
+    pipe_n, pipe_s = _timed(
+        settings,
+        client_name,
+        [TopicPlan(ds, simulator_source(sim, ds, count), count) for ds in datasets],
+    )
+    return ClientResult(client_name, pipe_n, raw_n / raw_s, pipe_n / pipe_s)
+
+
+def available_clients() -> list[str]:
+    return [c for c in CLIENTS if c != "confluent" or importlib.util.find_spec("confluent_kafka")]
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m producers bench",
+        description="Messages/s over the four topics for each client, and the ratio of the full "
+        "pipeline (simulator + client) to the client's raw ceiling (pre-serialised messages).",
+    )
+    parser.add_argument("--count", type=int, default=25_000, help="messages per topic per run")
+    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=available_clients())
+    parser.add_argument(
+        "--use-running",
+        action="store_true",
+        help="use the configured Kafka (KAFKA_BOOTSTRAP_SERVERS) instead of a private stack",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print a JSON report")
+    args = parser.parse_args(argv)
+
+    with _stack(args.use_running) as settings:
+        ensure_topics(settings, list(settings.catalog))
+        results = []
+        for name in args.clients:
+            err.print(f"• {name}: {args.count:,} messages per topic, raw then pipeline")
+            results.append(bench_client(settings, name, args.count, args.seed))
+
+    report = {
+        "benchmark": "producers",
+        "unit": "acknowledged messages per second over four topics (one process)",
+        "machine": machine(),
+        "results": [{**asdict(r), "ratio": round(r.ratio, 2)} for r in results],
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    table = Table(title=f"producers: {report['unit']}", title_justify="left")
+    for column in ("client", "raw ceiling", "pipeline", "pipeline / raw"):
+        table.add_column(column, justify="left" if column == "client" else "right")
+    for r in results:
+        table.add_row(r.client, f"{r.raw_per_s:,.0f}", f"{r.pipeline_per_s:,.0f}", f"{r.ratio:.2f}")
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    by = {r.client: r for r in results}
+    if "kafka-python" in by and "confluent" in by:
+        speedup = by["confluent"].pipeline_per_s / by["kafka-python"].pipeline_per_s
+        print(f"confluent / kafka-python (pipeline): {speedup:.1f}x")
+    m = report["machine"]
+    print(f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}")
+    return 0
+
+
+@contextmanager
+def _stack(use_running: bool) -> Iterator[Settings]:
+    if use_running:
+        yield load_settings()
+    else:
+        with private_stack() as settings:
+            yield settings

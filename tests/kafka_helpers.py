@@ -1,0 +1,52 @@
+"""Reading topics back in tests (by counts: the embedded broker's end offsets are unreliable)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+from kafka import TopicPartition
+
+from lakestream import clients
+from lakestream.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog
+from lakestream.settings import Settings
+
+
+def consume_all(
+    settings: Settings, topics: dict[str, int], expected: int, timeout: float = 60.0
+) -> list:
+    """Every record of `topics` ({name: partitions}) from the beginning, waiting for `expected`.
+
+    After the expected count arrives it keeps polling a moment, so duplicates would show.
+    """
+    consumer = clients.kafka_consumer(settings, auto_offset_reset="earliest")
+    parts = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    records: list = []
+    deadline = time.monotonic() + timeout
+    settle_until = None
+    try:
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=300).values():
+                records.extend(batch)
+            if len(records) >= expected and settle_until is None:
+                settle_until = time.monotonic() + 1.0
+            if settle_until is not None and time.monotonic() >= settle_until:
+                break
+    finally:
+        consumer.close()
+    return records
+
+
+def isolated_catalog(tmp_path: Path) -> tuple[Path, Catalog]:
+    """The packaged catalog with topics renamed uniquely, so tests never share topics."""
+    data = yaml.safe_load(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
+    tag = uuid.uuid4().hex[:8]
+    for entry in data["datasets"].values():
+        entry["topic"] = f"{entry['topic']}_{tag}"
+    path = tmp_path / "datasets.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path, load_catalog(path)
