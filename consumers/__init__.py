@@ -1,1 +1,1 @@
-"""Threaded S3 sink: batches, partitioned keys, commit after upload, dead letters."""
+"""The S3 sink: batches, partitioned object keys, commit after upload, dead letters."""

@@ -72,3 +72,13 @@ def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> Any:
     if overrides.get("group_id"):
         options.update(CONSUMER_GROUP_DEFAULTS)
     return KafkaConsumer(*topics, **{**options, **overrides})
+
+
+def offset_and_metadata(offset: int) -> Any:
+    """An OffsetAndMetadata for commits, across kafka-python 2.x (2 fields) and 3.x (3 fields)."""
+    from kafka.structs import OffsetAndMetadata
+
+    try:
+        return OffsetAndMetadata(offset, "", -1)
+    except TypeError:
+        return OffsetAndMetadata(offset, "")

@@ -1,0 +1,182 @@
+"""`python -m consumers`: land the topics in S3 as partitioned batches, committing after upload."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from consumers.batch import BatchLimits
+from consumers.formats import FORMATS
+from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, SinkWorker, TopicStats
+from lakestream.errors import LakestreamError
+from lakestream.settings import load_settings
+from lakestream.stack.processes import port_is_open
+from producers.cli import select_datasets
+
+err = Console(stderr=True)
+PLAIN_PROGRESS_EVERY = 5.0
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = BatchLimits()
+    parser = argparse.ArgumentParser(
+        prog="python -m consumers",
+        description=(
+            "Consume the dataset topics and land them in S3 as batches: "
+            "s3://<bucket>/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>.jsonl.gz. "
+            "Offsets are committed only after every object of a batch is written; bad records "
+            "go to s3://<bucket>/_dlq/<topic>/ with their reason. One consumer group per dataset."
+        ),
+        epilog="benchmark: python -m consumers bench --help",
+    )
+    parser.add_argument("--topics", nargs="+", metavar="NAME", help="datasets or topics (default: all)")
+    parser.add_argument(
+        "--threads-per-topic", type=_positive(int), default=1, help="consumers per topic (default 1)"
+    )
+    parser.add_argument(
+        "--until-idle",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="drain, write, commit and exit 0 once no record arrived for this long "
+        "(default: run until stopped)",
+    )
+    parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="object format")
+    group = parser.add_argument_group("batching: a batch closes on whichever limit comes first")
+    group.add_argument("--max-records", type=_positive(int), default=defaults.max_records,
+                       help="messages per batch (default %(default)s)")  # fmt: skip
+    group.add_argument("--max-bytes", type=_positive(int), default=defaults.max_bytes,
+                       help="message bytes per batch, the memory bound (default %(default)s)")  # fmt: skip
+    group.add_argument("--max-age", type=_positive(float), default=defaults.max_age_s,
+                       metavar="SECONDS", help="age of a batch (default %(default)s)")  # fmt: skip
+    group.add_argument("--max-record-bytes", type=_positive(int), default=defaults.max_record_bytes,
+                       help="larger messages are dead letters (default %(default)s)")  # fmt: skip
+    parser.add_argument("--group-prefix", default=DEFAULT_GROUP_PREFIX,
+                        help="consumer groups are PREFIX-<dataset> (default %(default)s)")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    return parser
+
+
+def _table(stats: list[TopicStats], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("topic", "records", "dead letters", "objects", "bytes", "batches", "errors"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for s in stats:
+        table.add_row(
+            s.topic, f"{s.records:,}", f"{s.dead_letters:,}", f"{s.objects:,}", f"{s.bytes:,}",
+            f"{s.batches:,}", f"[red]{s.errors}[/]" if s.errors else "0",
+        )  # fmt: skip
+    return table
+
+
+def run_sink(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    datasets = select_datasets(settings.catalog, args.topics)
+    if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
+        raise LakestreamError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}; is the stack up? "
+            "Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
+        )
+    options = SinkOptions(
+        limits=BatchLimits(args.max_records, args.max_bytes, args.max_age, args.max_record_bytes),
+        format=args.format,
+        group_prefix=args.group_prefix,
+        until_idle=args.until_idle,
+    )
+    stop, abort = threading.Event(), threading.Event()
+    stats = [TopicStats(ds.name, ds.topic) for ds in datasets]
+    workers = [
+        SinkWorker(settings, ds, options, st, stop, abort, name=f"{ds.name}-{i}")
+        for ds, st in zip(datasets, stats, strict=True)
+        for i in range(args.threads_per_topic)
+    ]
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            err.print(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
+            abort.set()
+            return
+        err.print(f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting")
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    err.print(
+        f"• consuming {', '.join(ds.topic for ds in datasets)} from {settings.kafka_bootstrap_servers}"
+        f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
+        + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
+    )
+    for w in workers:
+        w.start()
+
+    def wait(tick: Any = None) -> None:
+        while any(w.is_alive() for w in workers):
+            for w in workers:
+                w.join(0.25)
+            if tick:
+                tick()
+
+    if args.quiet:
+        wait()
+    elif err.is_terminal:
+        with Live(_table(stats, "consuming"), console=err, refresh_per_second=2) as live:
+            wait(lambda: live.update(_table(stats, "consuming")))
+    else:
+        last = [time.monotonic()]
+
+        def plain() -> None:
+            if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
+                last[0] = time.monotonic()
+                err.print("• " + ", ".join(f"{s.topic} {s.records:,} landed" for s in stats),
+                          highlight=False)  # fmt: skip
+
+        wait(plain)
+
+    Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
+    print(
+        f"{sum(s.records for s in stats):,} records and {sum(s.dead_letters for s in stats):,} "
+        f"dead letters landed in {sum(s.objects for s in stats):,} objects"
+    )
+    failed = [w for w in workers if w.error]
+    for w in failed:
+        err.print(f"consumers: error: {w.name}: {w.error}", highlight=False, soft_wrap=True)
+    return 1 if failed or abort.is_set() else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="consumers: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    try:
+        if argv[:1] == ["bench"]:
+            from consumers.bench import main as bench_main
+
+            return bench_main(argv[1:])
+        return run_sink(build_parser().parse_args(argv))
+    except LakestreamError as exc:
+        err.print(f"consumers: error: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130

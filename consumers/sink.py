@@ -1,0 +1,274 @@
+"""The S3 sink worker: poll, batch, write every object, then commit. One thread per worker.
+
+Order of a flush, per partition of the batch:
+1. the partition's manifest (`_state/…`) names the objects about to be written; if the last
+   manifest belongs to an uncommitted attempt at this same first offset, objects it names that
+   this attempt will not rewrite are deleted first (a re-read batch may split differently);
+2. the data objects and the dead-letter object are written (retried with backoff);
+3. only then are the offsets committed, and only for partitions still assigned to us.
+
+Offsets live in Kafka, so a crash anywhere before step 3 means the batch is read again from its
+first offset and rewritten under the same names.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from consumers.batch import Batch, BatchLimits, Segment
+from consumers.formats import FORMATS, JsonLinesGzip
+from consumers.layout import data_key, dlq_key, manifest_key
+from consumers.storage import S3Storage, StorageError
+from lakestream import clients
+from lakestream.catalog import Dataset
+from lakestream.settings import Settings
+
+log = logging.getLogger("consumers")
+
+DEFAULT_GROUP_PREFIX = "lakestream-sink"
+POLL_MS = 500
+JOIN_GRACE_S = 30.0  # how long --until-idle waits for a first assignment
+
+
+@dataclass
+class TopicStats:
+    dataset: str
+    topic: str
+    records: int = 0
+    dead_letters: int = 0
+    objects: int = 0
+    bytes: int = 0
+    batches: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    def fail(self, message: str) -> None:
+        with self._lock:
+            self.errors += 1
+            self.last_error = message
+
+
+@dataclass(frozen=True)
+class SinkOptions:
+    limits: BatchLimits = BatchLimits()
+    format: str = "jsonl"
+    group_prefix: str = DEFAULT_GROUP_PREFIX
+    until_idle: float | None = None
+
+
+def group_id(prefix: str, dataset: Dataset) -> str:
+    return f"{prefix}-{dataset.name}"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+class SinkWorker(threading.Thread):
+    def __init__(
+        self,
+        settings: Settings,
+        dataset: Dataset,
+        options: SinkOptions,
+        stats: TopicStats,
+        stop: threading.Event,
+        abort: threading.Event,
+        name: str,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.settings = settings
+        self.dataset = dataset
+        self.options = options
+        self.stats = stats
+        self.stop_event = stop
+        self.abort = abort
+        self.bucket = settings.bucket(dataset)
+        self.format = FORMATS[options.format]
+        self.dlq_format = JsonLinesGzip()
+        self.batch = Batch(dataset, options.limits)
+        self.storage = S3Storage(settings, stop=abort)
+        self.checked: set[int] = set()  # partitions whose manifest was checked since assignment
+        self.consumer: Any = None
+        self.error: str | None = None
+
+    # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        parts = {tp.partition for tp in revoked if tp.topic == self.dataset.topic}
+        if parts & set(self.batch.segments):
+            log.info("%s: partitions %s revoked; their uncommitted records will be re-read",
+                     self.dataset.topic, sorted(parts))  # fmt: skip
+        self.batch.drop_partitions(parts)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.checked -= {tp.partition for tp in assigned}
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _make_consumer(self) -> Any:
+        from kafka import ConsumerRebalanceListener
+
+        worker = self
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                worker.on_partitions_revoked(revoked)
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                worker.on_partitions_assigned(assigned)
+
+        consumer = clients.kafka_consumer(
+            self.settings,
+            group_id=group_id(self.options.group_prefix, self.dataset),
+            client_id=f"lakestream-sink-{self.name}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            max_poll_records=5_000,
+            max_poll_interval_ms=300_000,
+        )
+        consumer.subscribe([self.dataset.topic], listener=Listener())
+        return consumer
+
+    def run(self) -> None:
+        try:
+            self.consumer = self._make_consumer()
+            self._loop()
+        except Exception as exc:  # report, never die silently
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.stats.fail(self.error)
+            log.error("%s: %s", self.name, self.error)
+        finally:
+            if self.consumer is not None:
+                try:
+                    self.consumer.close(autocommit=False)
+                except Exception:  # noqa: S110 - closing is best effort
+                    pass
+
+    def _loop(self) -> None:
+        until_idle = self.options.until_idle
+        started = time.monotonic()
+        last_record = None
+        while not self.stop_event.is_set():
+            polled = self.consumer.poll(timeout_ms=POLL_MS)
+            now = time.monotonic()
+            for messages in polled.values():
+                for message in messages:
+                    self.batch.add(message)
+                last_record = now
+            if self.batch.close_reason(now):
+                self.flush()
+            if until_idle is not None:
+                assigned = bool(self.consumer.assignment())
+                if last_record is None and assigned:
+                    last_record = now  # idle time counts from the first assignment
+                idle_for = now - last_record if last_record is not None else 0.0
+                never_assigned = last_record is None and now - started > max(JOIN_GRACE_S, until_idle)
+                if idle_for >= until_idle or never_assigned:
+                    break
+        # Graceful end (idle, stop signal): write and commit what is open. An abort skips it.
+        if self.batch and not self.abort.is_set():
+            self.flush()
+
+    # -- flushing ------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        batch = self.batch
+        assigned = {tp.partition for tp in self.consumer.assignment()}
+        ingested_at = _utc_now()
+        written: list[Segment] = []
+        try:
+            for segment in list(batch.segments.values()):
+                if segment.partition not in assigned:
+                    continue  # fenced: no longer ours, the new owner will rewrite it
+                self._write_segment(segment, ingested_at)
+                written.append(segment)
+        except StorageError as exc:
+            self.stats.fail(str(exc))
+            log.error("%s: %s; the batch will be re-read", self.dataset.topic, exc)
+            self._rewind(batch.segments.values())
+            batch.reset()
+            return
+        self._commit(written)
+        batch.reset()
+
+    def _write_segment(self, segment: Segment, ingested_at: str) -> None:
+        topic, p, first = self.dataset.topic, segment.partition, segment.first_offset
+        objects: dict[str, tuple[bytes, str]] = {}
+        for dt, records in segment.by_dt.items():
+            for r in records:
+                r["ingested_at"] = ingested_at
+            key = data_key(self.dataset, dt, topic, p, first, self.format.extension)
+            objects[key] = (self.format.encode(records, self.dataset), "application/octet-stream")
+        if segment.dead:
+            for d in segment.dead:
+                d["ingested_at"] = ingested_at
+            body = self.dlq_format.encode(segment.dead, self.dataset)
+            objects[dlq_key(topic, p, first)] = (body, "application/gzip")
+
+        state_key = manifest_key(topic, p)
+        if p not in self.checked:
+            previous = self.storage.get(self.bucket, state_key)
+            if previous:
+                manifest = orjson.loads(previous)
+                if manifest.get("first_offset") == first:
+                    stale = sorted(set(manifest.get("keys", [])) - set(objects))
+                    if stale:
+                        log.info("%s: removing %d objects of an uncommitted earlier attempt",
+                                 topic, len(stale))  # fmt: skip
+                        self.storage.delete(self.bucket, stale)
+            self.checked.add(p)
+        manifest = {"first_offset": first, "next_offset": segment.next_offset, "keys": sorted(objects)}
+        self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
+        size = 0
+        for key, (body, content_type) in objects.items():
+            self.storage.put(self.bucket, key, body, content_type)
+            size += len(body)
+        self.stats.add(
+            records=segment.records,
+            dead_letters=len(segment.dead),
+            objects=len(objects),
+            bytes=size,
+        )
+
+    def _commit(self, segments: list[Segment]) -> None:
+        if not segments:
+            return
+        from kafka import TopicPartition
+        from kafka.errors import KafkaError
+
+        offsets = {
+            TopicPartition(self.dataset.topic, s.partition): clients.offset_and_metadata(
+                s.next_offset
+            )
+            for s in segments
+        }
+        try:
+            self.consumer.commit(offsets)
+            self.stats.add(batches=1)
+        except KafkaError as exc:
+            # Typically a rebalance while we wrote: the partitions' new owner re-reads from the
+            # last commit and overwrites the same object names, so nothing is lost or doubled.
+            self.stats.fail(f"commit failed: {type(exc).__name__}")
+            log.warning("%s: commit failed (%s); the batch will be re-read", self.name, exc)
+
+    def _rewind(self, segments: Any) -> None:
+        from kafka import TopicPartition
+
+        assigned = self.consumer.assignment()
+        for s in segments:
+            tp = TopicPartition(self.dataset.topic, s.partition)
+            if tp in assigned:
+                self.consumer.seek(tp, s.first_offset)

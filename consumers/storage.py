@@ -1,0 +1,93 @@
+"""S3 writes that retry with backoff until they succeed, the budget runs out, or we must stop.
+
+Nothing is committed until a write returns, so a stalled or restarted endpoint only delays the
+sink. The budget stays below Kafka's max poll interval: a consumer stuck longer than that would
+lose its partitions while still holding their batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakestream import clients
+from lakestream.errors import LakestreamError
+from lakestream.settings import Settings
+
+log = logging.getLogger("consumers")
+T = TypeVar("T")
+
+RETRY_BUDGET_S = 240.0
+BACKOFF_MAX_S = 5.0
+
+
+class StorageError(LakestreamError):
+    """A write that could not be done within the retry budget (or was abandoned on stop)."""
+
+
+class S3Storage:
+    def __init__(
+        self, settings: Settings, stop: threading.Event | None = None, budget: float = RETRY_BUDGET_S
+    ):
+        # Short timeouts and no botocore retries: the loop below owns retrying, so a stalled
+        # endpoint is noticed in seconds and retried with our backoff.
+        self.s3 = clients.aws_client(
+            settings,
+            "s3",
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=3,
+            read_timeout=10,
+        )
+        self.stop = stop or threading.Event()
+        self.budget = budget
+        self.retries = 0  # how many attempts failed and were retried, for the summary
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.budget
+        delay = 0.2
+        while True:
+            try:
+                return call()
+            except (BotoCoreError, ClientError) as exc:
+                code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+                if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"):
+                    raise StorageError(f"{what}: {code}: {exc}") from None
+                if time.monotonic() + delay > deadline:
+                    raise StorageError(f"{what}: gave up after {self.budget:.0f}s: {exc}") from None
+                self.retries += 1
+                if self.retries % 10 == 1:
+                    log.warning("%s failed (%s); retrying", what, type(exc).__name__)
+                if self.stop.wait(delay * (0.5 + random.random())):  # noqa: S311 - jitter
+                    raise StorageError(f"{what}: abandoned on stop") from None
+                delay = min(BACKOFF_MAX_S, delay * 2)
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self._retrying(
+            f"put s3://{bucket}/{key}",
+            lambda: self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type),
+        )
+
+    def get(self, bucket: str, key: str) -> bytes | None:
+        def call() -> bytes | None:
+            try:
+                return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+
+        return self._retrying(f"get s3://{bucket}/{key}", call)
+
+    def delete(self, bucket: str, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):
+            part = [{"Key": k} for k in keys[i : i + 1000]]
+            self._retrying(
+                f"delete {len(part)} objects in s3://{bucket}",
+                lambda part=part: self.s3.delete_objects(Bucket=bucket, Delete={"Objects": part}),
+            )
