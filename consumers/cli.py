@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--group-prefix", default=DEFAULT_GROUP_PREFIX,
                         help="consumer groups are PREFIX-<dataset> (default %(default)s)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="warning",
+        help="how much the sink logs to stderr (default warning)",
+    )
     return parser
 
 
@@ -92,6 +98,7 @@ def _table(stats: list[TopicStats], title: str) -> Table:
 
 
 def run_sink(args: argparse.Namespace) -> int:
+    logging.getLogger("consumers").setLevel(args.log_level.upper())
     settings = load_settings()
     datasets = select_datasets(settings.catalog, args.topics)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):

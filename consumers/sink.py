@@ -101,6 +101,7 @@ class SinkWorker(threading.Thread):
         self.batch = Batch(dataset, options.limits)
         self.storage = S3Storage(settings, stop=abort)
         self.checked: set[int] = set()  # partitions whose manifest was checked since assignment
+        self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
         self.consumer: Any = None
         self.error: str | None = None
 
@@ -108,13 +109,21 @@ class SinkWorker(threading.Thread):
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         parts = {tp.partition for tp in revoked if tp.topic == self.dataset.topic}
-        if parts & set(self.batch.segments):
-            log.info("%s: partitions %s revoked; their uncommitted records will be re-read",
-                     self.dataset.topic, sorted(parts))  # fmt: skip
+        for p in parts & set(self.batch.segments):
+            # kafka-python keeps the fetch position of a partition that comes straight back to
+            # us; without a seek we would skip the dropped records. Remember where to restart.
+            self.restart_at[p] = self.batch.segments[p].first_offset
+        log.info("%s: revoked %s, dropping uncommitted %s", self.name, sorted(parts),
+                 {p: self.restart_at[p] for p in parts if p in self.restart_at})  # fmt: skip
         self.batch.drop_partitions(parts)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.checked -= {tp.partition for tp in assigned}
+        log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
+        for tp in assigned:
+            self.checked.discard(tp.partition)
+            if tp.partition in self.restart_at:
+                self.consumer.seek(tp, self.restart_at[tp.partition])
+        self.restart_at.clear()  # partitions that went elsewhere restart at their commit there
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -195,6 +204,8 @@ class SinkWorker(threading.Thread):
                     continue  # fenced: no longer ours, the new owner will rewrite it
                 self._write_segment(segment, ingested_at)
                 written.append(segment)
+                log.info("%s: wrote partition %d offsets [%d, %d)", self.name, segment.partition,
+                         segment.first_offset, segment.next_offset)  # fmt: skip
         except StorageError as exc:
             self.stats.fail(str(exc))
             log.error("%s: %s; the batch will be re-read", self.dataset.topic, exc)
@@ -258,11 +269,15 @@ class SinkWorker(threading.Thread):
         try:
             self.consumer.commit(offsets)
             self.stats.add(batches=1)
+            log.info("%s: committed %s", self.name,
+                     {tp.partition: o.offset for tp, o in offsets.items()})  # fmt: skip
         except KafkaError as exc:
-            # Typically a rebalance while we wrote: the partitions' new owner re-reads from the
-            # last commit and overwrites the same object names, so nothing is lost or doubled.
+            # Typically a rebalance while we wrote. Whoever owns the partitions next (maybe us)
+            # must read from the last commit: rewind, so this consumer never skips the batch.
+            # The rewrite overwrites the same object names, so nothing is lost or doubled.
             self.stats.fail(f"commit failed: {type(exc).__name__}")
             log.warning("%s: commit failed (%s); the batch will be re-read", self.name, exc)
+            self._rewind(segments)
 
     def _rewind(self, segments: Any) -> None:
         from kafka import TopicPartition

@@ -12,19 +12,16 @@ import argparse
 import importlib.util
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from lakestream.settings import Settings, load_settings
-from lakestream.stack.embedded import EmbeddedStack
-from lakestream.stack.processes import free_port
+from lakestream.stack.embedded import private_stack
 from producers.clients import CLIENTS, make_client
 from producers.run import ProduceRun, RunOptions, TopicPlan
 from producers.sources import Chunk, prepared_source, simulator_source
@@ -45,22 +42,6 @@ class ClientResult:
     @property
     def ratio(self) -> float:
         return self.pipeline_per_s / self.raw_per_s
-
-
-@contextmanager
-def private_stack() -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory(prefix="lakestream-bench-") as run_dir:
-        settings = load_settings(
-            aws_endpoint_url=f"http://127.0.0.1:{free_port()}",
-            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-            run_dir=Path(run_dir),
-        )
-        stack = EmbeddedStack(settings)
-        try:
-            stack.up(progress=lambda m: err.print(f"• {m}"))
-            yield settings
-        finally:
-            stack.down()
 
 
 def _timed(settings: Settings, client_name: str, plans: list[TopicPlan]) -> tuple[int, float]:
@@ -156,5 +137,5 @@ def _stack(use_running: bool) -> Iterator[Settings]:
     if use_running:
         yield load_settings()
     else:
-        with private_stack() as settings:
+        with private_stack(progress=lambda m: err.print(f"• {m}")) as settings:
             yield settings

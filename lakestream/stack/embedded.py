@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakestream import clients
 from lakestream.errors import StackError
 from lakestream.settings import Settings
-from lakestream.stack.processes import ManagedProcess, port_is_open
+from lakestream.stack.processes import ManagedProcess, free_port, port_is_open
 from lakestream.stack.provision import Outcome, provision
 
 DEFAULT_READY_TIMEOUT = 60.0
@@ -266,3 +268,20 @@ class EmbeddedStack:
 def _silence_kafka_logs() -> None:
     # kafka-python logs every refused connection at ERROR while we poll for readiness.
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
+
+
+@contextmanager
+def private_stack(progress: Progress = _quiet) -> Iterator[Settings]:
+    """A throwaway stack on free ports in a temporary run folder (benchmarks, experiments)."""
+    with tempfile.TemporaryDirectory(prefix="lakestream-") as run_dir:
+        settings = Settings(
+            aws_endpoint_url=f"http://127.0.0.1:{free_port()}",
+            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+            run_dir=Path(run_dir),
+        )
+        stack = EmbeddedStack(settings)
+        try:
+            stack.up(progress=progress)
+            yield settings
+        finally:
+            stack.down()

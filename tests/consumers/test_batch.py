@@ -1,0 +1,108 @@
+"""Batch accounting and object naming: pure logic, no services."""
+
+from __future__ import annotations
+
+import gzip
+from collections import namedtuple
+
+import orjson
+import pytest
+
+from consumers.batch import Batch, BatchLimits
+from consumers.formats import JsonLinesGzip
+from consumers.layout import data_key, dlq_key, event_date
+from lakestream.catalog import default_catalog
+
+Msg = namedtuple("Msg", "topic partition offset key value timestamp")
+CATALOG = default_catalog()
+TX = CATALOG.get("transactions")
+
+
+def tx(offset: int, day: str = "2024-10-01", partition: int = 0, **change) -> Msg:
+    record = {"ClientID": f"c{offset}", "ClientName": "Ann", "TransactionDate": day,
+              "Product": "WidgetX", "Amount": 1.5, "PaymentMethod": "PayPal", **change}  # fmt: skip
+    return Msg("transactions_topic", partition, offset, b"k", orjson.dumps(record), 0)
+
+
+def test_object_keys_follow_the_contract():
+    assert data_key(TX, "2024-10-01", "transactions_topic", 2, 1234, ".jsonl.gz") == (
+        "kafka_ing_transactions/dt=2024-10-01/transactions_topic+2+00000000000000001234.jsonl.gz"
+    )
+    assert dlq_key("logs_topic", 0, 7) == "_dlq/logs_topic/logs_topic+0+00000000000000000007.jsonl.gz"
+    logs = CATALOG.get("web_logs")
+    assert event_date({"Timestamp": "2024-11-05 10:22:15"}, logs) == "2024-11-05"
+
+
+def test_records_split_by_event_date_within_one_partition_segment():
+    batch = Batch(TX, BatchLimits())
+    for offset, day in enumerate(["2024-10-01", "2024-10-02", "2024-10-01", "2024-09-30"]):
+        batch.add(tx(100 + offset, day))
+    segment = batch.segments[0]
+    assert (segment.first_offset, segment.next_offset) == (100, 104)
+    assert {dt: [r["kafka_offset"] for r in rows] for dt, rows in segment.by_dt.items()} == {
+        "2024-10-01": [100, 102],
+        "2024-10-02": [101],
+        "2024-09-30": [103],
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (Msg("t", 0, 5, None, b"{not json", 0), "invalid JSON"),
+        (Msg("t", 0, 5, None, b"\xff\xfe", 0), "invalid JSON"),
+        (Msg("t", 0, 5, None, None, 0), "empty message"),
+        (tx(5, Amount="12"), "Amount: expected double"),
+        (tx(5, ClientID=None), "ClientID: required field is missing"),
+        (Msg("t", 0, 5, None, b"x" * 2000, 0), "oversized: 2000 bytes > 1000"),
+    ],
+)
+def test_bad_messages_become_dead_letters_with_reason_and_coordinates(message, reason):
+    batch = Batch(TX, BatchLimits(max_record_bytes=1000))
+    batch.add(message)
+    [letter] = batch.segments[0].dead
+    assert reason in letter["reason"]
+    assert (letter["kafka_partition"], letter["kafka_offset"]) == (0, 5)
+    assert batch.segments[0].records == 0
+    assert batch.segments[0].next_offset == 6  # a dead letter is consumed, not skipped over
+
+
+def test_non_utf8_values_are_kept_in_base64():
+    batch = Batch(TX, BatchLimits())
+    batch.add(Msg("t", 0, 1, None, b"\xff\xfe", 0))
+    assert batch.segments[0].dead[0]["value_base64"] == "//4="
+
+
+def test_batch_closes_on_records_bytes_or_age():
+    batch = Batch(TX, BatchLimits(max_records=3, max_bytes=10_000, max_age_s=5))
+    assert batch.close_reason() is None
+    batch.add(tx(0))
+    opened = batch.opened_at
+    assert batch.close_reason(opened + 1) is None
+    assert batch.close_reason(opened + 5) == "age"  # by the clock, even with no new record
+    batch.add(tx(1))
+    batch.add(tx(2))
+    assert batch.close_reason(opened) == "records"
+    small = Batch(TX, BatchLimits(max_bytes=200))
+    small.add(tx(0))
+    small.add(tx(1))
+    assert small.close_reason(small.opened_at) == "bytes"
+
+
+def test_revoked_partitions_are_dropped():
+    batch = Batch(TX, BatchLimits())
+    batch.add(tx(0, partition=0))
+    batch.add(tx(0, partition=1))
+    batch.drop_partitions({0})
+    assert list(batch.segments) == [1]
+    assert batch.records == 1
+    batch.drop_partitions({1})
+    assert not batch
+    assert batch.opened_at is None
+
+
+def test_jsonl_gzip_is_deterministic():
+    rows = [{"a": 1}, {"a": 2}]
+    encoded = JsonLinesGzip().encode(rows, TX)
+    assert encoded == JsonLinesGzip().encode(rows, TX)
+    assert gzip.decompress(encoded) == b'{"a":1}\n{"a":2}\n'

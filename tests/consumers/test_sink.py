@@ -1,0 +1,113 @@
+"""The sink end to end: layout, stored columns, dead letters, formats, idle exit."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import orjson
+import pytest
+
+from consumers.audit import read_rows
+from lakestream import clients
+from simulator.simulation import SimulationConfig, Simulator
+from tests.consumers.conftest import finish
+
+pytestmark = pytest.mark.stack
+
+KEY = re.compile(
+    r"^(?P<table>[a-z_0-9]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/(?P<topic>[a-z_0-9]+)\+(?P<p>\d+)\+(?P<off>\d{20})\.jsonl\.gz$"
+)
+
+
+def test_batches_land_in_the_documented_layout(lake):
+    ds = lake.catalog.get("web_logs")
+    produced = lake.produce("web_logs", 3_000, "--seed", "4")
+    finish(lake.sink("web_logs", "--until-idle", "2", "--max-records", "1000"))
+
+    s3 = clients.aws_client(lake.settings, "s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="kafka-ing-logs", Prefix=f"{ds.table}/")["Contents"]]
+    assert keys
+    rows_seen = 0
+    for key in keys:
+        match = KEY.match(key)
+        assert match, key
+        assert match["table"] == ds.table
+        assert match["topic"] == ds.topic
+        rows = read_rows(s3.get_object(Bucket="kafka-ing-logs", Key=key)["Body"].read(), key)
+        rows_seen += len(rows)
+        for r in rows:
+            assert r["Timestamp"].startswith(match["dt"])  # dt from the event time
+            assert r["kafka_partition"] == int(match["p"])
+            assert r["kafka_offset"] >= int(match["off"])
+            assert r["kafka_topic"] == ds.topic
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}", r["ingested_at"])
+            assert not any(k.startswith("_") for k in r)
+        first = min(r["kafka_offset"] for r in rows)
+        assert first == int(match["off"])  # named by the batch's first offset
+    assert rows_seen == produced
+    count = lake.count("web_logs")
+    assert (count.rows, count.distinct, count.dead_letters) == (produced, produced, 0)
+    assert count.objects < produced / 100  # batches, not one object per message
+
+
+def test_malformed_records_become_dead_letters_and_good_ones_land(lake):
+    ds = lake.catalog.get("transactions")
+    # The injected faults are known in advance: the simulator is deterministic.
+    sim = Simulator(SimulationConfig(seed=21, malformed_rate=0.05))
+    injected = sum(len(b.faults) for b in sim.stream("transactions", batch_size=2000, limit=4_000))
+    produced = lake.produce("transactions", 4_000, "--seed", "21", "--malformed-rate", "0.05")
+    finish(lake.sink("transactions", "--until-idle", "2"))
+
+    count = lake.count("transactions")
+    assert injected > 100
+    assert count.dead_letters == injected
+    assert count.rows == count.distinct == produced - injected
+    assert count.coordinates.isdisjoint(count.dead_coordinates)
+    assert len(count.coordinates | count.dead_coordinates) == produced
+    reasons = " ".join(count.dead_reasons)
+    for expected in ("invalid JSON", "required field is missing", "expected "):
+        assert expected in reasons
+
+    s3 = clients.aws_client(lake.settings, "s3")
+    listed = s3.list_objects_v2(Bucket="kafka-ing-transactions", Prefix=f"_dlq/{ds.topic}/")
+    body = s3.get_object(Bucket="kafka-ing-transactions", Key=listed["Contents"][0]["Key"])
+    letter = orjson.loads(gzip.decompress(body["Body"].read()).splitlines()[0])
+    assert {"reason", "kafka_topic", "kafka_partition", "kafka_offset", "value"} <= set(letter)
+
+
+def test_parquet_objects_are_typed_from_the_catalog(lake):
+    import pyarrow as pa
+
+    produced = lake.produce("ad_campaigns", 500)
+    finish(lake.sink("ad_campaigns", "--until-idle", "2", "--format", "parquet"))
+    count = lake.count("ad_campaigns")
+    assert count.rows == count.distinct == produced
+    ds = lake.catalog.get("ad_campaigns")
+    s3 = clients.aws_client(lake.settings, "s3")
+    key = s3.list_objects_v2(Bucket="kafka-ing-ad-campaigns", Prefix=f"{ds.table}/")["Contents"][0]["Key"]
+    assert key.endswith(".parquet")
+    import io
+
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(io.BytesIO(s3.get_object(Bucket="kafka-ing-ad-campaigns", Key=key)["Body"].read()))
+    assert schema.field("start_date").type == pa.date32()
+    assert schema.field("clicks").type == pa.int64()
+    assert schema.field("ctr").type == pa.float64()
+    assert schema.field("kafka_offset").type == pa.int64()
+
+
+def test_unreachable_broker_is_a_one_line_error(running_stack, lake):
+    from lakestream.stack.processes import free_port
+
+    env = {**lake.env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "consumers", "--until-idle", "1"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("consumers: error: cannot reach Kafka at 127.0.0.1:")
