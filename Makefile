@@ -52,6 +52,7 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 bench: $(STAMP) ## benchmarks, as ratios against baselines measured in the same run
 	$(BIN)/python -m simulator bench
 	$(BIN)/python -m producers bench
+	$(BIN)/python -m consumers bench
 
 produce: $(STAMP) ## publish simulated data to the four topics (ARGS="--count 5000 --rate 500 ...")
 	$(BIN)/python -m producers $(ARGS)
@@ -59,8 +60,12 @@ produce: $(STAMP) ## publish simulated data to the four topics (ARGS="--count 50
 seed-files: $(STAMP) ## write seed-compatible files to data/ (ROWS=1000 SEED=42)
 	$(BIN)/python -m simulator --out data --rows $(or $(ROWS),1000) --seed $(or $(SEED),42)
 
-consume crawl api: ## (not built yet: see the issue tracker)
-	@echo "make $@: not built yet — it lands with its issue (consumers #5, crawl #6, api #7)"; exit 2
+consume: ARGS ?= --until-idle 5
+consume: $(STAMP) ## land the topics in S3, exit after 5 s idle (ARGS="" runs until Ctrl-C)
+	$(BIN)/python -m consumers $(ARGS)
+
+crawl api: ## (not built yet: see the issue tracker)
+	@echo "make $@: not built yet — it lands with its issue (crawl #6, api #7)"; exit 2
 
 clean: ## remove the virtualenv and the run folder (stop the stack first)
 	-$(LS) down

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumers.layout import event_date
 from lakestream.catalog import Dataset
 from lakestream.records import RecordError, parse_record
-from consumers.layout import event_date
 
 DLQ_VALUE_LIMIT = 64 * 1024  # bytes of a rejected value kept in its dead letter
 
@@ -118,9 +118,9 @@ class Batch:
             return "records"
         if self.bytes >= self.limits.max_bytes:
             return "bytes"
-        if self.opened_at is not None:
-            if (now or time.monotonic()) - self.opened_at >= self.limits.max_age_s:
-                return "age"
+        age = (now or time.monotonic()) - (self.opened_at or 0.0)
+        if self.opened_at is not None and age >= self.limits.max_age_s:
+            return "age"
         return None
 
     def drop_partitions(self, partitions: set[int]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -52,9 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="benchmark: python -m consumers bench --help",
     )
-    parser.add_argument("--topics", nargs="+", metavar="NAME", help="datasets or topics (default: all)")
     parser.add_argument(
-        "--threads-per-topic", type=_positive(int), default=1, help="consumers per topic (default 1)"
+        "--topics", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
+    )
+    parser.add_argument(
+        "--threads-per-topic",
+        type=_positive(int),
+        default=1,
+        help="consumers per topic (default 1)",
     )
     parser.add_argument(
         "--until-idle",
@@ -65,17 +71,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="object format")
     group = parser.add_argument_group("batching: a batch closes on whichever limit comes first")
-    group.add_argument("--max-records", type=_positive(int), default=defaults.max_records,
-                       help="messages per batch (default %(default)s)")  # fmt: skip
-    group.add_argument("--max-bytes", type=_positive(int), default=defaults.max_bytes,
-                       help="message bytes per batch, the memory bound (default %(default)s)")  # fmt: skip
-    group.add_argument("--max-age", type=_positive(float), default=defaults.max_age_s,
-                       metavar="SECONDS", help="age of a batch (default %(default)s)")  # fmt: skip
-    group.add_argument("--max-record-bytes", type=_positive(int), default=defaults.max_record_bytes,
-                       help="larger messages are dead letters (default %(default)s)")  # fmt: skip
-    parser.add_argument("--group-prefix", default=DEFAULT_GROUP_PREFIX,
-                        help="consumer groups are PREFIX-<dataset> (default %(default)s)")  # fmt: skip
+    group.add_argument(
+        "--max-records",
+        type=_positive(int),
+        default=defaults.max_records,
+        help="messages per batch (default %(default)s)",
+    )
+    group.add_argument(
+        "--max-bytes",
+        type=_positive(int),
+        default=defaults.max_bytes,
+        help="message bytes per batch, the memory bound (default %(default)s)",
+    )
+    group.add_argument(
+        "--max-age",
+        type=_positive(float),
+        default=defaults.max_age_s,
+        metavar="SECONDS",
+        help="age of a batch (default %(default)s)",
+    )
+    group.add_argument(
+        "--max-record-bytes",
+        type=_positive(int),
+        default=defaults.max_record_bytes,
+        help="larger messages are dead letters (default %(default)s)",
+    )
+    parser.add_argument(
+        "--group-prefix",
+        default=DEFAULT_GROUP_PREFIX,
+        help="consumer groups are PREFIX-<dataset> (default %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
@@ -91,9 +118,14 @@ def _table(stats: list[TopicStats], title: str) -> Table:
         table.add_column(column, justify="left" if column == "topic" else "right")
     for s in stats:
         table.add_row(
-            s.topic, f"{s.records:,}", f"{s.dead_letters:,}", f"{s.objects:,}", f"{s.bytes:,}",
-            f"{s.batches:,}", f"[red]{s.errors}[/]" if s.errors else "0",
-        )  # fmt: skip
+            s.topic,
+            f"{s.records:,}",
+            f"{s.dead_letters:,}",
+            f"{s.objects:,}",
+            f"{s.bytes:,}",
+            f"{s.batches:,}",
+            f"[red]{s.errors}[/]" if s.errors else "0",
+        )
     return table
 
 
@@ -125,13 +157,16 @@ def run_sink(args: argparse.Namespace) -> int:
             err.print(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
             abort.set()
             return
-        err.print(f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting")
+        err.print(
+            f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting"
+        )
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     err.print(
-        f"• consuming {', '.join(ds.topic for ds in datasets)} from {settings.kafka_bootstrap_servers}"
+        f"• consuming {', '.join(ds.topic for ds in datasets)} "
+        f"from {settings.kafka_bootstrap_servers}"
         f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
@@ -156,16 +191,37 @@ def run_sink(args: argparse.Namespace) -> int:
         def plain() -> None:
             if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
                 last[0] = time.monotonic()
-                err.print("• " + ", ".join(f"{s.topic} {s.records:,} landed" for s in stats),
-                          highlight=False)  # fmt: skip
+                err.print(
+                    "• " + ", ".join(f"{s.topic} {s.records:,} landed" for s in stats),
+                    highlight=False,
+                )
 
         wait(plain)
 
-    Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
-    print(
+    line = (
         f"{sum(s.records for s in stats):,} records and {sum(s.dead_letters for s in stats):,} "
         f"dead letters landed in {sum(s.objects for s in stats):,} objects"
     )
+    if args.json:
+        fields = (
+            "dataset",
+            "topic",
+            "records",
+            "dead_letters",
+            "objects",
+            "bytes",
+            "batches",
+            "errors",
+            "last_error",
+        )
+        report = [
+            {k: getattr(s, k) for k in fields} | {"busy_seconds": s.busy_seconds()} for s in stats
+        ]
+        print(json.dumps(report, indent=2))
+        err.print(line, highlight=False)
+    else:
+        Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
+        print(line)
     failed = [w for w in workers if w.error]
     for w in failed:
         err.print(f"consumers: error: {w.name}: {w.error}", highlight=False, soft_wrap=True)

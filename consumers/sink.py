@@ -13,6 +13,7 @@ first offset and rewritten under the same names.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -48,12 +49,20 @@ class TopicStats:
     batches: int = 0
     errors: int = 0
     last_error: str | None = None
+    first_record_at: float | None = None  # monotonic: when the first record was polled
+    last_commit_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)
+
+    def busy_seconds(self) -> float | None:
+        """From the first record polled to the last commit: the sink's working time."""
+        if self.first_record_at is None or self.last_commit_at is None:
+            return None
+        return self.last_commit_at - self.first_record_at
 
     def fail(self, message: str) -> None:
         with self._lock:
@@ -63,7 +72,7 @@ class TopicStats:
 
 @dataclass(frozen=True)
 class SinkOptions:
-    limits: BatchLimits = BatchLimits()
+    limits: BatchLimits = field(default_factory=BatchLimits)
     format: str = "jsonl"
     group_prefix: str = DEFAULT_GROUP_PREFIX
     until_idle: float | None = None
@@ -113,8 +122,12 @@ class SinkWorker(threading.Thread):
             # kafka-python keeps the fetch position of a partition that comes straight back to
             # us; without a seek we would skip the dropped records. Remember where to restart.
             self.restart_at[p] = self.batch.segments[p].first_offset
-        log.info("%s: revoked %s, dropping uncommitted %s", self.name, sorted(parts),
-                 {p: self.restart_at[p] for p in parts if p in self.restart_at})  # fmt: skip
+        log.info(
+            "%s: revoked %s, dropping uncommitted %s",
+            self.name,
+            sorted(parts),
+            {p: self.restart_at[p] for p in parts if p in self.restart_at},
+        )
         self.batch.drop_partitions(parts)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
@@ -161,10 +174,8 @@ class SinkWorker(threading.Thread):
             log.error("%s: %s", self.name, self.error)
         finally:
             if self.consumer is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing is best effort
                     self.consumer.close(autocommit=False)
-                except Exception:  # noqa: S110 - closing is best effort
-                    pass
 
     def _loop(self) -> None:
         until_idle = self.options.until_idle
@@ -177,6 +188,8 @@ class SinkWorker(threading.Thread):
                 for message in messages:
                     self.batch.add(message)
                 last_record = now
+                if self.stats.first_record_at is None:
+                    self.stats.first_record_at = now
             if self.batch.close_reason(now):
                 self.flush()
             if until_idle is not None:
@@ -184,7 +197,9 @@ class SinkWorker(threading.Thread):
                 if last_record is None and assigned:
                     last_record = now  # idle time counts from the first assignment
                 idle_for = now - last_record if last_record is not None else 0.0
-                never_assigned = last_record is None and now - started > max(JOIN_GRACE_S, until_idle)
+                never_assigned = last_record is None and now - started > max(
+                    JOIN_GRACE_S, until_idle
+                )
                 if idle_for >= until_idle or never_assigned:
                     break
         # Graceful end (idle, stop signal): write and commit what is open. An abort skips it.
@@ -204,8 +219,13 @@ class SinkWorker(threading.Thread):
                     continue  # fenced: no longer ours, the new owner will rewrite it
                 self._write_segment(segment, ingested_at)
                 written.append(segment)
-                log.info("%s: wrote partition %d offsets [%d, %d)", self.name, segment.partition,
-                         segment.first_offset, segment.next_offset)  # fmt: skip
+                log.info(
+                    "%s: wrote partition %d offsets [%d, %d)",
+                    self.name,
+                    segment.partition,
+                    segment.first_offset,
+                    segment.next_offset,
+                )
         except StorageError as exc:
             self.stats.fail(str(exc))
             log.error("%s: %s; the batch will be re-read", self.dataset.topic, exc)
@@ -237,11 +257,18 @@ class SinkWorker(threading.Thread):
                 if manifest.get("first_offset") == first:
                     stale = sorted(set(manifest.get("keys", [])) - set(objects))
                     if stale:
-                        log.info("%s: removing %d objects of an uncommitted earlier attempt",
-                                 topic, len(stale))  # fmt: skip
+                        log.info(
+                            "%s: removing %d objects of an uncommitted earlier attempt",
+                            topic,
+                            len(stale),
+                        )
                         self.storage.delete(self.bucket, stale)
             self.checked.add(p)
-        manifest = {"first_offset": first, "next_offset": segment.next_offset, "keys": sorted(objects)}
+        manifest = {
+            "first_offset": first,
+            "next_offset": segment.next_offset,
+            "keys": sorted(objects),
+        }
         self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
         size = 0
         for key, (body, content_type) in objects.items():
@@ -269,8 +296,10 @@ class SinkWorker(threading.Thread):
         try:
             self.consumer.commit(offsets)
             self.stats.add(batches=1)
-            log.info("%s: committed %s", self.name,
-                     {tp.partition: o.offset for tp, o in offsets.items()})  # fmt: skip
+            self.stats.last_commit_at = time.monotonic()
+            log.info(
+                "%s: committed %s", self.name, {tp.partition: o.offset for tp, o in offsets.items()}
+            )
         except KafkaError as exc:
             # Typically a rebalance while we wrote. Whoever owns the partitions next (maybe us)
             # must read from the last commit: rewind, so this consumer never skips the batch.

@@ -33,7 +33,10 @@ class StorageError(LakestreamError):
 
 class S3Storage:
     def __init__(
-        self, settings: Settings, stop: threading.Event | None = None, budget: float = RETRY_BUDGET_S
+        self,
+        settings: Settings,
+        stop: threading.Event | None = None,
+        budget: float = RETRY_BUDGET_S,
     ):
         # Short timeouts and no botocore retries: the loop below owns retrying, so a stalled
         # endpoint is noticed in seconds and retried with our backoff.
@@ -55,7 +58,11 @@ class S3Storage:
             try:
                 return call()
             except (BotoCoreError, ClientError) as exc:
-                code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+                code = (
+                    exc.response.get("Error", {}).get("Code", "")
+                    if isinstance(exc, ClientError)
+                    else ""
+                )
                 if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"):
                     raise StorageError(f"{what}: {code}: {exc}") from None
                 if time.monotonic() + delay > deadline:
@@ -63,7 +70,7 @@ class S3Storage:
                 self.retries += 1
                 if self.retries % 10 == 1:
                     log.warning("%s failed (%s); retrying", what, type(exc).__name__)
-                if self.stop.wait(delay * (0.5 + random.random())):  # noqa: S311 - jitter
+                if self.stop.wait(delay * (0.5 + random.random())):
                     raise StorageError(f"{what}: abandoned on stop") from None
                 delay = min(BACKOFF_MAX_S, delay * 2)
 

@@ -31,10 +31,23 @@ class Lake:
     def produce(self, dataset: str, count: int, *args: str) -> int:
         """Produce with the real producer CLI; the number of acknowledged messages."""
         result = subprocess.run(
-            [sys.executable, "-m", "producers", "--quiet", "--topics", dataset,
-             "--count", str(count), *args],
-            env=self.env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "producers",
+                "--quiet",
+                "--topics",
+                dataset,
+                "--count",
+                str(count),
+                *args,
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         match = ACKED.search(result.stdout)
         assert match, result.stdout
@@ -42,17 +55,41 @@ class Lake:
 
     def produce_in_background(self, dataset: str, count: int, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "producers", "--quiet", "--topics", dataset,
-             "--count", str(count), *args],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "producers",
+                "--quiet",
+                "--topics",
+                dataset,
+                "--count",
+                str(count),
+                *args,
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def sink(self, dataset: str, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "consumers", "--quiet", "--topics", dataset,
-             "--group-prefix", self.group_prefix, *args],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "consumers",
+                "--quiet",
+                "--topics",
+                dataset,
+                "--group-prefix",
+                self.group_prefix,
+                *args,
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def count(self, dataset: str) -> LakeCount:
         return count_lake(self.settings, self.catalog.get(dataset))

@@ -19,8 +19,15 @@ TX = CATALOG.get("transactions")
 
 
 def tx(offset: int, day: str = "2024-10-01", partition: int = 0, **change) -> Msg:
-    record = {"ClientID": f"c{offset}", "ClientName": "Ann", "TransactionDate": day,
-              "Product": "WidgetX", "Amount": 1.5, "PaymentMethod": "PayPal", **change}  # fmt: skip
+    record = {
+        "ClientID": f"c{offset}",
+        "ClientName": "Ann",
+        "TransactionDate": day,
+        "Product": "WidgetX",
+        "Amount": 1.5,
+        "PaymentMethod": "PayPal",
+        **change,
+    }
     return Msg("transactions_topic", partition, offset, b"k", orjson.dumps(record), 0)
 
 
@@ -28,7 +35,9 @@ def test_object_keys_follow_the_contract():
     assert data_key(TX, "2024-10-01", "transactions_topic", 2, 1234, ".jsonl.gz") == (
         "kafka_ing_transactions/dt=2024-10-01/transactions_topic+2+00000000000000001234.jsonl.gz"
     )
-    assert dlq_key("logs_topic", 0, 7) == "_dlq/logs_topic/logs_topic+0+00000000000000000007.jsonl.gz"
+    assert (
+        dlq_key("logs_topic", 0, 7) == "_dlq/logs_topic/logs_topic+0+00000000000000000007.jsonl.gz"
+    )
     logs = CATALOG.get("web_logs")
     assert event_date({"Timestamp": "2024-11-05 10:22:15"}, logs) == "2024-11-05"
 

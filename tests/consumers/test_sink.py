@@ -26,7 +26,10 @@ def test_batches_land_in_the_documented_layout(lake):
     finish(lake.sink("web_logs", "--until-idle", "2", "--max-records", "1000"))
 
     s3 = clients.aws_client(lake.settings, "s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="kafka-ing-logs", Prefix=f"{ds.table}/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="kafka-ing-logs", Prefix=f"{ds.table}/")["Contents"]
+    ]
     assert keys
     rows_seen = 0
     for key in keys:
@@ -85,13 +88,17 @@ def test_parquet_objects_are_typed_from_the_catalog(lake):
     assert count.rows == count.distinct == produced
     ds = lake.catalog.get("ad_campaigns")
     s3 = clients.aws_client(lake.settings, "s3")
-    key = s3.list_objects_v2(Bucket="kafka-ing-ad-campaigns", Prefix=f"{ds.table}/")["Contents"][0]["Key"]
+    key = s3.list_objects_v2(Bucket="kafka-ing-ad-campaigns", Prefix=f"{ds.table}/")["Contents"][0][
+        "Key"
+    ]
     assert key.endswith(".parquet")
     import io
 
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(io.BytesIO(s3.get_object(Bucket="kafka-ing-ad-campaigns", Key=key)["Body"].read()))
+    schema = pq.read_schema(
+        io.BytesIO(s3.get_object(Bucket="kafka-ing-ad-campaigns", Key=key)["Body"].read())
+    )
     assert schema.field("start_date").type == pa.date32()
     assert schema.field("clicks").type == pa.int64()
     assert schema.field("ctr").type == pa.float64()
@@ -107,7 +114,32 @@ def test_unreachable_broker_is_a_one_line_error(running_stack, lake):
 
     result = subprocess.run(
         [sys.executable, "-m", "consumers", "--until-idle", "1"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("consumers: error: cannot reach Kafka at 127.0.0.1:")
+
+
+def test_sigterm_writes_and_commits_the_open_batch_then_exits(lake):
+    import signal
+    import time
+
+    produced = lake.produce("web_logs", 2_000)
+    # A batch that would never close on its own: only the signal ends it.
+    sink = lake.sink("web_logs", "--max-age", "600", "--max-records", "1000000")
+    time.sleep(8)  # join the group and read everything
+    assert lake.count("web_logs").rows == 0
+    sink.send_signal(signal.SIGTERM)
+    _, stderr = sink.communicate(timeout=60)
+    assert sink.returncode == 0, stderr
+    assert "SIGTERM: writing and committing open batches" in stderr
+    count = lake.count("web_logs")
+    assert count.rows == count.distinct == produced
+    # Committed: a second run finds nothing new to write.
+    again = lake.sink("web_logs", "--until-idle", "2")
+    again.communicate(timeout=60)
+    assert lake.count("web_logs").rows == produced
