@@ -1,1 +1,1 @@
-"""Crawler control and the local crawler that registers the lake's tables; saved SQL."""
+"""Crawler control and the local crawler that registers the lake's tables; local Athena SQL."""

@@ -1,0 +1,157 @@
+"""`python -m glue`: crawl the lake into the Glue catalog, and run Athena SQL against it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from glue.crawler import LocalCrawler, run_aws_crawlers
+from glue.engine import LocalAthena, QueryError
+from glue.queries import saved_queries
+from lakestream.errors import LakestreamError
+from lakestream.settings import load_settings
+from producers.cli import select_datasets
+
+err = Console(stderr=True)
+
+
+def _out() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    datasets = select_datasets(settings.catalog, args.dataset)
+    if settings.target == "aws":
+        statuses = run_aws_crawlers(settings, datasets, lambda m: err.print(f"• {m}"))
+        failed = [name for name, status in statuses.items() if status != "SUCCEEDED"]
+        for name, status in statuses.items():
+            print(f"{name}\t{status}")
+        return 1 if failed else 0
+    crawler = LocalCrawler(settings, lambda m: err.print(f"• {m}"))
+    table = Table(title=f"Glue database {settings.glue_database}", title_justify="left")
+    for column in ("table", "state", "partitions", "new", "objects", "columns"):
+        table.add_column(column, overflow="fold")
+    for ds in datasets:
+        r = crawler.crawl(ds)
+        columns = ", ".join(f"{n} {t}" for n, t in r.columns)
+        new = ", ".join(r.new_columns) if r.new_columns else ""
+        new = f"{r.new_partitions} partitions" + (f"; columns {new}" if new else "")
+        table.add_row(r.table, r.state, str(r.partitions), new, str(r.objects), columns)
+    _out().print(table)
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    if sum(bool(x) for x in (args.query, args.file, args.saved)) != 1:
+        raise LakestreamError("give exactly one of: a query, --file PATH, --saved NAME")
+    if args.file:
+        sql = Path(args.file).read_text(encoding="utf-8")
+    elif args.saved:
+        queries = saved_queries()
+        if args.saved not in queries:
+            raise LakestreamError(f"no saved query {args.saved!r}; known: {', '.join(queries)}")
+        sql = queries[args.saved].sql
+    else:
+        sql = args.query
+    engine = LocalAthena(load_settings(), timeout=args.timeout)
+    result = engine.execute(sql, args.param or [])
+    rows = result.rows[: args.max_rows]
+    if args.json:
+        doc = {
+            "columns": result.columns,
+            "rows": [[_jsonable(v) for v in row] for row in rows],
+            "row_count": len(result.rows),
+            "truncated": len(result.rows) > len(rows),
+            "scanned_partitions": result.scanned_partitions,
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    table = Table(title_justify="left")
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(_jsonable(v)) for v in row))
+    _out().print(table)
+    more = f" (showing {len(rows)})" if len(rows) < len(result.rows) else ""
+    scanned = ", ".join(f"{t}: {len(p)}" for t, p in result.scanned_partitions.items())
+    err.print(f"{len(result.rows)} rows{more}; partitions read: {scanned or 'none'}", highlight=False)
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    engine = LocalAthena(load_settings())
+    for name in engine.tables():
+        info = engine.table(name)
+        print(f"{name}\t{info.format}\t{len(info.partitions)} partitions\t{info.location}")
+    return 0
+
+
+def cmd_queries(args: argparse.Namespace) -> int:
+    for q in saved_queries().values():
+        print(f"{q.name}\t{q.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m glue",
+        description="Register the lake's tables in the Glue catalog (crawl) and query them with "
+        "Athena SQL. Locally a crawler of our own fills the catalog (moto's crawlers do not "
+        "crawl) and DuckDB runs the SQL; with LAKESTREAM_TARGET=aws the real crawlers run.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    crawl = sub.add_parser("crawl", help="crawl the lake: tables, columns, partitions")
+    crawl.add_argument("--dataset", nargs="+", metavar="NAME", help="datasets or topics (default: all)")
+    crawl.set_defaults(func=cmd_crawl)
+
+    sql = sub.add_parser(
+        "sql",
+        help="run Athena (Trino) SQL against the local lake",
+        description="Run one SELECT in Athena's (Trino) dialect against the tables of the Glue "
+        "database. Values for '?' placeholders are given with --param, in order, and bound, never "
+        "pasted into the SQL.",
+    )
+    sql.add_argument("query", nargs="?", help="the SQL text")
+    sql.add_argument("--file", help="read the SQL from a file")
+    sql.add_argument("--saved", metavar="NAME", help="run a saved query (see `python -m glue queries`)")
+    sql.add_argument("--param", action="append", metavar="VALUE", help="a '?' value (repeatable)")
+    sql.add_argument("--json", action="store_true", help="print JSON: columns, rows, row_count")
+    sql.add_argument("--max-rows", type=int, default=100, help="rows shown (default %(default)s)")
+    sql.add_argument("--timeout", type=float, default=60.0, help="seconds (default %(default)s)")
+    sql.set_defaults(func=cmd_sql)
+
+    tables = sub.add_parser("tables", help="list the Glue tables with format and partitions")
+    tables.set_defaults(func=cmd_tables)
+    queries = sub.add_parser("queries", help="list the saved queries")
+    queries.set_defaults(func=cmd_queries)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QueryError as exc:
+        err.print(f"glue: error ({exc.kind}): {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except (LakestreamError, OSError) as exc:
+        err.print(f"glue: error: {exc}", highlight=False, soft_wrap=True)
+        return 1

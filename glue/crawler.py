@@ -1,0 +1,256 @@
+"""The local crawler: what a Glue crawler does for our layout, through the Glue API.
+
+For each dataset it lists `s3://<bucket>/<table>/`, finds the `dt=` partitions, samples objects
+(JSON lines or Parquet) to infer the schema, merges it with the table's current columns (never
+dropping one), and creates or updates the table and its partitions. Column names are lowercased
+as the catalog stores them; JSON keys that differ from their column name are mapped through the
+OpenX JSON SerDe's `mapping.<column>` properties, which Athena honours too.
+
+On AWS (`LAKESTREAM_TARGET=aws`) the real crawlers run instead (`run_aws_crawlers`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from botocore.exceptions import ClientError
+
+from glue import schema as sch
+from lakestream import clients
+from lakestream.catalog import PARTITION_KEY, Dataset
+from lakestream.errors import LakestreamError
+from lakestream.settings import Settings
+
+log = logging.getLogger("glue")
+
+SAMPLE_OBJECTS_PER_PARTITION = 3
+SAMPLE_ROWS_PER_OBJECT = 2_000
+_PARTITION = re.compile(rf"^{PARTITION_KEY}=([^/]+)/")
+
+JSON_FORMAT = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+}
+PARQUET_FORMAT = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    },
+}
+
+
+class CrawlError(LakestreamError):
+    pass
+
+
+@dataclass
+class CrawlResult:
+    table: str
+    state: str  # created | updated | unchanged | empty
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    partitions: int = 0
+    new_partitions: int = 0
+    new_columns: list[str] = field(default_factory=list)
+    objects: int = 0
+
+
+def _objects(s3: Any, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return keys
+
+
+def _sample(s3: Any, bucket: str, key: str) -> tuple[sch.Schema, dict[str, str]]:
+    """(schema, {column: original key}) of one object."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    names: dict[str, str] = {}
+    if key.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        arrow = pq.read_schema(io.BytesIO(body))
+        for f in arrow:
+            names.setdefault(f.name.lower(), f.name)
+        return {f.name.lower(): sch.from_arrow(f.type) for f in arrow}, names
+    text = gzip.decompress(body) if key.endswith(".gz") else body
+    schema: sch.Schema = {}
+    for line in text.splitlines()[:SAMPLE_ROWS_PER_OBJECT]:
+        if not line.strip():
+            continue
+        record = orjson.loads(line)
+        for k in record:
+            names.setdefault(k.lower(), k)
+        schema = sch.merge_schemas(schema, sch.infer_record(record))
+    return schema, names
+
+
+class LocalCrawler:
+    def __init__(self, settings: Settings, progress: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.s3 = clients.aws_client(settings, "s3")
+        self.glue = clients.aws_client(settings, "glue")
+        self.progress = progress or (lambda _msg: None)
+
+    def crawl(self, dataset: Dataset) -> CrawlResult:
+        bucket = self.settings.bucket(dataset)
+        root = f"{dataset.table}/"
+        partitions: dict[str, list[str]] = {}
+        fmt = None
+        keys = _objects(self.s3, bucket, root)
+        for key in keys:
+            match = _PARTITION.match(key[len(root) :])
+            if not match or key.endswith("/"):
+                continue  # not in our layout: a crawler skips what it cannot classify
+            partitions.setdefault(match.group(1), []).append(key)
+            this = "parquet" if key.endswith(".parquet") else "json"
+            if fmt is None:
+                fmt = this
+            elif fmt != this:
+                raise CrawlError(
+                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; one table needs one format"
+                )
+        result = CrawlResult(dataset.table, "empty", objects=sum(len(v) for v in partitions.values()))
+        if not partitions:
+            return result
+        self.progress(f"{dataset.table}: sampling {len(partitions)} partitions")
+
+        inferred: sch.Schema = {}
+        names: dict[str, str] = {}
+        for dt in sorted(partitions):
+            # The newest objects carry new fields first: sample from the end of each partition.
+            for key in sorted(partitions[dt])[-SAMPLE_OBJECTS_PER_PARTITION:]:
+                object_schema, object_names = _sample(self.s3, bucket, key)
+                inferred = sch.merge_schemas(inferred, object_schema)
+                for k, v in object_names.items():
+                    names.setdefault(k, v)
+        inferred.pop(PARTITION_KEY, None)
+
+        existing = self._table(dataset.table)
+        old_columns: sch.Schema = {}
+        old_params: dict[str, str] = {}
+        if existing:
+            sd = existing["StorageDescriptor"]
+            old_columns = {c["Name"]: c["Type"] for c in sd.get("Columns", [])}
+            old_params = sd.get("SerdeInfo", {}).get("Parameters", {}) or {}
+        merged = sch.merge_schemas(old_columns, inferred)
+        columns = [(n, sch.finish(t)) for n, t in merged.items()]
+        result.columns = columns
+        result.new_columns = [n for n, _ in columns if n not in old_columns] if existing else []
+
+        location = f"s3://{bucket}/{root}"
+        fmt_spec = PARQUET_FORMAT if fmt == "parquet" else JSON_FORMAT
+        serde_params = dict(old_params)
+        for column, key in names.items():
+            if key != column and fmt == "json":
+                serde_params[f"mapping.{column}"] = key
+        serde = {**fmt_spec["SerdeInfo"], "Parameters": serde_params}
+        table_input = {
+            "Name": dataset.table,
+            "Description": dataset.description,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {
+                "classification": "parquet" if fmt == "parquet" else "json",
+                "compressionType": "none" if fmt == "parquet" else "gzip",
+                "typeOfData": "file",
+                "lakestream.source_topic": dataset.topic,
+            },
+            "PartitionKeys": [{"Name": PARTITION_KEY, "Type": "string"}],
+            "StorageDescriptor": {
+                "Columns": [{"Name": n, "Type": t} for n, t in columns],
+                "Location": location,
+                "InputFormat": fmt_spec["InputFormat"],
+                "OutputFormat": fmt_spec["OutputFormat"],
+                "Compressed": fmt != "parquet",
+                "SerdeInfo": serde,
+            },
+        }
+        db = self.settings.glue_database
+        if existing is None:
+            self.glue.create_table(DatabaseName=db, TableInput=table_input)
+            result.state = "created"
+        elif (
+            old_columns != dict(columns)
+            or old_params != serde_params
+            or existing["StorageDescriptor"].get("Location") != location
+        ):
+            self.glue.update_table(DatabaseName=db, TableInput=table_input)
+            result.state = "updated"
+        else:
+            result.state = "unchanged"
+
+        known = {tuple(p["Values"]) for p in self._partitions(dataset.table)}
+        missing = [dt for dt in sorted(partitions) if (dt,) not in known]
+        sd = table_input["StorageDescriptor"]
+        for i in range(0, len(missing), 100):
+            self.glue.batch_create_partition(
+                DatabaseName=db,
+                TableName=dataset.table,
+                PartitionInputList=[
+                    {"Values": [dt], "StorageDescriptor": {**sd, "Location": f"{location}{PARTITION_KEY}={dt}/"}}
+                    for dt in missing[i : i + 100]
+                ],
+            )
+        result.partitions = len(known) + len(missing)
+        result.new_partitions = len(missing)
+        if missing and result.state == "unchanged":
+            result.state = "updated"
+        return result
+
+    def _table(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.glue.get_table(DatabaseName=self.settings.glue_database, Name=name)["Table"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "EntityNotFoundException":
+                return None
+            raise
+
+    def _partitions(self, table: str) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        paginator = self.glue.get_paginator("get_partitions")
+        for page in paginator.paginate(DatabaseName=self.settings.glue_database, TableName=table):
+            parts += page["Partitions"]
+        return parts
+
+
+def run_aws_crawlers(
+    settings: Settings,
+    datasets: list[Dataset],
+    progress: Callable[[str], None],
+    timeout: float = 1800.0,
+) -> dict[str, str]:
+    """Start the real crawlers and wait until each is READY again; their last crawl status."""
+    glue = clients.aws_client(settings, "glue")
+    for ds in datasets:
+        try:
+            glue.start_crawler(Name=ds.crawler)
+            progress(f"started {ds.crawler}")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "CrawlerRunningException":
+                raise CrawlError(f"cannot start {ds.crawler}: {exc}") from None
+            progress(f"{ds.crawler} was already running")
+    deadline = time.monotonic() + timeout
+    status: dict[str, str] = {}
+    pending = {ds.crawler for ds in datasets}
+    while pending:
+        if time.monotonic() > deadline:
+            raise CrawlError(f"crawlers still running after {timeout:.0f}s: {sorted(pending)}")
+        time.sleep(10)
+        for name in sorted(pending):
+            crawler = glue.get_crawler(Name=name)["Crawler"]
+            if crawler["State"] == "READY":
+                status[name] = crawler.get("LastCrawl", {}).get("Status", "UNKNOWN")
+                pending.discard(name)
+                progress(f"{name}: {status[name]}")
+            else:
+                progress(f"{name}: {crawler['State'].lower()}")
+    return status
