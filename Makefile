@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LS     := $(BIN)/lakestream
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint format produce consume crawl api bench seed-files clean
+.PHONY: help install up down status demo test lint format produce consume crawl sql api bench seed-files clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -64,8 +64,14 @@ consume: ARGS ?= --until-idle 5
 consume: $(STAMP) ## land the topics in S3, exit after 5 s idle (ARGS="" runs until Ctrl-C)
 	$(BIN)/python -m consumers $(ARGS)
 
-crawl api: ## (not built yet: see the issue tracker)
-	@echo "make $@: not built yet — it lands with its issue (crawl #6, api #7)"; exit 2
+crawl: $(STAMP) ## register the lake in the Glue catalog (local crawler; real crawlers on AWS)
+	$(BIN)/python -m glue crawl
+
+sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=web_errors
+	$(BIN)/python -m glue sql $(if $(SAVED),--saved $(SAVED),"$(Q)")
+
+api: ## (not built yet: see the issue tracker)
+	@echo "make $@: not built yet — it lands with its issue (api #7)"; exit 2
 
 clean: ## remove the virtualenv and the run folder (stop the stack first)
 	-$(LS) down

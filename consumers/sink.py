@@ -36,6 +36,7 @@ log = logging.getLogger("consumers")
 DEFAULT_GROUP_PREFIX = "lakestream-sink"
 POLL_MS = 500
 JOIN_GRACE_S = 30.0  # how long --until-idle waits for a first assignment
+FIRST_FETCH_GRACE_S = 10.0  # and then for a first record
 
 
 @dataclass
@@ -110,6 +111,7 @@ class SinkWorker(threading.Thread):
         self.batch = Batch(dataset, options.limits)
         self.storage = S3Storage(settings, stop=abort)
         self.checked: set[int] = set()  # partitions whose manifest was checked since assignment
+        self.assigned_at: float | None = None  # when the first partitions were assigned
         self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
         self.consumer: Any = None
         self.error: str | None = None
@@ -132,6 +134,8 @@ class SinkWorker(threading.Thread):
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
+        if assigned and self.assigned_at is None:
+            self.assigned_at = time.monotonic()
         for tp in assigned:
             self.checked.discard(tp.partition)
             if tp.partition in self.restart_at:
@@ -192,19 +196,21 @@ class SinkWorker(threading.Thread):
                     self.stats.first_record_at = now
             if self.batch.close_reason(now):
                 self.flush()
-            if until_idle is not None:
-                assigned = bool(self.consumer.assignment())
-                if last_record is None and assigned:
-                    last_record = now  # idle time counts from the first assignment
-                idle_for = now - last_record if last_record is not None else 0.0
-                never_assigned = last_record is None and now - started > max(
-                    JOIN_GRACE_S, until_idle
-                )
-                if idle_for >= until_idle or never_assigned:
-                    break
+            if until_idle is not None and self._idle_long_enough(now, started, last_record):
+                break
         # Graceful end (idle, stop signal): write and commit what is open. An abort skips it.
         if self.batch and not self.abort.is_set():
             self.flush()
+
+    def _idle_long_enough(self, now: float, started: float, last_record: float | None) -> bool:
+        until_idle = self.options.until_idle or 0.0
+        if last_record is not None:
+            return now - last_record >= until_idle
+        # Nothing read yet: the first fetch after joining can take a while, so an empty start
+        # waits at least FIRST_FETCH_GRACE_S after the assignment (JOIN_GRACE_S without one).
+        if self.assigned_at is None:
+            return now - started >= max(JOIN_GRACE_S, until_idle)
+        return now - self.assigned_at >= max(FIRST_FETCH_GRACE_S, until_idle)
 
     # -- flushing ------------------------------------------------------------------------------
 

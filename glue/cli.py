@@ -92,7 +92,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     _out().print(table)
     more = f" (showing {len(rows)})" if len(rows) < len(result.rows) else ""
     scanned = ", ".join(f"{t}: {len(p)}" for t, p in result.scanned_partitions.items())
-    err.print(f"{len(result.rows)} rows{more}; partitions read: {scanned or 'none'}", highlight=False)
+    err.print(
+        f"{len(result.rows)} rows{more}; partitions read: {scanned or 'none'}", highlight=False
+    )
     return 0
 
 
@@ -119,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     crawl = sub.add_parser("crawl", help="crawl the lake: tables, columns, partitions")
-    crawl.add_argument("--dataset", nargs="+", metavar="NAME", help="datasets or topics (default: all)")
+    crawl.add_argument(
+        "--dataset", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
+    )
     crawl.set_defaults(func=cmd_crawl)
 
     sql = sub.add_parser(
@@ -131,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("query", nargs="?", help="the SQL text")
     sql.add_argument("--file", help="read the SQL from a file")
-    sql.add_argument("--saved", metavar="NAME", help="run a saved query (see `python -m glue queries`)")
+    sql.add_argument(
+        "--saved", metavar="NAME", help="run a saved query (see `python -m glue queries`)"
+    )
     sql.add_argument("--param", action="append", metavar="VALUE", help="a '?' value (repeatable)")
     sql.add_argument("--json", action="store_true", help="print JSON: columns, rows, row_count")
     sql.add_argument("--max-rows", type=int, default=100, help="rows shown (default %(default)s)")

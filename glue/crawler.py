@@ -117,9 +117,12 @@ class LocalCrawler:
                 fmt = this
             elif fmt != this:
                 raise CrawlError(
-                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; one table needs one format"
+                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; "
+                    "one table needs one format"
                 )
-        result = CrawlResult(dataset.table, "empty", objects=sum(len(v) for v in partitions.values()))
+        result = CrawlResult(
+            dataset.table, "empty", objects=sum(len(v) for v in partitions.values())
+        )
         if not partitions:
             return result
         self.progress(f"{dataset.table}: sampling {len(partitions)} partitions")
@@ -196,7 +199,10 @@ class LocalCrawler:
                 DatabaseName=db,
                 TableName=dataset.table,
                 PartitionInputList=[
-                    {"Values": [dt], "StorageDescriptor": {**sd, "Location": f"{location}{PARTITION_KEY}={dt}/"}}
+                    {
+                        "Values": [dt],
+                        "StorageDescriptor": {**sd, "Location": f"{location}{PARTITION_KEY}={dt}/"},
+                    }
                     for dt in missing[i : i + 100]
                 ],
             )

@@ -83,6 +83,7 @@ class LocalAthena:
         self.settings = settings
         self.timeout = timeout
         self.glue = clients.aws_client(settings, "glue")
+        self.s3 = clients.aws_client(settings, "s3")
         self._lock = threading.Lock()
         self._con = self._connect()
 
@@ -122,7 +123,9 @@ class LocalAthena:
             raise
         sd = table["StorageDescriptor"]
         parts: list[str] = []
-        for page in self.glue.get_paginator("get_partitions").paginate(DatabaseName=db, TableName=table["Name"]):
+        for page in self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=db, TableName=table["Name"]
+        ):
             parts += [p["Values"][0] for p in page["Partitions"]]
         serde = sd.get("SerdeInfo", {})
         params = serde.get("Parameters", {}) or {}
@@ -133,7 +136,9 @@ class LocalAthena:
 
     def tables(self) -> list[str]:
         names: list[str] = []
-        for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=self.settings.glue_database):
+        for page in self.glue.get_paginator("get_tables").paginate(
+            DatabaseName=self.settings.glue_database
+        ):
             names += [t["Name"] for t in page["TableList"]]
         return sorted(names)
 
@@ -145,7 +150,8 @@ class LocalAthena:
         if len(placeholders) != len(params):
             raise QueryError(
                 "bad_parameter",
-                f"the query has {len(placeholders)} '?' parameters but {len(params)} values were given",
+                f"the query has {len(placeholders)} '?' parameters "
+                f"but {len(params)} values were given",
             )
         values = {id(p): params[i] for i, p in enumerate(placeholders)}
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
@@ -159,7 +165,10 @@ class LocalAthena:
             if node.name in ctes and not node.db:
                 continue
             if node.args.get("catalog") is not None:
-                raise QueryError("unknown_table", f"catalog-qualified table {node.sql('trino')!r} is not supported")
+                raise QueryError(
+                    "unknown_table",
+                    f"catalog-qualified table {node.sql('trino')!r} is not supported",
+                )
             info = self.table(node.name, node.db or None)
             partitions = _prune(info.partitions, node, values)
             scanned.setdefault(info.name, [])
@@ -167,7 +176,12 @@ class LocalAthena:
             view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
             views.append((view, self._view_sql(info, partitions)))
             alias = node.alias or info.name
-            node.replace(exp.Table(this=exp.to_identifier(view), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+            node.replace(
+                exp.Table(
+                    this=exp.to_identifier(view),
+                    alias=exp.TableAlias(this=exp.to_identifier(alias)),
+                )
+            )
         engine_sql = tree.sql(dialect="duckdb")
         with self._lock:
             try:
@@ -191,22 +205,33 @@ class LocalAthena:
             raise QueryError("bad_sql", "send exactly one statement")
         tree = statements[0]
         if not isinstance(tree, exp.Query):
-            raise QueryError("bad_sql", f"only queries (SELECT) are allowed, not {tree.key.upper()}")
+            raise QueryError(
+                "bad_sql", f"only queries (SELECT) are allowed, not {tree.key.upper()}"
+            )
         return tree
 
     def _view_sql(self, info: TableInfo, partitions: list[str]) -> str:
-        selects = [f"CAST({_ident(info.key_of[n])} AS {to_duckdb(t)}) AS {_ident(n)}" for n, t in info.columns]
-        if not partitions:
-            nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {_ident(n)}" for n, t in info.columns]
-            return f"SELECT {', '.join([*nulls, f'CAST(NULL AS VARCHAR) AS {PARTITION_KEY}'])} WHERE false"
+        selects = [
+            f"CAST({_ident(info.key_of[n])} AS {to_duckdb(t)}) AS {_ident(n)}"
+            for n, t in info.columns
+        ]
+        # Every name below is quoted with _ident and every value with _sql_string: the view text
+        # holds catalog names and S3 paths, never query input (that is bound as parameters).
         base = info.location if info.location.endswith("/") else info.location + "/"
-        files = "[" + ", ".join(_sql_string(f"{base}{PARTITION_KEY}={p}/*") for p in partitions) + "]"
+        if not partitions or not self._has_objects(base):
+            nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {_ident(n)}" for n, t in info.columns]
+            nulls.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
+            return f"SELECT {', '.join(nulls)} WHERE false"
+        # One glob over every partition, filtered to the registered (and pruned) ones: DuckDB
+        # drops the other files before reading, and an emptied partition is no error.
+        files = _sql_string(f"{base}{PARTITION_KEY}=*/*")
+        wanted = ", ".join(_sql_string(p) for p in partitions)
         hive = f"hive_partitioning = true, hive_types = {{'{PARTITION_KEY}': 'VARCHAR'}}"
         if info.format == "parquet":
             source = f"read_parquet({files}, {hive}, union_by_name = true)"
             present = {
                 row[0].lower()
-                for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
             }
             selects = [
                 s if n.lower() in present else f"CAST(NULL AS {to_duckdb(t)}) AS {_ident(n)}"
@@ -214,10 +239,21 @@ class LocalAthena:
             ]
         else:
             typed = ", ".join(
-                f"{_sql_string(info.key_of[n])}: {_sql_string(to_duckdb(t))}" for n, t in info.columns
+                f"{_sql_string(info.key_of[n])}: {_sql_string(to_duckdb(t))}"
+                for n, t in info.columns
             )
-            source = f"read_json({files}, format = 'newline_delimited', {hive}, columns = {{{typed}}})"
-        return f"SELECT {', '.join([*selects, PARTITION_KEY])} FROM {source}"
+            source = (
+                f"read_json({files}, format = 'newline_delimited', {hive}, columns = {{{typed}}})"
+            )
+        columns = ", ".join([*selects, PARTITION_KEY])
+        return f"SELECT {columns} FROM {source} WHERE {PARTITION_KEY} IN ({wanted})"  # noqa: S608
+
+    def _has_objects(self, location: str) -> bool:
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        listed = self.s3.list_objects_v2(
+            Bucket=bucket, Prefix=f"{prefix}{PARTITION_KEY}=", MaxKeys=1
+        )
+        return listed.get("KeyCount", 0) > 0
 
     def _run(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         import duckdb

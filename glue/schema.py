@@ -116,7 +116,9 @@ def from_arrow(arrow_type: Any) -> str:
     if pa.types.is_timestamp(t):
         return "timestamp"
     if pa.types.is_struct(t):
-        inner = ",".join(f"{t.field(i).name.lower()}:{from_arrow(t.field(i).type)}" for i in range(t.num_fields))
+        inner = ",".join(
+            f"{t.field(i).name.lower()}:{from_arrow(t.field(i).type)}" for i in range(t.num_fields)
+        )
         return f"struct<{inner}>"
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return f"array<{from_arrow(t.value_type)}>"

@@ -20,6 +20,8 @@ from simulator.world import World, weights
 
 Columns = dict[str, list[Any]]
 
+BLOCK = 4_096  # records built at a time; fixed so that any read pattern gives the same stream
+
 GENERATORS: dict[str, type[DatasetGenerator]] = {}
 
 
@@ -57,21 +59,35 @@ class DatasetGenerator:
         self.dataset = dataset
         self.clock = clock or EventClock(pace=self.default_pace)
         self.rng = np.random.default_rng(stream_seed(world.seed, dataset.name))
-        self.position = 0  # index of the next record in this stream
+        self.position = 0  # index of the next record handed out
+        self.block_start = 0  # index of the first record of the block being built
+        self._buffer: Columns = {name: [] for name in dataset.column_names}
 
     def columns(self, n: int) -> Columns:
-        """The next n records, column by column, in catalog order."""
+        """The next n records, column by column, in catalog order.
+
+        Records are built in fixed blocks, so the stream is the same whatever sizes it is read
+        in: a seed means the same records for a producer reading 2,000 at a time and a test
+        reading 30,000 at once.
+        """
         if n < 0:
             raise ValueError("n must be >= 0")
-        cols = self._build(n)
+        names = self.dataset.column_names
+        while len(self._buffer[names[0]]) < n:
+            block = self._build(BLOCK)
+            self.block_start += BLOCK
+            for name in names:
+                self._buffer[name].extend(block[name])
+        out = {name: self._buffer[name][:n] for name in names}
+        self._buffer = {name: self._buffer[name][n:] for name in names}
         self.position += n
-        return {name: cols[name] for name in self.dataset.column_names}
+        return out
 
     def _build(self, n: int) -> Columns:
         raise NotImplementedError
 
     def _times(self, n: int) -> np.ndarray:
-        return self.clock.times(self.position, n, self.rng)
+        return self.clock.times(self.block_start, n, self.rng)
 
 
 @register("transactions")
@@ -196,7 +212,7 @@ class AdCampaignGenerator(DatasetGenerator):
     def _build(self, n: int) -> Columns:
         w = self.world
         count = len(w.campaign_ids)
-        index = np.arange(self.position, self.position + n)
+        index = np.arange(self.block_start, self.block_start + n)
         c, snapshot = index % count, index // count
         start = self.clock.start_epoch + (c * self.clock.pace).astype(np.int64)
         end = start + w.campaign_days[c] * 86_400

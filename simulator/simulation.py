@@ -20,7 +20,7 @@ import orjson
 from lakestream.catalog import Catalog, default_catalog
 from simulator.clock import DEFAULT_START, EventClock
 from simulator.faults import corrupt
-from simulator.generators import GENERATORS, Columns, DatasetGenerator, stream_seed
+from simulator.generators import BLOCK, GENERATORS, Columns, DatasetGenerator, stream_seed
 from simulator.world import World, WorldSize
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -70,6 +70,8 @@ class Simulator:
         self.world = World(self.config.seed, WorldSize(campaigns=self.config.campaigns))
         self._generators: dict[str, DatasetGenerator] = {}
         self._fault_rngs: dict[str, np.random.Generator] = {}
+        self._fault_masks: dict[str, np.random.Generator] = {}
+        self._fault_draws: dict[str, np.ndarray] = {}
 
     @property
     def datasets(self) -> list[str]:
@@ -94,7 +96,11 @@ class Simulator:
                 max_lateness=cfg.max_lateness,
             )
             self._generators[name] = cls(self.world, dataset, clock)
+            # Which records are faulty (drawn in blocks) and how (drawn per fault, in order):
+            # two streams, so that neither depends on the sizes the stream is read in.
             self._fault_rngs[name] = np.random.default_rng(stream_seed(cfg.seed, name, 1))
+            self._fault_masks[name] = np.random.default_rng(stream_seed(cfg.seed, name, 2))
+            self._fault_draws[name] = np.empty(0)
         return self._generators[name]
 
     def columns(self, name: str, n: int) -> Columns:
@@ -116,8 +122,12 @@ class Simulator:
         faults: dict[int, str] = {}
         rate = self.config.malformed_rate
         if rate > 0:
+            draws = self._fault_draws[name]
+            while len(draws) < n:
+                draws = np.concatenate([draws, self._fault_masks[name].random(BLOCK)])
+            mask, self._fault_draws[name] = draws[:n], draws[n:]
             rng = self._fault_rngs[name]
-            for i in np.flatnonzero(rng.random(n) < rate).tolist():
+            for i in np.flatnonzero(mask < rate).tolist():
                 faults[i], values[i] = corrupt(records[i], gen.dataset, rng)
         return MessageBatch(name, first, keys, values, faults)
 

@@ -17,6 +17,7 @@ from lakestream.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import Outcome
+from tests.lake_helpers import Lake, make_lake
 
 
 @dataclass
@@ -56,3 +57,15 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             yield RunningStack(settings, stack, outcomes, env)
         finally:
             stack.down()
+
+
+@pytest.fixture
+def lake(running_stack, tmp_path: Path) -> Lake:
+    """Own topics and table prefixes in the session's stack."""
+    return make_lake(running_stack, tmp_path)
+
+
+@pytest.fixture
+def deployment_lake(running_stack, tmp_path: Path) -> Lake:
+    """Own topics, buckets (a suffix) and Glue database: tables keep their catalog names."""
+    return make_lake(running_stack, tmp_path, deployment=True)

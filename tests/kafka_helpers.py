@@ -41,13 +41,14 @@ def consume_all(
     return records
 
 
-def isolated_catalog(tmp_path: Path) -> tuple[Path, Catalog]:
+def isolated_catalog(tmp_path: Path, rename_tables: bool = True) -> tuple[Path, Catalog]:
     """The packaged catalog with topics and tables renamed uniquely: tests never share data."""
     data = yaml.safe_load(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
     tag = uuid.uuid4().hex[:8]
     for entry in data["datasets"].values():
         entry["topic"] = f"{entry['topic']}_{tag}"
-        entry["table"] = f"{entry['table']}_{tag}"
+        if rename_tables:
+            entry["table"] = f"{entry['table']}_{tag}"
     path = tmp_path / "datasets.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path, load_catalog(path)

@@ -33,7 +33,7 @@ def test_lakestream_help_lists_its_commands():
 
 def test_make_stub_targets_say_they_are_not_built():
     result = subprocess.run(
-        [shutil.which("make") or "make", "--no-print-directory", "-s", "crawl"],
+        [shutil.which("make") or "make", "--no-print-directory", "-s", "api"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode != 0

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.consumers.conftest import acked, finish
+from tests.lake_helpers import acked, finish
 
 pytestmark = pytest.mark.stack
 
@@ -27,13 +27,17 @@ def assert_exactly(lake, dataset: str, produced: int) -> None:
 
 
 def test_sigkill_mid_batch_then_restart(lake):
-    produced = lake.produce("transactions", 40_000, "--client", "confluent")
-    for _ in range(2):  # two crashes, each right after a batch began to land
+    # Records keep arriving while the sink is killed twice, so each kill lands mid-stream.
+    producer = lake.produce_in_background("transactions", 40_000, "--rate", "2000")
+    for _ in range(2):
         sink = lake.sink("transactions", "--max-records", "500", "--max-age", "1")
         before = lake.count("transactions").rows
         lake.wait_for_rows("transactions", before + 1, timeout=60)
+        time.sleep(0.5)  # batches are being written and committed by now
         sink.send_signal(signal.SIGKILL)
         sink.wait(10)
+    produced = acked(finish(producer))
+    assert produced == 40_000
     landed_before_recovery = lake.count("transactions").distinct
     assert 0 < landed_before_recovery < produced  # the crashes really were mid-stream
     finish(lake.sink("transactions", *SMALL_BATCHES, "--until-idle", "3"))

@@ -11,7 +11,7 @@ import pytest
 from consumers.audit import read_rows
 from lakestream import clients
 from simulator.simulation import SimulationConfig, Simulator
-from tests.consumers.conftest import finish
+from tests.lake_helpers import finish
 
 pytestmark = pytest.mark.stack
 

@@ -108,3 +108,12 @@ def test_faults_are_off_by_default():
 def test_config_rejects_bad_rates():
     with pytest.raises(ValueError, match="malformed_rate"):
         SimulationConfig(malformed_rate=2)
+
+
+@pytest.mark.parametrize("name", [ds.name for ds in CATALOG])
+def test_stream_does_not_depend_on_batch_sizes(name):
+    config = {"late_fraction": 0.2, "malformed_rate": 0.03}
+    whole = _bytes(11, name, n=9_000, **config)
+    sim = Simulator(SimulationConfig(seed=11, **config))
+    pieces = [v for size in (1, 999, 4_096, 3_904) for v in sim.messages(name, size).values]
+    assert pieces == whole

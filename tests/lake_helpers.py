@@ -1,4 +1,4 @@
-"""Fixtures for sink tests: an isolated catalog (own topics and table prefixes) per test."""
+"""A lake of its own for a test: isolated topics and tables (or a whole deployment), and helpers."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from consumers.audit import LakeCount, count_lake
 from lakestream.catalog import Catalog
 from lakestream.settings import Settings
+from lakestream.stack.provision import provision
 from tests.kafka_helpers import isolated_catalog
 
 ACKED = re.compile(r"([\d,]+) of ([\d,]+) messages acknowledged, 0 failed, 0 unanswered")
@@ -117,8 +116,20 @@ def acked(stdout: str) -> int:
     return int(match.group(1).replace(",", ""))
 
 
-@pytest.fixture
-def lake(running_stack, tmp_path: Path) -> Lake:
-    path, catalog = isolated_catalog(tmp_path)
+def make_lake(running_stack, tmp_path: Path, deployment: bool = False) -> Lake:
+    """Own topics and table prefixes; with `deployment`, also own buckets and Glue database
+    (tables then keep their catalog names, which the saved queries use)."""
+    path, catalog = isolated_catalog(tmp_path, rename_tables=not deployment)
     env = {**os.environ, **running_stack.env, "LAKESTREAM_CATALOG": str(path)}
-    return Lake(env, catalog, Settings(catalog_path=path), f"test-{uuid.uuid4().hex[:8]}")
+    if deployment:
+        tag = uuid.uuid4().hex[:6]
+        env["LAKESTREAM_BUCKET_SUFFIX"] = f"-t{tag}"
+        env["LAKESTREAM_GLUE_DATABASE"] = f"kafka_ing_t{tag}"
+    settings = Settings(
+        catalog_path=path,
+        bucket_suffix=env.get("LAKESTREAM_BUCKET_SUFFIX", ""),
+        glue_database=env.get("LAKESTREAM_GLUE_DATABASE", "kafka_ing"),
+    )
+    if deployment:
+        provision(settings)
+    return Lake(env, catalog, settings, f"test-{uuid.uuid4().hex[:8]}")
