@@ -1,1 +1,1 @@
-"""The Django REST API that runs parameterized Athena queries."""
+"""The Django REST API that runs parameterized Athena queries (local DuckDB or Athena)."""

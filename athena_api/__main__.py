@@ -1,20 +1,7 @@
-"""`python -m athena_api` (not built yet: issue #7)."""
+"""`python -m athena_api`: serve the query API (and write its OpenAPI/Postman files)."""
 
-import argparse
 import sys
 
-DESCRIPTION = "The Django REST API that runs parameterized Athena queries."
+from athena_api.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m athena_api",
-        description=f"{DESCRIPTION} Not built yet: it lands with issue #7.",
-    )
-    parser.parse_args(argv)
-    print("python -m athena_api: not built yet (issue #7)", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main())

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlglot
-from botocore.exceptions import ClientError
 from sqlglot import exp
 
+from glue.catalog import GlueCatalog, TableInfo, UnknownTable
 from glue.schema import to_duckdb
 from lakestream import clients
 from lakestream.catalog import PARTITION_KEY
@@ -49,16 +49,6 @@ class QueryResult:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-@dataclass
-class TableInfo:
-    name: str
-    location: str
-    columns: list[tuple[str, str]]
-    partitions: list[str]
-    format: str  # json | parquet
-    key_of: dict[str, str]  # column -> key in the JSON objects
-
-
 def httpfs_extension_path() -> str:
     import duckdb_extension_httpfs
 
@@ -82,7 +72,7 @@ class LocalAthena:
     def __init__(self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.settings = settings
         self.timeout = timeout
-        self.glue = clients.aws_client(settings, "glue")
+        self.catalog = GlueCatalog(settings)
         self.s3 = clients.aws_client(settings, "s3")
         self._lock = threading.Lock()
         self._con = self._connect()
@@ -111,36 +101,10 @@ class LocalAthena:
     # -- catalog -------------------------------------------------------------------------------
 
     def table(self, name: str, database: str | None = None) -> TableInfo:
-        db = database or self.settings.glue_database
-        try:
-            table = self.glue.get_table(DatabaseName=db, Name=name.lower())["Table"]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "EntityNotFoundException":
-                raise QueryError(
-                    "unknown_table",
-                    f"table {name!r} is not in the Glue database {db!r} (run `make crawl`?)",
-                ) from None
-            raise
-        sd = table["StorageDescriptor"]
-        parts: list[str] = []
-        for page in self.glue.get_paginator("get_partitions").paginate(
-            DatabaseName=db, TableName=table["Name"]
-        ):
-            parts += [p["Values"][0] for p in page["Partitions"]]
-        serde = sd.get("SerdeInfo", {})
-        params = serde.get("Parameters", {}) or {}
-        fmt = "parquet" if "parquet" in serde.get("SerializationLibrary", "").lower() else "json"
-        columns = [(c["Name"], c["Type"]) for c in sd.get("Columns", [])]
-        key_of = {n: params.get(f"mapping.{n}", n) for n, _ in columns}
-        return TableInfo(table["Name"], sd["Location"], columns, sorted(parts), fmt, key_of)
+        return self.catalog.table(name, database)
 
     def tables(self) -> list[str]:
-        names: list[str] = []
-        for page in self.glue.get_paginator("get_tables").paginate(
-            DatabaseName=self.settings.glue_database
-        ):
-            names += [t["Name"] for t in page["TableList"]]
-        return sorted(names)
+        return self.catalog.tables()
 
     # -- execution -----------------------------------------------------------------------------
 
@@ -169,7 +133,10 @@ class LocalAthena:
                     "unknown_table",
                     f"catalog-qualified table {node.sql('trino')!r} is not supported",
                 )
-            info = self.table(node.name, node.db or None)
+            try:
+                info = self.table(node.name, node.db or None)
+            except UnknownTable as exc:
+                raise QueryError("unknown_table", str(exc)) from None
             partitions = _prune(info.partitions, node, values)
             scanned.setdefault(info.name, [])
             scanned[info.name] = sorted(set(scanned[info.name]) | set(partitions))

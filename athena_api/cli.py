@@ -1,0 +1,75 @@
+"""Command line of the API: serve it, or export its OpenAPI document and Postman collection."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
+    import django
+
+    django.setup()
+
+
+def openapi_document() -> dict:
+    _django()
+    from drf_yasg import openapi
+    from drf_yasg.generators import OpenAPISchemaGenerator
+
+    generator = OpenAPISchemaGenerator(
+        openapi.Info(title="lakestream query API", default_version="v1")
+    )
+    return json.loads(json.dumps(generator.get_schema(request=None, public=True)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m athena_api",
+        description="Serve the query API: GET /api/query-table/?table=...&limit=...&filter=..., "
+        "/api/tables/, /api/health/, Swagger UI at /swagger/ and ReDoc at /redoc/. Configuration "
+        "comes from the environment (API_PORT, API_KEY, API_ENGINE, ...: "
+        "see athena_api/settings.py).",
+    )
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the server (the default)")
+    serve.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    sub.add_parser("openapi", help="print the OpenAPI document")
+    postman = sub.add_parser(
+        "postman", help="write the Postman collection generated from the OpenAPI document"
+    )
+    postman.add_argument("--out", type=Path, default=POSTMAN_PATH)
+    args = parser.parse_args(argv)
+
+    if args.command == "openapi":
+        print(json.dumps(openapi_document(), indent=2))
+        return 0
+    if args.command == "postman":
+        from athena_api.postman import collection
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(collection(openapi_document()), indent=2) + "\n", encoding="utf-8"
+        )
+        print(args.out)
+        return 0
+    host = getattr(args, "host", os.environ.get("API_HOST", "127.0.0.1"))
+    port = getattr(args, "port", int(os.environ.get("API_PORT", "8000")))
+    try:
+        _django()
+    except Exception as exc:  # ImproperlyConfigured and friends: one line, no traceback
+        print(f"athena_api: error: {exc}", file=sys.stderr)
+        return 1
+    from django.core.management import call_command
+
+    print(f"serving on http://{host}:{port}/ (Swagger UI: /swagger/)", file=sys.stderr)
+    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    return 0

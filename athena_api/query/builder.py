@@ -1,0 +1,113 @@
+"""From validated request parameters to one SELECT with `?` parameters (Trino dialect).
+
+Identifiers come from the Glue catalog and are quoted; `LIMIT` is an integer checked here and
+inlined (Athena accepts parameters only in WHERE); every filter value is a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from athena_api.query.filters import compile_filter, quote_ident
+from glue.catalog import TableInfo
+from lakestream.catalog import PARTITION_KEY
+
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_ORDER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]{0,127})(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
+MAX_COLUMNS_PARAM = 2_000
+
+
+class BadRequest(ValueError):
+    """A parameter was refused: `param` names it, the message says why."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass
+class BuiltQuery:
+    sql: str
+    params: list[Any] = field(default_factory=list)
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, type) returned
+
+
+def table_columns(info: TableInfo) -> dict[str, str]:
+    return {**{n.lower(): t for n, t in info.columns}, PARTITION_KEY: "string"}
+
+
+def parse_limit(raw: str | None, default: int, maximum: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw):
+        raise BadRequest("limit", f"limit must be a whole number between 1 and {maximum}")
+    value = int(raw)
+    if not 1 <= value <= maximum:
+        raise BadRequest("limit", f"limit must be between 1 and {maximum}")
+    return value
+
+
+def _columns(raw: str | None, known: dict[str, str]) -> list[str]:
+    if raw is None or not raw.strip():
+        return list(known)
+    if len(raw) > MAX_COLUMNS_PARAM:
+        raise BadRequest("columns", "columns is too long")
+    chosen: list[str] = []
+    for part in raw.split(","):
+        name = part.strip().lower()
+        if name not in known:
+            raise BadRequest(
+                "columns",
+                f"unknown column {part.strip()[:64]!r}; the table has: {', '.join(known)}",
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def _order_by(raw: str | None, known: dict[str, str]) -> str:
+    if raw is None or not raw.strip():
+        return ""
+    if len(raw) > MAX_COLUMNS_PARAM:
+        raise BadRequest("order_by", "order_by is too long")
+    terms = []
+    for part in raw.split(","):
+        match = _ORDER.match(part)
+        if not match:
+            raise BadRequest(
+                "order_by", "order_by takes column names, each optionally followed by asc or desc"
+            )
+        name = match.group(1).lower()
+        if name not in known:
+            raise BadRequest("order_by", f"unknown column {match.group(1)!r} in order_by")
+        terms.append(f"{quote_ident(name)} {(match.group(2) or 'asc').upper()}")
+    return " ORDER BY " + ", ".join(terms)
+
+
+def build_query(
+    info: TableInfo,
+    database: str,
+    limit: int,
+    filter_text: str | None = None,
+    columns: str | None = None,
+    order_by: str | None = None,
+) -> BuiltQuery:
+    known = table_columns(info)
+    chosen = _columns(columns, known)
+    where, params = "", []
+    if filter_text is not None and filter_text != "":
+        from athena_api.query.filters import FilterError
+
+        try:
+            compiled = compile_filter(filter_text, known)
+        except FilterError as exc:
+            raise BadRequest("filter", str(exc)) from None
+        where, params = f" WHERE {compiled.sql}", compiled.params
+    select = ", ".join(quote_ident(c) for c in chosen)
+    sql = (
+        f"SELECT {select} FROM {quote_ident(database)}.{quote_ident(info.name)}"  # noqa: S608
+        f"{where}{_order_by(order_by, known)} LIMIT {int(limit)}"
+    )
+    return BuiltQuery(sql, params, [(c, known[c]) for c in chosen])

@@ -1,0 +1,36 @@
+from django.urls import path, re_path
+from drf_yasg import openapi
+from drf_yasg.views import get_schema_view
+from rest_framework.permissions import AllowAny
+
+from athena_api.query import views
+from athena_api.query.errors import not_found
+
+schema_view = get_schema_view(
+    openapi.Info(
+        title="lakestream query API",
+        default_version="v1",
+        description=(
+            "Parameterized Athena queries over the Kafka-fed data lake. Filters are parsed and "
+            "bound as parameters, never pasted into SQL."
+        ),
+    ),
+    public=True,
+    permission_classes=[AllowAny],
+    authentication_classes=[],
+)
+
+urlpatterns = [
+    path("api/query-table/", views.QueryTableView.as_view(), name="query-table"),
+    path("api/tables/", views.TablesView.as_view(), name="tables"),
+    path("api/tables/<str:name>/", views.TableDetailView.as_view(), name="table-detail"),
+    path("api/health/", views.HealthView.as_view(), name="health"),
+    path("swagger.json", schema_view.without_ui(cache_timeout=0), name="openapi-json"),
+    path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
+    path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
+    # Anything else is a JSON 404, in DEBUG too (Django's debug page would be HTML).
+    re_path(r"^(?!static/).*$", not_found),
+]
+
+handler404 = "athena_api.query.errors.not_found"
+handler500 = "athena_api.query.errors.server_error"

@@ -1,0 +1,66 @@
+"""Reading the Glue catalog: a table's location, columns, format and partitions.
+
+Both query engines (local DuckDB and Athena) and the REST API resolve tables here, so a table
+means the same thing everywhere: what the crawlers registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from lakestream import clients
+from lakestream.errors import LakestreamError
+from lakestream.settings import Settings
+
+
+class UnknownTable(LakestreamError):
+    pass
+
+
+@dataclass
+class TableInfo:
+    name: str
+    location: str
+    columns: list[tuple[str, str]]
+    partitions: list[str]
+    format: str  # json | parquet
+    key_of: dict[str, str]  # column -> key in the JSON objects
+
+
+class GlueCatalog:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.glue = clients.aws_client(settings, "glue")
+
+    def table(self, name: str, database: str | None = None) -> TableInfo:
+        db = database or self.settings.glue_database
+        try:
+            table = self.glue.get_table(DatabaseName=db, Name=name.lower())["Table"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "EntityNotFoundException":
+                raise UnknownTable(
+                    f"table {name!r} is not in the Glue database {db!r} (run `make crawl`?)"
+                ) from None
+            raise
+        sd = table["StorageDescriptor"]
+        parts: list[str] = []
+        for page in self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=db, TableName=table["Name"]
+        ):
+            parts += [p["Values"][0] for p in page["Partitions"]]
+        serde = sd.get("SerdeInfo", {})
+        params = serde.get("Parameters", {}) or {}
+        fmt = "parquet" if "parquet" in serde.get("SerializationLibrary", "").lower() else "json"
+        columns = [(c["Name"], c["Type"]) for c in sd.get("Columns", [])]
+        key_of = {n: params.get(f"mapping.{n}", n) for n, _ in columns}
+        return TableInfo(table["Name"], sd["Location"], columns, sorted(parts), fmt, key_of)
+
+    def tables(self) -> list[str]:
+        names: list[str] = []
+        for page in self.glue.get_paginator("get_tables").paginate(
+            DatabaseName=self.settings.glue_database
+        ):
+            names += [t["Name"] for t in page["TableList"]]
+        return sorted(names)
