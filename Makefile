@@ -70,8 +70,8 @@ crawl: $(STAMP) ## register the lake in the Glue catalog (local crawler; real cr
 sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=web_errors
 	$(BIN)/python -m glue sql $(if $(SAVED),--saved $(SAVED),"$(Q)")
 
-api: ## (not built yet: see the issue tracker)
-	@echo "make $@: not built yet — it lands with its issue (api #7)"; exit 2
+api: $(STAMP) ## serve the query API on API_PORT (default 8000); Swagger UI at /swagger/
+	$(BIN)/python -m athena_api serve --port $(or $(API_PORT),8000)
 
 clean: ## remove the virtualenv and the run folder (stop the stack first)
 	-$(LS) down

@@ -60,7 +60,7 @@ def collection(openapi: dict[str, Any]) -> dict[str, Any]:
             if method != "get":
                 continue
             query = {
-                p["name"]: ""
+                p["name"]: "{{table}}" if p["name"] == "table" else ""
                 for p in op.get("parameters", [])
                 if p.get("in") == "query" and p.get("required")
             }

@@ -25,7 +25,11 @@ urlpatterns = [
     path("api/tables/", views.TablesView.as_view(), name="tables"),
     path("api/tables/<str:name>/", views.TableDetailView.as_view(), name="table-detail"),
     path("api/health/", views.HealthView.as_view(), name="health"),
-    path("swagger.json", schema_view.without_ui(cache_timeout=0), name="openapi-json"),
+    re_path(
+        r"^swagger(?P<format>\.json|\.yaml)$",
+        schema_view.without_ui(cache_timeout=0),
+        name="openapi-document",
+    ),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
     # Anything else is a JSON 404, in DEBUG too (Django's debug page would be HTML).

@@ -1,0 +1,65 @@
+"""The OpenAPI document, Swagger UI, ReDoc, the committed Postman collection, and schemathesis."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from athena_api.cli import POSTMAN_PATH, openapi_document
+from athena_api.postman import collection
+
+application = get_wsgi_application()
+schema = schemathesis.openapi.from_wsgi("/swagger.json", application)
+
+
+def test_postman_collection_is_in_sync_with_the_openapi_document():
+    committed = json.loads(POSTMAN_PATH.read_text(encoding="utf-8"))
+    assert committed == collection(openapi_document()), (
+        "regenerate it: python -m athena_api postman"
+    )
+    names = [item["name"] for group in committed["item"] for item in group["item"]]
+    assert {"query_table", "list_tables", "describe_table", "health"} <= set(names)
+    original = next(
+        i for g in committed["item"] for i in g["item"] if i["name"].startswith("Original")
+    )
+    assert original["request"]["url"]["raw"] == (
+        "{{baseUrl}}/api/query-table/?table=kafka_ing_social_data&limit=10"
+    )
+
+
+def test_openapi_documents_the_query_parameters():
+    doc = openapi_document()
+    params = {p["name"]: p for p in doc["paths"]["/query-table/"]["get"]["parameters"]}
+    assert set(params) == {"table", "limit", "filter", "columns", "order_by", "format"}
+    assert params["table"]["required"] is True
+    assert doc["securityDefinitions"]["ApiKey"]["name"] == "X-API-Key"
+
+
+@pytest.mark.stack
+def test_swagger_ui_and_redoc_are_served(api):
+    assert api.get("/swagger/").status_code == 200
+    assert api.get("/redoc/").status_code == 200
+    assert api.get("/swagger.json").json()["info"]["title"] == "lakestream query API"
+
+
+@pytest.mark.stack
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_input_makes_a_server_error(case, api):
+    response = case.call()
+    assert response.status_code < 500 or response.status_code in (502, 503, 504), (
+        response.status_code,
+        response.text[:300],
+    )
+    if response.status_code >= 400:
+        assert "error" in response.json()
