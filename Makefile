@@ -32,9 +32,8 @@ down: $(STAMP) ## stop the embedded stack
 status: $(STAMP) ## show services and provisioned resources
 	$(LS) status
 
-demo: $(STAMP) ## run the pipeline on the embedded stack (for now: up, then show what exists)
-	$(LS) up
-	$(LS) status
+demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_SERVE=0 exits)
+	$(LS) demo --records $(or $(DEMO_RECORDS),5000) $(if $(filter 0,$(DEMO_SERVE)),--no-serve,)
 
 test: $(STAMP) ## run the test suite (starts its own stack on free ports)
 	$(BIN)/python -m pytest; rc=$$?; \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -99,6 +100,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lakestream.demo import run_demo
+
+    return run_demo(load_settings(), args.records, serve=not args.no_serve, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakestream",
@@ -137,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser("down", help="stop the embedded processes started by `up`")
     down.set_defaults(func=cmd_down)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the whole pipeline on the embedded stack, then serve the API",
+        description="Start the stack, produce N simulated records per dataset, land them in S3, "
+        "crawl, run the four saved analyses, print a summary, then serve the API until Ctrl-C. "
+        "The stack is stopped at the end if the demo started it.",
+    )
+    demo.add_argument(
+        "--records", type=int, default=5_000, help="per dataset (default %(default)s)"
+    )
+    demo.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    demo.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    demo.set_defaults(func=cmd_demo)
 
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     config.set_defaults(func=cmd_config)
