@@ -19,26 +19,14 @@ from rich.table import Table
 from consumers.batch import BatchLimits
 from consumers.formats import FORMATS
 from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, SinkWorker, TopicStats
-from lakestream.errors import LakestreamError
+from lakestream.argtypes import positive
+from lakestream.errors import LakestreamError, kafka_unreachable
 from lakestream.settings import load_settings
 from lakestream.stack.processes import port_is_open
 from producers.cli import select_datasets
 
 err = Console(stderr=True)
 PLAIN_PROGRESS_EVERY = 5.0
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
-        return value
-
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,13 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threads-per-topic",
-        type=_positive(int),
+        type=positive(int),
         default=1,
         help="consumers per topic (default 1)",
     )
     parser.add_argument(
         "--until-idle",
-        type=_positive(float),
+        type=positive(float),
         metavar="SECONDS",
         help="drain, write, commit and exit 0 once no record arrived for this long "
         "(default: run until stopped)",
@@ -73,26 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
     group = parser.add_argument_group("batching: a batch closes on whichever limit comes first")
     group.add_argument(
         "--max-records",
-        type=_positive(int),
+        type=positive(int),
         default=defaults.max_records,
         help="messages per batch (default %(default)s)",
     )
     group.add_argument(
         "--max-bytes",
-        type=_positive(int),
+        type=positive(int),
         default=defaults.max_bytes,
         help="message bytes per batch, the memory bound (default %(default)s)",
     )
     group.add_argument(
         "--max-age",
-        type=_positive(float),
+        type=positive(float),
         default=defaults.max_age_s,
         metavar="SECONDS",
         help="age of a batch (default %(default)s)",
     )
     group.add_argument(
         "--max-record-bytes",
-        type=_positive(int),
+        type=positive(int),
         default=defaults.max_record_bytes,
         help="larger messages are dead letters (default %(default)s)",
     )
@@ -134,10 +122,7 @@ def run_sink(args: argparse.Namespace) -> int:
     settings = load_settings()
     datasets = select_datasets(settings.catalog, args.topics)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
-        raise LakestreamError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}; is the stack up? "
-            "Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
-        )
+        raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
     options = SinkOptions(
         limits=BatchLimits(args.max_records, args.max_bytes, args.max_age, args.max_record_bytes),
         format=args.format,

@@ -11,3 +11,11 @@ class CatalogError(LakestreamError):
 
 class StackError(LakestreamError):
     """The embedded stack could not be started, reached, provisioned or stopped."""
+
+
+def kafka_unreachable(servers: str, reason: str) -> LakestreamError:
+    """The one wording of 'Kafka does not answer', with what to do about it."""
+    return LakestreamError(
+        f"cannot reach Kafka at {servers} ({reason}); is the stack up? Run `lakestream up`, "
+        "or set KAFKA_BOOTSTRAP_SERVERS"
+    )

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from lakestream.argtypes import positive
 from lakestream.catalog import Catalog, Dataset
 from lakestream.errors import LakestreamError
 from lakestream.settings import load_settings
@@ -29,19 +30,6 @@ PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not 
 
 err = Console(stderr=True)
 log = logging.getLogger("producers")
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
-        return value
-
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,14 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     how_much = parser.add_argument_group("how much, how fast")
     how_much.add_argument(
         "--count",
-        type=_positive(int),
+        type=positive(int),
         help=f"messages per topic (default {DEFAULT_COUNT} unless --duration or --from-files)",
     )
     how_much.add_argument(
-        "--duration", type=_positive(float), metavar="SECONDS", help="stop after this long"
+        "--duration", type=positive(float), metavar="SECONDS", help="stop after this long"
     )
     how_much.add_argument(
-        "--rate", type=_positive(float), help="messages per second per topic (default: no limit)"
+        "--rate", type=positive(float), help="messages per second per topic (default: no limit)"
     )
     client = parser.add_argument_group("client")
     client.add_argument(
@@ -105,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     client.add_argument(
         "--flush-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=60.0,
         metavar="SECONDS",
         help="how long to wait for outstanding acknowledgements at the end (default 60)",

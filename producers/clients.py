@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from lakestream.errors import LakestreamError
+from lakestream.errors import LakestreamError, kafka_unreachable
 from lakestream.settings import Settings
 
 # Called once per message when the broker acknowledges it (None) or gives up (the reason).
@@ -69,10 +69,7 @@ class KafkaPythonClient(ProducerClient):
         try:
             self._producer = KafkaProducer(**config)
         except KafkaError as exc:
-            raise ProducerError(
-                f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}); "
-                "is the stack up? Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
-            ) from None
+            raise kafka_unreachable(settings.kafka_bootstrap_servers, type(exc).__name__) from None
 
     def send(self, topic: str, key: bytes, value: bytes, report: Report) -> None:
         try:
@@ -124,10 +121,7 @@ class ConfluentClient(ProducerClient):
         try:
             self._producer.list_topics(timeout=5)
         except KafkaException as exc:
-            raise ProducerError(
-                f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({exc.args[0]}); "
-                "is the stack up? Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
-            ) from None
+            raise kafka_unreachable(settings.kafka_bootstrap_servers, str(exc.args[0])) from None
 
     def send(self, topic: str, key: bytes, value: bytes, report: Report) -> None:
         def delivered(err: Any, _msg: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lakestream.catalog import Dataset
-from lakestream.errors import LakestreamError
+from lakestream.errors import LakestreamError, kafka_unreachable
 from lakestream.settings import Settings
 from lakestream.stack.processes import port_is_open
 from lakestream.stack.provision import Context, Topic
@@ -15,18 +15,12 @@ def ensure_topics(settings: Settings, datasets: list[Dataset], create: bool = Tr
 
     # A TCP probe first: a closed port answers in milliseconds, the admin client in ~30 s.
     if not any(port_is_open(host, port, timeout=3) for host, port in settings.kafka_servers):
-        raise LakestreamError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} (connection refused); "
-            "is the stack up? Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
-        )
+        raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
     try:
         ctx = Context(settings)
         ctx.topic_partitions  # noqa: B018 - the first call reaches the brokers
     except (KafkaError, OSError) as exc:
-        raise LakestreamError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({type(exc).__name__}); "
-            "is the stack up? Run `lakestream up`, or set KAFKA_BOOTSTRAP_SERVERS"
-        ) from None
+        raise kafka_unreachable(settings.kafka_bootstrap_servers, type(exc).__name__) from None
     created = []
     try:
         for ds in datasets:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from lakestream.argtypes import fraction, positive
 from lakestream.catalog import default_catalog
 from lakestream.errors import LakestreamError
 from simulator import bench
@@ -35,26 +36,6 @@ def _datetime(text: str) -> datetime:
             f"{text!r} is not an ISO date or date-time (e.g. 2024-10-01 or 2024-10-01T08:00)"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def _pace(text: str) -> tuple[str, float]:
@@ -88,7 +69,7 @@ def _add_simulation_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--late-fraction",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         help="share of records whose event time is late, i.e. out of order (default 0)",
     )
@@ -138,13 +119,13 @@ def export_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--rows",
-        type=_positive_int,
+        type=positive(int),
         default=EXPORT_DEFAULT_ROWS,
         help="rows of transactions, web logs and social posts (default %(default)s)",
     )
     parser.add_argument(
         "--campaigns",
-        type=_positive_int,
+        type=positive(int),
         default=EXPORT_DEFAULT_CAMPAIGNS,
         help="ad campaigns (default %(default)s)",
     )
@@ -181,10 +162,10 @@ def cmd_sample(argv: Sequence[str]) -> int:
         "values producers send).",
     )
     parser.add_argument("dataset", choices=names)
-    parser.add_argument("-n", type=_positive_int, default=5, help="records (default 5)")
+    parser.add_argument("-n", type=positive(int), default=5, help="records (default 5)")
     parser.add_argument(
         "--malformed-rate",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         help="share of malformed messages: invalid JSON, missing field, wrong type (default 0)",
     )

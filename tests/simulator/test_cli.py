@@ -63,7 +63,7 @@ def test_sample_prints_json_lines():
 def test_bad_arguments_fail_with_a_clear_message(tmp_path: Path):
     result = run("--rows", "-3", "--out", str(tmp_path))
     assert result.returncode == 2
-    assert "argument --rows: -3 must be at least 1" in result.stderr
+    assert "argument --rows: -3 must be greater than 0" in result.stderr
     result = run("--late-fraction", "1.5")
     assert "1.5 is not between 0 and 1" in result.stderr
     result = run("--pace", "nope=2", "--out", str(tmp_path))
