@@ -29,42 +29,12 @@ class Lake:
 
     def produce(self, dataset: str, count: int, *args: str) -> int:
         """Produce with the real producer CLI; the number of acknowledged messages."""
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "producers",
-                "--quiet",
-                "--topics",
-                dataset,
-                "--count",
-                str(count),
-                *args,
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        match = ACKED.search(result.stdout)
-        assert match, result.stdout
-        return int(match.group(1).replace(",", ""))
+        return acked(finish(self.produce_in_background(dataset, count, *args), timeout=300))
 
     def produce_in_background(self, dataset: str, count: int, *args: str) -> subprocess.Popen:
+        argv = ["--quiet", "--topics", dataset, "--count", str(count), *args]
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "producers",
-                "--quiet",
-                "--topics",
-                dataset,
-                "--count",
-                str(count),
-                *args,
-            ],
+            [sys.executable, "-m", "producers", *argv],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
