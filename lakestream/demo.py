@@ -78,9 +78,36 @@ def _consume(settings: Settings, say: Callable[[str], None]) -> None:
             raise RuntimeError(f"the sink for {w.dataset.topic} failed: {w.error}")
 
 
-def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
+def pipeline(
+    settings: Settings, records: int, say: Callable[[str], None] = lambda _m: None
+) -> list[TableSummary]:
+    """Produce, land and crawl `records` per dataset on a running stack; a summary per table."""
     from consumers.audit import count_lake
     from glue.crawler import LocalCrawler
+
+    produced = _produce(settings, records, say)
+    _consume(settings, say)
+    crawler = LocalCrawler(settings)
+    summaries = []
+    for ds in settings.catalog:
+        crawl = crawler.crawl(ds)
+        count = count_lake(settings, ds)
+        summaries.append(
+            TableSummary(
+                ds.table,
+                produced.get(ds.name, 0),
+                count.distinct,
+                count.duplicates,
+                count.objects,
+                count.dead_letters,
+                crawl.partitions,
+            )
+        )
+    say("crawled the lake into the Glue database " + settings.glue_database)
+    return summaries
+
+
+def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
     from glue.engine import LocalAthena
     from glue.queries import saved_queries
 
@@ -90,25 +117,7 @@ def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
     started_here = settings.embeds_aws and stack.moto.pid is None
     try:
         stack.up(progress=say)
-        produced = _produce(settings, records, say)
-        _consume(settings, say)
-        crawler = LocalCrawler(settings)
-        summaries = []
-        for ds in settings.catalog:
-            crawl = crawler.crawl(ds)
-            count = count_lake(settings, ds)
-            summaries.append(
-                TableSummary(
-                    ds.table,
-                    produced.get(ds.name, 0),
-                    count.distinct,
-                    count.duplicates,
-                    count.objects,
-                    count.dead_letters,
-                    crawl.partitions,
-                )
-            )
-        say("crawled the lake into the Glue database " + settings.glue_database)
+        summaries = pipeline(settings, records, say)
 
         engine = LocalAthena(settings)
         for query in saved_queries().values():

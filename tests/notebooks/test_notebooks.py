@@ -25,3 +25,13 @@ def test_data_simulator_notebook_executes():
     assert "0 not from a campaign" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 4  # amounts, status codes, engagement, CTR
+
+
+def test_analysis_notebook_executes():
+    nb = execute("analysis.ipynb")
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 4  # one chart per analysis
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "stack stopped" in text
