@@ -48,10 +48,8 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## benchmarks, as ratios against baselines measured in the same run
-	$(BIN)/python -m simulator bench
-	$(BIN)/python -m producers bench
-	$(BIN)/python -m consumers bench
+bench: $(STAMP) ## every benchmark vs its baseline, one run; bench-results/report.md + chart.png (BENCH_QUICK=1)
+	$(LS) bench
 
 produce: $(STAMP) ## publish simulated data to the four topics (ARGS="--count 5000 --rate 500 ...")
 	$(BIN)/python -m producers $(ARGS)

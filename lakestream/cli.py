@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -106,6 +107,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(load_settings(), args.records, serve=not args.no_serve, port=args.port)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from lakestream.bench import run_bench
+
+    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    return run_bench(args.out, quick)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakestream",
@@ -158,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-serve", action="store_true", help="exit after the summary")
     demo.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     demo.set_defaults(func=cmd_demo)
+
+    bench = sub.add_parser(
+        "bench",
+        help="every benchmark in one run, each figure beside its baseline; a report and a chart",
+    )
+    bench.add_argument("--quick", action="store_true", help="small workloads (or BENCH_QUICK=1)")
+    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="report folder")
+    bench.set_defaults(func=cmd_bench)
 
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     config.set_defaults(func=cmd_config)

@@ -1,0 +1,395 @@
+"""`lakestream bench`: every figure beside its baseline, in one run, with a report and a chart.
+
+Sections: simulator (vs a naive Faker loop), producers (vs each client's raw ceiling), sink (vs
+one object per message), end to end (produce → queryable latency), API latency (JSON lines vs
+Parquet). Each runs against a private embedded stack on free ports. BENCH_QUICK=1 shrinks
+every workload so the whole run takes under two minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from rich.console import Console
+from rich.table import Table
+
+from lakestream.settings import Settings
+from lakestream.stack.embedded import private_stack
+
+err = Console(stderr=True)
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    lower_is_better: bool = False
+
+    @property
+    def ratio(self) -> str:
+        if not self.baseline or not self.value:
+            return ""
+        if self.lower_is_better:
+            return f"{self.baseline / self.value:.1f}x less"
+        return f"{self.value / self.baseline:.1f}x"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def simulator_section(quick: bool) -> list[Figure]:
+    from simulator import bench
+
+    results = bench.run(
+        [ds for ds in ("transactions", "web_logs", "social_posts", "ad_campaigns")],
+        seconds=0.5 if quick else 2.0,
+    )
+    return [
+        Figure(
+            "simulator",
+            f"{r.dataset} records/s",
+            r.simulator_per_s,
+            "rec/s",
+            r.naive_per_s,
+            "naive Faker loop",
+        )
+        for r in results
+    ]
+
+
+def producer_section(settings: Settings, quick: bool) -> list[Figure]:
+    from producers.bench import available_clients, bench_client
+    from producers.topics import ensure_topics
+
+    ensure_topics(settings, list(settings.catalog))
+    figures = []
+    for client in available_clients():
+        r = bench_client(settings, client, 5_000 if quick else 25_000, seed=1)
+        figures.append(
+            Figure(
+                "producers",
+                f"{client} msg/s (4 topics)",
+                r.pipeline_per_s,
+                "msg/s",
+                r.raw_per_s,
+                f"{client} raw ceiling",
+            )
+        )
+    return figures
+
+
+def sink_section(quick: bool) -> list[Figure]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "consumers",
+            "bench",
+            "--json",
+            "--records",
+            "20000" if quick else "100000",
+            "--naive-records",
+            "500" if quick else "3000",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    ).stdout
+    report = json.loads(out)
+    naive, batched = report["results"]
+    return [
+        Figure(
+            "sink",
+            "records/s into S3",
+            batched["records_per_s"],
+            "rec/s",
+            naive["records_per_s"],
+            "one object per message",
+        ),
+        Figure(
+            "sink",
+            "S3 objects per 1M records",
+            batched["objects_per_million"],
+            "objects",
+            naive["objects_per_million"],
+            "one object per message",
+            lower_is_better=True,
+        ),
+        Figure(
+            "sink",
+            "peak RSS",
+            batched["peak_rss_mb"],
+            "MiB",
+            naive["peak_rss_mb"],
+            "one object per message",
+            lower_is_better=True,
+        ),
+    ]
+
+
+def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
+    """Latency from send to landed (queryable: its dt partition is registered) and throughput."""
+    from consumers.audit import read_rows
+    from consumers.batch import BatchLimits
+    from consumers.sink import SinkOptions, SinkWorker, TopicStats
+    from glue.crawler import LocalCrawler
+    from lakestream import clients
+    from producers.topics import ensure_topics
+    from simulator.simulation import Simulator
+
+    ds = settings.catalog.get("transactions")
+    ensure_topics(settings, [ds])
+    stop, abort = threading.Event(), threading.Event()
+    options = SinkOptions(limits=BatchLimits(max_age_s=1.0), group_prefix="bench-e2e")
+    sink = SinkWorker(settings, ds, options, TopicStats(ds.name, ds.topic), stop, abort, "e2e")
+    sink.start()
+    s3 = clients.aws_client(settings, "s3")
+    bucket, prefix = settings.bucket(ds), f"{ds.table}/"
+    seen: dict[tuple[int, int], float] = {}
+    done_keys: set[str] = set()
+    watching = threading.Event()
+
+    def watch() -> None:
+        while not watching.is_set():
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    if obj["Key"] in done_keys:
+                        continue
+                    done_keys.add(obj["Key"])
+                    now = time.monotonic()
+                    body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+                    for r in read_rows(body, obj["Key"]):
+                        seen.setdefault((r["kafka_partition"], r["kafka_offset"]), now)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    producer = clients.kafka_producer(settings, linger_ms=5)
+    sim = Simulator()
+    sent: dict[tuple[int, int], float] = {}
+    seconds, rate = (8, 1_000) if quick else (20, 2_000)
+    time.sleep(4)  # let the sink join its group before the clock starts
+    watcher.start()
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        tick = time.monotonic()
+        batch = sim.messages(ds.name, rate // 10)
+        for key, value in zip(batch.keys, batch.values, strict=True):
+            t = time.monotonic()
+            producer.send(ds.topic, key=key, value=value).add_callback(
+                lambda meta, t=t: sent.__setitem__((meta.partition, meta.offset), t)
+            )
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
+    producer.flush(30)
+    producer.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(seen) < len(sent):
+        time.sleep(0.2)
+    LocalCrawler(settings).crawl(ds)
+    watching.set()
+    stop.set()
+    sink.join(60)
+    latencies = [seen[k] - t for k, t in sent.items() if k in seen]
+    span = max(seen.values()) - started if seen else float("nan")
+    return [
+        Figure("end to end", "latency p50 (send → landed)", _pct(latencies, 0.5) * 1000, "ms"),
+        Figure("end to end", "latency p99 (send → landed)", _pct(latencies, 0.99) * 1000, "ms"),
+        Figure(
+            "end to end",
+            "records/s sustained",
+            len(latencies) / span,
+            "rec/s",
+            float(rate),
+            "offered rate",
+        ),
+    ]
+
+
+def api_section(settings: Settings, quick: bool) -> list[Figure]:
+    """API latency for limit and filter queries on one table, JSON lines vs Parquet."""
+    from consumers.audit import count_lake
+    from glue.crawler import LocalCrawler
+    from lakestream import clients
+    from lakestream.stack.provision import provision
+    from producers.clients import make_client
+    from producers.run import ProduceRun, RunOptions, TopicPlan
+    from producers.sources import simulator_source
+    from producers.topics import ensure_topics
+    from simulator.simulation import Simulator
+
+    rows = 100_000 if quick else 1_000_000
+    ds = settings.catalog.get("transactions")
+    ensure_topics(settings, [ds])
+    parquet = settings.model_copy(
+        update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}
+    )
+    provision(parquet)
+    kind = "confluent" if "confluent" in _clients() else "kafka-python"
+    client = make_client(kind, settings)
+    ProduceRun(
+        client,
+        [TopicPlan(ds, simulator_source(Simulator(), ds, rows), rows)],
+        RunOptions(flush_timeout=600),
+    ).run()
+    client.close()
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+    }
+    for fmt, target in (("jsonl", settings), ("parquet", parquet)):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "consumers",
+                "--topics",
+                "transactions",
+                "--until-idle",
+                "3",
+                "--quiet",
+                "--format",
+                fmt,
+                "--group-prefix",
+                f"bench-api-{fmt}",
+            ],
+            env={
+                **env,
+                "LAKESTREAM_BUCKET_SUFFIX": target.bucket_suffix,
+                "LAKESTREAM_GLUE_DATABASE": target.glue_database,
+            },
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        LocalCrawler(target).crawl(ds)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
+    os.environ.setdefault("API_DEBUG", "1")
+    import django
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    django.setup()
+    from athena_api.query import views
+
+    figures = []
+    queries = {
+        "limit 10": "table=kafka_ing_transactions&limit=10",
+        "filter": "table=kafka_ing_transactions&limit=100&"
+        + urlencode({"filter": "paymentmethod='PayPal' AND amount > 100"}),
+    }
+    repeats = 10 if quick else 30
+    for fmt, target in (("jsonl", settings), ("parquet", parquet)):
+        pages = clients.aws_client(target, "s3").get_paginator("list_objects_v2")
+        pages = pages.paginate(Bucket=target.bucket(ds), Prefix=f"{ds.table}/")
+        size = sum(o["Size"] for page in pages for o in page.get("Contents", []))
+        landed = count_lake(target, ds).rows if quick else rows
+        with override_settings(LAKE=target, API_KEY=None, API_ENGINE="local"):
+            views._shared.clear()
+            api = Client()
+            for label, query in queries.items():
+                timings = []
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    response = api.get(f"/api/query-table/?{query}")
+                    timings.append((time.perf_counter() - t) * 1000)
+                    assert response.status_code == 200, response.content[:200]
+                figures.append(
+                    Figure("api", f"{fmt} {label} p50 ({landed:,} rows)", _pct(timings, 0.5), "ms")
+                )
+                figures.append(Figure("api", f"{fmt} {label} p99", _pct(timings, 0.99), "ms"))
+        figures.append(
+            Figure("api", f"{fmt} bytes in the table (scanned by a full read)", size, "bytes")
+        )
+        views._shared.clear()
+    return figures
+
+
+def _clients() -> list[str]:
+    from producers.bench import available_clients
+
+    return available_clients()
+
+
+def write_report(figures: list[Figure], out: Path, machine: dict[str, Any]) -> tuple[Path, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# lakestream benchmark",
+        "",
+        f"Machine: {machine['processor']}, {machine['cpus']} CPUs, Python {machine['python']}; "
+        f"run at {time.strftime('%Y-%m-%d %H:%M:%S')}.",
+        "",
+        "| section | figure | value | baseline | ratio |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in figures:
+        base = f"{f.baseline:,.0f} ({f.baseline_name})" if f.baseline else ""
+        lines.append(f"| {f.section} | {f.name} | {f.value:,.1f} {f.unit} | {base} | {f.ratio} |")
+    report = out / "report.md"
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ratios = [f for f in figures if f.baseline and not f.lower_is_better]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(ratios) + 1.5))
+    ax.barh([f"{f.section}: {f.name}" for f in ratios], [f.value / f.baseline for f in ratios])  # type: ignore[operator]
+    ax.axvline(1, color="grey", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("ratio to the baseline measured in the same run (log)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    chart = out / "chart.png"
+    fig.savefig(chart, dpi=110)
+    return report, chart
+
+
+def run_bench(out: Path, quick: bool) -> int:
+    from simulator.bench import machine
+
+    started = time.monotonic()
+    figures: list[Figure] = []
+    err.print("• simulator")
+    figures += simulator_section(quick)
+    err.print("• producers")
+    with private_stack(progress=lambda m: err.print(f"  {m}")) as settings:
+        figures += producer_section(settings, quick)
+    err.print("• sink")
+    figures += sink_section(quick)
+    err.print("• end to end")
+    with private_stack() as settings:
+        figures += end_to_end_section(settings, quick)
+    err.print("• api")
+    with private_stack() as settings:
+        figures += api_section(settings, quick)
+    table = Table(title="lakestream bench", title_justify="left")
+    for column in ("section", "figure", "value", "baseline", "ratio"):
+        table.add_column(column, justify="left" if column in ("section", "figure") else "right")
+    for f in figures:
+        base = f"{f.baseline:,.0f} {f.baseline_name}" if f.baseline else ""
+        table.add_row(f.section, f.name, f"{f.value:,.1f} {f.unit}", base, f.ratio)
+    Console(width=None if sys.stdout.isatty() else 150).print(table)
+    report, chart = write_report(figures, out, machine())
+    m = machine()
+    print(
+        f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}; "
+        f"took {time.monotonic() - started:.0f}s; report {report}, chart {chart}"
+    )
+    return 0
