@@ -43,6 +43,8 @@ class Figure:
         if not self.baseline or not self.value:
             return ""
         if self.lower_is_better:
+            if self.value > self.baseline:
+                return f"{self.value / self.baseline:.1f}x more"
             return f"{self.baseline / self.value:.1f}x less"
         return f"{self.value / self.baseline:.1f}x"
 
