@@ -39,13 +39,6 @@ class LakeCount:
         return self.rows - self.distinct
 
 
-def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return keys
-
-
 def read_rows(body: bytes, key: str) -> list[dict[str, Any]]:
     if key.endswith(".parquet"):
         import pyarrow.parquet as pq
@@ -58,14 +51,14 @@ def count_lake(settings: Settings, dataset: Dataset) -> LakeCount:
     s3 = clients.aws_client(settings, "s3")
     bucket = settings.bucket(dataset)
     count = LakeCount()
-    for key in _keys(s3, bucket, f"{dataset.table}/"):
+    for key in [o["Key"] for o in clients.list_objects(s3, bucket, f"{dataset.table}/")]:
         rows = read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key)
         count.objects += 1
         count.rows += len(rows)
         count.coordinates.update(
             (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"]) for r in rows
         )
-    for key in _keys(s3, bucket, f"_dlq/{dataset.topic}/"):
+    for key in [o["Key"] for o in clients.list_objects(s3, bucket, f"_dlq/{dataset.topic}/")]:
         rows = read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key)
         count.dead_letters += len(rows)
         count.dead_coordinates.update(

@@ -40,6 +40,8 @@ class Segment:
     next_offset: int
     by_dt: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dead: list[dict[str, Any]] = field(default_factory=list)
+    messages: int = 0  # good and dead
+    bytes: int = 0  # of the message values
 
     @property
     def records(self) -> int:
@@ -72,12 +74,21 @@ class Batch:
         self.dataset = dataset
         self.limits = limits
         self.segments: dict[int, Segment] = {}
-        self.records = 0  # good and dead, i.e. messages
-        self.bytes = 0
         self.opened_at: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self.segments)
+
+    # Totals are summed over the segments (one per partition, so a handful): dropping a
+    # revoked partition then needs no bookkeeping of its own.
+    @property
+    def records(self) -> int:
+        """Messages in the batch, good and dead."""
+        return sum(s.messages for s in self.segments.values())
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.bytes for s in self.segments.values())
 
     def add(self, message: Any) -> None:
         """Take one consumed message: a record under its `dt`, or a dead letter with its reason."""
@@ -91,8 +102,8 @@ class Batch:
         segment.next_offset = message.offset + 1
         value = message.value
         size = len(value) if value is not None else 0
-        self.records += 1
-        self.bytes += size
+        segment.messages += 1
+        segment.bytes += size
         if value is None:
             segment.dead.append(dead_letter(message, "empty message (null value)"))
             return
@@ -126,17 +137,10 @@ class Batch:
     def drop_partitions(self, partitions: set[int]) -> None:
         """Forget revoked partitions' data: it is uncommitted and will be re-read."""
         for p in partitions:
-            segment = self.segments.pop(p, None)
-            if segment is not None:
-                self.records -= segment.records + len(segment.dead)
+            self.segments.pop(p, None)
         if not self.segments:
             self.reset()
-        else:
-            # Bytes are not tracked per segment; an overestimate only closes the batch sooner.
-            self.records = max(self.records, 0)
 
     def reset(self) -> None:
         self.segments = {}
-        self.records = 0
-        self.bytes = 0
         self.opened_at = None

@@ -21,6 +21,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from lakestream.console import out_console
 from lakestream.stack.embedded import private_stack
 from producers.clients import make_client
 from producers.run import ProduceRun, RunOptions, TopicPlan
@@ -91,11 +92,7 @@ def main(argv: Sequence[str]) -> int:
             RunOptions(),
         ).run()
         client.close()
-        env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
-            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        }
+        env = {**os.environ, **settings.child_env()}
         err.print("• batching sink")
         out, rss = _run_measured(
             [
@@ -161,7 +158,7 @@ def main(argv: Sequence[str]) -> int:
             f"{r.objects_per_million:,.0f}",
             f"{r.peak_rss_mb:.0f}",
         )
-    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    out_console(120).print(table)
     print(
         f"records/s: {report['speedup']}x the baseline; objects: 1/{report['objects_ratio']} of it"
     )

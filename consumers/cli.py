@@ -20,10 +20,10 @@ from consumers.batch import BatchLimits
 from consumers.formats import FORMATS
 from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, SinkWorker, TopicStats
 from lakestream.argtypes import positive
+from lakestream.console import out_console
 from lakestream.errors import LakestreamError, kafka_unreachable
 from lakestream.settings import load_settings
 from lakestream.stack.processes import port_is_open
-from producers.cli import select_datasets
 
 err = Console(stderr=True)
 PLAIN_PROGRESS_EVERY = 5.0
@@ -120,7 +120,7 @@ def _table(stats: list[TopicStats], title: str) -> Table:
 def run_sink(args: argparse.Namespace) -> int:
     logging.getLogger("consumers").setLevel(args.log_level.upper())
     settings = load_settings()
-    datasets = select_datasets(settings.catalog, args.topics)
+    datasets = settings.catalog.select(args.topics)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
         raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
     options = SinkOptions(
@@ -205,7 +205,7 @@ def run_sink(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         err.print(line, highlight=False)
     else:
-        Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
+        out_console().print(_table(stats, "summary"))
         print(line)
     failed = [w for w in workers if w.error]
     for w in failed:

@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import decimal
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,16 @@ from rich.table import Table
 from glue.crawler import LocalCrawler, run_aws_crawlers
 from glue.engine import LocalAthena, QueryError
 from glue.queries import saved_queries
+from lakestream.console import out_console
 from lakestream.errors import LakestreamError
 from lakestream.settings import load_settings
-from producers.cli import select_datasets
 
 err = Console(stderr=True)
 
 
-def _out() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 160)
-
-
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = select_datasets(settings.catalog, args.dataset)
+    datasets = settings.catalog.select(args.dataset)
     if settings.target == "aws":
         statuses = run_aws_crawlers(settings, datasets, lambda m: err.print(f"• {m}"))
         failed = [name for name, status in statuses.items() if status != "SUCCEEDED"]
@@ -47,7 +42,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         new = ", ".join(r.new_columns) if r.new_columns else ""
         new = f"{r.new_partitions} partitions" + (f"; columns {new}" if new else "")
         table.add_row(r.table, r.state, str(r.partitions), new, str(r.objects), columns)
-    _out().print(table)
+    out_console().print(table)
     return 0
 
 
@@ -89,7 +84,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("NULL" if v is None else str(_jsonable(v)) for v in row))
-    _out().print(table)
+    out_console().print(table)
     more = f" (showing {len(rows)})" if len(rows) < len(result.rows) else ""
     scanned = ", ".join(f"{t}: {len(p)}" for t, p in result.scanned_partitions.items())
     err.print(

@@ -64,13 +64,6 @@ class CrawlResult:
     objects: int = 0
 
 
-def _objects(s3: Any, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return keys
-
-
 def _sample(s3: Any, bucket: str, key: str) -> tuple[sch.Schema, dict[str, str]]:
     """(schema, {column: original key}) of one object."""
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -106,7 +99,7 @@ class LocalCrawler:
         root = f"{dataset.table}/"
         partitions: dict[str, list[str]] = {}
         fmt = None
-        keys = _objects(self.s3, bucket, root)
+        keys = [o["Key"] for o in clients.list_objects(self.s3, bucket, root)]
         for key in keys:
             match = _PARTITION.match(key[len(root) :])
             if not match or key.endswith("/"):

@@ -21,6 +21,7 @@ import sqlglot
 from sqlglot import exp
 
 from glue.catalog import GlueCatalog, TableInfo, UnknownTable
+from glue.quoting import quote_ident, quote_string
 from glue.schema import to_duckdb
 from lakestream import clients
 from lakestream.catalog import PARTITION_KEY
@@ -60,14 +61,6 @@ def httpfs_extension_path() -> str:
     raise LakestreamError("the duckdb-extension-httpfs wheel holds no httpfs extension")
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 class LocalAthena:
     def __init__(self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.settings = settings
@@ -83,15 +76,15 @@ class LocalAthena:
         s = self.settings
         con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                      "autoload_known_extensions": False})  # fmt: skip
-        con.execute(f"LOAD {_sql_string(httpfs_extension_path())}")
+        con.execute(f"LOAD {quote_string(httpfs_extension_path())}")
         endpoint = urlsplit(s.aws_endpoint_url or f"https://s3.{s.aws_region}.amazonaws.com")
         secret = s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else ""
         # CREATE SECRET takes no bound parameters: values are quoted as SQL strings.
         use_ssl = "true" if endpoint.scheme == "https" else "false"
         con.execute(
-            f"CREATE SECRET lake (TYPE s3, KEY_ID {_sql_string(s.aws_access_key_id or '')}, "
-            f"SECRET {_sql_string(secret)}, REGION {_sql_string(s.aws_region)}, "
-            f"ENDPOINT {_sql_string(endpoint.netloc)}, URL_STYLE 'path', USE_SSL {use_ssl})"
+            f"CREATE SECRET lake (TYPE s3, KEY_ID {quote_string(s.aws_access_key_id or '')}, "
+            f"SECRET {quote_string(secret)}, REGION {quote_string(s.aws_region)}, "
+            f"ENDPOINT {quote_string(endpoint.netloc)}, URL_STYLE 'path', USE_SSL {use_ssl})"
         )
         # Queries reach the lake and nothing else; then the configuration is frozen.
         con.execute("SET disabled_filesystems = 'LocalFileSystem'")
@@ -138,8 +131,7 @@ class LocalAthena:
             except UnknownTable as exc:
                 raise QueryError("unknown_table", str(exc)) from None
             partitions = _prune(info.partitions, node, values)
-            scanned.setdefault(info.name, [])
-            scanned[info.name] = sorted(set(scanned[info.name]) | set(partitions))
+            scanned[info.name] = sorted(set(scanned.get(info.name, [])) | set(partitions))
             view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
             views.append((view, self._view_sql(info, partitions)))
             alias = node.alias or info.name
@@ -153,11 +145,11 @@ class LocalAthena:
         with self._lock:
             try:
                 for view, body in views:
-                    self._con.execute(f"CREATE TEMP VIEW {_ident(view)} AS {body}")
+                    self._con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {body}")
                 columns, rows = self._run(engine_sql, list(params))
             finally:
                 for view, _ in views:
-                    self._con.execute(f"DROP VIEW IF EXISTS {_ident(view)}")
+                    self._con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
         return QueryResult(columns, rows, scanned, engine_sql)
 
     def _parse(self, sql: str) -> exp.Expression:
@@ -179,20 +171,20 @@ class LocalAthena:
 
     def _view_sql(self, info: TableInfo, partitions: list[str]) -> str:
         selects = [
-            f"CAST({_ident(info.key_of[n])} AS {to_duckdb(t)}) AS {_ident(n)}"
+            f"CAST({quote_ident(info.key_of[n])} AS {to_duckdb(t)}) AS {quote_ident(n)}"
             for n, t in info.columns
         ]
         # Every name below is quoted with _ident and every value with _sql_string: the view text
         # holds catalog names and S3 paths, never query input (that is bound as parameters).
         base = info.location if info.location.endswith("/") else info.location + "/"
         if not partitions or not self._has_objects(base):
-            nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {_ident(n)}" for n, t in info.columns]
+            nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}" for n, t in info.columns]
             nulls.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
             return f"SELECT {', '.join(nulls)} WHERE false"
         # One glob over every partition, filtered to the registered (and pruned) ones: DuckDB
         # drops the other files before reading, and an emptied partition is no error.
-        files = _sql_string(f"{base}{PARTITION_KEY}=*/*")
-        wanted = ", ".join(_sql_string(p) for p in partitions)
+        files = quote_string(f"{base}{PARTITION_KEY}=*/*")
+        wanted = ", ".join(quote_string(p) for p in partitions)
         hive = f"hive_partitioning = true, hive_types = {{'{PARTITION_KEY}': 'VARCHAR'}}"
         if info.format == "parquet":
             source = f"read_parquet({files}, {hive}, union_by_name = true)"
@@ -201,12 +193,12 @@ class LocalAthena:
                 for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
             }
             selects = [
-                s if n.lower() in present else f"CAST(NULL AS {to_duckdb(t)}) AS {_ident(n)}"
+                s if n.lower() in present else f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}"
                 for s, (n, t) in zip(selects, info.columns, strict=True)
             ]
         else:
             typed = ", ".join(
-                f"{_sql_string(info.key_of[n])}: {_sql_string(to_duckdb(t))}"
+                f"{quote_string(info.key_of[n])}: {quote_string(to_duckdb(t))}"
                 for n, t in info.columns
             )
             source = (

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
+from lakestream.console import out_console
 from lakestream.settings import Settings
 from lakestream.stack.embedded import private_stack
 
@@ -169,15 +170,14 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
 
     def watch() -> None:
         while not watching.is_set():
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    if obj["Key"] in done_keys:
-                        continue
-                    done_keys.add(obj["Key"])
-                    now = time.monotonic()
-                    body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-                    for r in read_rows(body, obj["Key"]):
-                        seen.setdefault((r["kafka_partition"], r["kafka_offset"]), now)
+            for obj in clients.list_objects(s3, bucket, prefix):
+                if obj["Key"] in done_keys:
+                    continue
+                done_keys.add(obj["Key"])
+                now = time.monotonic()
+                body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+                for r in read_rows(body, obj["Key"]):
+                    seen.setdefault((r["kafka_partition"], r["kafka_offset"]), now)
             time.sleep(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -228,6 +228,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
     from glue.crawler import LocalCrawler
     from lakestream import clients
     from lakestream.stack.provision import provision
+    from producers.bench import available_clients
     from producers.clients import make_client
     from producers.run import ProduceRun, RunOptions, TopicPlan
     from producers.sources import simulator_source
@@ -241,7 +242,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
         update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}
     )
     provision(parquet)
-    kind = "confluent" if "confluent" in _clients() else "kafka-python"
+    kind = "confluent" if "confluent" in available_clients() else "kafka-python"
     client = make_client(kind, settings)
     ProduceRun(
         client,
@@ -249,11 +250,6 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
         RunOptions(flush_timeout=600),
     ).run()
     client.close()
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-    }
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
         subprocess.run(
             [
@@ -270,11 +266,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
                 "--group-prefix",
                 f"bench-api-{fmt}",
             ],
-            env={
-                **env,
-                "LAKESTREAM_BUCKET_SUFFIX": target.bucket_suffix,
-                "LAKESTREAM_GLUE_DATABASE": target.glue_database,
-            },
+            env={**os.environ, **target.child_env()},
             check=True,
             capture_output=True,
             timeout=1800,
@@ -298,9 +290,8 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
     }
     repeats = 10 if quick else 30
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
-        pages = clients.aws_client(target, "s3").get_paginator("list_objects_v2")
-        pages = pages.paginate(Bucket=target.bucket(ds), Prefix=f"{ds.table}/")
-        size = sum(o["Size"] for page in pages for o in page.get("Contents", []))
+        s3 = clients.aws_client(target, "s3")
+        size = sum(o["Size"] for o in clients.list_objects(s3, target.bucket(ds), f"{ds.table}/"))
         landed = count_lake(target, ds).rows if quick else rows
         with override_settings(LAKE=target, API_KEY=None, API_ENGINE="local"):
             views._shared.clear()
@@ -321,12 +312,6 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
         )
         views._shared.clear()
     return figures
-
-
-def _clients() -> list[str]:
-    from producers.bench import available_clients
-
-    return available_clients()
 
 
 def write_report(figures: list[Figure], out: Path, machine: dict[str, Any]) -> tuple[Path, Path]:
@@ -387,7 +372,7 @@ def run_bench(out: Path, quick: bool) -> int:
     for f in figures:
         base = f"{f.baseline:,.0f} {f.baseline_name}" if f.baseline else ""
         table.add_row(f.section, f.name, f"{f.value:,.1f} {f.unit}", base, f.ratio)
-    Console(width=None if sys.stdout.isatty() else 150).print(table)
+    out_console(150).print(table)
     report, chart = write_report(figures, out, machine())
     m = machine()
     print(

@@ -11,10 +11,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from lakestream import __version__
+from lakestream.console import err_console as stderr_console
+from lakestream.console import out_console
 from lakestream.errors import LakestreamError
 from lakestream.settings import load_settings
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
@@ -22,9 +23,8 @@ from lakestream.stack.provision import Outcome, inspect
 
 STATE_STYLE = {"created": "green", "exists": "cyan", "missing": "red", "mismatch": "yellow"}
 
-# Piped output (make, CI logs) gets a wide fixed width so bucket and crawler names stay whole.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+console = out_console()
+err_console = stderr_console()
 
 
 def _outcome_table(outcomes: Sequence[Outcome], title: str) -> Table:

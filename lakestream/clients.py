@@ -82,3 +82,11 @@ def offset_and_metadata(offset: int) -> Any:
         return OffsetAndMetadata(offset, "", -1)
     except TypeError:
         return OffsetAndMetadata(offset, "")
+
+
+def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    """Every object under a prefix (Key, Size, ...), across list_objects_v2 pages."""
+    objects: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects += page.get("Contents", [])
+    return objects

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.console import Console
 from rich.table import Table
 
+from lakestream.console import out_console
 from lakestream.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 
@@ -111,7 +110,7 @@ def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
     from glue.engine import LocalAthena
     from glue.queries import saved_queries
 
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = out_console()
     say = lambda msg: console.print(f"• {msg}", highlight=False)  # noqa: E731
     stack = EmbeddedStack(settings)
     started_here = settings.embeds_aws and stack.moto.pid is None

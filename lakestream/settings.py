@@ -204,6 +204,21 @@ class Settings(BaseSettings):
     def athena_output_location(self) -> str:
         return f"s3://{self.results_bucket}/results/"
 
+    def child_env(self) -> dict[str, str]:
+        """Environment variables that make a child process (a CLI) use these same services."""
+        env = {
+            "LAKESTREAM_TARGET": self.target,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "LAKESTREAM_BUCKET_SUFFIX": self.bucket_suffix,
+            "LAKESTREAM_GLUE_DATABASE": self.glue_database,
+            "AWS_REGION": self.aws_region,
+        }
+        if self.aws_endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.catalog_path:
+            env["LAKESTREAM_CATALOG"] = str(self.catalog_path)
+        return env
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(variable, effective value, description) rows, with secrets masked."""
         rows = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from dataclasses import asdict, dataclass
 from rich.console import Console
 from rich.table import Table
 
+from lakestream.console import out_console
 from lakestream.settings import Settings, load_settings
 from lakestream.stack.embedded import private_stack
 from producers.clients import CLIENTS, make_client
@@ -122,7 +122,7 @@ def main(argv: Sequence[str]) -> int:
         table.add_column(column, justify="left" if column == "client" else "right")
     for r in results:
         table.add_row(r.client, f"{r.raw_per_s:,.0f}", f"{r.pipeline_per_s:,.0f}", f"{r.ratio:.2f}")
-    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    out_console(120).print(table)
     by = {r.client: r for r in results}
     if "kafka-python" in by and "confluent" in by:
         speedup = by["confluent"].pipeline_per_s / by["kafka-python"].pipeline_per_s

@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 
 from lakestream.argtypes import positive
-from lakestream.catalog import Catalog, Dataset
+from lakestream.console import out_console
 from lakestream.errors import LakestreamError
 from lakestream.settings import load_settings
 from producers.clients import CLIENTS, make_client
@@ -102,20 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def select_datasets(catalog: Catalog, names: list[str] | None) -> list[Dataset]:
-    if not names:
-        return list(catalog)
-    chosen = []
-    for name in [n for arg in names for n in arg.split(",") if n]:
-        match = [ds for ds in catalog if name in (ds.name, ds.topic)]
-        if not match:
-            known = ", ".join(f"{ds.name} ({ds.topic})" for ds in catalog)
-            raise LakestreamError(f"unknown topic or dataset {name!r}; known: {known}")
-        if match[0] not in chosen:
-            chosen.append(match[0])
-    return chosen
-
-
 def _table(stats: list[TopicStats], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("topic", "accepted", "acked", "failed", "pending", "msg/s", "note"):
@@ -138,7 +124,7 @@ def _table(stats: list[TopicStats], title: str) -> Table:
 
 def run_produce(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = select_datasets(settings.catalog, args.topics)
+    datasets = settings.catalog.select(args.topics)
     if args.from_files:
         files = {ds.name: args.from_files / ds.seed_file for ds in datasets}
         missing = [str(p) for p in files.values() if not p.is_file()]
@@ -203,7 +189,7 @@ def run_produce(args: argparse.Namespace) -> int:
     finally:
         client.close()
 
-    Console(width=None if sys.stdout.isatty() else 160).print(_table(stats, "summary"))
+    out_console().print(_table(stats, "summary"))
     total = {k: sum(getattr(s, k) for s in stats) for k in ("accepted", "acked", "failed")}
     print(
         f"{total['acked']:,} of {total['accepted']:,} messages acknowledged, "

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from lakestream.argtypes import fraction, positive
 from lakestream.catalog import default_catalog
+from lakestream.console import out_console
 from lakestream.errors import LakestreamError
 from simulator import bench
 from simulator.clock import DEFAULT_START
@@ -204,7 +205,7 @@ def cmd_bench(argv: Sequence[str]) -> int:
         table.add_row(
             r.dataset, f"{r.naive_per_s:,.0f}", f"{r.simulator_per_s:,.0f}", f"{r.ratio:.1f}x"
         )
-    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    out_console(120).print(table)
     m = doc["machine"]
     print(f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}")
     return 0

@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from athena_api.query.filters import compile_filter, quote_ident
+from athena_api.query.filters import compile_filter
 from glue.catalog import TableInfo
+from glue.quoting import quote_ident
 from lakestream.catalog import PARTITION_KEY
 
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")

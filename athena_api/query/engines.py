@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from glue.engine import LocalAthena, QueryError
+from glue.quoting import quote_string
 from lakestream.settings import Settings
 
 
@@ -76,7 +77,7 @@ def athena_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_string(str(value))
 
 
 class AthenaEngine:

@@ -18,6 +18,8 @@ from sqlglot import exp
 from sqlglot.dialects.trino import Trino
 from sqlglot.tokens import TokenType
 
+from glue.quoting import quote_ident
+
 Tokenizer = Trino.Tokenizer
 
 MAX_FILTER_LENGTH = 2_000
@@ -44,10 +46,6 @@ class CompiledFilter:
     sql: str  # with ? placeholders, identifiers quoted
     params: list[Any] = field(default_factory=list)
     columns: set[str] = field(default_factory=set)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _coerce(literal: exp.Expression, column: str, type_: str) -> Any:

@@ -153,3 +153,12 @@ def test_load_catalog_accepts_a_valid_custom_file(tmp_path: Path, raw):
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     catalog = load_catalog(path)
     assert [ds.name for ds in catalog] == ["transactions"]
+
+
+def test_datasets_are_selected_by_dataset_or_topic_name():
+    catalog = default_catalog()
+    chosen = catalog.select(["logs_topic", "transactions,web_logs"])
+    assert [ds.name for ds in chosen] == ["web_logs", "transactions"]
+    assert len(catalog.select(None)) == 4
+    with pytest.raises(CatalogError, match="unknown topic or dataset 'nope'; known: transactions"):
+        catalog.select(["nope"])

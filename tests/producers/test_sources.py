@@ -8,7 +8,6 @@ import orjson
 import pytest
 
 from lakestream.catalog import default_catalog
-from producers.cli import select_datasets
 from producers.sources import SourceError, file_source
 
 CATALOG = default_catalog()
@@ -77,9 +76,3 @@ def test_bad_json_and_unreadable_files(tmp_path: Path):
         messages(path, "ad_campaigns")
     with pytest.raises(SourceError, match="cannot read"):
         messages(tmp_path / "missing.json", "ad_campaigns")
-
-
-def test_topics_are_chosen_by_dataset_or_topic_name():
-    chosen = select_datasets(CATALOG, ["logs_topic", "transactions,web_logs"])
-    assert [ds.name for ds in chosen] == ["web_logs", "transactions"]
-    assert len(select_datasets(CATALOG, None)) == 4

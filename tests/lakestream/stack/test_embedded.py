@@ -203,7 +203,7 @@ def test_broker_restart_keeps_messages_and_committed_offsets(running_stack):
     group = f"restart_{uuid.uuid4().hex[:8]}"
     committer = clients.kafka_consumer(settings, group_id=group)
     committer.assign([TopicPartition(topic, 0)])
-    committer.commit({TopicPartition(topic, 0): _offset_and_metadata(7)})
+    committer.commit({TopicPartition(topic, 0): clients.offset_and_metadata(7)})
     committer.close()
 
     old_pid = stack.broker.pid
@@ -227,15 +227,6 @@ def test_broker_restart_keeps_messages_and_committed_offsets(running_stack):
         assert checker.committed(TopicPartition(topic, 0)) == 7
     finally:
         checker.close()
-
-
-def _offset_and_metadata(offset: int):
-    from kafka.structs import OffsetAndMetadata
-
-    try:
-        return OffsetAndMetadata(offset, "", -1)
-    except TypeError:  # kafka-python 2.x takes (offset, metadata)
-        return OffsetAndMetadata(offset, "")
 
 
 def test_external_endpoints_start_nothing(running_stack, tmp_path: Path):
