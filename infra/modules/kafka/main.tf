@@ -1,0 +1,214 @@
+# Apache Kafka in KRaft mode on EC2: every node is broker and controller. Each broker gets a
+# network interface created before its instance, so every node's address is known when the
+# user data is rendered and the controller quorum can be written down statically.
+
+locals {
+  client_port     = 9092
+  controller_port = 9093
+  internal_port   = 9094
+
+  replication_factor  = min(3, var.broker_count)
+  min_insync_replicas = local.replication_factor > 1 ? local.replication_factor - 1 : 1
+
+  node_ids = range(1, var.broker_count + 1)
+  quorum_voters = join(",", [
+    for i, eni in aws_network_interface.broker : "${i + 1}@${eni.private_ip}:${local.controller_port}"
+  ])
+  advertised_hosts = [
+    for i, eni in aws_network_interface.broker : var.public_access ? aws_eip.broker[i].public_dns : eni.private_ip
+  ]
+
+  ami_id = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].value)
+  tags   = merge(var.tags, { Component = "kafka" })
+}
+
+data "aws_partition" "current" {}
+
+data "aws_ssm_parameter" "al2023" {
+  count = var.ami_id == null ? 1 : 0
+  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${var.architecture}"
+}
+
+# The KRaft cluster id: 16 random bytes, base64url without padding, the same on every node.
+resource "random_id" "cluster" {
+  byte_length = 16
+}
+
+# --- network -------------------------------------------------------------------------------
+
+resource "aws_security_group" "broker" {
+  name_prefix = "${var.name}-"
+  description = "Kafka brokers: clients on ${local.client_port} from the client CIDRs only; controller and replication traffic between brokers"
+  vpc_id      = var.vpc_id
+  tags        = merge(local.tags, { Name = var.name })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "client" {
+  for_each = toset(var.client_cidrs)
+
+  security_group_id = aws_security_group.broker.id
+  description       = "Kafka clients from ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = local.client_port
+  to_port           = local.client_port
+  cidr_ipv4         = strcontains(each.value, ":") ? null : each.value
+  cidr_ipv6         = strcontains(each.value, ":") ? each.value : null
+  tags              = local.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "cluster" {
+  security_group_id            = aws_security_group.broker.id
+  description                  = "KRaft controller and inter-broker replication between brokers"
+  ip_protocol                  = "tcp"
+  from_port                    = local.controller_port
+  to_port                      = local.internal_port
+  referenced_security_group_id = aws_security_group.broker.id
+  tags                         = local.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "cluster" {
+  security_group_id            = aws_security_group.broker.id
+  description                  = "KRaft controller and inter-broker replication between brokers"
+  ip_protocol                  = "tcp"
+  from_port                    = local.controller_port
+  to_port                      = local.internal_port
+  referenced_security_group_id = aws_security_group.broker.id
+  tags                         = local.tags
+}
+
+# HTTPS only: package repositories, the Kafka download and the SSM endpoints. DNS and NTP go to
+# the VPC's link-local resolvers, which security groups do not filter.
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.broker.id
+  description       = "HTTPS for packages, the Kafka release and Systems Manager"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = local.tags
+}
+
+resource "aws_network_interface" "broker" {
+  count = var.broker_count
+
+  subnet_id       = var.subnet_ids[count.index % length(var.subnet_ids)]
+  security_groups = [aws_security_group.broker.id]
+  description     = "${var.name} node ${count.index + 1}"
+  tags            = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+}
+
+resource "aws_eip" "broker" {
+  count = var.public_access ? var.broker_count : 0
+
+  domain = "vpc"
+  tags   = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+}
+
+resource "aws_eip_association" "broker" {
+  count = var.public_access ? var.broker_count : 0
+
+  allocation_id = aws_eip.broker[count.index].id
+  instance_id   = aws_instance.broker[count.index].id
+}
+
+# --- identity: Systems Manager instead of SSH ----------------------------------------------
+
+data "aws_iam_policy_document" "assume_ec2" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "broker" {
+  name_prefix        = "${var.name}-"
+  description        = "Kafka brokers: Systems Manager sessions, nothing else"
+  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "ssm" {
+  role       = aws_iam_role.broker.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+resource "aws_iam_instance_profile" "broker" {
+  name_prefix = "${var.name}-"
+  role        = aws_iam_role.broker.name
+  tags        = local.tags
+}
+
+# --- brokers -------------------------------------------------------------------------------
+
+resource "aws_instance" "broker" {
+  count = var.broker_count
+
+  ami                  = local.ami_id
+  instance_type        = var.instance_type
+  iam_instance_profile = aws_iam_instance_profile.broker.name
+  monitoring           = var.detailed_monitoring
+  ebs_optimized        = true
+
+  primary_network_interface {
+    network_interface_id = aws_network_interface.broker[count.index].id
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  root_block_device {
+    encrypted             = true
+    kms_key_id            = var.ebs_kms_key_arn
+    volume_type           = "gp3"
+    volume_size           = var.root_volume_size_gb
+    delete_on_termination = true
+  }
+
+  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
+    node_id             = count.index + 1
+    broker_count        = var.broker_count
+    cluster_id          = random_id.cluster.b64_url
+    quorum_voters       = local.quorum_voters
+    advertised_host     = local.advertised_hosts[count.index]
+    private_ip          = aws_network_interface.broker[count.index].private_ip
+    client_port         = local.client_port
+    controller_port     = local.controller_port
+    internal_port       = local.internal_port
+    replication_factor  = local.replication_factor
+    min_insync_replicas = local.min_insync_replicas
+    log_retention_hours = var.log_retention_hours
+    heap_mb             = var.heap_mb
+    kafka_version       = var.kafka_version
+    scala_version       = var.scala_version
+    kafka_sha512        = var.kafka_sha512
+    download_base_url   = var.download_base_url
+    # Topics are created once, by the first node, when the cluster can hold their replicas.
+    create_topics = count.index == 0 && length(var.topics) > 0
+    topics        = var.topics
+  })
+
+  tags        = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+  volume_tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+
+  lifecycle {
+    # User data runs at first boot only, and a new AMI must not replace a broker and its log by
+    # surprise: roll brokers one at a time with `terraform apply -replace=...` instead.
+    ignore_changes = [ami, user_data]
+
+    precondition {
+      condition     = var.heap_mb * 2 <= var.root_volume_size_gb * 1024
+      error_message = "The heap (heap_mb) cannot be larger than half the root volume; check the units."
+    }
+  }
+}
