@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# checkov has a virtualenv of its own: its pins clash with the project's (infra/requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
+CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 LS     := $(BIN)/lakestream
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint format produce consume crawl sql api bench seed-files clean
+.PHONY: help install up down status demo test lint format produce consume crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
+
+$(CHECKOV): infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+	@touch $@
+
+checkov: $(CHECKOV) ## install checkov into .venv-checkov (make test does it too)
 
 up: $(STAMP) ## start the embedded stack and provision everything
 	$(LS) up
@@ -35,7 +45,7 @@ status: $(STAMP) ## show services and provisioned resources
 demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_SERVE=0 exits)
 	$(LS) demo --records $(or $(DEMO_RECORDS),5000) $(if $(filter 0,$(DEMO_SERVE)),--no-serve,)
 
-test: $(STAMP) ## run the test suite (starts its own stack on free ports)
+test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stack on free ports)
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$rc
@@ -70,6 +80,12 @@ sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=we
 api: $(STAMP) ## serve the query API on API_PORT (default 8000); Swagger UI at /swagger/
 	$(BIN)/python -m athena_api serve --port $(or $(API_PORT),8000)
 
-clean: ## remove the virtualenv and the run folder (stop the stack first)
+env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env (other lines kept)
+	$(LS) env
+
+infra-check: $(STAMP) $(CHECKOV) ## static checks of infra/: terraform fmt, python-hcl2 wiring tests, checkov
+	$(BIN)/python -m pytest tests/infra -q
+
+clean: ## remove the virtualenvs and the run folder (stop the stack first)
 	-$(LS) down
-	rm -rf $(VENV) .lakestream
+	rm -rf $(VENV) $(CHECKOV_VENV) .lakestream

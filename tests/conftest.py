@@ -17,6 +17,7 @@ from lakestream.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import Outcome
+from tests.infra.hcl import terraform_path
 from tests.lake_helpers import Lake, make_lake
 
 
@@ -69,3 +70,15 @@ def lake(running_stack, tmp_path: Path) -> Lake:
 def deployment_lake(running_stack, tmp_path: Path) -> Lake:
     """Own topics, buckets (a suffix) and Glue database: tables keep their catalog names."""
     return make_lake(running_stack, tmp_path, deployment=True)
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    """The Terraform CLI, for configurations without providers (it cannot download any here).
+
+    It is on this project's machines; elsewhere the tests that need it are skipped.
+    """
+    path = terraform_path()
+    if path is None:
+        pytest.skip("terraform is not on PATH: the fmt, catalog and validation checks need it")
+    return path

@@ -1,0 +1,117 @@
+"""infra/ as data: every .tf file parsed with python-hcl2, and a runner for the Terraform CLI.
+
+Nothing here can run `terraform init` against the AWS provider (no registry), so the wiring is
+checked on the parsed files, and Terraform itself runs only configurations without providers:
+the dataset catalog module, the user data template and copies of the variables files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+MODULES = INFRA / "modules"
+OPTIONS = hcl2.SerializationOptions(
+    strip_string_quotes=True, explicit_blocks=False, with_comments=False
+)
+
+
+@dataclass
+class Config:
+    """The top-level blocks of one Terraform module (a folder of .tf files)."""
+
+    path: Path
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    data: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    terraform: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            name: body for (kind, name), body in self.resources.items() if kind == resource_type
+        }
+
+
+def load(path: Path) -> Config:
+    config = Config(path)
+    for tf in sorted(path.glob("*.tf")):
+        with tf.open(encoding="utf-8") as handle:
+            doc = hcl2.load(handle, serialization_options=OPTIONS)
+        for block in doc.get("variable", []):
+            config.variables.update(block)
+        for block in doc.get("output", []):
+            config.outputs.update(block)
+        for block in doc.get("locals", []):
+            config.locals.update(block)
+        for block in doc.get("module", []):
+            config.modules.update(block)
+        for kind in ("resource", "data"):
+            target = config.resources if kind == "resource" else config.data
+            for block in doc.get(kind, []):
+                for rtype, named in block.items():
+                    for name, body in named.items():
+                        target[(rtype, name)] = body
+        config.terraform.extend(doc.get("terraform", []))
+    return config
+
+
+def one(blocks: list[dict[str, Any]] | dict[str, Any]) -> dict[str, Any]:
+    """The single nested block of a kind (hcl2 gives blocks as lists)."""
+    if isinstance(blocks, dict):
+        return blocks
+    assert len(blocks) == 1, blocks
+    return blocks[0]
+
+
+def module_dirs() -> list[Path]:
+    return sorted(p for p in MODULES.iterdir() if p.is_dir())
+
+
+def all_configs() -> list[Config]:
+    return [load(INFRA)] + [load(p) for p in module_dirs()]
+
+
+# --- the Terraform CLI, for configurations without providers --------------------------------
+
+
+def terraform_path() -> str | None:
+    return shutil.which("terraform")
+
+
+def terraform_env(home: Path) -> dict[str, str]:
+    rc = home / "terraformrc"
+    rc.touch()
+    # No checkpoint calls (no network here) and no interactive prompts.
+    return {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(rc),
+        "CHECKPOINT_DISABLE": "1",
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+    }
+
+
+def terraform(
+    binary: str, workdir: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [binary, f"-chdir={workdir}", args[0], "-no-color", *args[1:]],
+        capture_output=True,
+        text=True,
+        env=terraform_env(workdir),
+        timeout=120,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"terraform {' '.join(args)} failed:\n{result.stderr}")
+    return result

@@ -1,0 +1,233 @@
+"""Secure by default, read off the parsed configuration: what DESIGN.md's baseline demands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.infra.hcl import INFRA, MODULES, all_configs, load, one
+
+WORLD = ("0.0.0.0/0", "::/0")
+KAFKA = load(MODULES / "kafka")
+LAKE = load(MODULES / "s3_lake")
+GLUE = load(MODULES / "glue_catalog")
+ATHENA = load(MODULES / "athena")
+ROOT = load(INFRA)
+
+
+def _text(value: object) -> str:
+    return json.dumps(value)
+
+
+# --- network ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", all_configs(), ids=lambda c: c.path.name)
+def test_no_ingress_from_the_whole_internet(config) -> None:
+    # Inline rules would hide from this check: every rule is its own resource.
+    for name, group in config.of_type("aws_security_group").items():
+        assert "ingress" not in group, f"inline ingress rules in {name}"
+        assert "egress" not in group, f"inline egress rules in {name}"
+    assert not config.of_type("aws_security_group_rule"), "use aws_vpc_security_group_*_rule"
+    for name, rule in config.of_type("aws_vpc_security_group_ingress_rule").items():
+        for key in ("cidr_ipv4", "cidr_ipv6"):
+            assert all(world not in str(rule.get(key, "")) for world in WORLD), name
+
+
+def test_clients_reach_port_9092_only_from_client_cidrs() -> None:
+    rules = KAFKA.of_type("aws_vpc_security_group_ingress_rule")
+    assert set(rules) == {"client", "cluster"}
+    client = rules["client"]
+    assert client["for_each"] == "${toset(var.client_cidrs)}"
+    assert KAFKA.locals["client_port"] == 9092
+    assert client["from_port"] == client["to_port"] == "${local.client_port}"
+    # Controller and replication ports only from the brokers' own group.
+    cluster = rules["cluster"]
+    assert cluster["referenced_security_group_id"] == "${aws_security_group.broker.id}"
+    assert "cidr_ipv4" not in cluster
+    assert "cidr_ipv6" not in cluster
+
+
+def test_client_cidrs_refuse_the_whole_internet_in_root_and_module() -> None:
+    for config in (ROOT, KAFKA):
+        conditions = " ".join(
+            v["condition"] for v in config.variables["client_cidrs"]["validation"]
+        )
+        assert "/0$" in conditions
+        assert "default" not in config.variables["client_cidrs"], "a default would hide the choice"
+
+
+def test_egress_is_https_and_cluster_traffic_only() -> None:
+    egress = KAFKA.of_type("aws_vpc_security_group_egress_rule")
+    for name, rule in egress.items():
+        assert rule["ip_protocol"] == "tcp", name
+        if "cidr_ipv4" in rule:
+            assert rule["from_port"] == rule["to_port"] == 443, name
+
+
+# --- brokers ------------------------------------------------------------------------------------
+
+
+def test_brokers_require_imdsv2_and_encrypt_their_volume() -> None:
+    instances = KAFKA.of_type("aws_instance")
+    assert instances
+    for name, instance in instances.items():
+        metadata = one(instance["metadata_options"])
+        assert metadata["http_tokens"] == "required", name
+        assert metadata["http_put_response_hop_limit"] == 1, name
+        assert one(instance["root_block_device"])["encrypted"] is True, name
+        assert "key_name" not in instance, "no SSH key: Systems Manager is the way in"
+        assert "associate_public_ip_address" not in instance
+
+
+def test_brokers_are_reached_through_systems_manager_only() -> None:
+    attachments = KAFKA.of_type("aws_iam_role_policy_attachment")
+    assert [a["policy_arn"].rsplit("/", 1)[1] for a in attachments.values()] == [
+        "AmazonSSMManagedInstanceCore"
+    ]
+    assert not KAFKA.of_type("aws_iam_role_policy"), "brokers need no other permission"
+
+
+# --- buckets ------------------------------------------------------------------------------------
+
+COMPANIONS = (
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_lifecycle_configuration",
+)
+
+
+@pytest.mark.parametrize("bucket", sorted(LAKE.of_type("aws_s3_bucket")))
+def test_every_bucket_has_every_safeguard(bucket: str) -> None:
+    body = LAKE.of_type("aws_s3_bucket")[bucket]
+    iterator = body.get("for_each") or body.get("count")
+    for kind in COMPANIONS:
+        companion = LAKE.resources.get((kind, bucket))
+        assert companion, f"aws_s3_bucket.{bucket} has no {kind}"
+        assert f"aws_s3_bucket.{bucket}" in companion["bucket"], kind
+        # The same set of buckets: for_each over the same map, or a count tied to the bucket.
+        same = companion.get("for_each") == iterator or f"aws_s3_bucket.{bucket}" in str(
+            companion.get("count")
+        )
+        assert same, f"{kind}.{bucket} does not cover every bucket"
+    block = LAKE.resources[("aws_s3_bucket_public_access_block", bucket)]
+    for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls"):
+        assert block[flag] is True, flag
+    assert block["restrict_public_buckets"] is True
+    ownership = one(LAKE.resources[("aws_s3_bucket_ownership_controls", bucket)]["rule"])
+    assert ownership["object_ownership"] == "BucketOwnerEnforced"
+    versioning = LAKE.resources[("aws_s3_bucket_versioning", bucket)]
+    assert one(versioning["versioning_configuration"])["status"] == "Enabled"
+    sse = one(
+        LAKE.resources[("aws_s3_bucket_server_side_encryption_configuration", bucket)]["rule"]
+    )
+    assert one(sse["apply_server_side_encryption_by_default"])["sse_algorithm"]
+
+
+def test_every_bucket_policy_denies_plain_http() -> None:
+    documents = {
+        name: doc for (kind, name), doc in LAKE.data.items() if kind == "aws_iam_policy_document"
+    }
+    for name, policy in LAKE.of_type("aws_s3_bucket_policy").items():
+        source = policy["policy"].split("aws_iam_policy_document.")[1].split("[")[0]
+        deny = [s for s in documents[source]["statement"] if s.get("effect") == "Deny"]
+        assert deny, f"bucket policy {name} denies nothing"
+        condition = one(deny[0]["condition"])
+        assert (condition["variable"], condition["values"]) == ("aws:SecureTransport", ["false"])
+        assert deny[0]["actions"] == ["s3:*"]
+
+
+def test_lake_encryption_defaults_to_kms_with_a_rotated_key() -> None:
+    assert LAKE.variables["sse_algorithm"]["default"] == "aws:kms"
+    assert ROOT.variables["lake_sse_algorithm"]["default"] == "aws:kms"
+    key = ROOT.of_type("aws_kms_key")["lake"]
+    assert key["enable_key_rotation"] is True
+    assert ROOT.modules["s3_lake"]["kms_key_arn"] == "${aws_kms_key.lake.arn}"
+
+
+def test_lifecycle_expires_dead_letters_and_results_and_moves_raw_data() -> None:
+    lifecycle = LAKE.resources[("aws_s3_bucket_lifecycle_configuration", "this")]
+    dynamic = {one(d["rule"]["content"])["id"]: d["rule"] for d in lifecycle["dynamic"]}
+    dead = dynamic["expire-dead-letters"]
+    assert '"_dlq/"' in dead["for_each"]
+    assert "dataset" in dead["for_each"]
+    assert one(one(dead["content"])["expiration"])["days"] == "${var.dead_letter_expiration_days}"
+    results = dynamic["expire-query-results"]
+    assert '"results"' in results["for_each"]
+    assert one(one(results["content"])["expiration"])["days"] == "${var.results_expiration_days}"
+    raw = next(rule for rid, rule in dynamic.items() if rid.startswith("move-raw-data-to-"))
+    transition = one(one(raw["content"])["transition"])
+    assert transition["storage_class"] == "${var.raw_storage_class}"
+    assert "each.value.prefix" in raw["for_each"], "raw data is the table prefix"
+
+
+# --- glue and athena ----------------------------------------------------------------------------
+
+
+def test_crawlers_read_their_table_prefix_without_dead_letters() -> None:
+    crawler = GLUE.of_type("aws_glue_crawler")["dataset"]
+    assert crawler["for_each"] == "${var.datasets}"
+    target = one(crawler["s3_target"])
+    assert target["path"] == "s3://${each.value.bucket}/${each.value.table}/"
+    assert "_dlq/**" in target["exclusions"]
+    assert crawler["security_configuration"].startswith("${aws_glue_security_configuration.")
+    assert one(crawler["schema_change_policy"])["delete_behavior"] == "LOG"
+    assert "recrawl_policy" in crawler
+    assert crawler["schedule"] == "${var.schedule}"
+    assert GLUE.variables["schedule"]["default"] is None
+
+
+def test_iam_policies_grant_no_wildcard_action() -> None:
+    for config in all_configs():
+        for (kind, name), doc in config.data.items():
+            if kind != "aws_iam_policy_document":
+                continue
+            for statement in doc["statement"]:
+                if statement.get("effect", "Allow") != "Allow":
+                    continue
+                for action in statement["actions"]:
+                    verb = action.partition(":")[2]
+                    if (config.path, name) == (INFRA, "lake_key"):
+                        continue  # the key policy delegates to IAM, as AWS recommends
+                    assert verb != "*", f"{name} allows {action}"
+                    assert action != "*", f"{name} allows everything"
+
+
+def test_crawler_role_is_scoped_to_the_lake() -> None:
+    statements = {
+        s["sid"]: s for s in GLUE.data[("aws_iam_policy_document", "crawler")]["statement"]
+    }
+    assert statements["ReadTablePrefixes"]["actions"] == ["s3:GetObject"]
+    assert "${d.table}/*" in statements["ReadTablePrefixes"]["resources"]
+    assert "s3:prefix" in _text(statements["ListTablePrefixes"]["condition"])
+    glue_resources = statements["WriteLakeTables"]["resources"]
+    assert "table/${var.database_name}/${d.table}" in glue_resources
+    assert not any(a.startswith(("glue:Delete", "glue:BatchDelete")) for a in _text(statements))
+    for sid, statement in statements.items():
+        if statement["resources"] == ["*"]:
+            assert statement["actions"] == ["glue:GetSecurityConfiguration"], sid
+    logs = statements["WriteCrawlerLogs"]["resources"]
+    assert all("log-group:/aws-glue/crawlers" in r for r in logs)
+
+
+def test_athena_workgroup_is_enforced_encrypted_and_capped() -> None:
+    workgroup = ATHENA.of_type("aws_athena_workgroup")["lake"]
+    configuration = one(workgroup["configuration"])
+    assert configuration["enforce_workgroup_configuration"] is True
+    assert configuration["publish_cloudwatch_metrics_enabled"] is True
+    assert configuration["bytes_scanned_cutoff_per_query"] == "${var.bytes_scanned_cutoff}"
+    engine = one(configuration["engine_version"])
+    assert engine["selected_engine_version"] == "Athena engine version 3"
+    encryption = one(one(configuration["result_configuration"])["encryption_configuration"])
+    assert encryption["encryption_option"] == "SSE_KMS"
+
+
+def test_bytes_scanned_cutoff_matches_the_embedded_stack() -> None:
+    from lakestream.stack.provision import BYTES_SCANNED_CUTOFF
+
+    assert ATHENA.variables["bytes_scanned_cutoff"]["default"] == BYTES_SCANNED_CUTOFF
+    assert ROOT.variables["bytes_scanned_cutoff"]["default"] == BYTES_SCANNED_CUTOFF

@@ -1,0 +1,116 @@
+"""The modules' shape (terraform-aws-modules style) and the root's wiring of them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.infra.hcl import INFRA, MODULES, all_configs, load, module_dirs, one
+
+REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+CONFIGS = all_configs()
+IDS = [str(c.path.relative_to(INFRA.parent)) for c in CONFIGS]
+
+
+def test_the_four_modules_and_the_catalog_module_exist() -> None:
+    names = {p.name for p in module_dirs()}
+    assert {"kafka", "s3_lake", "glue_catalog", "athena", "dataset_catalog"} == names
+
+
+@pytest.mark.parametrize("module", module_dirs(), ids=lambda p: p.name)
+def test_module_has_the_standard_files(module: Path) -> None:
+    missing = [f for f in REQUIRED_FILES if not (module / f).is_file()]
+    assert not missing, f"{module.name} lacks {missing}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_every_variable_is_typed_and_described(config) -> None:
+    assert config.variables, f"{config.path} declares no variables"
+    for name, var in config.variables.items():
+        assert "type" in var, f"{config.path.name}: variable {name} has no type"
+        description = var.get("description", "")
+        assert len(description) >= 15, f"{config.path.name}: variable {name} is not described"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_every_scalar_or_list_variable_is_validated(config) -> None:
+    # Booleans and free-form tag maps have nothing to validate; everything else is checked at
+    # the boundary, so a bad value fails at plan time with our message, not deep in AWS.
+    unvalidated = [
+        name
+        for name, var in config.variables.items()
+        if var["type"].removeprefix("${").removesuffix("}") not in ("bool", "map(string)")
+        and not var.get("validation")
+    ]
+    assert not unvalidated, f"{config.path.name}: no validation for {unvalidated}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_every_validation_has_a_condition_and_a_message(config) -> None:
+    for name, var in config.variables.items():
+        for rule in var.get("validation", []):
+            assert "var." + name in rule["condition"], f"{name}: validation tests another value"
+            assert rule["error_message"].endswith("."), f"{name}: message is not a sentence"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_every_output_is_described(config) -> None:
+    assert config.outputs
+    for name, output in config.outputs.items():
+        assert output.get("description"), f"{config.path.name}: output {name} is not described"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_versions_are_pinned_to_a_major(config) -> None:
+    block = one(config.terraform)
+    assert block["required_version"].startswith(">= 1."), block
+    for provider in block.get("required_providers", [{}])[0].values():
+        assert re.fullmatch(r">= [\d.]+, < \d+\.0", provider["version"]), provider
+
+
+def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
+    root = load(INFRA)
+    assert set(root.modules) == {"catalog", "kafka", "s3_lake", "glue_catalog", "athena"}
+    for name, call in root.modules.items():
+        source = (INFRA / call["source"]).resolve()
+        assert source.parent == MODULES, f"module {name} is not one of ours: {source}"
+        declared = load(source).variables
+        passed = set(call) - {"source", "providers", "depends_on", "count", "for_each"}
+        undeclared = passed - set(declared)
+        assert not undeclared, f"module {name} is given undeclared inputs {undeclared}"
+        required = {v for v, body in declared.items() if "default" not in body}
+        assert required <= passed, f"module {name} misses required inputs {required - passed}"
+
+
+def test_module_outputs_used_by_the_root_exist() -> None:
+    root_text = "\n".join(p.read_text() for p in INFRA.glob("*.tf"))
+    used = set(re.findall(r"module\.(\w+)\.(\w+)", root_text))
+    root = load(INFRA)
+    for module, output in used:
+        outputs = load((INFRA / root.modules[module]["source"]).resolve()).outputs
+        assert output in outputs, f"module.{module}.{output} is not an output of {module}"
+
+
+@pytest.mark.parametrize("module", module_dirs(), ids=lambda p: p.name)
+def test_readme_tables_list_every_input_and_output(module: Path) -> None:
+    config = load(module)
+    readme = (module / "README.md").read_text()
+    inputs, _, outputs = readme.partition("## Outputs")
+    assert "## Inputs" in inputs, f"{module.name}/README.md has no Inputs section"
+    for name, var in config.variables.items():
+        row = re.search(rf"^\| `{name}` \|(.*)$", inputs, re.MULTILINE)
+        assert row, f"{module.name}/README.md: input {name} is not in the Inputs table"
+        required = "default" not in var
+        assert row.group(1).rstrip(" |").endswith("yes" if required else "no"), (
+            f"{module.name}/README.md: input {name} should say required = "
+            f"{'yes' if required else 'no'}"
+        )
+    for name in config.outputs:
+        assert re.search(rf"^\| `{name}` \|", outputs, re.MULTILINE), (
+            f"{module.name}/README.md: output {name} is not in the Outputs table"
+        )
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE))
+    stale = documented - set(config.variables) - set(config.outputs)
+    assert not stale, f"{module.name}/README.md documents what does not exist: {stale}"

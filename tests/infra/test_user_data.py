@@ -1,0 +1,127 @@
+"""The brokers' first-boot script, rendered by Terraform's templatefile() as the module does."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lakestream.catalog import load_catalog
+from tests.infra.hcl import INFRA, MODULES, load, terraform
+
+TEMPLATE = MODULES / "kafka" / "user_data.sh.tftpl"
+KAFKA = load(MODULES / "kafka")
+
+
+def render(terraform_bin: str, workdir: Path, node_id: int, broker_count: int) -> str:
+    """The script for one node, with the catalog's topics as the root module passes them."""
+    voters = ",".join(f"{i}@10.0.{i}.10:9093" for i in range(1, broker_count + 1))
+    replication = min(3, broker_count)
+    workdir.mkdir()
+    (workdir / "main.tf").write_text(
+        f"""
+module "catalog" {{
+  source       = "{MODULES / "dataset_catalog"}"
+  catalog_file = "{INFRA.parent / "lakestream" / "datasets.yaml"}"
+}}
+
+output "script" {{
+  value = templatefile("{TEMPLATE}", {{
+    node_id             = {node_id}
+    broker_count        = {broker_count}
+    cluster_id          = "MkU3OEVBNTcwNTJENDM2Qg"
+    quorum_voters       = "{voters}"
+    advertised_host     = "ec2-203-0-113-{node_id}.eu-west-3.compute.amazonaws.com"
+    private_ip          = "10.0.{node_id}.10"
+    client_port         = 9092
+    controller_port     = 9093
+    internal_port       = 9094
+    replication_factor  = {replication}
+    min_insync_replicas = {max(1, replication - 1)}
+    log_retention_hours = 168
+    heap_mb             = 512
+    kafka_version       = "3.9.1"
+    scala_version       = "2.13"
+    kafka_sha512        = ""
+    download_base_url   = "https://archive.apache.org/dist/kafka"
+    create_topics       = {str(node_id == 1).lower()}
+    topics              = module.catalog.topics
+  }})
+}}
+"""
+    )
+    terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
+    terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
+    out = terraform(terraform_bin, workdir, "output", "-json", "script")
+    script = json.loads(out.stdout)
+    path = workdir / "user_data.sh"
+    path.write_text(script)
+    bash = shutil.which("bash") or "/bin/bash"
+    syntax = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, check=False)
+    assert syntax.returncode == 0, syntax.stderr
+    return script
+
+
+def properties(script: str) -> dict[str, str]:
+    body = script.split("<<'PROPERTIES'\n", 1)[1].split("\nPROPERTIES\n", 1)[0]
+    return dict(
+        line.split("=", 1) for line in body.splitlines() if line and not line.startswith("#")
+    )
+
+
+def test_single_broker_is_a_kraft_node_with_the_catalog_topics(terraform_bin, tmp_path) -> None:
+    script = render(terraform_bin, tmp_path / "one", node_id=1, broker_count=1)
+    props = properties(script)
+    assert props["process.roles"] == "broker,controller"
+    assert props["node.id"] == "1"
+    assert props["controller.quorum.voters"] == "1@10.0.1.10:9093"
+    assert props["advertised.listeners"] == (
+        "CLIENT://ec2-203-0-113-1.eu-west-3.compute.amazonaws.com:9092,INTERNAL://10.0.1.10:9094"
+    )
+    assert props["default.replication.factor"] == "1"
+    assert props["min.insync.replicas"] == "1"
+    assert props["auto.create.topics.enable"] == "false"
+    assert "zookeeper.connect" not in props
+    created = dict(re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE))
+    catalog = load_catalog(INFRA.parent / "lakestream" / "datasets.yaml")
+    assert created == {ds.topic: str(ds.partitions) for ds in catalog}
+    assert 'kafka-storage.sh" format --ignore-formatted' in script
+    assert '--cluster-id "MkU3OEVBNTcwNTJENDM2Qg"' in script
+    assert "systemctl enable --now kafka.service" in script
+    assert "sha512sum --check --strict" in script
+    assert "kafka_2.13-3.9.1.tgz" in script
+
+
+@pytest.mark.parametrize("node_id", [1, 2])
+def test_three_brokers_replicate_three_times(terraform_bin, tmp_path, node_id) -> None:
+    script = render(terraform_bin, tmp_path / f"node{node_id}", node_id=node_id, broker_count=3)
+    props = properties(script)
+    assert props["node.id"] == str(node_id)
+    assert props["controller.quorum.voters"].count("@") == 3
+    for key in ("default.replication.factor", "offsets.topic.replication.factor"):
+        assert props[key] == "3"
+    assert props["min.insync.replicas"] == props["transaction.state.log.min.isr"] == "2"
+    # Only the first node creates topics, with the cluster's replication settings.
+    creates_topics = "kafka-topics.service" in script
+    assert creates_topics == (node_id == 1)
+    if creates_topics:
+        assert "--replication-factor 3 --config min.insync.replicas=2" in script
+
+
+def test_module_computes_replication_from_the_broker_count() -> None:
+    assert KAFKA.locals["replication_factor"] == "${min(3, var.broker_count)}"
+    assert KAFKA.locals["min_insync_replicas"] == (
+        "${local.replication_factor > 1 ? local.replication_factor - 1 : 1}"
+    )
+    text = TEMPLATE.read_text()
+    loop_vars = {v for pair in re.findall(r"%\{ for (\w+), (\w+) in", text) for v in pair}
+    used = set(re.findall(r"\$\{(\w+)", text)) | set(re.findall(r"%\{ if (\w+)", text))
+    used |= set(re.findall(r"%\{ for \w+, \w+ in (\w+)", text))
+    user_data = KAFKA.of_type("aws_instance")["broker"]["user_data"]
+    assert {"topics", "create_topics", "quorum_voters"} <= used
+    for name in used - loop_vars:
+        assert f"{name} =" in user_data, f"the template's {name} is not passed by the module"

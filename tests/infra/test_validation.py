@@ -1,0 +1,123 @@
+"""Bad inputs fail at plan time with our message: Terraform evaluates the real validation blocks.
+
+Each module's variables.tf is copied alone into a scratch root (variables need no provider),
+then planned with one set of values per case.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.infra.hcl import INFRA, MODULES, terraform
+
+KEY = "arn:aws:kms:eu-west-3:123456789012:key/0b1f3c2e-1111-2222-3333-444455556666"
+QUERIES = str(INFRA.parent / "glue" / "queries")
+LAKE_DATASETS = {"transactions": {"bucket": "kafka-ing-transactions-x", "table": "kafka_ing_t"}}
+
+BASE = {
+    "root": {"bucket_suffix": "-acme-dev", "client_cidrs": ["203.0.113.7/32"]},
+    "kafka": {
+        "vpc_id": "vpc-0a1b2c3d",
+        "subnet_ids": ["subnet-0a1b2c3d"],
+        "client_cidrs": ["203.0.113.7/32", "2001:db8::/64"],
+    },
+    "s3_lake": {"datasets": LAKE_DATASETS, "results_bucket": "kafka-ing-athena-results-x"},
+    "glue_catalog": {
+        "datasets": {"t": {"bucket": "b-x", "table": "kafka_ing_t", "crawler": "kafka_ing_t_c"}},
+        "kms_key_arn": KEY,
+    },
+    "athena": {
+        "database_name": "kafka_ing",
+        "results_location": "s3://kafka-ing-athena-results-x/results/",
+        "kms_key_arn": KEY,
+        "queries_dir": QUERIES,
+    },
+    "dataset_catalog": {"catalog_file": str(INFRA.parent / "lakestream" / "datasets.yaml")},
+}
+
+# (module, values that replace the base ones, a piece of the expected error; None: accepted)
+CASES = [
+    ("root", {}, None),
+    ("root", {"broker_count": 3, "crawler_schedule": "cron(15 * * * ? *)"}, None),
+    ("root", {"client_cidrs": ["0.0.0.0/0"]}, "must not be the whole internet"),
+    ("root", {"client_cidrs": ["203.0.113.7/32", "::/0"]}, "must not be the whole internet"),
+    ("root", {"client_cidrs": ["10.0.0.300/32"]}, "Give at least one CIDR block"),
+    ("root", {"client_cidrs": []}, "Give at least one CIDR block"),
+    ("root", {"bucket_suffix": ""}, "must start with a dash"),
+    ("root", {"bucket_suffix": "-Acme"}, "must start with a dash"),
+    ("root", {"broker_count": 2}, "odd number of voters"),
+    ("root", {"kafka_version": "2.8.2"}, "3.5.0 or later"),
+    ("root", {"region": "mars-north-1a"}, "AWS region code"),
+    ("root", {"crawler_schedule": "rate(1 hour)"}, "cron(...)"),
+    ("root", {"raw_transition_days": 7}, "at least 30"),
+    ("root", {"subnet_ids": []}, "non-empty list"),
+    ("root", {"catalog_file": "datasets.toml"}, ".yaml, .yml or .json"),
+    ("kafka", {}, None),
+    ("kafka", {"kafka_version": "4.1.0", "broker_count": 5}, None),
+    ("kafka", {"kafka_sha512": "abc"}, "128 lowercase hex digits"),
+    ("kafka", {"download_base_url": "http://mirror.example/kafka"}, "https URL"),
+    ("kafka", {"heap_mb": 128}, "between 256 and 32768"),
+    ("kafka", {"topics": {"bad topic": 3}}, "Each topic name"),
+    ("kafka", {"topics": {"ok_topic": 0}}, "Each topic name"),
+    ("kafka", {"architecture": "ppc64"}, "x86_64 or arm64"),
+    ("kafka", {"subnet_ids": ["sg-123"]}, "subnet-0123456789abcdef0"),
+    ("s3_lake", {}, None),
+    ("s3_lake", {"raw_storage_class": "GLACIER"}, "Athena cannot read"),
+    ("s3_lake", {"sse_algorithm": "aws:kms:dsse"}, "aws:kms or AES256"),
+    ("s3_lake", {"datasets": {"athena_results": LAKE_DATASETS["transactions"]}}, "athena_results"),
+    ("s3_lake", {"results_bucket": "Results_Bucket"}, "legal S3 bucket name"),
+    ("glue_catalog", {}, None),
+    ("glue_catalog", {"recrawl_behavior": "CRAWL_SOMETIMES"}, "CRAWL_NEW_FOLDERS_ONLY"),
+    ("glue_catalog", {"database_name": "Kafka-Ing"}, "lowercase letters"),
+    ("glue_catalog", {"kms_key_arn": "alias/lake"}, "KMS key ARN"),
+    ("athena", {}, None),
+    ("athena", {"bytes_scanned_cutoff": 1000}, "at least 10 MiB"),
+    ("athena", {"results_location": "s3://kafka-ing-athena-results-x/results"}, "end with a slash"),
+    ("athena", {"queries_dir": str(INFRA / "modules")}, "holds no .sql file"),
+    ("dataset_catalog", {"bucket_suffix": "-acme"}, None),
+    ("dataset_catalog", {"bucket_suffix": "_x"}, "dash-separated lowercase"),
+    ("dataset_catalog", {"catalog_file": "datasets.ini"}, ".yaml, .yml or .json"),
+]
+
+
+@pytest.fixture(scope="module")
+def roots(terraform_bin, tmp_path_factory) -> dict[str, Path]:
+    """One initialised scratch root per module, holding only its variables.tf."""
+    made = {}
+    for name in BASE:
+        source = INFRA if name == "root" else MODULES / name
+        workdir = tmp_path_factory.mktemp(name)
+        shutil.copy(source / "variables.tf", workdir / "variables.tf")
+        terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
+        made[name] = workdir
+    return made
+
+
+@pytest.mark.parametrize(
+    ("module", "values", "expected"), CASES, ids=[f"{m}-{i}" for i, (m, _, _) in enumerate(CASES)]
+)
+def test_variable_validation(terraform_bin, roots, module, values, expected) -> None:
+    workdir = roots[module]
+    var_file = workdir / "case.tfvars.json"
+    var_file.write_text(json.dumps({**BASE[module], **values}))
+    result = terraform(
+        terraform_bin, workdir, "plan", "-input=false", f"-var-file={var_file}", check=False
+    )
+    # Terraform boxes and wraps its diagnostics: compare the words only.
+    message = " ".join(result.stderr.replace("│", " ").split())
+    if expected is None:
+        assert result.returncode == 0, message
+    else:
+        assert result.returncode != 0, f"{values} was accepted"
+        assert "Invalid value for variable" in message, message
+        assert expected in message, message
+
+
+def test_every_module_has_a_case_that_passes_and_one_that_fails() -> None:
+    for module in BASE:
+        outcomes = {expected is None for m, _, expected in CASES if m == module}
+        assert outcomes == {True, False}, module
