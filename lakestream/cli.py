@@ -101,6 +101,31 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    from lakestream.envfile import parse_settings, terraform_output, write_env
+
+    if args.from_json == "-":
+        document = sys.stdin.read()
+    elif args.from_json:
+        try:
+            document = Path(args.from_json).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LakestreamError(f"cannot read {args.from_json}: {exc.strerror}") from None
+    else:
+        document = terraform_output(args.terraform_dir)
+    values = parse_settings(document)
+    changes = write_env(args.output, values)
+    for change in changes:
+        err_console.print(f"• {change}", highlight=False)
+    if changes:
+        console.print(
+            f"{args.output}: {len(changes)} change(s); `lakestream config` shows the result."
+        )
+    else:
+        console.print(f"{args.output} already holds these settings; nothing changed.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from lakestream.demo import run_demo
 
@@ -174,6 +199,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small workloads (or BENCH_QUICK=1)")
     bench.add_argument("--out", type=Path, default=Path("bench-results"), help="report folder")
     bench.set_defaults(func=cmd_bench)
+
+    env = sub.add_parser(
+        "env",
+        help="write .env from Terraform's outputs, so the tools use the provisioned resources",
+        description=(
+            "Read the `lakestream_settings` output of `terraform apply` in infra/ (brokers, "
+            "bucket suffix, Glue database, Athena workgroup, region), check it, and set those "
+            "variables in the settings file. Other lines of the file (API_KEY, comments) are kept."
+        ),
+    )
+    env.add_argument(
+        "--terraform-dir", type=Path, default=Path("infra"), help="Terraform root (default infra)"
+    )
+    env.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="read `terraform output -json lakestream_settings` from FILE ('-': stdin) instead",
+    )
+    env.add_argument(
+        "--output", type=Path, default=Path(".env"), help="settings file (default .env)"
+    )
+    env.set_defaults(func=cmd_env)
 
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     config.set_defaults(func=cmd_config)
