@@ -68,6 +68,15 @@ class Context:
             return {}
         return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(names)}
 
+    @cached_property
+    def broker_count(self) -> int:
+        from kafka.errors import KafkaError
+
+        try:
+            return len(self.kafka_admin.describe_cluster()["brokers"])
+        except (KafkaError, KeyError):
+            return 1  # a broker that cannot describe its cluster is taken as a single one
+
     def close(self) -> None:
         if "kafka_admin" in self.__dict__:
             self.kafka_admin.close()
@@ -129,6 +138,16 @@ class Bucket(Resource):
         )
 
 
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of this many brokers.
+
+    The same rule as infra/modules/kafka: three copies where there are three brokers, and
+    acks=all writes that survive the loss of one of them.
+    """
+    factor = min(3, max(1, brokers))
+    return factor, factor - 1 if factor > 1 else 1
+
+
 class Topic(Resource):
     kind = "kafka topic"
     aws = False
@@ -151,11 +170,16 @@ class Topic(Resource):
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
+        factor, min_insync = replication_for(ctx.broker_count)
+        topic = NewTopic(
+            self.name,
+            num_partitions=self.partitions,
+            replication_factor=factor,
+            topic_configs={"min.insync.replicas": str(min_insync)} if factor > 1 else {},
+        )
         # Created by someone else between check and create: fine.
         with contextlib.suppress(TopicAlreadyExistsError):
-            ctx.kafka_admin.create_topics(
-                [NewTopic(self.name, num_partitions=self.partitions, replication_factor=1)]
-            )
+            ctx.kafka_admin.create_topics([topic])
         ctx.__dict__.pop("topic_partitions", None)
 
 

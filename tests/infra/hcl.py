@@ -102,10 +102,11 @@ def terraform_env(home: Path) -> dict[str, str]:
 
 
 def terraform(
-    binary: str, workdir: Path, *args: str, check: bool = True
+    binary: str, workdir: Path, *args: str, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [binary, f"-chdir={workdir}", args[0], "-no-color", *args[1:]],
+        input=stdin,
         capture_output=True,
         text=True,
         env=terraform_env(workdir),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lakestream.catalog import load_catalog
+from lakestream.stack.provision import replication_for
 from tests.infra.hcl import INFRA, MODULES, load, terraform
 
 TEMPLATE = MODULES / "kafka" / "user_data.sh.tftpl"
@@ -125,3 +126,21 @@ def test_module_computes_replication_from_the_broker_count() -> None:
     assert {"topics", "create_topics", "quorum_voters"} <= used
     for name in used - loop_vars:
         assert f"{name} =" in user_data, f"the template's {name} is not passed by the module"
+
+
+@pytest.mark.parametrize("brokers", [1, 3, 5])
+def test_topics_created_from_python_replicate_like_the_brokers(
+    terraform_bin, tmp_path, brokers
+) -> None:
+    # `make produce` creates a missing topic itself: with the module's own rule, evaluated by
+    # Terraform, not a copy of it.
+    def evaluate(expression: str) -> int:
+        out = terraform(terraform_bin, tmp_path, "console", stdin=expression.strip("${}") + "\n")
+        return int(out.stdout.strip())
+
+    factor = evaluate(KAFKA.locals["replication_factor"].replace("var.broker_count", str(brokers)))
+    min_insync = evaluate(
+        KAFKA.locals["min_insync_replicas"].replace("local.replication_factor", str(factor))
+    )
+    assert replication_for(brokers) == (factor, min_insync)
+    assert (factor, min_insync) == ((1, 1) if brokers == 1 else (3, 2))
