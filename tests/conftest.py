@@ -7,6 +7,7 @@ subprocess it starts, finds this stack and never a stack a person has running on
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ from lakestream.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import Outcome
-from tests.infra.hcl import terraform_path
 from tests.lake_helpers import Lake, make_lake
 
 
@@ -78,7 +78,7 @@ def terraform_bin() -> str:
 
     It is on this project's machines; elsewhere the tests that need it are skipped.
     """
-    path = terraform_path()
+    path = shutil.which("terraform")
     if path is None:
         pytest.skip("terraform is not on PATH: the fmt, catalog and validation checks need it")
     return path

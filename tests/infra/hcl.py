@@ -8,7 +8,6 @@ the dataset catalog module, the user data template and copies of the variables f
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,21 +83,14 @@ def all_configs() -> list[Config]:
 # --- the Terraform CLI, for configurations without providers --------------------------------
 
 
-def terraform_path() -> str | None:
-    return shutil.which("terraform")
-
-
-def terraform_env(home: Path) -> dict[str, str]:
-    rc = home / "terraformrc"
-    rc.touch()
-    # No checkpoint calls (no network here) and no interactive prompts.
-    return {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(rc),
-        "CHECKPOINT_DISABLE": "1",
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-    }
+# An empty CLI configuration (the machine's may name a missing file), no checkpoint calls (no
+# network here) and no prompts. Nothing is written next to the configuration under test.
+TERRAFORM_ENV = {
+    "TF_CLI_CONFIG_FILE": os.devnull,
+    "CHECKPOINT_DISABLE": "1",
+    "TF_IN_AUTOMATION": "1",
+    "TF_INPUT": "0",
+}
 
 
 def terraform(
@@ -109,7 +101,7 @@ def terraform(
         input=stdin,
         capture_output=True,
         text=True,
-        env=terraform_env(workdir),
+        env={**os.environ, **TERRAFORM_ENV},
         timeout=120,
         check=False,
     )
