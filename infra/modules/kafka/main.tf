@@ -10,7 +10,6 @@ locals {
   replication_factor  = min(3, var.broker_count)
   min_insync_replicas = local.replication_factor > 1 ? local.replication_factor - 1 : 1
 
-  node_ids = range(1, var.broker_count + 1)
   quorum_voters = join(",", [
     for i, eni in aws_network_interface.broker : "${i + 1}@${eni.private_ip}:${local.controller_port}"
   ])
