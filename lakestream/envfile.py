@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pydantic import AliasChoices, ValidationError
+from pydantic import ValidationError
 
 from lakestream.errors import LakestreamError
 from lakestream.settings import Settings
@@ -29,11 +29,7 @@ _BARE_VALUE = re.compile(r"^[A-Za-z0-9_./:,@+-]*$")
 
 def settings_variables() -> set[str]:
     """Every environment variable name that Settings reads."""
-    names = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        names.update(alias.choices if isinstance(alias, AliasChoices) else [str(alias)])
-    return names
+    return {name for names in Settings.variables().values() for name in names}
 
 
 def terraform_output(terraform_dir: Path, terraform: str = "terraform") -> str:

@@ -219,12 +219,21 @@ class Settings(BaseSettings):
             env["LAKESTREAM_CATALOG"] = str(self.catalog_path)
         return env
 
+    @classmethod
+    def variables(cls) -> dict[str, list[str]]:
+        """Field name => the environment variables it reads, the preferred one first."""
+        result = {}
+        for name, field in cls.model_fields.items():
+            alias = field.validation_alias
+            result[name] = list(alias.choices) if isinstance(alias, AliasChoices) else [str(alias)]
+        return result
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(variable, effective value, description) rows, with secrets masked."""
         rows = []
+        variables = self.variables()
         for name, field in type(self).model_fields.items():
-            alias = field.validation_alias
-            variable = alias.choices[0] if isinstance(alias, AliasChoices) else str(alias)
+            variable = variables[name][0]
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 shown = "****" if value.get_secret_value() else ""
