@@ -9,19 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from athena_api import setup_django
+
 POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
 
 
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
-    import django
-
-    django.setup()
-
-
 def openapi_document() -> dict:
-    _django()
-    from drf_yasg import openapi
+    setup_django()
+    from drf_yasg import openapi  # drf-yasg reads Django settings on import
     from drf_yasg.generators import OpenAPISchemaGenerator
 
     generator = OpenAPISchemaGenerator(
@@ -64,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = getattr(args, "host", os.environ.get("API_HOST", "127.0.0.1"))
     port = getattr(args, "port", int(os.environ.get("API_PORT", "8000")))
     try:
-        _django()
+        setup_django()
     except Exception as exc:  # ImproperlyConfigured and friends: one line, no traceback
         print(f"athena_api: error: {exc}", file=sys.stderr)
         return 1

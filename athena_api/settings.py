@@ -17,7 +17,7 @@ import secrets
 
 from django.core.exceptions import ImproperlyConfigured
 
-from lakestream.settings import load_settings
+from lakestream.core.settings import load_settings
 
 LAKE = load_settings()
 

@@ -1,6 +1,8 @@
-import os
+"""The WSGI application (gunicorn, or any WSGI server): `athena_api.wsgi:application`."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
+from athena_api import setup_django
+
+setup_django()
 application = get_wsgi_application()

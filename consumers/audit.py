@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from lakestream import clients
-from lakestream.catalog import Dataset
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.datasets import Dataset
+from lakestream.core.settings import Settings
 
 Coordinate = tuple[str, int, int]
 

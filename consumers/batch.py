@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consumers.layout import event_date
-from lakestream.catalog import Dataset
-from lakestream.records import RecordError, parse_record
+from lakestream.core.datasets import Dataset
+from lakestream.core.records import RecordError, parse_record
 
 DLQ_VALUE_LIMIT = 64 * 1024  # bytes of a rejected value kept in its dead letter
 

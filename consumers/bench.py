@@ -21,14 +21,11 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from lakestream.console import out_console
+from lakestream.core.console import out_console
 from lakestream.stack.embedded import private_stack
-from producers.clients import make_client
-from producers.run import ProduceRun, RunOptions, TopicPlan
-from producers.sources import simulator_source
-from producers.topics import ensure_topics
+from producers import produce_simulated
 from simulator.bench import machine
-from simulator.simulation import SimulationConfig, Simulator
+from simulator.simulation import SimulationConfig
 
 err = Console(stderr=True)
 
@@ -81,17 +78,9 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
 
     with private_stack(progress=lambda m: err.print(f"• {m}")) as settings:
-        ds = settings.catalog.get("transactions")
-        ensure_topics(settings, [ds])
+        ds = settings.datasets.get("transactions")
         err.print(f"• producing {args.records:,} transactions")
-        client = make_client("kafka-python", settings)
-        sim = Simulator(SimulationConfig(seed=1))
-        ProduceRun(
-            client,
-            [TopicPlan(ds, simulator_source(sim, ds, args.records), args.records)],
-            RunOptions(),
-        ).run()
-        client.close()
+        produce_simulated(settings, args.records, [ds], config=SimulationConfig(seed=1))
         env = {**os.environ, **settings.child_env()}
         err.print("• batching sink")
         out, rss = _run_measured(

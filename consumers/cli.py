@@ -7,7 +7,6 @@ import json
 import logging
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,11 +17,12 @@ from rich.table import Table
 
 from consumers.batch import BatchLimits
 from consumers.formats import FORMATS
-from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, SinkWorker, TopicStats
-from lakestream.argtypes import positive
-from lakestream.console import out_console
-from lakestream.errors import LakestreamError, kafka_unreachable
-from lakestream.settings import load_settings
+from consumers.run import SinkRun
+from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
+from lakestream.core.argtypes import positive
+from lakestream.core.console import out_console
+from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.settings import load_settings
 from lakestream.stack.processes import port_is_open
 
 err = Console(stderr=True)
@@ -120,7 +120,7 @@ def _table(stats: list[TopicStats], title: str) -> Table:
 def run_sink(args: argparse.Namespace) -> int:
     logging.getLogger("consumers").setLevel(args.log_level.upper())
     settings = load_settings()
-    datasets = settings.catalog.select(args.topics)
+    datasets = settings.datasets.select(args.topics)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
         raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
     options = SinkOptions(
@@ -129,23 +129,18 @@ def run_sink(args: argparse.Namespace) -> int:
         group_prefix=args.group_prefix,
         until_idle=args.until_idle,
     )
-    stop, abort = threading.Event(), threading.Event()
-    stats = [TopicStats(ds.name, ds.topic) for ds in datasets]
-    workers = [
-        SinkWorker(settings, ds, options, st, stop, abort, name=f"{ds.name}-{i}")
-        for ds, st in zip(datasets, stats, strict=True)
-        for i in range(args.threads_per_topic)
-    ]
+    run = SinkRun(settings, datasets, options, args.threads_per_topic)
+    stats = run.stats
 
     def on_signal(signum: int, _frame: Any) -> None:
-        if stop.is_set():
+        if run.stop.is_set():
             err.print(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
-            abort.set()
+            run.abort.set()
             return
         err.print(
             f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting"
         )
-        stop.set()
+        run.stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -155,25 +150,16 @@ def run_sink(args: argparse.Namespace) -> int:
         f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
-    for w in workers:
-        w.start()
-
-    def wait(tick: Any = None) -> None:
-        while any(w.is_alive() for w in workers):
-            for w in workers:
-                w.join(0.25)
-            if tick:
-                tick()
-
+    run.start()
     if args.quiet:
-        wait()
+        run.wait()
     elif err.is_terminal:
         with Live(_table(stats, "consuming"), console=err, refresh_per_second=2) as live:
-            wait(lambda: live.update(_table(stats, "consuming")))
+            run.wait(lambda st: live.update(_table(st, "consuming")))
     else:
         last = [time.monotonic()]
 
-        def plain() -> None:
+        def plain(stats: list[TopicStats]) -> None:
             if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
                 last[0] = time.monotonic()
                 err.print(
@@ -181,11 +167,11 @@ def run_sink(args: argparse.Namespace) -> int:
                     highlight=False,
                 )
 
-        wait(plain)
+        run.wait(plain)
 
     line = (
-        f"{sum(s.records for s in stats):,} records and {sum(s.dead_letters for s in stats):,} "
-        f"dead letters landed in {sum(s.objects for s in stats):,} objects"
+        f"{run.records:,} records and {run.dead_letters:,} "
+        f"dead letters landed in {run.objects:,} objects"
     )
     if args.json:
         fields = (
@@ -207,10 +193,9 @@ def run_sink(args: argparse.Namespace) -> int:
     else:
         out_console().print(_table(stats, "summary"))
         print(line)
-    failed = [w for w in workers if w.error]
-    for w in failed:
-        err.print(f"consumers: error: {w.name}: {w.error}", highlight=False, soft_wrap=True)
-    return 1 if failed or abort.is_set() else 0
+    for error in run.errors:
+        err.print(f"consumers: error: {error}", highlight=False, soft_wrap=True)
+    return 1 if run.errors or run.abort.is_set() else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

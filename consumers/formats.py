@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from lakestream.catalog import LAKE_METADATA_COLUMNS, Dataset
+from lakestream.core.datasets import LAKE_METADATA_COLUMNS, Dataset
 
 
 class Format(Protocol):

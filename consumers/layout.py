@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakestream.catalog import PARTITION_KEY, Dataset
+from lakestream.core.datasets import PARTITION_KEY, Dataset
 
 OFFSET_DIGITS = 20  # the largest int64 offset has 19 digits: names sort in offset order
 

@@ -10,8 +10,8 @@ import argparse
 import sys
 import time
 
-from lakestream import clients
-from lakestream.settings import load_settings
+from lakestream.core import clients
+from lakestream.core.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", default="naive-baseline")
     args = parser.parse_args(argv)
     settings = load_settings()
-    ds = settings.catalog.get(args.topic_dataset)
+    ds = settings.datasets.get(args.topic_dataset)
     s3 = clients.aws_client(settings, "s3")
     consumer = clients.kafka_consumer(
         settings,

@@ -27,9 +27,9 @@ from consumers.batch import Batch, BatchLimits, Segment
 from consumers.formats import FORMATS, JsonLinesGzip
 from consumers.layout import data_key, dlq_key, manifest_key
 from consumers.storage import S3Storage, StorageError
-from lakestream import clients
-from lakestream.catalog import Dataset
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.datasets import Dataset
+from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
 

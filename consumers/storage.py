@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakestream import clients
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
 T = TypeVar("T")

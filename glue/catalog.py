@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from lakestream import clients
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 
 
 class UnknownTable(LakestreamError):

@@ -16,16 +16,16 @@ from rich.table import Table
 from glue.crawler import LocalCrawler, run_aws_crawlers
 from glue.engine import LocalAthena, QueryError
 from glue.queries import saved_queries
-from lakestream.console import out_console
-from lakestream.errors import LakestreamError
-from lakestream.settings import load_settings
+from lakestream.core.console import out_console
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import load_settings
 
 err = Console(stderr=True)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = settings.catalog.select(args.dataset)
+    datasets = settings.datasets.select(args.dataset)
     if settings.target == "aws":
         statuses = run_aws_crawlers(settings, datasets, lambda m: err.print(f"• {m}"))
         failed = [name for name, status in statuses.items() if status != "SUCCEEDED"]

@@ -24,10 +24,10 @@ import orjson
 from botocore.exceptions import ClientError
 
 from glue import schema as sch
-from lakestream import clients
-from lakestream.catalog import PARTITION_KEY, Dataset
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 
 log = logging.getLogger("glue")
 

@@ -23,10 +23,10 @@ from sqlglot import exp
 from glue.catalog import GlueCatalog, TableInfo, UnknownTable
 from glue.quoting import quote_ident, quote_string
 from glue.schema import to_duckdb
-from lakestream import clients
-from lakestream.catalog import PARTITION_KEY
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.datasets import PARTITION_KEY
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 
 DEFAULT_TIMEOUT_S = 60.0
 

@@ -3,7 +3,7 @@
 # reads, so the two cannot drift apart.
 
 locals {
-  catalog_file = var.catalog_file != null ? var.catalog_file : "${path.root}/../lakestream/datasets.yaml"
+  catalog_file = var.catalog_file != null ? var.catalog_file : "${path.root}/../lakestream/core/datasets.yaml"
   vpc_id       = var.vpc_id != null ? var.vpc_id : data.aws_vpc.default[0].id
   subnet_ids   = var.subnet_ids != null ? var.subnet_ids : sort(data.aws_subnets.brokers[0].ids)
 }

@@ -38,7 +38,7 @@ output "lake_kms_key_arn" {
   value       = aws_kms_key.lake.arn
 }
 
-# What `make env` writes into .env: the Python side's own variable names (lakestream/settings.py),
+# What `make env` writes into .env: the Python side's own variable names (lakestream/core/settings.py),
 # so producers, consumers, crawls and the API point at these resources with no copying by hand.
 # Credentials are not here: boto3 finds them in your profile, SSO session or role.
 output "lakestream_settings" {

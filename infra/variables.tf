@@ -35,7 +35,7 @@ variable "client_cidrs" {
 }
 
 variable "catalog_file" {
-  description = "The dataset catalog. null reads lakestream/datasets.yaml from this repository, the file the Python code reads."
+  description = "The dataset catalog. null reads lakestream/core/datasets.yaml from this repository, the file the Python code reads."
   type        = string
   default     = null
 

@@ -19,12 +19,31 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import matplotlib
+from django.test import Client
+from django.test.utils import override_settings
 from rich.console import Console
 from rich.table import Table
 
-from lakestream.console import out_console
-from lakestream.settings import Settings
+from athena_api import setup_django
+from consumers import SinkOptions, SinkRun
+from consumers.audit import count_lake, read_rows
+from consumers.batch import BatchLimits
+from glue.crawler import LocalCrawler
+from lakestream.core import clients
+from lakestream.core.console import out_console
+from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
+from lakestream.stack.provision import provision
+from producers import produce_simulated
+from producers.bench import available_clients, bench_client
+from producers.run import RunOptions
+from producers.topics import ensure_topics
+from simulator import Simulator
+from simulator import bench as simulator_bench
+from simulator.bench import machine
+
+matplotlib.use("Agg")  # the report's chart is a file: no display needed
 
 err = Console(stderr=True)
 
@@ -56,9 +75,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def simulator_section(quick: bool) -> list[Figure]:
-    from simulator import bench
-
-    results = bench.run(
+    results = simulator_bench.run(
         [ds for ds in ("transactions", "web_logs", "social_posts", "ad_campaigns")],
         seconds=0.5 if quick else 2.0,
     )
@@ -76,10 +93,6 @@ def simulator_section(quick: bool) -> list[Figure]:
 
 
 def producer_section(settings: Settings, quick: bool) -> list[Figure]:
-    from producers.bench import available_clients, bench_client
-    from producers.topics import ensure_topics
-
-    ensure_topics(settings, list(settings.catalog))
     figures = []
     for client in available_clients():
         r = bench_client(settings, client, 5_000 if quick else 25_000, seed=1)
@@ -148,20 +161,10 @@ def sink_section(quick: bool) -> list[Figure]:
 
 def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
     """Latency from send to landed (queryable: its dt partition is registered) and throughput."""
-    from consumers.audit import read_rows
-    from consumers.batch import BatchLimits
-    from consumers.sink import SinkOptions, SinkWorker, TopicStats
-    from glue.crawler import LocalCrawler
-    from lakestream import clients
-    from producers.topics import ensure_topics
-    from simulator.simulation import Simulator
-
-    ds = settings.catalog.get("transactions")
+    ds = settings.datasets.get("transactions")
     ensure_topics(settings, [ds])
-    stop, abort = threading.Event(), threading.Event()
     options = SinkOptions(limits=BatchLimits(max_age_s=1.0), group_prefix="bench-e2e")
-    sink = SinkWorker(settings, ds, options, TopicStats(ds.name, ds.topic), stop, abort, "e2e")
-    sink.start()
+    sink = SinkRun(settings, [ds], options, name="e2e").start()
     s3 = clients.aws_client(settings, "s3")
     bucket, prefix = settings.bucket(ds), f"{ds.table}/"
     seen: dict[tuple[int, int], float] = {}
@@ -204,8 +207,7 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
         time.sleep(0.2)
     LocalCrawler(settings).crawl(ds)
     watching.set()
-    stop.set()
-    sink.join(60)
+    sink.request_stop(60)
     latencies = [seen[k] - t for k, t in sent.items() if k in seen]
     span = max(seen.values()) - started if seen else float("nan")
     return [
@@ -224,32 +226,14 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
 
 def api_section(settings: Settings, quick: bool) -> list[Figure]:
     """API latency for limit and filter queries on one table, JSON lines vs Parquet."""
-    from consumers.audit import count_lake
-    from glue.crawler import LocalCrawler
-    from lakestream import clients
-    from lakestream.stack.provision import provision
-    from producers.bench import available_clients
-    from producers.clients import make_client
-    from producers.run import ProduceRun, RunOptions, TopicPlan
-    from producers.sources import simulator_source
-    from producers.topics import ensure_topics
-    from simulator.simulation import Simulator
-
     rows = 100_000 if quick else 1_000_000
-    ds = settings.catalog.get("transactions")
-    ensure_topics(settings, [ds])
+    ds = settings.datasets.get("transactions")
     parquet = settings.model_copy(
         update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}
     )
     provision(parquet)
     kind = "confluent" if "confluent" in available_clients() else "kafka-python"
-    client = make_client(kind, settings)
-    ProduceRun(
-        client,
-        [TopicPlan(ds, simulator_source(Simulator(), ds, rows), rows)],
-        RunOptions(flush_timeout=600),
-    ).run()
-    client.close()
+    produce_simulated(settings, rows, [ds], client=kind, options=RunOptions(flush_timeout=600))
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
         subprocess.run(
             [
@@ -273,14 +257,8 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
         )
         LocalCrawler(target).crawl(ds)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
-    os.environ.setdefault("API_DEBUG", "1")
-    import django
-    from django.test import Client
-    from django.test.utils import override_settings
-
-    django.setup()
-    from athena_api.query import views
+    setup_django(debug=True)
+    from athena_api.query import views  # DRF reads Django's settings on import
 
     figures = []
     queries = {
@@ -315,10 +293,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
 
 
 def write_report(figures: list[Figure], out: Path, machine: dict[str, Any]) -> tuple[Path, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after matplotlib.use("Agg") at import, and only here
 
     out.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -349,8 +324,6 @@ def write_report(figures: list[Figure], out: Path, machine: dict[str, Any]) -> t
 
 
 def run_bench(out: Path, quick: bool) -> int:
-    from simulator.bench import machine
-
     started = time.monotonic()
     figures: list[Figure] = []
     err.print("• simulator")

@@ -14,10 +14,12 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from lakestream import __version__
-from lakestream.console import err_console as stderr_console
-from lakestream.console import out_console
-from lakestream.errors import LakestreamError
-from lakestream.settings import load_settings
+from lakestream.core.console import err_console as stderr_console
+from lakestream.core.console import out_console
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import load_settings
+from lakestream.core.signals import interrupt_on_termination
+from lakestream.envfile import parse_settings, terraform_output, write_env
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
 
@@ -102,8 +104,6 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    from lakestream.envfile import parse_settings, terraform_output, write_env
-
     if args.from_json == "-":
         document = sys.stdin.read()
     elif args.from_json:
@@ -127,13 +127,13 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from lakestream.demo import run_demo
+    from lakestream.demo import run_demo  # imported on use: it loads Django, DuckDB, Kafka
 
     return run_demo(load_settings(), args.records, serve=not args.no_serve, port=args.port)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lakestream.bench import run_bench
+    from lakestream.bench import run_bench  # imported on use: it loads every stage
 
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     return run_bench(args.out, quick)
@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    interrupt_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: what we started is stopped
     try:
         return args.func(args)
     except LakestreamError as exc:

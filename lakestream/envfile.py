@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 
 OUTPUT_NAME = "lakestream_settings"
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -19,13 +18,13 @@ from dataclasses import asdict, dataclass
 from rich.console import Console
 from rich.table import Table
 
-from lakestream.console import out_console
-from lakestream.settings import Settings, load_settings
+from lakestream.core.console import out_console
+from lakestream.core.settings import Settings, load_settings
 from lakestream.stack.embedded import private_stack
-from producers.clients import CLIENTS, make_client
-from producers.run import ProduceRun, RunOptions, TopicPlan
+from producers.clients import CLIENTS
+from producers.produce import SourceFor, produce
+from producers.run import RunOptions
 from producers.sources import Chunk, prepared_source, simulator_source
-from producers.topics import ensure_topics
 from simulator.bench import machine
 from simulator.simulation import SimulationConfig, Simulator
 
@@ -44,38 +43,36 @@ class ClientResult:
         return self.pipeline_per_s / self.raw_per_s
 
 
-def _timed(settings: Settings, client_name: str, plans: list[TopicPlan]) -> tuple[int, float]:
-    client = make_client(client_name, settings)
-    try:
-        run = ProduceRun(client, plans, RunOptions(flush_timeout=300))
-        start = time.perf_counter()
-        stats = run.run()
-        elapsed = time.perf_counter() - start
-    finally:
-        client.close()
-    failed = sum(s.failed + s.pending for s in stats)
-    if failed or not run.flushed:
+def _timed(
+    settings: Settings, client_name: str, source_for: SourceFor, count: int
+) -> tuple[int, float]:
+    result = produce(
+        settings,
+        list(settings.datasets),
+        source_for,
+        count,
+        client=client_name,
+        options=RunOptions(flush_timeout=300),
+    )
+    failed = sum(s.failed + s.pending for s in result.stats)
+    if failed or not result.flushed:
         raise RuntimeError(f"{client_name}: {failed} messages not acknowledged during the bench")
-    return sum(s.acked for s in stats), elapsed
+    return sum(s.acked for s in result.stats), result.seconds
 
 
 def bench_client(settings: Settings, client_name: str, count: int, seed: int) -> ClientResult:
-    datasets = list(settings.catalog)
+    datasets = list(settings.datasets)
     # Raw ceiling: every message serialised before the clock starts.
-    sim = Simulator(SimulationConfig(seed=seed))
+    sim = Simulator(SimulationConfig(seed=seed), settings.datasets)
     prepared: dict[str, list[Chunk]] = {
         ds.name: list(simulator_source(sim, ds, count)) for ds in datasets
     }
     raw_n, raw_s = _timed(
-        settings,
-        client_name,
-        [TopicPlan(ds, prepared_source(prepared[ds.name]), count) for ds in datasets],
+        settings, client_name, lambda ds: prepared_source(prepared[ds.name]), count
     )
-    sim = Simulator(SimulationConfig(seed=seed + 1))
+    sim = Simulator(SimulationConfig(seed=seed + 1), settings.datasets)
     pipe_n, pipe_s = _timed(
-        settings,
-        client_name,
-        [TopicPlan(ds, simulator_source(sim, ds, count), count) for ds in datasets],
+        settings, client_name, lambda ds: simulator_source(sim, ds, count), count
     )
     return ClientResult(client_name, pipe_n, raw_n / raw_s, pipe_n / pipe_s)
 
@@ -102,7 +99,6 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
 
     with _stack(args.use_running) as settings:
-        ensure_topics(settings, list(settings.catalog))
         results = []
         for name in args.clients:
             err.print(f"• {name}: {args.count:,} messages per topic, raw then pipeline")

@@ -15,14 +15,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from lakestream.argtypes import positive
-from lakestream.console import out_console
-from lakestream.errors import LakestreamError
-from lakestream.settings import load_settings
-from producers.clients import CLIENTS, make_client
-from producers.run import ProduceRun, RunOptions, TopicPlan, TopicStats
+from lakestream.core.argtypes import positive
+from lakestream.core.console import out_console
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import load_settings
+from producers.clients import CLIENTS
+from producers.produce import produce
+from producers.run import ProduceRun, RunOptions, TopicStats
 from producers.sources import file_source, simulator_source
-from producers.topics import ensure_topics
 from simulator.simulation import SimulationConfig, Simulator
 
 DEFAULT_COUNT = 1_000  # per topic, as in the original design
@@ -124,7 +124,7 @@ def _table(stats: list[TopicStats], title: str) -> Table:
 
 def run_produce(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = settings.catalog.select(args.topics)
+    datasets = settings.datasets.select(args.topics)
     if args.from_files:
         files = {ds.name: args.from_files / ds.seed_file for ds in datasets}
         missing = [str(p) for p in files.values() if not p.is_file()]
@@ -137,57 +137,66 @@ def run_produce(args: argparse.Namespace) -> int:
     if count is None and args.duration is None and not args.from_files:
         count = DEFAULT_COUNT
 
-    created = ensure_topics(settings, datasets, create=not args.no_create_topics)
-    for topic in created:
-        err.print(f"• created topic {topic}")
-    client = make_client(args.client, settings)
-
     if args.from_files:
-        plans = [TopicPlan(ds, file_source(files[ds.name], ds, count), count) for ds in datasets]
+        source_for = lambda ds: file_source(files[ds.name], ds, count)  # noqa: E731
+        source = f"files in {args.from_files}"
     else:
         sim = Simulator(
             SimulationConfig(
                 seed=args.seed,
                 malformed_rate=args.malformed_rate,
                 late_fraction=args.late_fraction,
-            )
+            ),
+            settings.datasets,
         )
-        plans = [TopicPlan(ds, simulator_source(sim, ds, count), count) for ds in datasets]
+        source_for = lambda ds: simulator_source(sim, ds, count)  # noqa: E731
+        source = "the simulator"
 
-    run = ProduceRun(
-        client, plans, RunOptions(args.duration, args.rate, flush_timeout=args.flush_timeout)
-    )
+    def on_start(run: ProduceRun) -> None:
+        def on_signal(signum: int, _frame: Any) -> None:
+            err.print(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
+            run.request_stop()
+            signal.signal(signum, signal.SIG_DFL)  # a second one forces the exit
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        err.print(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
-        run.request_stop()
-        signal.signal(signum, signal.SIG_DFL)  # a second one forces the exit
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        brokers = settings.kafka_bootstrap_servers
+        err.print(f"• producing from {source} with {args.client} to {brokers}")
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    options = RunOptions(args.duration, args.rate, flush_timeout=args.flush_timeout)
+    produce_args = {
+        "client": args.client,
+        "options": options,
+        "create_topics": not args.no_create_topics,
+        "on_start": on_start,
+    }
+    if args.quiet:
+        result = produce(settings, datasets, source_for, count, **produce_args)
+    elif err.is_terminal:
+        with Live(_table([], "producing"), console=err, refresh_per_second=4) as live:
+            result = produce(
+                settings,
+                datasets,
+                source_for,
+                count,
+                tick=lambda st: live.update(_table(st, "producing")),
+                **produce_args,
+            )
+    else:
+        last = [time.monotonic()]
 
-    source = "files in " + str(args.from_files) if args.from_files else "the simulator"
-    err.print(f"• producing from {source} with {client.name} to {settings.kafka_bootstrap_servers}")
-    try:
-        if args.quiet:
-            stats = run.run()
-        elif err.is_terminal:
-            with Live(_table(run.stats, "producing"), console=err, refresh_per_second=4) as live:
-                stats = run.run(lambda st: live.update(_table(st, "producing")))
-        else:
-            last = [time.monotonic()]
+        def plain(st: list[TopicStats]) -> None:
+            if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
+                last[0] = time.monotonic()
+                err.print(
+                    "• " + ", ".join(f"{s.topic} {s.acked:,} acked" for s in st),
+                    highlight=False,
+                )
 
-            def plain(st: list[TopicStats]) -> None:
-                if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
-                    last[0] = time.monotonic()
-                    err.print(
-                        "• " + ", ".join(f"{s.topic} {s.acked:,} acked" for s in st),
-                        highlight=False,
-                    )
-
-            stats = run.run(plain)
-    finally:
-        client.close()
+        result = produce(settings, datasets, source_for, count, tick=plain, **produce_args)
+    for topic in result.created_topics:
+        err.print(f"• created topic {topic}")
+    stats = result.stats
 
     out_console().print(_table(stats, "summary"))
     total = {k: sum(getattr(s, k) for s in stats) for k in ("accepted", "acked", "failed")}
@@ -196,14 +205,14 @@ def run_produce(args: argparse.Namespace) -> int:
         f"{total['failed']:,} failed, {total['accepted'] - total['acked'] - total['failed']:,} "
         "unanswered"
     )
-    if run.flushed is False:
+    if not result.flushed:
         err.print(
             f"producers: error: {args.flush_timeout:.0f}s flush timeout: some messages were "
             "not acknowledged"
         )
-    if run.interrupted:
+    if result.interrupted:
         return 130
-    return 0 if all(s.ok for s in stats) and run.flushed else 1
+    return 0 if result.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

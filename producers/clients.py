@@ -12,8 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from lakestream.errors import LakestreamError, kafka_unreachable
-from lakestream.settings import Settings
+from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.settings import Settings
 
 # Called once per message when the broker acknowledges it (None) or gives up (the reason).
 Report = Callable[[str | None], None]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lakestream.catalog import Dataset
+from lakestream.core.datasets import Dataset
 from producers.clients import ProducerClient
 from producers.rate import TokenBucket
 from producers.sources import Chunk
@@ -120,11 +120,19 @@ class ProduceRun:
         ]
         for t in threads:
             t.start()
-        while any(t.is_alive() for t in threads):
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(0.25)
+                if tick:
+                    tick(self.stats)
+        except KeyboardInterrupt:
+            # The caller is unwinding (Ctrl-C, or SIGTERM turned into it): stop the senders so
+            # the process can exit instead of waiting on threads that send to a closing broker.
+            self.request_stop()
             for t in threads:
-                t.join(0.25)
-            if tick:
-                tick(self.stats)
+                t.join(5)
+            raise
         # Everything accepted gets its answer from the broker before we report.
         self.flushed = self.client.flush(self.options.flush_timeout)
         done = time.monotonic()

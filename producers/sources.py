@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from lakestream.catalog import Dataset
-from lakestream.errors import LakestreamError
+from lakestream.core.datasets import Dataset
+from lakestream.core.errors import LakestreamError
 from simulator.simulation import Simulator
 
 Chunk = list[tuple[bytes, bytes]]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lakestream.catalog import Dataset
-from lakestream.errors import LakestreamError, kafka_unreachable
-from lakestream.settings import Settings
+from lakestream.core.datasets import Dataset
+from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.settings import Settings
 from lakestream.stack.processes import port_is_open
 from lakestream.stack.provision import Context, Topic
 

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lakestream.argtypes import fraction, positive
-from lakestream.catalog import default_catalog
-from lakestream.console import out_console
-from lakestream.errors import LakestreamError
+from lakestream.core.argtypes import fraction, positive
+from lakestream.core.console import out_console
+from lakestream.core.datasets import default_catalog
+from lakestream.core.errors import LakestreamError
 from simulator import bench
 from simulator.clock import DEFAULT_START
 from simulator.export import export_seed_files

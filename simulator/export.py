@@ -38,7 +38,7 @@ def _no_progress(dataset: str, n: int) -> None:
 def export_dataset(
     sim: Simulator, name: str, out_dir: Path, n: int, progress: Progress = _no_progress
 ) -> ExportedFile:
-    dataset = sim.catalog.get(name)
+    dataset = sim.dataset_catalog.get(name)
     path = out_dir / dataset.seed_file
     tmp = path.with_name(f".{path.name}.tmp")
     as_csv = path.suffix == ".csv"

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from lakestream.catalog import Dataset
+from lakestream.core.datasets import Dataset
 
 FAULT_KINDS = ("invalid_json", "missing_field", "wrong_type")
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lakestream.catalog import Dataset
+from lakestream.core.datasets import Dataset
 from simulator import reference_data as ref
 from simulator.clock import EventClock, to_dates, to_timestamps
 from simulator.world import World, weights

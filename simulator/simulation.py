@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from lakestream.catalog import Catalog, default_catalog
+from lakestream.core.datasets import DatasetCatalog, default_catalog
 from simulator.clock import DEFAULT_START, EventClock
 from simulator.faults import corrupt
 from simulator.generators import BLOCK, GENERATORS, Columns, DatasetGenerator, stream_seed
@@ -64,9 +64,11 @@ def rows(columns: Columns) -> list[dict[str, Any]]:
 
 
 class Simulator:
-    def __init__(self, config: SimulationConfig | None = None, catalog: Catalog | None = None):
+    def __init__(
+        self, config: SimulationConfig | None = None, catalog: DatasetCatalog | None = None
+    ):
         self.config = config or SimulationConfig()
-        self.catalog = catalog or default_catalog()
+        self.dataset_catalog = catalog or default_catalog()
         self.world = World(self.config.seed, WorldSize(campaigns=self.config.campaigns))
         self._generators: dict[str, DatasetGenerator] = {}
         self._fault_rngs: dict[str, np.random.Generator] = {}
@@ -75,12 +77,12 @@ class Simulator:
 
     @property
     def datasets(self) -> list[str]:
-        return [ds.name for ds in self.catalog]
+        return [ds.name for ds in self.dataset_catalog]
 
     def generator(self, name: str) -> DatasetGenerator:
         """The stateful cursor of one dataset's stream (created on first use)."""
         if name not in self._generators:
-            dataset = self.catalog.get(name)
+            dataset = self.dataset_catalog.get(name)
             try:
                 cls = GENERATORS[name]
             except KeyError:

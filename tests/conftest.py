@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lakestream.settings import Settings
+from lakestream.core.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import Outcome

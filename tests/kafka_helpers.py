@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 from kafka import TopicPartition
 
-from lakestream import clients
-from lakestream.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.datasets import DEFAULT_CATALOG_PATH, DatasetCatalog, load_catalog
+from lakestream.core.settings import Settings
 
 
 def consume_all(
@@ -41,7 +41,7 @@ def consume_all(
     return records
 
 
-def isolated_catalog(tmp_path: Path, rename_tables: bool = True) -> tuple[Path, Catalog]:
+def isolated_catalog(tmp_path: Path, rename_tables: bool = True) -> tuple[Path, DatasetCatalog]:
     """The packaged catalog with topics and tables renamed uniquely: tests never share data."""
     data = yaml.safe_load(DEFAULT_CATALOG_PATH.read_text(encoding="utf-8"))
     tag = uuid.uuid4().hex[:8]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consumers.audit import LakeCount, count_lake
-from lakestream.catalog import Catalog
-from lakestream.settings import Settings
+from lakestream.core.datasets import DatasetCatalog
+from lakestream.core.settings import Settings
 from lakestream.stack.provision import provision
 from tests.kafka_helpers import isolated_catalog
 
@@ -23,7 +23,7 @@ ACKED = re.compile(r"([\d,]+) of ([\d,]+) messages acknowledged, 0 failed, 0 una
 @dataclass
 class Lake:
     env: dict[str, str]
-    catalog: Catalog
+    datasets: DatasetCatalog
     settings: Settings
     group_prefix: str
 
@@ -61,7 +61,7 @@ class Lake:
         )
 
     def count(self, dataset: str) -> LakeCount:
-        return count_lake(self.settings, self.catalog.get(dataset))
+        return count_lake(self.settings, self.datasets.get(dataset))
 
     def wait_for_rows(self, dataset: str, rows: int, timeout: float = 60) -> LakeCount:
         deadline = time.monotonic() + timeout

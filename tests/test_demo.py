@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
+from lakestream.stack.processes import free_port
 from tests.conftest import stack_env
 
 pytestmark = pytest.mark.stack
@@ -57,3 +62,51 @@ def test_make_demo_without_serving_runs_everything_and_stops(tmp_path):
         port = int(env[variable].rsplit(":", 1)[1])
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _port_closed(address: str) -> bool:
+    port = int(address.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_demo_stopped_by_a_signal_leaves_no_process(tmp_path, signum):
+    """A closed terminal or `timeout` ends the demo mid-pipeline; moto and the broker go too."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, **stack_env(run_dir), "API_PORT": str(free_port())}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lakestream", "demo", "--records", "200000"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    children: list[psutil.Process] = []
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:  # type: ignore[union-attr]
+            output.append(line)
+            if "provisioning buckets" in line:
+                break
+            assert time.monotonic() < deadline, "".join(output)
+        time.sleep(4)  # into the produce step: the stack answers and records are on their way
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "the demo started no process:\n" + "".join(output)
+        proc.send_signal(signum)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output.append(rest)
+    text = "".join(output)
+    assert proc.returncode == 130, text[-3000:]
+    assert "stopping the embedded stack" in text
+    assert "lakestream: interrupted" in text
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running: {[p.pid for p in alive]}"
+    assert not list(run_dir.glob("*.pid"))
+    assert _port_closed(env["AWS_ENDPOINT_URL"])
+    assert _port_closed(env["KAFKA_BOOTSTRAP_SERVERS"])

@@ -13,7 +13,7 @@ from typing import Any
 from athena_api.query.filters import compile_filter
 from glue.catalog import TableInfo
 from glue.quoting import quote_ident
-from lakestream.catalog import PARTITION_KEY
+from lakestream.core.datasets import PARTITION_KEY
 
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _ORDER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]{0,127})(?:\s+(asc|desc))?\s*$", re.IGNORECASE)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from glue.engine import LocalAthena, QueryError
 from glue.quoting import quote_string
-from lakestream.settings import Settings
+from lakestream.core.settings import Settings
 
 
 @dataclass

@@ -19,7 +19,7 @@ from athena_api.query.builder import TABLE_NAME, BadRequest, build_query, parse_
 from athena_api.query.engines import EngineFailure, EngineTimeout, QueryEngine, make_engine
 from athena_api.query.errors import error_body
 from glue.catalog import GlueCatalog, TableInfo, UnknownTable
-from lakestream.catalog import PARTITION_KEY
+from lakestream.core.datasets import PARTITION_KEY
 
 _lock = threading.Lock()
 _shared: dict[str, Any] = {}

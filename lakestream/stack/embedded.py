@@ -19,9 +19,9 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakestream import clients
-from lakestream.errors import StackError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.errors import StackError
+from lakestream.core.settings import Settings
 from lakestream.stack.processes import ManagedProcess, free_port, port_is_open
 from lakestream.stack.provision import Outcome, provision
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from lakestream.errors import StackError
+from lakestream.core.errors import StackError
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:

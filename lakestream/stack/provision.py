@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakestream import clients
-from lakestream.errors import StackError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.errors import StackError
+from lakestream.core.settings import Settings
 
 State = Literal["created", "exists", "missing", "mismatch"]
 
@@ -294,7 +294,7 @@ class Workgroup(Resource):
 
 def desired_resources(settings: Settings) -> list[Resource]:
     """Everything the infrastructure must hold, derived from the catalog and settings."""
-    catalog = settings.catalog
+    catalog = settings.datasets
     resources: list[Resource] = [Bucket(settings.bucket(ds)) for ds in catalog]
     resources.append(Bucket(settings.results_bucket))
     resources += [Topic(ds.topic, ds.partitions) for ds in catalog]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
-import django
 import pandas as pd
 import pytest
 
+from athena_api import setup_django
+
 # Django is configured once for the process; each test overrides what it needs.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "athena_api.settings")
-os.environ.setdefault("API_DEBUG", "1")
-django.setup()
+setup_django(debug=True)
 
 from glue.crawler import LocalCrawler
 from simulator.simulation import SimulationConfig, Simulator
@@ -24,7 +21,7 @@ SEED = 23
 @pytest.fixture(scope="session")
 def api_lake(running_stack, tmp_path_factory):
     lake = make_lake(running_stack, tmp_path_factory.mktemp("api"), deployment=True)
-    for ds in lake.catalog:
+    for ds in lake.datasets:
         lake.produce(ds.name, N, "--seed", str(SEED), "--client", "confluent")
         finish(lake.sink(ds.name, "--until-idle", "2"))
         LocalCrawler(lake.settings).crawl(ds)

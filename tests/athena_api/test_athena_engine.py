@@ -10,7 +10,7 @@ import pytest
 
 from athena_api.query import views
 from athena_api.query.engines import athena_literal
-from lakestream import clients
+from lakestream.core import clients
 
 pytestmark = pytest.mark.stack
 

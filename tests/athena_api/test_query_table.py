@@ -199,7 +199,7 @@ def test_per_client_throttling(api, monkeypatch):
 
 def test_tables_detail_and_health(api, api_lake):
     tables = get(api, path="/api/tables/").json()
-    assert {t["name"] for t in tables["tables"]} == {ds.table for ds in api_lake.catalog}
+    assert {t["name"] for t in tables["tables"]} == {ds.table for ds in api_lake.datasets}
     detail = get(api, path="/api/tables/kafka_ing_logs/").json()
     assert detail["format"] == "json"
     assert {"name": "status_code", "type": "bigint"} in detail["columns"]

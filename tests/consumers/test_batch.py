@@ -11,7 +11,7 @@ import pytest
 from consumers.batch import Batch, BatchLimits
 from consumers.formats import JsonLinesGzip
 from consumers.layout import data_key, dlq_key, event_date
-from lakestream.catalog import default_catalog
+from lakestream.core.datasets import default_catalog
 
 Msg = namedtuple("Msg", "topic partition offset key value timestamp")
 CATALOG = default_catalog()

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from consumers.audit import read_rows
-from lakestream import clients
+from lakestream.core import clients
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish
 
@@ -21,7 +21,7 @@ KEY = re.compile(
 
 
 def test_batches_land_in_the_documented_layout(lake):
-    ds = lake.catalog.get("web_logs")
+    ds = lake.datasets.get("web_logs")
     produced = lake.produce("web_logs", 3_000, "--seed", "4")
     finish(lake.sink("web_logs", "--until-idle", "2", "--max-records", "1000"))
 
@@ -55,7 +55,7 @@ def test_batches_land_in_the_documented_layout(lake):
 
 
 def test_malformed_records_become_dead_letters_and_good_ones_land(lake):
-    ds = lake.catalog.get("transactions")
+    ds = lake.datasets.get("transactions")
     # The injected faults are known in advance: the simulator is deterministic.
     sim = Simulator(SimulationConfig(seed=21, malformed_rate=0.05))
     injected = sum(len(b.faults) for b in sim.stream("transactions", batch_size=2000, limit=4_000))
@@ -86,7 +86,7 @@ def test_parquet_objects_are_typed_from_the_catalog(lake):
     finish(lake.sink("ad_campaigns", "--until-idle", "2", "--format", "parquet"))
     count = lake.count("ad_campaigns")
     assert count.rows == count.distinct == produced
-    ds = lake.catalog.get("ad_campaigns")
+    ds = lake.datasets.get("ad_campaigns")
     s3 = clients.aws_client(lake.settings, "s3")
     key = s3.list_objects_v2(Bucket="kafka-ing-ad-campaigns", Prefix=f"{ds.table}/")["Contents"][0][
         "Key"

@@ -13,7 +13,7 @@ import pytest
 from glue.crawler import LocalCrawler
 from glue.engine import LocalAthena, QueryError
 from glue.queries import saved_queries
-from lakestream import clients
+from lakestream.core import clients
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish
 
@@ -30,12 +30,12 @@ def landed(running_stack, tmp_path_factory):
     from tests.lake_helpers import make_lake
 
     lake = make_lake(running_stack, tmp_path_factory.mktemp("glue"), deployment=True)
-    for ds in lake.catalog:
+    for ds in lake.datasets:
         lake.produce(ds.name, N, "--seed", str(SEED), "--late-fraction", str(LATE),
                      "--client", "confluent")  # fmt: skip
-    for ds in lake.catalog:
+    for ds in lake.datasets:
         finish(lake.sink(ds.name, "--until-idle", "2"))
-    results = {r.table: r for r in (LocalCrawler(lake.settings).crawl(ds) for ds in lake.catalog)}
+    results = {r.table: r for r in (LocalCrawler(lake.settings).crawl(ds) for ds in lake.datasets)}
     return lake, results
 
 
@@ -48,7 +48,7 @@ def test_crawl_registers_tables_columns_and_partitions(landed):
     lake, results = landed
     glue = clients.aws_client(lake.settings, "glue")
     db = lake.settings.glue_database
-    for ds in lake.catalog:
+    for ds in lake.datasets:
         result = results[ds.table]
         assert result.state == "created", (ds.name, result)
         table = glue.get_table(DatabaseName=db, Name=ds.table)["Table"]
@@ -84,7 +84,7 @@ def test_crawl_registers_tables_columns_and_partitions(landed):
 
 def test_recrawl_adds_new_columns_and_partitions_and_drops_nothing(landed):
     lake, _ = landed
-    ds = lake.catalog.get("social_posts")
+    ds = lake.datasets.get("social_posts")
     crawler = LocalCrawler(lake.settings)
     assert crawler.crawl(ds).state == "unchanged"
     # A newer producer adds a field; its records land in a new day.

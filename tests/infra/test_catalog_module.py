@@ -1,7 +1,7 @@
 """Terraform and Python derive the same names from the same catalog file.
 
 The dataset_catalog module needs no provider, so Terraform itself evaluates it here; its
-outputs are compared with lakestream.catalog and lakestream.settings.
+outputs are compared with lakestream.core.datasets and lakestream.core.settings.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakestream.catalog import load_catalog
-from lakestream.settings import Settings
+from lakestream.core.datasets import load_catalog
+from lakestream.core.settings import Settings
 from tests.infra.hcl import INFRA, MODULES, load, terraform
 
 CATALOG = INFRA.parent / "lakestream" / "datasets.yaml"
@@ -99,7 +99,7 @@ def test_the_root_feeds_every_module_from_the_catalog_module() -> None:
     assert root.modules["s3_lake"]["results_bucket"] == "${module.catalog.results_bucket}"
     assert "module.catalog.datasets" in root.modules["glue_catalog"]["datasets"]
     assert "d.crawler" in root.modules["glue_catalog"]["datasets"]
-    assert "lakestream/datasets.yaml" in root.locals["catalog_file"]
+    assert "lakestream/core/datasets.yaml" in root.locals["catalog_file"]
     # The Athena results location is the one the Python side uses (checked above by Terraform).
     assert root.modules["athena"]["results_location"].endswith("/results/")
 

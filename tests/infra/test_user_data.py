@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lakestream.catalog import load_catalog
+from lakestream.core.datasets import load_catalog
 from lakestream.stack.provision import replication_for
 from tests.infra.hcl import INFRA, MODULES, load, terraform
 

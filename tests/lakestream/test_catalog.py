@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakestream.catalog import DEFAULT_CATALOG_PATH, default_catalog, load_catalog, parse_catalog
-from lakestream.errors import CatalogError
+from lakestream.core.datasets import (
+    DEFAULT_CATALOG_PATH,
+    default_catalog,
+    load_catalog,
+    parse_catalog,
+)
+from lakestream.core.errors import CatalogError
 
 SEED_NAMES = {
     "transactions": ("transactions_topic", "kafka-ing-transactions", "kafka_ing_transactions"),

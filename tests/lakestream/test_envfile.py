@@ -9,9 +9,9 @@ import stat
 import pytest
 
 from lakestream.cli import main
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
 from lakestream.envfile import merge_env, parse_settings, settings_variables, write_env
-from lakestream.errors import LakestreamError
-from lakestream.settings import Settings
 from tests.infra.hcl import INFRA, load, terraform
 
 OUTPUT = {
@@ -41,7 +41,7 @@ def test_written_file_points_the_tools_at_the_provisioned_resources(tmp_path) ->
     assert settings.target == "aws"
     assert settings.aws_endpoint_url is None  # real AWS, boto3's own endpoints
     assert settings.kafka_servers == [("ec2-203-0-113-7.eu-west-3.compute.amazonaws.com", 9092)]
-    transactions = settings.catalog.get("transactions")
+    transactions = settings.datasets.get("transactions")
     assert settings.bucket(transactions) == "kafka-ing-transactions-acme-dev"
     assert settings.athena_output_location == "s3://kafka-ing-athena-results-acme-dev/results/"
     assert settings.athena_workgroup == "lakestream"

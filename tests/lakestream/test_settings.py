@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lakestream.settings import Settings
+from lakestream.core.settings import Settings
 
 VARIABLES = [
     "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
@@ -44,7 +44,7 @@ def test_environment_overrides(monkeypatch):
     assert s.kafka_servers == [("broker-1", 9092), ("broker-2", 9092)]
     assert not s.embeds_kafka  # real brokers: nothing embedded for Kafka
     assert s.embeds_aws
-    transactions = s.catalog.get("transactions")
+    transactions = s.datasets.get("transactions")
     assert s.bucket(transactions) == "kafka-ing-transactions-acme"
     assert s.results_bucket == "kafka-ing-athena-results-acme"
 

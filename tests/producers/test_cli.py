@@ -14,7 +14,7 @@ from collections import defaultdict
 import pytest
 from kafka.partitioner.default import murmur2
 
-from lakestream.settings import Settings
+from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port
 from tests.kafka_helpers import consume_all, isolated_catalog
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from lakestream.catalog import default_catalog
+from lakestream.core.datasets import default_catalog
 from producers.sources import SourceError, file_source
 
 CATALOG = default_catalog()

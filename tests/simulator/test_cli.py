@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lakestream.catalog import default_catalog
+from lakestream.core.datasets import default_catalog
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

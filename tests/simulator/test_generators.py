@@ -9,8 +9,8 @@ from datetime import date
 import orjson
 import pytest
 
-from lakestream.catalog import default_catalog
-from lakestream.records import check_record, parse_record
+from lakestream.core.datasets import default_catalog
+from lakestream.core.records import check_record, parse_record
 from simulator import reference_data as ref
 from simulator.simulation import SimulationConfig, Simulator
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from lakestream.catalog import default_catalog
-from lakestream.records import RecordError, parse_record
+from lakestream.core.datasets import default_catalog
+from lakestream.core.records import RecordError, parse_record
 from simulator.clock import DEFAULT_START, EventClock
 from simulator.simulation import SimulationConfig, Simulator
 

@@ -30,6 +30,6 @@ output "results_bucket" {
 }
 
 output "results_location" {
-  description = "Where Athena writes query results (Settings.athena_output_location in lakestream/settings.py)."
+  description = "Where Athena writes query results (Settings.athena_output_location in lakestream/core/settings.py)."
   value       = "s3://${var.results_bucket}${var.bucket_suffix}/results/"
 }

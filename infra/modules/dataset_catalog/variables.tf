@@ -1,5 +1,5 @@
 variable "catalog_file" {
-  description = "Path to the dataset catalog (lakestream/datasets.yaml), the file the Python code reads too."
+  description = "Path to the dataset catalog (lakestream/core/datasets.yaml), the file the Python code reads too."
   type        = string
 
   validation {

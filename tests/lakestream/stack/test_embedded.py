@@ -18,9 +18,9 @@ import pytest
 from kafka import TopicPartition
 from kafka.admin import NewTopic
 
-from lakestream import clients
-from lakestream.errors import StackError
-from lakestream.settings import Settings
+from lakestream.core import clients
+from lakestream.core.errors import StackError
+from lakestream.core.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
 from tests.conftest import stack_env
@@ -60,7 +60,7 @@ def test_provisioned_resources_are_really_there(running_stack):
     settings = running_stack.settings
     s3 = clients.aws_client(settings, "s3")
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert {settings.bucket(ds) for ds in settings.catalog} <= buckets
+    assert {settings.bucket(ds) for ds in settings.datasets} <= buckets
     assert settings.results_bucket in buckets
     encryption = s3.get_bucket_encryption(Bucket="kafka-ing-logs")
     rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
@@ -73,7 +73,7 @@ def test_provisioned_resources_are_really_there(running_stack):
         described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
     finally:
         admin.close()
-    for ds in settings.catalog:
+    for ds in settings.datasets:
         assert described[ds.topic] == ds.partitions
 
     glue = clients.aws_client(settings, "glue")

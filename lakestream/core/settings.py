@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lakestream.catalog import Catalog, Dataset, load_catalog
+from lakestream.core.datasets import Dataset, DatasetCatalog, load_catalog
 
 LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         return self.embedded and self.embeds_aws and self.kafka_is_local
 
     @cached_property
-    def catalog(self) -> Catalog:
+    def datasets(self) -> DatasetCatalog:
         return load_catalog(self.catalog_path)
 
     def bucket(self, dataset: Dataset) -> str:

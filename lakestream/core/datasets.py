@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lakestream.errors import CatalogError
+from lakestream.core.errors import CatalogError
 
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("datasets.yaml")
 
@@ -148,7 +148,7 @@ class Dataset(BaseModel):
         raise KeyError(name)
 
 
-class Catalog(BaseModel):
+class DatasetCatalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1]
@@ -168,7 +168,7 @@ class Catalog(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _names_are_unique(self) -> Catalog:
+    def _names_are_unique(self) -> DatasetCatalog:
         for name in self.datasets:
             if not _DATASET_NAME.match(name):
                 raise ValueError(f"dataset name {name!r} must be lowercase letters, digits and '_'")
@@ -242,16 +242,16 @@ def _describe(error: dict) -> str:
     return f"{', '.join(where) or 'catalog'}: {message}"
 
 
-def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
+def parse_catalog(data: object, source: str = "<catalog>") -> DatasetCatalog:
     """Validate already-parsed catalog data; raise CatalogError naming the dataset and field."""
     try:
-        return Catalog.model_validate(data)
+        return DatasetCatalog.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         raise CatalogError(f"{source}: {problems}") from None
 
 
-def load_catalog(path: Path | str | None = None) -> Catalog:
+def load_catalog(path: Path | str | None = None) -> DatasetCatalog:
     """Load and validate the catalog file (the packaged ``datasets.yaml`` by default)."""
     path = Path(path) if path else DEFAULT_CATALOG_PATH
     try:
@@ -266,6 +266,6 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 
 
 @cache
-def default_catalog() -> Catalog:
+def default_catalog() -> DatasetCatalog:
     """The packaged catalog, parsed once per process."""
     return load_catalog()

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from lakestream.settings import Settings
+from lakestream.core.settings import Settings
 
 # Against Tansu, kafka-python's default group timings (10 s session, 3 s heartbeat) made a
 # group's first join take ~23 s; 6 s / 1 s joins in ~3 s and still tolerates a GC pause.

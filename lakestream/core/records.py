@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from lakestream.catalog import Dataset
+from lakestream.core.datasets import Dataset
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")

@@ -1,0 +1,2 @@
+"""The core every stage builds on: settings, the dataset catalog, column types, record rules,
+storage formats, client factories and errors. It imports no stage (see docs/architecture.md)."""
