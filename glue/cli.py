@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import decimal
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from engines import LocalEngine
+from engines.values import json_value
 from glue.crawler import LocalCrawler, run_aws_crawlers
-from glue.engine import LocalAthena, QueryError
 from glue.queries import saved_queries
 from lakestream.core.console import out_console
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import LakestreamError, QueryError
 from lakestream.core.settings import load_settings
 
 err = Console(stderr=True)
@@ -46,14 +44,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value
-
-
 def cmd_sql(args: argparse.Namespace) -> int:
     if sum(bool(x) for x in (args.query, args.file, args.saved)) != 1:
         raise LakestreamError("give exactly one of: a query, --file PATH, --saved NAME")
@@ -66,13 +56,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
         sql = queries[args.saved].sql
     else:
         sql = args.query
-    engine = LocalAthena(load_settings(), timeout=args.timeout)
+    engine = LocalEngine(load_settings(), timeout=args.timeout)
     result = engine.execute(sql, args.param or [])
     rows = result.rows[: args.max_rows]
     if args.json:
         doc = {
             "columns": result.columns,
-            "rows": [[_jsonable(v) for v in row] for row in rows],
+            "rows": [[json_value(v) for v in row] for row in rows],
             "row_count": len(result.rows),
             "truncated": len(result.rows) > len(rows),
             "scanned_partitions": result.scanned_partitions,
@@ -83,7 +73,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     for column in result.columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("NULL" if v is None else str(_jsonable(v)) for v in row))
+        table.add_row(*("NULL" if v is None else str(json_value(v)) for v in row))
     out_console().print(table)
     more = f" (showing {len(rows)})" if len(rows) < len(result.rows) else ""
     scanned = ", ".join(f"{t}: {len(p)}" for t, p in result.scanned_partitions.items())
@@ -94,7 +84,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
-    engine = LocalAthena(load_settings())
+    engine = LocalEngine(load_settings())
     for name in engine.tables():
         info = engine.table(name)
         print(f"{name}\t{info.format}\t{len(info.partitions)} partitions\t{info.location}")

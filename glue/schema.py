@@ -8,11 +8,9 @@ Column names are lowercased, as the Glue catalog stores them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
+from lakestream.core.types import DATE, TIMESTAMP, split_fields
 
 Schema = dict[str, str]  # lowercased column name -> Glue type, in first-seen order
 
@@ -53,21 +51,6 @@ def infer_record(record: dict[str, Any]) -> Schema:
     return schema
 
 
-def _split_fields(inner: str) -> list[tuple[str, str]]:
-    """'a:bigint,b:struct<c:string,d:double>' -> [('a','bigint'), ('b','struct<...>')]."""
-    fields, depth, start = [], 0, 0
-    for i, ch in enumerate(inner + ","):
-        if ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            name, _, type_ = inner[start:i].partition(":")
-            fields.append((name, type_))
-            start = i + 1
-    return [f for f in fields if f[0]]
-
-
 def merge(a: str, b: str) -> str:
     if a == b:
         return a
@@ -80,7 +63,7 @@ def merge(a: str, b: str) -> str:
     if {a, b} == {"date", "timestamp"}:
         return "timestamp"
     if a.startswith("struct<") and b.startswith("struct<"):
-        merged = merge_schemas(dict(_split_fields(a[7:-1])), dict(_split_fields(b[7:-1])))
+        merged = merge_schemas(dict(split_fields(a[7:-1])), dict(split_fields(b[7:-1])))
         return "struct<" + ",".join(f"{k}:{t}" for k, t in merged.items()) + ">"
     if a.startswith("array<") and b.startswith("array<"):
         return f"array<{merge(a[6:-1], b[6:-1])}>"
@@ -123,25 +106,3 @@ def from_arrow(arrow_type: Any) -> str:
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return f"array<{from_arrow(t.value_type)}>"
     return "string"
-
-
-def to_duckdb(glue_type: str) -> str:
-    """The DuckDB type that reads a Glue column."""
-    simple = {
-        "string": "VARCHAR",
-        "bigint": "BIGINT",
-        "int": "INTEGER",
-        "double": "DOUBLE",
-        "float": "FLOAT",
-        "boolean": "BOOLEAN",
-        "date": "DATE",
-        "timestamp": "TIMESTAMP",
-    }
-    if glue_type in simple:
-        return simple[glue_type]
-    if glue_type.startswith("array<"):
-        return f"{to_duckdb(glue_type[6:-1])}[]"
-    if glue_type.startswith("struct<"):
-        inner = ", ".join(f'"{n}" {to_duckdb(t)}' for n, t in _split_fields(glue_type[7:-1]))
-        return f"STRUCT({inner})"
-    return "VARCHAR"

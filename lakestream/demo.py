@@ -18,8 +18,8 @@ from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
 from consumers.audit import count_lake
 from consumers.batch import BatchLimits
+from engines import LocalEngine
 from glue.crawler import LocalCrawler
-from glue.engine import LocalAthena
 from glue.queries import saved_queries
 from lakestream.core.console import out_console
 from lakestream.core.errors import LakestreamError
@@ -104,7 +104,7 @@ def pipeline(
 
 def _print_analyses(settings: Settings) -> None:
     console = out_console()
-    engine = LocalAthena(settings)
+    engine = LocalEngine(settings)
     try:
         for query in saved_queries().values():
             result = engine.execute(query.sql)

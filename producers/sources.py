@@ -16,6 +16,7 @@ import orjson
 
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
+from lakestream.core.types import TYPES
 from simulator.simulation import Simulator
 
 Chunk = list[tuple[bytes, bytes]]
@@ -42,17 +43,7 @@ def _key(record: dict[str, Any], dataset: Dataset, where: str) -> bytes:
 
 
 def _typed(value: str, type_name: str) -> Any:
-    if value == "":
-        return None
-    if type_name == "bigint":
-        return int(value)
-    if type_name == "double":
-        return float(value)
-    if type_name == "boolean":
-        if value.lower() not in ("true", "false"):
-            raise ValueError(f"{value!r} is not true or false")
-        return value.lower() == "true"
-    return value
+    return None if value == "" else TYPES[type_name].parse_csv(value)
 
 
 def _csv_records(path: Path, dataset: Dataset) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -12,18 +12,9 @@ import numpy as np
 import orjson
 
 from lakestream.core.datasets import Dataset
+from lakestream.core.types import TYPES
 
 FAULT_KINDS = ("invalid_json", "missing_field", "wrong_type")
-
-# A value of the wrong type for each catalog type.
-_WRONG_VALUE = {
-    "bigint": "not-a-number",
-    "double": "not-a-number",
-    "boolean": "not-a-boolean",
-    "date": "not-a-date",
-    "timestamp": "not-a-timestamp",
-    "string": 12345,
-}
 
 
 def corrupt(
@@ -42,5 +33,5 @@ def corrupt(
         return kind, orjson.dumps(broken)
     typed = [c for c in dataset.columns if c.type != "string"] or list(dataset.columns)
     column = typed[int(rng.integers(0, len(typed)))]
-    broken[column.name] = _WRONG_VALUE[column.type]
+    broken[column.name] = TYPES[column.type].wrong_value
     return kind, orjson.dumps(broken)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from athena_api.query.filters import compile_filter
-from glue.catalog import TableInfo
-from glue.quoting import quote_ident
+from engines.quoting import quote_ident
+from engines.tables import TableInfo
 from lakestream.core.datasets import PARTITION_KEY
 
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")

@@ -10,7 +10,6 @@ generated from the accepted tree, never from the user's text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 import sqlglot
@@ -18,7 +17,8 @@ from sqlglot import exp
 from sqlglot.dialects.trino import Trino
 from sqlglot.tokens import TokenType
 
-from glue.quoting import quote_ident
+from engines.quoting import quote_ident
+from lakestream.core.types import column_type
 
 Tokenizer = Trino.Tokenizer
 
@@ -34,7 +34,6 @@ _COMPARISONS: dict[type[exp.Expression], str] = {
     exp.LT: "<",
     exp.LTE: "<=",
 }
-_CASTS = {"date": "DATE", "timestamp": "TIMESTAMP"}
 
 
 class FilterError(ValueError):
@@ -64,30 +63,15 @@ def _coerce(literal: exp.Expression, column: str, type_: str) -> Any:
         raise FilterError(
             f"{column} must be compared with a literal value, not {_describe(literal)}"
         )
-    try:
-        if type_ in ("bigint", "int", "smallint", "tinyint"):
-            value = int(text)
-            if not -(2**63) <= value < 2**63:
-                raise ValueError
-            return value
-        if type_ in ("double", "float", "decimal"):
-            value = float(text)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError
-            return value
-        if type_ == "boolean":
-            if text.lower() not in ("true", "false"):
-                raise ValueError
-            return text.lower() == "true"
-        if type_ == "date":
-            return date.fromisoformat(text).isoformat()
-        if type_ == "timestamp":
-            return datetime.fromisoformat(text).isoformat(sep=" ")
-    except ValueError:
-        raise FilterError(f"{text[:40]!r} is not a valid {type_} for column {column}") from None
     if type_.startswith(("struct", "array", "map")):
         raise FilterError(f"column {column} ({type_}) cannot be filtered")
-    return text
+    kind = column_type(type_)
+    if kind is None:
+        return text
+    try:
+        return kind.bind(text)
+    except ValueError:
+        raise FilterError(f"{text[:40]!r} is not a valid {type_} for column {column}") from None
 
 
 def _describe(node: exp.Expression) -> str:
@@ -116,8 +100,8 @@ class _Compiler:
 
     def value(self, node: exp.Expression, column: str, type_: str) -> str:
         self.params.append(_coerce(node, column, type_))
-        cast = _CASTS.get(type_)
-        return f"CAST(? AS {cast})" if cast else "?"
+        kind = column_type(type_)
+        return f"CAST(? AS {kind.sql_cast})" if kind and kind.sql_cast else "?"
 
     def compile(self, node: exp.Expression, depth: int = 0) -> str:
         if depth > MAX_DEPTH:

@@ -1,25 +1,28 @@
-"""The REST endpoints: query a table, describe tables, health."""
+"""The REST endpoints: query a table, describe tables, health.
+
+Views stay thin: a serializer validates the parameters, the builder writes the SQL, an engine
+runs it, and `athena_api.query.errors.exception_handler` turns every typed error into JSON.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import threading
 from typing import Any
 
 from django.conf import settings
-from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from athena_api.query.builder import TABLE_NAME, BadRequest, build_query, parse_limit
-from athena_api.query.engines import EngineFailure, EngineTimeout, QueryEngine, make_engine
-from athena_api.query.errors import error_body
-from glue.catalog import GlueCatalog, TableInfo, UnknownTable
+from athena_api.query.builder import TABLE_NAME, BadRequest, BuiltQuery, build_query
+from athena_api.query.params import QueryTableParams
+from engines import QueryEngine, QueryResult, make_engine
+from engines.tables import GlueCatalog, TableInfo
+from engines.values import json_value
 from lakestream.core.datasets import PARTITION_KEY
+from lakestream.core.errors import UnknownTable
 
 _lock = threading.Lock()
 _shared: dict[str, Any] = {}
@@ -41,85 +44,16 @@ def catalog() -> GlueCatalog:
         return _shared["catalog"]
 
 
-def fail(status: int, code: str, message: str, param: str | None = None) -> Response:
-    return Response(error_body(status, code, message, param), status=status)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="milliseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
-def _lookup(name: str | None) -> TableInfo | Response:
-    if not name:
-        return fail(
-            400, "bad_parameter", "table is required, e.g. ?table=kafka_ing_social_data", "table"
-        )
+def lookup(name: str) -> TableInfo:
+    """A table of the Glue database, or UnknownTable worded for API callers."""
     if not TABLE_NAME.match(name):
-        return fail(
-            400, "bad_parameter", "table must be a table name (letters, digits, _)", "table"
-        )
+        raise BadRequest("table", "table must be a table name (letters, digits, _)")
     try:
         return catalog().table(name.lower())
     except UnknownTable:
-        return fail(
-            404,
-            "unknown_table",
-            f"no table {name!r} in the Glue database {settings.LAKE.glue_database!r}",
-            "table",
-        )
-    except Exception:
-        return fail(502, "catalog_failure", "the Glue catalog could not be read")
+        database = settings.LAKE.glue_database
+        raise UnknownTable(f"no table {name!r} in the Glue database {database!r}") from None
 
-
-QUERY_PARAMS = [
-    openapi.Parameter(
-        "table",
-        openapi.IN_QUERY,
-        "A table of the Glue database, e.g. kafka_ing_social_data",
-        type=openapi.TYPE_STRING,
-        required=True,
-    ),
-    openapi.Parameter(
-        "limit",
-        openapi.IN_QUERY,
-        "Rows to return (default 10, at most API_MAX_LIMIT)",
-        type=openapi.TYPE_INTEGER,
-    ),
-    openapi.Parameter(
-        "filter",
-        openapi.IN_QUERY,
-        "A condition: column='value', comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, "
-        "IS [NOT] NULL, parentheses",
-        type=openapi.TYPE_STRING,
-    ),
-    openapi.Parameter(
-        "columns",
-        openapi.IN_QUERY,
-        "Comma-separated columns to return (default all)",
-        type=openapi.TYPE_STRING,
-    ),
-    openapi.Parameter(
-        "order_by",
-        openapi.IN_QUERY,
-        "Comma-separated columns, each optionally asc or desc",
-        type=openapi.TYPE_STRING,
-    ),
-    openapi.Parameter(
-        "format",
-        openapi.IN_QUERY,
-        "athena: the original design's ResultSet shape",
-        type=openapi.TYPE_STRING,
-        enum=["json", "athena"],
-    ),
-]
 
 ERROR_RESPONSES = {
     400: "A parameter was refused; error.param names it",
@@ -131,84 +65,67 @@ ERROR_RESPONSES = {
 }
 
 
+def rows_response(result: QueryResult, built: BuiltQuery, table: str, fmt: str) -> Response:
+    """The rows of a query as JSON (fmt=json) or in Athena's ResultSet shape (fmt=athena)."""
+    types = dict(built.columns)
+    if fmt == "athena":
+        header = {"Data": [{"VarCharValue": c} for c in result.columns]}
+        body_rows = [
+            {"Data": [{} if v is None else {"VarCharValue": str(json_value(v))} for v in row]}
+            for row in result.rows
+        ]
+        return Response(
+            {
+                "QueryExecutionId": result.query_id,
+                "ResultSet": {
+                    "Rows": [header, *body_rows],
+                    "ResultSetMetadata": {
+                        "ColumnInfo": [
+                            {"Name": c, "Type": types.get(c, "varchar")} for c in result.columns
+                        ]
+                    },
+                },
+            }
+        )
+    return Response(
+        {
+            "table": table,
+            "columns": [{"name": c, "type": types.get(c, "string")} for c in result.columns],
+            "rows": [
+                {c: json_value(v) for c, v in zip(result.columns, row, strict=True)}
+                for row in result.rows
+            ],
+            "row_count": len(result.rows),
+            "query_id": result.query_id,
+            "engine": result.engine,
+            "elapsed_ms": result.elapsed_ms,
+            "data_scanned_bytes": result.data_scanned_bytes,
+        }
+    )
+
+
 class QueryTableView(APIView):
     @swagger_auto_schema(
         operation_id="query_table",
         operation_description="Run a parameterized query on one table and return typed rows.",
-        manual_parameters=QUERY_PARAMS,
+        query_serializer=QueryTableParams,
         responses={200: "rows", **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
-        q = request.query_params
-        unknown = sorted(set(q) - {"table", "limit", "filter", "columns", "order_by", "format"})
-        if unknown:
-            return fail(
-                400, "bad_parameter", f"unknown parameter {unknown[0][:40]!r}", unknown[0][:40]
-            )
-        fmt = q.get("format", "json")
-        if fmt not in ("json", "athena"):
-            return fail(400, "bad_parameter", "format must be json or athena", "format")
-        try:
-            limit = parse_limit(q.get("limit"), settings.API_DEFAULT_LIMIT, settings.API_MAX_LIMIT)
-        except BadRequest as exc:
-            return fail(400, "bad_parameter", str(exc), exc.param)
-        info = _lookup(q.get("table"))
-        if isinstance(info, Response):
-            return info
-        try:
-            built = build_query(
-                info,
-                settings.LAKE.glue_database,
-                limit,
-                filter_text=q.get("filter"),
-                columns=q.get("columns"),
-                order_by=q.get("order_by"),
-            )
-        except BadRequest as exc:
-            return fail(400, "bad_parameter", str(exc), exc.param)
-        try:
-            result = engine().run(built.sql, built.params)
-        except EngineTimeout:
-            return fail(
-                504, "timeout", f"the query did not finish within {settings.API_QUERY_TIMEOUT:g}s"
-            )
-        except EngineFailure as exc:
-            return fail(502, "engine_failure", str(exc))
-        types = dict(built.columns)
-        if fmt == "athena":
-            header = {"Data": [{"VarCharValue": c} for c in result.columns]}
-            body_rows = [
-                {"Data": [{} if v is None else {"VarCharValue": str(_json_value(v))} for v in row]}
-                for row in result.rows
-            ]
-            return Response(
-                {
-                    "QueryExecutionId": result.query_id,
-                    "ResultSet": {
-                        "Rows": [header, *body_rows],
-                        "ResultSetMetadata": {
-                            "ColumnInfo": [
-                                {"Name": c, "Type": types.get(c, "varchar")} for c in result.columns
-                            ]
-                        },
-                    },
-                }
-            )
-        return Response(
-            {
-                "table": info.name,
-                "columns": [{"name": c, "type": types.get(c, "string")} for c in result.columns],
-                "rows": [
-                    {c: _json_value(v) for c, v in zip(result.columns, row, strict=True)}
-                    for row in result.rows
-                ],
-                "row_count": len(result.rows),
-                "query_id": result.query_id,
-                "engine": result.engine,
-                "elapsed_ms": result.elapsed_ms,
-                "data_scanned_bytes": result.data_scanned_bytes,
-            }
+        params = QueryTableParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        q = params.validated_data
+        info = lookup(q["table"])
+        built = build_query(
+            info,
+            settings.LAKE.glue_database,
+            q["limit"],
+            filter_text=q.get("filter"),
+            columns=q.get("columns"),
+            order_by=q.get("order_by"),
         )
+        result = engine().execute(built.sql, built.params)
+        return rows_response(result, built, info.name, q["format"])
 
 
 def _describe(info: TableInfo) -> dict[str, Any]:
@@ -227,11 +144,7 @@ class TablesView(APIView):
         operation_id="list_tables", responses={200: "tables", 502: "catalog failure"}
     )
     def get(self, request: Request) -> Response:
-        try:
-            names = catalog().tables()
-            tables = [catalog().table(n) for n in names]
-        except Exception:
-            return fail(502, "catalog_failure", "the Glue catalog could not be read")
+        tables = [catalog().table(n) for n in catalog().tables()]
         return Response(
             {
                 "database": settings.LAKE.glue_database,
@@ -254,10 +167,7 @@ class TableDetailView(APIView):
         responses={200: "table", 400: "bad name", 404: "unknown table"},
     )
     def get(self, request: Request, name: str) -> Response:
-        info = _lookup(name)
-        if isinstance(info, Response):
-            return info
-        return Response(_describe(info))
+        return Response(_describe(lookup(name)))
 
 
 class HealthView(APIView):

@@ -16,15 +16,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakestream.core.errors import CatalogError
+from lakestream.core.types import TYPES
 
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("datasets.yaml")
 
-ColumnType = Literal["string", "bigint", "double", "boolean", "date", "timestamp"]
 
 # Columns the sink adds to every stored record (Kafka coordinates and ingestion time) and the
 # Hive partition key. Dataset columns may not reuse these names. Athena rejects column names
 # that start with an underscore, hence plain names.
-LAKE_METADATA_COLUMNS: dict[str, ColumnType] = {
+LAKE_METADATA_COLUMNS: dict[str, str] = {
     "kafka_topic": "string",
     "kafka_partition": "bigint",
     "kafka_offset": "bigint",
@@ -43,8 +43,15 @@ class Column(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    type: ColumnType
+    type: str  # a row of lakestream.core.types.TYPES
     required: bool = True
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_known(cls, value: str) -> str:
+        if value not in TYPES:
+            raise ValueError(f"{value!r} is not a column type; known: {', '.join(TYPES)}")
+        return value
 
     @field_validator("name")
     @classmethod

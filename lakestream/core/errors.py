@@ -19,3 +19,34 @@ def kafka_unreachable(servers: str, reason: str) -> LakestreamError:
         f"cannot reach Kafka at {servers} ({reason}); is the stack up? Run `lakestream up`, "
         "or set KAFKA_BOOTSTRAP_SERVERS"
     )
+
+
+# -- queries: one family, so the command line and the API can tell them apart by type ----------
+
+
+class QueryError(LakestreamError):
+    """A query that could not be answered; `kind` is the stable code shown to callers."""
+
+    kind = "engine"
+
+
+class BadSql(QueryError):
+    kind = "bad_sql"
+
+
+class BadParameter(QueryError):
+    kind = "bad_parameter"
+
+
+class UnknownTable(QueryError):
+    kind = "unknown_table"
+
+
+class QueryTimeout(QueryError):
+    kind = "timeout"
+
+
+class EngineFailure(QueryError):
+    """The engine failed; the message is safe to show (no SQL, no settings)."""
+
+    kind = "engine"

@@ -7,54 +7,16 @@ tolerated (a newer producer may add some); missing required fields and wrong typ
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
 from typing import Any
 
 import orjson
 
 from lakestream.core.datasets import Dataset
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
+from lakestream.core.types import TYPES
 
 
 class RecordError(ValueError):
     """A message that is not a valid record of its dataset; the text says why."""
-
-
-def _type_problem(value: Any, type_name: str) -> str | None:
-    if type_name == "string":
-        ok = isinstance(value, str)
-    elif type_name == "bigint":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif type_name == "double":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif type_name == "boolean":
-        ok = isinstance(value, bool)
-    elif type_name == "date":
-        ok = isinstance(value, str) and bool(_DATE.match(value)) and _parses_date(value)
-    elif type_name == "timestamp":
-        ok = isinstance(value, str) and bool(_TIMESTAMP.match(value)) and _parses_ts(value)
-    else:  # the catalog's Literal makes this unreachable; be loud if it ever is not
-        raise AssertionError(type_name)
-    return None if ok else f"expected {type_name}, got {value!r}"[:200]
-
-
-def _parses_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
-
-
-def _parses_ts(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
 
 
 def check_record(record: Any, dataset: Dataset) -> list[str]:
@@ -68,8 +30,8 @@ def check_record(record: Any, dataset: Dataset) -> list[str]:
             if column.required:
                 problems.append(f"{column.name}: required field is missing or null")
             continue
-        if problem := _type_problem(value, column.type):
-            problems.append(f"{column.name}: {problem}")
+        if not TYPES[column.type].check(value):
+            problems.append(f"{column.name}: " + f"expected {column.type}, got {value!r}"[:200])
     return problems
 
 

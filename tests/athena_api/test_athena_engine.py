@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from athena_api.query import views
-from athena_api.query.engines import athena_literal
+from engines.athena import athena_literal
 from lakestream.core import clients
 
 pytestmark = pytest.mark.stack

@@ -192,7 +192,7 @@ def test_corpus_is_big_enough():
 
 
 class _NeverCalled:
-    def run(self, sql, params):  # pragma: no cover - reaching it fails the test
+    def execute(self, sql, params):  # pragma: no cover - reaching it fails the test
         raise AssertionError(f"the engine was called with {sql!r}")
 
 

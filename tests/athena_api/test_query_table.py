@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from athena_api.query import views
-from athena_api.query.engines import EngineFailure, EngineTimeout
+from lakestream.core.errors import EngineFailure, QueryTimeout
 from tests.athena_api.conftest import N, expected
 
 pytestmark = pytest.mark.stack
@@ -152,14 +152,14 @@ class _Engine:
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
 
-    def run(self, sql, params):
+    def execute(self, sql, params):
         raise self.exc
 
 
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
     [
-        (EngineTimeout("slow"), 504, "timeout"),
+        (QueryTimeout("slow"), 504, "timeout"),
         (EngineFailure("Athena could not run the query"), 502, "engine_failure"),
     ],
 )

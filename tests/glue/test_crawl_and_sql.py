@@ -10,10 +10,11 @@ import orjson
 import pandas as pd
 import pytest
 
+from engines import LocalEngine
 from glue.crawler import LocalCrawler
-from glue.engine import LocalAthena, QueryError
 from glue.queries import saved_queries
 from lakestream.core import clients
+from lakestream.core.errors import QueryError
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish
 
@@ -103,7 +104,7 @@ def test_recrawl_adds_new_columns_and_partitions_and_drops_nothing(landed):
     names = [n for n, _ in result.columns]
     assert names[-1] == "lang"
     assert {"user", "likes", "kafka_offset"} <= set(names)  # nothing dropped
-    engine = LocalAthena(lake.settings)
+    engine = LocalEngine(lake.settings)
     query = "SELECT lang, count(*) FROM kafka_ing_social_data GROUP BY lang ORDER BY lang"
     rows = engine.execute(query).rows
     assert rows == [("fr", 1), (None, N)]
@@ -117,7 +118,7 @@ def _frame(result) -> pd.DataFrame:
 def test_sales_by_product_and_payment_matches_pandas(landed):
     lake, _ = landed
     got = _frame(
-        LocalAthena(lake.settings).execute(saved_queries()["sales_by_product_and_payment"].sql)
+        LocalEngine(lake.settings).execute(saved_queries()["sales_by_product_and_payment"].sql)
     )
     df = expected_records("transactions")
     want = (
@@ -137,7 +138,7 @@ def test_sales_by_product_and_payment_matches_pandas(landed):
 
 def test_web_errors_matches_pandas(landed):
     lake, _ = landed
-    got = _frame(LocalAthena(lake.settings).execute(saved_queries()["web_errors"].sql))
+    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["web_errors"].sql))
     df = expected_records("web_logs")
     errors = df[df["Status_Code"] >= 400]
     want = errors.groupby(["Status_Code", "URL"]).size()
@@ -154,7 +155,7 @@ def test_web_errors_matches_pandas(landed):
 
 def test_campaign_performance_matches_pandas(landed):
     lake, _ = landed
-    got = _frame(LocalAthena(lake.settings).execute(saved_queries()["campaign_performance"].sql))
+    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["campaign_performance"].sql))
     df = expected_records("ad_campaigns")
     latest = df.groupby("campaign_id").agg(
         impressions=("impressions", "max"), clicks=("clicks", "max")
@@ -168,7 +169,7 @@ def test_campaign_performance_matches_pandas(landed):
 
 def test_social_engagement_matches_pandas(landed):
     lake, _ = landed
-    got = _frame(LocalAthena(lake.settings).execute(saved_queries()["social_engagement"].sql))
+    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["social_engagement"].sql))
     df = expected_records("social_posts")
     want = df.groupby("user").agg(
         posts=("likes", "size"), likes=("likes", "sum"), retweets=("retweets", "sum")
@@ -184,7 +185,7 @@ def test_social_engagement_matches_pandas(landed):
 
 def test_parameters_are_bound_and_partitions_pruned(landed):
     lake, _ = landed
-    engine = LocalAthena(lake.settings)
+    engine = LocalEngine(lake.settings)
     result = engine.execute(
         "SELECT count(*) AS n FROM kafka_ing_transactions WHERE dt = ? AND paymentmethod = ?",
         ["2024-10-01", "PayPal"],
@@ -223,7 +224,7 @@ def test_parameters_are_bound_and_partitions_pruned(landed):
 def test_bad_sql_and_unknown_tables_are_clear_errors(landed, sql, kind, message):
     lake, _ = landed
     with pytest.raises(QueryError) as caught:
-        LocalAthena(lake.settings).execute(sql)
+        LocalEngine(lake.settings).execute(sql)
     assert caught.value.kind == kind
     assert message in str(caught.value)
 

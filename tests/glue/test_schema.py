@@ -47,8 +47,3 @@ def test_column_names_are_lowercased():
         "clientid": "string",
         "amount": "bigint",
     }
-
-
-def test_duckdb_types():
-    assert sch.to_duckdb("struct<a:bigint,b:array<string>>") == 'STRUCT("a" BIGINT, "b" VARCHAR[])'
-    assert sch.to_duckdb("timestamp") == "TIMESTAMP"

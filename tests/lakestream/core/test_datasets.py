@@ -105,7 +105,7 @@ def _broken(raw: dict, edit) -> dict:
         ),
         (
             lambda d: d["datasets"]["transactions"]["columns"][4].update(type="money"),
-            "dataset 'transactions', field 'columns[4].type': Input should be",
+            "dataset 'transactions', field 'columns[4].type': 'money' is not a column type; known:",
         ),
         (
             lambda d: d["datasets"]["transactions"]["columns"][0].update(name="_id"),

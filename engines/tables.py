@@ -11,12 +11,8 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from lakestream.core import clients
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import UnknownTable
 from lakestream.core.settings import Settings
-
-
-class UnknownTable(LakestreamError):
-    pass
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Athena SQL on the local lake: Trino SQL in, rows out, DuckDB underneath.
+"""The local engine: Athena SQL on the local lake, Trino SQL in, rows out, DuckDB underneath.
 
 Tables are resolved from the Glue catalog (location, columns, partitions), exactly as Athena
 does, and read by DuckDB straight from the S3 endpoint. Only registered partitions are read,
@@ -11,43 +11,33 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlglot
 from sqlglot import exp
 
-from glue.catalog import GlueCatalog, TableInfo, UnknownTable
-from glue.quoting import quote_ident, quote_string
-from glue.schema import to_duckdb
+from engines.base import QueryResult
+from engines.pruning import prune
+from engines.quoting import quote_ident, quote_string
+from engines.tables import GlueCatalog, TableInfo
 from lakestream.core import clients
 from lakestream.core.datasets import PARTITION_KEY
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import (
+    BadParameter,
+    BadSql,
+    EngineFailure,
+    LakestreamError,
+    QueryTimeout,
+    UnknownTable,
+)
 from lakestream.core.settings import Settings
+from lakestream.core.types import duckdb_type as to_duckdb
 
 DEFAULT_TIMEOUT_S = 60.0
-
-
-class QueryError(LakestreamError):
-    """kind: bad_sql | bad_parameter | unknown_table | timeout | engine."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    scanned_partitions: dict[str, list[str]] = field(default_factory=dict)
-    engine_sql: str = ""
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 def httpfs_extension_path() -> str:
@@ -61,7 +51,9 @@ def httpfs_extension_path() -> str:
     raise LakestreamError("the duckdb-extension-httpfs wheel holds no httpfs extension")
 
 
-class LocalAthena:
+class LocalEngine:
+    name = "local"
+
     def __init__(self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.settings = settings
         self.timeout = timeout
@@ -102,11 +94,11 @@ class LocalAthena:
     # -- execution -----------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        started = time.perf_counter()
         tree = self._parse(sql)
         placeholders = list(tree.find_all(exp.Placeholder, bfs=False))
         if len(placeholders) != len(params):
-            raise QueryError(
-                "bad_parameter",
+            raise BadParameter(
                 f"the query has {len(placeholders)} '?' parameters "
                 f"but {len(params)} values were given",
             )
@@ -116,21 +108,15 @@ class LocalAthena:
         scanned: dict[str, list[str]] = {}
         for node in list(tree.find_all(exp.Table)):
             if not isinstance(node.this, exp.Identifier):
-                raise QueryError(
-                    "bad_sql", "only tables of the Glue database can be read, not table functions"
-                )
+                raise BadSql("only tables of the Glue database can be read, not table functions")
             if node.name in ctes and not node.db:
                 continue
             if node.args.get("catalog") is not None:
-                raise QueryError(
-                    "unknown_table",
+                raise UnknownTable(
                     f"catalog-qualified table {node.sql('trino')!r} is not supported",
                 )
-            try:
-                info = self.table(node.name, node.db or None)
-            except UnknownTable as exc:
-                raise QueryError("unknown_table", str(exc)) from None
-            partitions = _prune(info.partitions, node, values)
+            info = self.table(node.name, node.db or None)
+            partitions = prune(info.partitions, node, values)
             scanned[info.name] = sorted(set(scanned.get(info.name, [])) | set(partitions))
             view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
             views.append((view, self._view_sql(info, partitions)))
@@ -150,23 +136,29 @@ class LocalAthena:
             finally:
                 for view, _ in views:
                     self._con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
-        return QueryResult(columns, rows, scanned, engine_sql)
+        return QueryResult(
+            columns,
+            rows,
+            engine=self.name,
+            query_id=f"local-{uuid.uuid4()}",
+            elapsed_ms=int((time.perf_counter() - started) * 1000),
+            scanned_partitions=scanned,
+            engine_sql=engine_sql,
+        )
 
     def _parse(self, sql: str) -> exp.Expression:
         if not sql or not sql.strip():
-            raise QueryError("bad_sql", "the query is empty")
+            raise BadSql("the query is empty")
         try:
             statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
         except sqlglot.errors.SqlglotError as exc:
             first = str(exc).splitlines()[0]
-            raise QueryError("bad_sql", f"the SQL does not parse: {first}") from None
+            raise BadSql(f"the SQL does not parse: {first}") from None
         if len(statements) != 1 or isinstance(statements[0], exp.Block):
-            raise QueryError("bad_sql", "send exactly one statement")
+            raise BadSql("send exactly one statement")
         tree = statements[0]
         if not isinstance(tree, exp.Query):
-            raise QueryError(
-                "bad_sql", f"only queries (SELECT) are allowed, not {tree.key.upper()}"
-            )
+            raise BadSql(f"only queries (SELECT) are allowed, not {tree.key.upper()}")
         return tree
 
     def _view_sql(self, info: TableInfo, partitions: list[str]) -> str:
@@ -224,15 +216,18 @@ class LocalAthena:
             columns = [d[0] for d in cursor.description or []]
             return columns, cursor.fetchall()
         except duckdb.InterruptException:
-            raise QueryError("timeout", f"the query ran longer than {self.timeout:.0f}s") from None
+            raise QueryTimeout(f"the query ran longer than {self.timeout:.0f}s") from None
         except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException) as exc:
-            raise QueryError("bad_sql", _first_line(exc)) from None
+            raise BadSql(_first_line(exc)) from None
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            raise QueryError("bad_parameter", _first_line(exc)) from None
+            raise BadParameter(_first_line(exc)) from None
         except duckdb.Error as exc:
-            raise QueryError("engine", _first_line(exc)) from None
+            raise EngineFailure(_first_line(exc)) from None
         finally:
             timer.cancel()
+
+    def ping(self) -> None:
+        self.execute("SELECT 1")
 
     def close(self) -> None:
         self._con.close()
@@ -240,68 +235,3 @@ class LocalAthena:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
-
-
-# -- partition pruning ---------------------------------------------------------------------------
-
-
-def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
-    if condition is None:
-        return []
-    if isinstance(condition, exp.And):
-        return _conjuncts(condition.left) + _conjuncts(condition.right)
-    if isinstance(condition, exp.Paren):
-        return _conjuncts(condition.this)
-    return [condition]
-
-
-def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
-    if isinstance(node, exp.Literal) and node.is_string:
-        return node.this
-    if isinstance(node, exp.Placeholder) and isinstance(values.get(id(node)), str):
-        return values[id(node)]
-    return None
-
-
-def _prune(partitions: list[str], table: exp.Table, values: dict[int, Any]) -> list[str]:
-    """The partitions a query on `table` can touch, judged from its WHERE on dt (safe subset)."""
-    select = table.find_ancestor(exp.Select)
-    if select is None:
-        return partitions
-    names = {table.name.lower(), (table.alias or "").lower()}
-    # Only the FROM/JOIN tables of this SELECT: a dt column of another table must not prune us.
-    sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
-    unqualified_ok = len(sources) == 1
-
-    def is_dt(node: exp.Expression) -> bool:
-        if not isinstance(node, exp.Column) or node.name.lower() != PARTITION_KEY:
-            return False
-        return (node.table.lower() in names) if node.table else unqualified_ok
-
-    keep = set(partitions)
-    for cond in _conjuncts(select.args.get("where") and select.args["where"].this):
-        ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
-        if type(cond) in ops:
-            left, right, op = cond.left, cond.right, ops[type(cond)]
-            if is_dt(right):
-                left, right = right, left
-                op = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
-            value = _value(right, values)
-            if is_dt(left) and value is not None:
-                test = {
-                    "=": lambda p, v=value: p == v,
-                    ">": lambda p, v=value: p > v,
-                    ">=": lambda p, v=value: p >= v,
-                    "<": lambda p, v=value: p < v,
-                    "<=": lambda p, v=value: p <= v,
-                }[op]
-                keep = {p for p in keep if test(p)}
-        elif isinstance(cond, exp.In) and is_dt(cond.this) and not cond.args.get("query"):
-            options = [_value(e, values) for e in cond.expressions]
-            if options and all(o is not None for o in options):
-                keep &= set(options)
-        elif isinstance(cond, exp.Between) and is_dt(cond.this):
-            low, high = _value(cond.args["low"], values), _value(cond.args["high"], values)
-            if low is not None and high is not None:
-                keep = {p for p in keep if low <= p <= high}
-    return sorted(keep)

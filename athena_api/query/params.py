@@ -1,0 +1,83 @@
+"""The query parameters of `/api/query-table/`, declared once: DRF validates them and drf-yasg
+documents them from the same serializer (`query_serializer`).
+
+Messages name the parameter and say what is accepted; a parameter the endpoint does not know is
+refused rather than ignored, so a typo never silently returns unfiltered rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from athena_api.query.builder import TABLE_NAME, BadRequest, parse_limit
+
+
+class StrictQuerySerializer(serializers.Serializer):
+    """Refuses query parameters it does not declare."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            name = unknown[0][:40]
+            raise serializers.ValidationError({name: [f"unknown parameter {name!r}"]})
+        return super().to_internal_value(data)
+
+
+class QueryTableParams(StrictQuerySerializer):
+    format = serializers.ChoiceField(
+        ["json", "athena"],
+        default="json",
+        help_text="athena: the original design's ResultSet shape",
+        error_messages={"invalid_choice": "format must be json or athena"},
+    )
+    limit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Rows to return (default 10, at most API_MAX_LIMIT)",
+    )
+    table = serializers.CharField(
+        trim_whitespace=False,
+        help_text="A table of the Glue database, e.g. kafka_ing_social_data",
+        error_messages={
+            "required": "table is required, e.g. ?table=kafka_ing_social_data",
+            "blank": "table is required, e.g. ?table=kafka_ing_social_data",
+        },
+    )
+    filter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="A condition: column='value', comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, "
+        "IS [NOT] NULL, parentheses",
+    )
+    columns = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Comma-separated columns to return (default all)",
+    )
+    order_by = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Comma-separated columns, each optionally asc or desc",
+    )
+
+    def validate_limit(self, value: str) -> int:
+        try:
+            return parse_limit(value, settings.API_DEFAULT_LIMIT, settings.API_MAX_LIMIT)
+        except BadRequest as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_table(self, value: str) -> str:
+        if not TABLE_NAME.match(value):
+            raise serializers.ValidationError("table must be a table name (letters, digits, _)")
+        return value.lower()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.setdefault("limit", settings.API_DEFAULT_LIMIT)
+        return attrs

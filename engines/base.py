@@ -1,0 +1,41 @@
+"""What every query engine offers, PyAthena-style: one protocol, one result type.
+
+Both engines take Trino SQL with `?` parameters and raise the query errors of
+`lakestream.core.errors` (BadSql, BadParameter, UnknownTable, QueryTimeout, EngineFailure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engines.tables import TableInfo
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    engine: str = ""
+    query_id: str = ""
+    elapsed_ms: int = 0
+    data_scanned_bytes: int | None = None  # what the engine reports; None if it reports nothing
+    scanned_partitions: dict[str, list[str]] = field(default_factory=dict)
+    engine_sql: str = ""
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class QueryEngine(Protocol):
+    name: str
+
+    def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> QueryResult: ...
+
+    def table(self, name: str, database: str | None = None) -> TableInfo: ...
+
+    def tables(self) -> list[str]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

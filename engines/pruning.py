@@ -1,0 +1,75 @@
+"""Partition pruning: which `dt` partitions a query on a table can touch, judged from its WHERE.
+
+Only a safe subset is understood (=, <, <=, >, >=, IN, BETWEEN on string literals or bound
+string parameters, AND-ed); anything else keeps every partition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from lakestream.core.datasets import PARTITION_KEY
+
+
+def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
+    if condition is None:
+        return []
+    if isinstance(condition, exp.And):
+        return _conjuncts(condition.left) + _conjuncts(condition.right)
+    if isinstance(condition, exp.Paren):
+        return _conjuncts(condition.this)
+    return [condition]
+
+
+def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    if isinstance(node, exp.Placeholder) and isinstance(values.get(id(node)), str):
+        return values[id(node)]
+    return None
+
+
+def prune(partitions: list[str], table: exp.Table, values: dict[int, Any]) -> list[str]:
+    """The partitions a query on `table` can touch, judged from its WHERE on dt (safe subset)."""
+    select = table.find_ancestor(exp.Select)
+    if select is None:
+        return partitions
+    names = {table.name.lower(), (table.alias or "").lower()}
+    # Only the FROM/JOIN tables of this SELECT: a dt column of another table must not prune us.
+    sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
+    unqualified_ok = len(sources) == 1
+
+    def is_dt(node: exp.Expression) -> bool:
+        if not isinstance(node, exp.Column) or node.name.lower() != PARTITION_KEY:
+            return False
+        return (node.table.lower() in names) if node.table else unqualified_ok
+
+    keep = set(partitions)
+    for cond in _conjuncts(select.args.get("where") and select.args["where"].this):
+        ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+        if type(cond) in ops:
+            left, right, op = cond.left, cond.right, ops[type(cond)]
+            if is_dt(right):
+                left, right = right, left
+                op = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
+            value = _value(right, values)
+            if is_dt(left) and value is not None:
+                test = {
+                    "=": lambda p, v=value: p == v,
+                    ">": lambda p, v=value: p > v,
+                    ">=": lambda p, v=value: p >= v,
+                    "<": lambda p, v=value: p < v,
+                    "<=": lambda p, v=value: p <= v,
+                }[op]
+                keep = {p for p in keep if test(p)}
+        elif isinstance(cond, exp.In) and is_dt(cond.this) and not cond.args.get("query"):
+            options = [_value(e, values) for e in cond.expressions]
+            if options and all(o is not None for o in options):
+                keep &= set(options)
+        elif isinstance(cond, exp.Between) and is_dt(cond.this):
+            low, high = _value(cond.args["low"], values), _value(cond.args["high"], values)
+            if low is not None and high is not None:
+                keep = {p for p in keep if low <= p <= high}
+    return sorted(keep)

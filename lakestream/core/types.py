@@ -1,0 +1,213 @@
+"""The column types of the dataset catalog, in one table: adding a type is adding one row.
+
+For each Glue/Athena type: how a decoded JSON value is checked (record validation), how a CSV
+cell is parsed (seed files), its Arrow type and how a JSON value becomes an Arrow value (Parquet
+and Iceberg), its DuckDB type (the local engine), how a filter literal is bound (the API), and a
+JSON value of the wrong type (fault injection). Glue type strings beyond the catalog's (struct,
+array, inferred by the crawler) are handled by `duckdb_type` and `split_fields`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
+
+
+def _is_date(value: Any) -> bool:
+    if not (isinstance(value, str) and DATE.match(value)):
+        return False
+    try:
+        date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_timestamp(value: Any) -> bool:
+    if not (isinstance(value, str) and TIMESTAMP.match(value)):
+        return False
+    try:
+        datetime.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bool_text(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(f"{text!r} is not true or false")
+    return text.lower() == "true"
+
+
+def _bigint_text(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{text!r} is out of the bigint range")
+    return value
+
+
+def _double_text(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    name: str  # the Glue/Athena type
+    check: Callable[[Any], bool]  # is this decoded JSON value one of ours?
+    parse_csv: Callable[[str], Any]  # a non-empty CSV cell -> its JSON value (ValueError if not)
+    arrow_name: str  # pyarrow factory: pa.<arrow_name>(*arrow_args)
+    arrow_args: tuple[Any, ...]
+    to_arrow: Callable[[Any], Any]  # a valid JSON value -> the Python value Arrow stores
+    duckdb: str
+    bind: Callable[[str], Any]  # a filter literal's text -> the bound parameter (ValueError)
+    sql_cast: str | None  # wrap the placeholder in CAST(? AS ...) (Athena binds text)
+    wrong_value: Any  # a JSON value of another type, for fault injection
+
+    def arrow_type(self) -> Any:
+        # pyarrow is imported on use: commands that never write Parquet skip its start-up cost.
+        import pyarrow as pa
+
+        return getattr(pa, self.arrow_name)(*self.arrow_args)
+
+
+TYPES: dict[str, ColumnType] = {
+    t.name: t
+    for t in (
+        ColumnType(
+            "string",
+            lambda v: isinstance(v, str),
+            str,
+            "string",
+            (),
+            _same,
+            "VARCHAR",
+            str,
+            None,
+            12345,
+        ),
+        ColumnType(
+            "bigint",
+            _is_int,
+            int,
+            "int64",
+            (),
+            _same,
+            "BIGINT",
+            _bigint_text,
+            None,
+            "not-a-number",
+        ),
+        ColumnType(
+            "double",
+            _is_number,
+            float,
+            "float64",
+            (),
+            _same,
+            "DOUBLE",
+            _double_text,
+            None,
+            "not-a-number",
+        ),
+        ColumnType(
+            "boolean",
+            lambda v: isinstance(v, bool),
+            _bool_text,
+            "bool_",
+            (),
+            _same,
+            "BOOLEAN",
+            _bool_text,
+            None,
+            "not-a-boolean",
+        ),
+        ColumnType(
+            "date",
+            _is_date,
+            str,
+            "date32",
+            (),
+            date.fromisoformat,
+            "DATE",
+            lambda text: date.fromisoformat(text).isoformat(),
+            "DATE",
+            "not-a-date",
+        ),
+        ColumnType(
+            "timestamp",
+            _is_timestamp,
+            str,
+            "timestamp",
+            ("ms",),
+            datetime.fromisoformat,
+            "TIMESTAMP",
+            lambda text: datetime.fromisoformat(text).isoformat(sep=" "),
+            "TIMESTAMP",
+            "not-a-timestamp",
+        ),
+    )
+}
+
+# Narrower or wider Glue types that behave like one of ours (a crawler may register them).
+ALIASES = {
+    "int": "bigint",
+    "smallint": "bigint",
+    "tinyint": "bigint",
+    "float": "double",
+    "decimal": "double",
+}
+
+
+def column_type(glue_type: str) -> ColumnType | None:
+    """The row of a scalar Glue type (aliases included); None for struct, array, map."""
+    base = glue_type.split("(")[0]
+    return TYPES.get(ALIASES.get(base, base))
+
+
+def split_fields(inner: str) -> list[tuple[str, str]]:
+    """'a:bigint,b:struct<c:string,d:double>' -> [('a','bigint'), ('b','struct<...>')]."""
+    fields, depth, start = [], 0, 0
+    for i, ch in enumerate(inner + ","):
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            name, _, type_ = inner[start:i].partition(":")
+            fields.append((name, type_))
+            start = i + 1
+    return [f for f in fields if f[0]]
+
+
+def duckdb_type(glue_type: str) -> str:
+    """The DuckDB type that reads a Glue column (nested types included)."""
+    if glue_type.startswith("array<"):
+        return f"{duckdb_type(glue_type[6:-1])}[]"
+    if glue_type.startswith("struct<"):
+        inner = ", ".join(f'"{n}" {duckdb_type(t)}' for n, t in split_fields(glue_type[7:-1]))
+        return f"STRUCT({inner})"
+    scalar = column_type(glue_type)
+    if glue_type in ("int", "float"):  # narrower in DuckDB too
+        return {"int": "INTEGER", "float": "FLOAT"}[glue_type]
+    return scalar.duckdb if scalar else "VARCHAR"
