@@ -7,15 +7,12 @@ row count must equal the distinct count.
 
 from __future__ import annotations
 
-import gzip
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
+from lakestream.core.formats import format_of_key
 from lakestream.core.settings import Settings
 
 Coordinate = tuple[str, int, int]
@@ -40,11 +37,8 @@ class LakeCount:
 
 
 def read_rows(body: bytes, key: str) -> list[dict[str, Any]]:
-    if key.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        return pq.read_table(io.BytesIO(body)).to_pylist()
-    return [orjson.loads(line) for line in gzip.decompress(body).splitlines() if line]
+    """The records of one lake object (data or dead letters), whatever its format."""
+    return format_of_key(key).decode(body)
 
 
 def count_lake(settings: Settings, dataset: Dataset) -> LakeCount:

@@ -16,12 +16,12 @@ from rich.live import Live
 from rich.table import Table
 
 from consumers.batch import BatchLimits
-from consumers.formats import FORMATS
 from consumers.run import SinkRun
 from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
 from lakestream.core.argtypes import positive
 from lakestream.core.console import out_console
 from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.formats import FORMATS
 from lakestream.core.settings import load_settings
 from lakestream.stack.processes import port_is_open
 

@@ -24,11 +24,11 @@ from typing import Any
 import orjson
 
 from consumers.batch import Batch, BatchLimits, Segment
-from consumers.formats import FORMATS, JsonLinesGzip
 from consumers.layout import data_key, dlq_key, manifest_key
 from consumers.storage import S3Storage, StorageError
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
+from lakestream.core.formats import FORMATS, JsonLinesGzip
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")

@@ -34,6 +34,7 @@ from lakestream.core.errors import (
     QueryTimeout,
     UnknownTable,
 )
+from lakestream.core.formats import BY_CLASSIFICATION
 from lakestream.core.settings import Settings
 from lakestream.core.types import duckdb_type as to_duckdb
 
@@ -178,8 +179,13 @@ class LocalEngine:
         files = quote_string(f"{base}{PARTITION_KEY}=*/*")
         wanted = ", ".join(quote_string(p) for p in partitions)
         hive = f"hive_partitioning = true, hive_types = {{'{PARTITION_KEY}': 'VARCHAR'}}"
-        if info.format == "parquet":
-            source = f"read_parquet({files}, {hive}, union_by_name = true)"
+        fmt = BY_CLASSIFICATION[info.format]
+        typed = ", ".join(
+            f"{quote_string(info.key_of[n])}: {quote_string(to_duckdb(t))}" for n, t in info.columns
+        )
+        source = fmt.duckdb_source(files, hive, f"{{{typed}}}")
+        if fmt.classification == "parquet":
+            # Parquet objects written before a column existed lack it: read it as NULL.
             present = {
                 row[0].lower()
                 for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
@@ -188,14 +194,6 @@ class LocalEngine:
                 s if n.lower() in present else f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}"
                 for s, (n, t) in zip(selects, info.columns, strict=True)
             ]
-        else:
-            typed = ", ".join(
-                f"{quote_string(info.key_of[n])}: {quote_string(to_duckdb(t))}"
-                for n, t in info.columns
-            )
-            source = (
-                f"read_json({files}, format = 'newline_delimited', {hive}, columns = {{{typed}}})"
-            )
         columns = ", ".join([*selects, PARTITION_KEY])
         return f"SELECT {columns} FROM {source} WHERE {PARTITION_KEY} IN ({wanted})"  # noqa: S608
 

@@ -11,7 +11,6 @@ On AWS (`LAKESTREAM_TARGET=aws`) the real crawlers run instead (`run_aws_crawler
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import re
@@ -20,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
 from glue import schema as sch
 from lakestream.core import clients
 from lakestream.core.datasets import PARTITION_KEY, Dataset
 from lakestream.core.errors import LakestreamError
+from lakestream.core.formats import BY_CLASSIFICATION, format_of_key
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("glue")
@@ -34,19 +34,6 @@ log = logging.getLogger("glue")
 SAMPLE_OBJECTS_PER_PARTITION = 3
 SAMPLE_ROWS_PER_OBJECT = 2_000
 _PARTITION = re.compile(rf"^{PARTITION_KEY}=([^/]+)/")
-
-JSON_FORMAT = {
-    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-    "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
-}
-PARQUET_FORMAT = {
-    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "SerdeInfo": {
-        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-    },
-}
 
 
 class CrawlError(LakestreamError):
@@ -68,19 +55,15 @@ def _sample(s3: Any, bucket: str, key: str) -> tuple[sch.Schema, dict[str, str]]
     """(schema, {column: original key}) of one object."""
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     names: dict[str, str] = {}
-    if key.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
+    fmt = format_of_key(key)
+    if fmt.classification == "parquet":
+        # The file's own schema types the columns better than values can.
         arrow = pq.read_schema(io.BytesIO(body))
         for f in arrow:
             names.setdefault(f.name.lower(), f.name)
         return {f.name.lower(): sch.from_arrow(f.type) for f in arrow}, names
-    text = gzip.decompress(body) if key.endswith(".gz") else body
     schema: sch.Schema = {}
-    for line in text.splitlines()[:SAMPLE_ROWS_PER_OBJECT]:
-        if not line.strip():
-            continue
-        record = orjson.loads(line)
+    for record in fmt.decode(body)[:SAMPLE_ROWS_PER_OBJECT]:
         for k in record:
             names.setdefault(k.lower(), k)
         schema = sch.merge_schemas(schema, sch.infer_record(record))
@@ -105,7 +88,7 @@ class LocalCrawler:
             if not match or key.endswith("/"):
                 continue  # not in our layout: a crawler skips what it cannot classify
             partitions.setdefault(match.group(1), []).append(key)
-            this = "parquet" if key.endswith(".parquet") else "json"
+            this = format_of_key(key).classification
             if fmt is None:
                 fmt = this
             elif fmt != this:
@@ -144,7 +127,7 @@ class LocalCrawler:
         result.new_columns = [n for n, _ in columns if n not in old_columns] if existing else []
 
         location = f"s3://{bucket}/{root}"
-        fmt_spec = PARQUET_FORMAT if fmt == "parquet" else JSON_FORMAT
+        fmt_spec = BY_CLASSIFICATION[fmt].storage
         serde_params = dict(old_params)
         for column, key in names.items():
             if key != column and fmt == "json":
@@ -155,8 +138,8 @@ class LocalCrawler:
             "Description": dataset.description,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {
-                "classification": "parquet" if fmt == "parquet" else "json",
-                "compressionType": "none" if fmt == "parquet" else "gzip",
+                "classification": fmt,
+                "compressionType": BY_CLASSIFICATION[fmt].compression,
                 "typeOfData": "file",
                 "lakestream.source_topic": dataset.topic,
             },
