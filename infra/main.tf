@@ -137,6 +137,7 @@ module "glue_catalog" {
       crawler = d.crawler
     }
   }
+  exclusions  = module.catalog.crawler_exclusions
   kms_key_arn = aws_kms_key.lake.arn
   schedule    = var.crawler_schedule
 }

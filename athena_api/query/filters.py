@@ -1,10 +1,10 @@
 """The `filter` parameter: parsed, checked against an allowlist, rebuilt with bound values.
 
 Accepted: known columns, string/number/boolean literals, comparisons, AND/OR/NOT, IN (...),
-BETWEEN, LIKE, IS [NOT] NULL, parentheses — DESIGN.md's grammar, e.g. `user='alice123'` or
-`status_code >= 500 AND url LIKE '/products/%'`. Every comparison sets a column against
-literals; every literal becomes a `?` parameter, typed by its column. The SQL that runs is
-generated from the accepted tree, never from the user's text.
+BETWEEN, LIKE, IS [NOT] NULL, parentheses — the grammar of docs/architecture.md ("Filters"),
+e.g. `user='alice123'` or `status_code >= 500 AND url LIKE '/products/%'`. Every comparison
+sets a column against literals; every literal becomes a `?` parameter, typed by its column.
+The SQL that runs is generated from the accepted tree, never from the user's text.
 """
 
 from __future__ import annotations

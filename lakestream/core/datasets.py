@@ -160,6 +160,8 @@ class DatasetCatalog(BaseModel):
 
     version: Literal[1]
     datasets: dict[str, Dataset] = Field(min_length=1)
+    # Glob patterns relative to a crawler's path (s3://<bucket>/<table>/) that it skips.
+    crawler_exclusions: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

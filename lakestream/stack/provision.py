@@ -230,9 +230,12 @@ class CrawlerRole(Resource):
 class Crawler(Resource):
     kind = "glue crawler"
 
-    def __init__(self, name: str, role: str, database: str, path: str) -> None:
+    def __init__(
+        self, name: str, role: str, database: str, path: str, exclusions: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(name)
         self.role, self.database, self.path = role, database, path
+        self.exclusions = list(exclusions)
 
     def check(self, ctx: Context) -> Outcome:
         try:
@@ -250,7 +253,7 @@ class Crawler(Resource):
             Name=self.name,
             Role=role_arn,
             DatabaseName=self.database,
-            Targets={"S3Targets": [{"Path": self.path, "Exclusions": ["_dlq/**"]}]},
+            Targets={"S3Targets": [{"Path": self.path, "Exclusions": self.exclusions}]},
             SchemaChangePolicy={"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
             RecrawlPolicy={"RecrawlBehavior": "CRAWL_EVERYTHING"},
         )
@@ -308,6 +311,7 @@ def desired_resources(settings: Settings) -> list[Resource]:
             CRAWLER_ROLE,
             settings.glue_database,
             f"s3://{settings.bucket(ds)}/{ds.table}/",
+            catalog.crawler_exclusions,
         )
         for ds in catalog
     ]

@@ -16,7 +16,7 @@ from lakestream.core.datasets import load_catalog
 from lakestream.core.settings import Settings
 from tests.infra.hcl import INFRA, MODULES, load, terraform
 
-CATALOG = INFRA.parent / "lakestream" / "datasets.yaml"
+CATALOG = INFRA.parent / "lakestream" / "core" / "datasets.yaml"
 
 
 def evaluate(terraform_bin: str, workdir: Path, catalog: Path, suffix: str) -> dict:
@@ -58,6 +58,12 @@ def test_terraform_derives_the_names_python_derives(terraform_bin, tmp_path, suf
     assert tf["topics"] == {ds.topic: ds.partitions for ds in catalog}
     assert tf["results_bucket"] == settings.results_bucket
     assert tf["results_location"] == settings.athena_output_location
+    assert tf["crawler_exclusions"] == list(catalog.crawler_exclusions)
+
+
+def test_root_passes_the_catalogs_crawler_exclusions_to_the_crawlers() -> None:
+    root = load(INFRA)
+    assert root.modules["glue_catalog"]["exclusions"] == "${module.catalog.crawler_exclusions}"
 
 
 def test_a_fifth_dataset_is_one_catalog_edit_for_terraform_too(terraform_bin, tmp_path) -> None:

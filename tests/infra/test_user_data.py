@@ -27,7 +27,7 @@ def render(terraform_bin: str, workdir: Path, node_id: int, broker_count: int) -
         f"""
 module "catalog" {{
   source       = "{MODULES / "dataset_catalog"}"
-  catalog_file = "{INFRA.parent / "lakestream" / "datasets.yaml"}"
+  catalog_file = "{INFRA.parent / "lakestream" / "core" / "datasets.yaml"}"
 }}
 
 output "script" {{
@@ -88,7 +88,7 @@ def test_single_broker_is_a_kraft_node_with_the_catalog_topics(terraform_bin, tm
     assert props["auto.create.topics.enable"] == "false"
     assert "zookeeper.connect" not in props
     created = dict(re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE))
-    catalog = load_catalog(INFRA.parent / "lakestream" / "datasets.yaml")
+    catalog = load_catalog(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
     assert created == {ds.topic: str(ds.partitions) for ds in catalog}
     assert 'kafka-storage.sh" format --ignore-formatted' in script
     assert '--cluster-id "MkU3OEVBNTcwNTJENDM2Qg"' in script

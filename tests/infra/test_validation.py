@@ -16,6 +16,7 @@ from tests.infra.hcl import INFRA, MODULES, terraform
 
 KEY = "arn:aws:kms:eu-west-3:123456789012:key/0b1f3c2e-1111-2222-3333-444455556666"
 QUERIES = str(INFRA.parent / "glue" / "queries")
+CATALOG_FILE = INFRA.parent / "lakestream" / "core" / "datasets.yaml"
 LAKE_DATASETS = {"transactions": {"bucket": "kafka-ing-transactions-x", "table": "kafka_ing_t"}}
 
 BASE = {
@@ -36,7 +37,9 @@ BASE = {
         "kms_key_arn": KEY,
         "queries_dir": QUERIES,
     },
-    "dataset_catalog": {"catalog_file": str(INFRA.parent / "lakestream" / "datasets.yaml")},
+    "dataset_catalog": {
+        "catalog_file": str(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
+    },
 }
 
 # (module, values that replace the base ones, a piece of the expected error; None: accepted)

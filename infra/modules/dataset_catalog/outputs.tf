@@ -1,3 +1,8 @@
+output "crawler_exclusions" {
+  description = "Glob patterns, relative to each crawler's path, that the crawlers skip (the catalog's crawler_exclusions)."
+  value       = try(local.raw.crawler_exclusions, [])
+}
+
 output "datasets" {
   description = "Per dataset: topic, partitions, table, bucket (with suffix), prefix, crawler name and S3 path."
   value       = local.datasets

@@ -164,9 +164,9 @@ resource "aws_glue_crawler" "dataset" {
   s3_target {
     # The table prefix, not the bucket: the table is named after it whatever the bucket suffix.
     path = "s3://${each.value.bucket}/${each.value.table}/"
-    # Dead letters and the sink's manifests live beside the table prefix; excluded in case a
-    # prefix ever nests them.
-    exclusions = ["_dlq/**", "_state/**"]
+    # From the dataset catalog, as the local provisioning does. Dead letters (_dlq/) and the
+    # sink's manifests (_state/) sit at the bucket root, outside this path: none are needed.
+    exclusions = var.exclusions
   }
 
   schema_change_policy {

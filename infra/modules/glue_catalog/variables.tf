@@ -9,6 +9,17 @@ variable "database_name" {
   }
 }
 
+variable "exclusions" {
+  description = "Glob patterns, relative to each crawler's path s3://<bucket>/<table>/, that the crawlers skip. From the dataset catalog's crawler_exclusions."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.exclusions : length(e) > 0 && !startswith(e, "/")])
+    error_message = "Each exclusion is a non-empty glob relative to the crawler's path (no leading /)."
+  }
+}
+
 variable "datasets" {
   description = "Dataset name => its bucket (full name), table (also the data prefix) and crawler name. From the dataset catalog."
   type = map(object({
