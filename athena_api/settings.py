@@ -1,18 +1,13 @@
-"""Django settings for the query API. Deployment knobs come from the environment:
+"""Django settings for the query API, derived from the project's settings model.
 
-API_KEY            clients must send it (X-API-Key header); required when API_DEBUG is off
-API_DEBUG          1 for local development (default when LAKESTREAM_TARGET=local), else 0
-API_ENGINE         local (DuckDB on the embedded lake) or athena (PyAthena); default by target
-API_MAX_LIMIT      the largest `limit` a client may ask for (default 1000)
-API_QUERY_TIMEOUT  seconds before a query is abandoned with 504 (default 30)
-API_THROTTLE_RATE  requests per client, e.g. 120/min (default)
-API_ALLOWED_HOSTS  comma-separated host names (default 127.0.0.1,localhost)
-API_SECRET_KEY     Django's signing key (no sessions or cookies are used; random if unset)
+Every knob is a field of `lakestream.core.settings.Settings` (environment variables, then
+`.env`, then defaults; `lakestream config` lists them with secrets masked): API_KEY, API_DEBUG,
+API_ENGINE, API_MAX_LIMIT, API_QUERY_TIMEOUT, API_THROTTLE_RATE, API_ALLOWED_HOSTS,
+API_SECRET_KEY.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from django.core.exceptions import ImproperlyConfigured
@@ -21,23 +16,21 @@ from lakestream.core.settings import load_settings
 
 LAKE = load_settings()
 
-DEBUG = os.environ.get("API_DEBUG", "1" if LAKE.target == "local" else "0") == "1"
-API_KEY = os.environ.get("API_KEY") or None
+DEBUG = LAKE.api_debug_on
+API_KEY = LAKE.api_key.get_secret_value() if LAKE.api_key else None
 if not DEBUG and not API_KEY:
     raise ImproperlyConfigured(
         "API_KEY must be set when API_DEBUG is off (clients send it as X-API-Key)"
     )
-API_ENGINE = os.environ.get("API_ENGINE", "local" if LAKE.target == "local" else "athena")
-API_MAX_LIMIT = int(os.environ.get("API_MAX_LIMIT", "1000"))
+API_ENGINE = LAKE.api_engine_name
+API_MAX_LIMIT = LAKE.api_max_limit
 API_DEFAULT_LIMIT = 10
-API_QUERY_TIMEOUT = float(os.environ.get("API_QUERY_TIMEOUT", "30"))
+API_QUERY_TIMEOUT = LAKE.api_query_timeout
 
-SECRET_KEY = os.environ.get("API_SECRET_KEY") or secrets.token_urlsafe(48)
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("API_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
-] + ["testserver"]
+SECRET_KEY = (
+    LAKE.api_secret_key.get_secret_value() if LAKE.api_secret_key else secrets.token_urlsafe(48)
+)
+ALLOWED_HOSTS = [h.strip() for h in LAKE.api_allowed_hosts.split(",") if h.strip()] + ["testserver"]
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -70,7 +63,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["athena_api.query.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["athena_api.query.auth.HasApiKey"],
     "DEFAULT_THROTTLE_CLASSES": ["athena_api.query.auth.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_THROTTLE_RATE", "120/min")},
+    "DEFAULT_THROTTLE_RATES": {"client": LAKE.api_throttle_rate},
     "EXCEPTION_HANDLER": "athena_api.query.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     # `format` is our own query parameter (json | athena), not DRF's renderer switch.

@@ -118,6 +118,52 @@ class Settings(BaseSettings):
         description="Bucket on the embedded S3 where the embedded broker keeps its log.",
     )
 
+    # -- the query API (athena_api/settings.py turns these into Django settings) ---------------
+    api_key: SecretStr | None = Field(
+        None,
+        validation_alias="API_KEY",
+        description="Clients send it as X-API-Key; required unless API_DEBUG=1.",
+    )
+    api_debug: bool | None = Field(
+        None,
+        validation_alias="API_DEBUG",
+        description="1 for local development (default when target=local), 0 otherwise.",
+    )
+    api_engine: Literal["local", "athena"] | None = Field(
+        None,
+        validation_alias="API_ENGINE",
+        description="Query engine: local (DuckDB) or athena (default by target).",
+    )
+    api_max_limit: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        validation_alias="API_MAX_LIMIT",
+        description="The largest `limit` a client may ask for.",
+    )
+    api_query_timeout: float = Field(
+        30.0,
+        gt=0,
+        validation_alias="API_QUERY_TIMEOUT",
+        description="Seconds before a query is abandoned with 504.",
+    )
+    api_throttle_rate: str = Field(
+        "120/min",
+        pattern=r"^[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)$",
+        validation_alias="API_THROTTLE_RATE",
+        description="Requests per client, e.g. 120/min.",
+    )
+    api_allowed_hosts: str = Field(
+        "127.0.0.1,localhost",
+        validation_alias="API_ALLOWED_HOSTS",
+        description="Comma-separated host names the API answers to.",
+    )
+    api_secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="API_SECRET_KEY",
+        description="Django's signing key (no sessions or cookies are used; random if unset).",
+    )
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _bootstrap_is_host_port(cls, value: str) -> str:
@@ -152,6 +198,14 @@ class Settings(BaseSettings):
         return self
 
     # -- derived facts -------------------------------------------------------------------------
+
+    @property
+    def api_debug_on(self) -> bool:
+        return self.api_debug if self.api_debug is not None else self.target == "local"
+
+    @property
+    def api_engine_name(self) -> str:
+        return self.api_engine or ("local" if self.target == "local" else "athena")
 
     @property
     def aws_endpoint_is_local(self) -> bool:
