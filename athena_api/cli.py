@@ -9,7 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from athena_api import setup_django
+from lakestream.core.settings import settings_error
 
 POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
 
@@ -60,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = getattr(args, "port", int(os.environ.get("API_PORT", "8000")))
     try:
         setup_django()
+    except ValidationError as exc:
+        print(f"athena_api: error: {settings_error(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:  # ImproperlyConfigured and friends: one line, no traceback
         print(f"athena_api: error: {exc}", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import load_settings
+from lakestream.core.settings import load_settings, settings_error
 from lakestream.core.signals import interrupt_on_termination
 from lakestream.envfile import parse_settings, terraform_output, write_env
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
@@ -236,10 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(f"lakestream: error: {exc}", highlight=False, soft_wrap=True)
         return 1
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
         err_console.print(
-            f"lakestream: error: invalid setting {where}: {first['msg']}",
+            f"lakestream: error: {settings_error(exc)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakestream.core.datasets import Dataset, DatasetCatalog, load_catalog
@@ -297,6 +304,13 @@ class Settings(BaseSettings):
                 shown = str(value)
             rows.append((variable, shown, field.description or ""))
         return rows
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line for a refused setting: which variable, and why."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    return f"invalid setting {where}: {first['msg']}"
 
 
 def load_settings(**overrides: object) -> Settings:
