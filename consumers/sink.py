@@ -1,14 +1,12 @@
 """The S3 sink worker: poll, batch, write every object, then commit. One thread per worker.
 
-Order of a flush, per partition of the batch:
-1. the partition's manifest (`_state/…`) names the objects about to be written; if the last
-   manifest belongs to an uncommitted attempt at this same first offset, objects it names that
-   this attempt will not rewrite are deleted first (a re-read batch may split differently);
-2. the data objects and the dead-letter object are written (retried with backoff);
-3. only then are the offsets committed, and only for partitions still assigned to us.
+The worker owns the loop: polling, the open batch (closed on records, bytes or age), rebalance
+callbacks, fencing and the commit. Writing a partition's share of a batch (manifest, objects) is
+its PartitionWriter's job (consumers/writer.py). A flush writes every assigned partition's
+segment and only then commits their offsets, and only for partitions still assigned to us.
 
-Offsets live in Kafka, so a crash anywhere before step 3 means the batch is read again from its
-first offset and rewritten under the same names.
+Offsets live in Kafka, so a crash anywhere before the commit means the batch is read again from
+its first offset and rewritten under the same names.
 """
 
 from __future__ import annotations
@@ -21,14 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from consumers.batch import Batch, BatchLimits, Segment
-from consumers.layout import data_key, dlq_key, manifest_key
 from consumers.storage import S3Storage, StorageError
+from consumers.writer import PartitionWriter
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
-from lakestream.core.formats import FORMATS, JsonLinesGzip
+from lakestream.core.formats import FORMATS
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
@@ -107,10 +103,9 @@ class SinkWorker(threading.Thread):
         self.abort = abort
         self.bucket = settings.bucket(dataset)
         self.format = FORMATS[options.format]
-        self.dlq_format = JsonLinesGzip()
         self.batch = Batch(dataset, options.limits)
         self.storage = S3Storage(settings, stop=abort)
-        self.checked: set[int] = set()  # partitions whose manifest was checked since assignment
+        self.writers: dict[int, PartitionWriter] = {}  # one per partition assigned to us
         self.assigned_at: float | None = None  # when the first partitions were assigned
         self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
         self.consumer: Any = None
@@ -131,13 +126,15 @@ class SinkWorker(threading.Thread):
             {p: self.restart_at[p] for p in parts if p in self.restart_at},
         )
         self.batch.drop_partitions(parts)
+        for p in parts:
+            self.writers.pop(p, None)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
         if assigned and self.assigned_at is None:
             self.assigned_at = time.monotonic()
         for tp in assigned:
-            self.checked.discard(tp.partition)
+            self.writers.pop(tp.partition, None)  # a fresh writer re-checks the manifest
             if tp.partition in self.restart_at:
                 self.consumer.seek(tp, self.restart_at[tp.partition])
         self.restart_at.clear()  # partitions that went elsewhere restart at their commit there
@@ -214,6 +211,13 @@ class SinkWorker(threading.Thread):
 
     # -- flushing ------------------------------------------------------------------------------
 
+    def _writer(self, partition: int) -> PartitionWriter:
+        if partition not in self.writers:
+            self.writers[partition] = PartitionWriter(
+                self.dataset, partition, self.bucket, self.storage, self.format
+            )
+        return self.writers[partition]
+
     def flush(self) -> None:
         batch = self.batch
         assigned = {tp.partition for tp in self.consumer.assignment()}
@@ -223,7 +227,13 @@ class SinkWorker(threading.Thread):
             for segment in list(batch.segments.values()):
                 if segment.partition not in assigned:
                     continue  # fenced: no longer ours, the new owner will rewrite it
-                self._write_segment(segment, ingested_at)
+                done = self._writer(segment.partition).write(segment, ingested_at)
+                self.stats.add(
+                    records=segment.records,
+                    dead_letters=len(segment.dead),
+                    objects=done.objects,
+                    bytes=done.bytes,
+                )
                 written.append(segment)
                 log.info(
                     "%s: wrote partition %d offsets [%d, %d)",
@@ -240,52 +250,6 @@ class SinkWorker(threading.Thread):
             return
         self._commit(written)
         batch.reset()
-
-    def _write_segment(self, segment: Segment, ingested_at: str) -> None:
-        topic, p, first = self.dataset.topic, segment.partition, segment.first_offset
-        objects: dict[str, tuple[bytes, str]] = {}
-        for dt, records in segment.by_dt.items():
-            for r in records:
-                r["ingested_at"] = ingested_at
-            key = data_key(self.dataset, dt, topic, p, first, self.format.extension)
-            objects[key] = (self.format.encode(records, self.dataset), "application/octet-stream")
-        if segment.dead:
-            for d in segment.dead:
-                d["ingested_at"] = ingested_at
-            body = self.dlq_format.encode(segment.dead, self.dataset)
-            objects[dlq_key(topic, p, first)] = (body, "application/gzip")
-
-        state_key = manifest_key(topic, p)
-        if p not in self.checked:
-            previous = self.storage.get(self.bucket, state_key)
-            if previous:
-                manifest = orjson.loads(previous)
-                if manifest.get("first_offset") == first:
-                    stale = sorted(set(manifest.get("keys", [])) - set(objects))
-                    if stale:
-                        log.info(
-                            "%s: removing %d objects of an uncommitted earlier attempt",
-                            topic,
-                            len(stale),
-                        )
-                        self.storage.delete(self.bucket, stale)
-            self.checked.add(p)
-        manifest = {
-            "first_offset": first,
-            "next_offset": segment.next_offset,
-            "keys": sorted(objects),
-        }
-        self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
-        size = 0
-        for key, (body, content_type) in objects.items():
-            self.storage.put(self.bucket, key, body, content_type)
-            size += len(body)
-        self.stats.add(
-            records=segment.records,
-            dead_letters=len(segment.dead),
-            objects=len(objects),
-            bytes=size,
-        )
 
     def _commit(self, segments: list[Segment]) -> None:
         if not segments:

@@ -1,0 +1,98 @@
+"""One Kafka partition's writer: turns a closed segment into S3 objects, manifest first.
+
+The worker (consumers/sink.py) polls, batches, fences and commits; the writer only knows its
+partition, as the Confluent S3 sink's TopicPartitionWriter does. Order of a write:
+
+1. the partition's manifest (`_state/…`) names the objects about to be written; if the last
+   manifest belongs to an uncommitted attempt at this same first offset, objects it names that
+   this attempt will not rewrite are deleted first (a re-read batch may split differently);
+2. the data objects and the dead-letter object are written (retried with backoff by storage).
+
+The worker commits the offsets only after every writer of the batch has returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import orjson
+
+from consumers.batch import Segment
+from consumers.layout import data_key, dlq_key, manifest_key
+from consumers.storage import S3Storage
+from lakestream.core.datasets import Dataset
+from lakestream.core.formats import Format, JsonLinesGzip
+
+log = logging.getLogger("consumers")
+DLQ_FORMAT = JsonLinesGzip()
+
+
+@dataclass(frozen=True)
+class Written:
+    objects: int
+    bytes: int
+
+
+class PartitionWriter:
+    def __init__(
+        self, dataset: Dataset, partition: int, bucket: str, storage: S3Storage, fmt: Format
+    ) -> None:
+        self.dataset = dataset
+        self.partition = partition
+        self.bucket = bucket
+        self.storage = storage
+        self.format = fmt
+        # A new writer (new assignment) checks the last manifest once: a crash may have left
+        # objects of an attempt that this one will not overwrite.
+        self.manifest_checked = False
+
+    def objects(self, segment: Segment, ingested_at: str) -> dict[str, tuple[bytes, str]]:
+        """Key => (body, content type) of every object that holds this segment."""
+        topic, first = self.dataset.topic, segment.first_offset
+        objects: dict[str, tuple[bytes, str]] = {}
+        for dt, records in segment.by_dt.items():
+            for r in records:
+                r["ingested_at"] = ingested_at
+            key = data_key(self.dataset, dt, topic, self.partition, first, self.format.extension)
+            objects[key] = (self.format.encode(records, self.dataset), "application/octet-stream")
+        if segment.dead:
+            for d in segment.dead:
+                d["ingested_at"] = ingested_at
+            body = DLQ_FORMAT.encode(segment.dead, self.dataset)
+            objects[dlq_key(topic, self.partition, first)] = (body, "application/gzip")
+        return objects
+
+    def write(self, segment: Segment, ingested_at: str) -> Written:
+        objects = self.objects(segment, ingested_at)
+        state_key = manifest_key(self.dataset.topic, self.partition)
+        if not self.manifest_checked:
+            self._remove_stale(state_key, segment.first_offset, set(objects))
+            self.manifest_checked = True
+        manifest = {
+            "first_offset": segment.first_offset,
+            "next_offset": segment.next_offset,
+            "keys": sorted(objects),
+        }
+        self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
+        size = 0
+        for key, (body, content_type) in objects.items():
+            self.storage.put(self.bucket, key, body, content_type)
+            size += len(body)
+        return Written(len(objects), size)
+
+    def _remove_stale(self, state_key: str, first_offset: int, keeping: set[str]) -> None:
+        previous = self.storage.get(self.bucket, state_key)
+        if not previous:
+            return
+        manifest = orjson.loads(previous)
+        if manifest.get("first_offset") != first_offset:
+            return  # the last manifest's batch was committed: its objects are the lake's
+        stale = sorted(set(manifest.get("keys", [])) - keeping)
+        if stale:
+            log.info(
+                "%s: removing %d objects of an uncommitted earlier attempt",
+                self.dataset.topic,
+                len(stale),
+            )
+            self.storage.delete(self.bucket, stale)
