@@ -34,17 +34,55 @@ def test_every_variable_is_typed_and_described(config) -> None:
         assert len(description) >= 15, f"{config.path.name}: variable {name} is not described"
 
 
+def _module_validations(config) -> dict[str, bool]:
+    """Root variable => whether a module validates it, where the root passes it straight on
+    (directly, or through a local that only picks a default)."""
+    found: dict[str, bool] = {}
+    for block in config.modules.values():
+        module = load(INFRA / block["source"].removeprefix("./"))
+        for argument, value in block.items():
+            target = module.variables.get(argument)
+            if not isinstance(value, str) or target is None:
+                continue
+            names = re.findall(r"var\.([a-z_]+)", value)
+            for local in re.findall(r"local\.([a-z_]+)", value):
+                names += re.findall(r"var\.([a-z_]+)", str(config.locals.get(local, "")))
+            for name in names:
+                found[name] = found.get(name, False) or bool(target.get("validation"))
+    return found
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_every_scalar_or_list_variable_is_validated(config) -> None:
     # Booleans and free-form tag maps have nothing to validate; everything else is checked at
-    # the boundary, so a bad value fails at plan time with our message, not deep in AWS.
+    # the boundary, so a bad value fails at plan time with our message, not deep in AWS. The
+    # root leaves to a module what it passes straight to that module.
+    by_module = _module_validations(config) if config.path == INFRA else {}
     unvalidated = [
         name
         for name, var in config.variables.items()
         if var["type"].removeprefix("${").removesuffix("}") not in ("bool", "map(string)")
         and not var.get("validation")
+        and not by_module.get(name)
     ]
     assert not unvalidated, f"{config.path.name}: no validation for {unvalidated}"
+
+
+# Root rules that differ from the module's, on purpose.
+ROOT_OWN_RULES = {
+    "bucket_suffix": "a deployment needs a suffix (S3 names are global); the module accepts none",
+}
+
+
+def test_the_root_repeats_no_validation_a_module_owns() -> None:
+    root = load(INFRA)
+    by_module = _module_validations(root)
+    repeated = [
+        name
+        for name, var in root.variables.items()
+        if var.get("validation") and by_module.get(name) and name not in ROOT_OWN_RULES
+    ]
+    assert not repeated, f"validated both at the root and in a module: {repeated}"
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)

@@ -1,5 +1,8 @@
 """Bad inputs fail at plan time with our message: Terraform evaluates the real validation blocks.
 
+Modules own their validation; the root validates only what no module sees (region, the
+required bucket suffix) and passes the rest through (tests/infra/test_structure.py checks that).
+
 Each module's variables.tf is copied alone into a scratch root (variables need no provider),
 then planned with one set of values per case.
 """
@@ -46,19 +49,19 @@ BASE = {
 CASES = [
     ("root", {}, None),
     ("root", {"broker_count": 3, "crawler_schedule": "cron(15 * * * ? *)"}, None),
-    ("root", {"client_cidrs": ["0.0.0.0/0"]}, "must not be the whole internet"),
-    ("root", {"client_cidrs": ["203.0.113.7/32", "::/0"]}, "must not be the whole internet"),
-    ("root", {"client_cidrs": ["10.0.0.300/32"]}, "Give at least one CIDR block"),
-    ("root", {"client_cidrs": []}, "Give at least one CIDR block"),
+    ("kafka", {"client_cidrs": ["0.0.0.0/0"]}, "must not be the whole internet"),
+    ("kafka", {"client_cidrs": ["203.0.113.7/32", "::/0"]}, "must not be the whole internet"),
+    ("kafka", {"client_cidrs": ["10.0.0.300/32"]}, "Give at least one CIDR block"),
+    ("kafka", {"client_cidrs": []}, "Give at least one CIDR block"),
     ("root", {"bucket_suffix": ""}, "must start with a dash"),
     ("root", {"bucket_suffix": "-Acme"}, "must start with a dash"),
-    ("root", {"broker_count": 2}, "odd number of voters"),
-    ("root", {"kafka_version": "2.8.2"}, "3.5.0 or later"),
+    ("kafka", {"broker_count": 2}, "odd number of voters"),
+    ("kafka", {"kafka_version": "2.8.2"}, "3.5.0 or later"),
     ("root", {"region": "mars-north-1a"}, "AWS region code"),
-    ("root", {"crawler_schedule": "rate(1 hour)"}, "cron(...)"),
-    ("root", {"raw_transition_days": 7}, "at least 30"),
-    ("root", {"subnet_ids": []}, "non-empty list"),
-    ("root", {"catalog_file": "datasets.toml"}, ".yaml, .yml or .json"),
+    ("glue_catalog", {"schedule": "rate(1 hour)"}, "cron(...)"),
+    ("s3_lake", {"raw_transition_days": 7}, "at least 30"),
+    ("kafka", {"subnet_ids": []}, "Give at least one subnet id"),
+    ("dataset_catalog", {"catalog_file": "datasets.toml"}, ".yaml, .yml or .json"),
     ("kafka", {}, None),
     ("kafka", {"kafka_version": "4.1.0", "broker_count": 5}, None),
     ("kafka", {"kafka_sha512": "abc"}, "128 lowercase hex digits"),
