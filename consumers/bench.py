@@ -21,6 +21,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from consumers.run import sink_command
 from lakestream.core.console import out_console
 from lakestream.stack.embedded import private_stack
 from producers import produce_simulated
@@ -84,19 +85,7 @@ def main(argv: Sequence[str]) -> int:
         env = {**os.environ, **settings.child_env()}
         err.print("• batching sink")
         out, rss = _run_measured(
-            [
-                sys.executable,
-                "-m",
-                "consumers",
-                "--topics",
-                "transactions",
-                "--until-idle",
-                "2",
-                "--quiet",
-                "--json",
-                "--group-prefix",
-                "bench",
-            ],
+            sink_command("transactions", 2, "bench", "--json"),
             env,
         )
         [summary] = json.loads(out)

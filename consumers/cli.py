@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,8 @@ from consumers.run import SinkRun
 from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
 from lakestream.core.argtypes import positive
 from lakestream.core.console import out_console
-from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.entry import Command, stage_main
+from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import FORMATS
 from lakestream.core.settings import load_settings
 from lakestream.stack.processes import port_is_open
@@ -198,18 +198,13 @@ def run_sink(args: argparse.Namespace) -> int:
     return 1 if run.errors or run.abort.is_set() else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="consumers: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    try:
-        if argv[:1] == ["bench"]:
-            from consumers.bench import main as bench_main
+def _bench() -> Command:
+    from consumers.bench import main as bench_main  # imported on use: it starts a stack
 
-            return bench_main(argv[1:])
-        return run_sink(build_parser().parse_args(argv))
-    except LakestreamError as exc:
-        err.print(f"consumers: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return bench_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return stage_main(
+        "consumers", argv, lambda args: run_sink(build_parser().parse_args(args)), _bench
+    )

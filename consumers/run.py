@@ -7,12 +7,30 @@ once. `stop` ends gracefully (open batches are written and committed); `abort` a
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
 from consumers.sink import SinkOptions, SinkWorker, TopicStats
 from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
+
+
+def sink_command(datasets: str, until_idle: float, group_prefix: str, *options: str) -> list[str]:
+    """argv of a sink process that drains `datasets` and exits (benchmarks measure it apart)."""
+    return [
+        sys.executable,
+        "-m",
+        "consumers",
+        "--topics",
+        datasets,
+        "--until-idle",
+        f"{until_idle:g}",
+        "--quiet",
+        "--group-prefix",
+        group_prefix,
+        *options,
+    ]
 
 
 class SinkRun:

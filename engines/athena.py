@@ -10,9 +10,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from engines.base import QueryResult
+from engines.base import GlueTables, QueryResult
 from engines.quoting import quote_string
-from engines.tables import GlueCatalog, TableInfo
+from engines.tables import GlueCatalog
 from lakestream.core.errors import EngineFailure, QueryTimeout
 from lakestream.core.settings import Settings
 
@@ -28,7 +28,7 @@ def athena_literal(value: Any) -> str:
     return quote_string(str(value))
 
 
-class AthenaEngine:
+class AthenaEngine(GlueTables):
     name = "athena"
 
     def __init__(self, settings: Settings, timeout: float) -> None:
@@ -54,12 +54,6 @@ class AthenaEngine:
         if s.aws_secret_access_key:
             kwargs["aws_secret_access_key"] = s.aws_secret_access_key.get_secret_value()
         return connect(**kwargs)
-
-    def table(self, name: str, database: str | None = None) -> TableInfo:
-        return self.catalog.table(name, database)
-
-    def tables(self) -> list[str]:
-        return self.catalog.tables()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         from pyathena.error import DatabaseError, OperationalError

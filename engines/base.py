@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engines.tables import TableInfo
+from engines.tables import GlueCatalog, TableInfo
 
 
 @dataclass
@@ -25,6 +25,18 @@ class QueryResult:
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class GlueTables:
+    """Tables as the Glue catalog describes them: both engines resolve names the same way."""
+
+    catalog: GlueCatalog
+
+    def table(self, name: str, database: str | None = None) -> TableInfo:
+        return self.catalog.table(name, database)
+
+    def tables(self) -> list[str]:
+        return self.catalog.tables()
 
 
 class QueryEngine(Protocol):

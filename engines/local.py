@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import sqlglot
 from sqlglot import exp
 
-from engines.base import QueryResult
+from engines.base import GlueTables, QueryResult
 from engines.pruning import prune
 from engines.quoting import quote_ident, quote_string
 from engines.tables import GlueCatalog, TableInfo
@@ -52,7 +52,7 @@ def httpfs_extension_path() -> str:
     raise LakestreamError("the duckdb-extension-httpfs wheel holds no httpfs extension")
 
 
-class LocalEngine:
+class LocalEngine(GlueTables):
     name = "local"
 
     def __init__(self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S) -> None:
@@ -83,14 +83,6 @@ class LocalEngine:
         con.execute("SET disabled_filesystems = 'LocalFileSystem'")
         con.execute("SET lock_configuration = true")
         return con
-
-    # -- catalog -------------------------------------------------------------------------------
-
-    def table(self, name: str, database: str | None = None) -> TableInfo:
-        return self.catalog.table(name, database)
-
-    def tables(self) -> list[str]:
-        return self.catalog.tables()
 
     # -- execution -----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
 from consumers.audit import count_lake, read_rows
 from consumers.batch import BatchLimits
+from consumers.run import sink_command
 from glue.crawler import LocalCrawler
 from lakestream.core import clients
 from lakestream.core.console import out_console
@@ -236,20 +237,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
     produce_simulated(settings, rows, [ds], client=kind, options=RunOptions(flush_timeout=600))
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "consumers",
-                "--topics",
-                "transactions",
-                "--until-idle",
-                "3",
-                "--quiet",
-                "--format",
-                fmt,
-                "--group-prefix",
-                f"bench-api-{fmt}",
-            ],
+            sink_command("transactions", 3, f"bench-api-{fmt}", "--format", fmt),
             env={**os.environ, **target.child_env()},
             check=True,
             capture_output=True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from lakestream.core.argtypes import positive
 from lakestream.core.console import out_console
+from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 from producers.clients import CLIENTS
@@ -215,18 +215,13 @@ def run_produce(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="producers: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
-    try:
-        if argv[:1] == ["bench"]:
-            from producers.bench import main as bench_main
+def _bench() -> Command:
+    from producers.bench import main as bench_main  # imported on use: it starts a stack
 
-            return bench_main(argv[1:])
-        return run_produce(build_parser().parse_args(argv))
-    except LakestreamError as exc:
-        err.print(f"producers: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return bench_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return stage_main(
+        "producers", argv, lambda args: run_produce(build_parser().parse_args(args)), _bench
+    )

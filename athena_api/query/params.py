@@ -26,6 +26,13 @@ class StrictQuerySerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def optional_text(help_text: str) -> serializers.CharField:
+    """An optional query parameter taken as sent (blank allowed, spaces kept)."""
+    return serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text=help_text
+    )
+
+
 class QueryTableParams(StrictQuerySerializer):
     format = serializers.ChoiceField(
         ["json", "athena"],
@@ -33,12 +40,7 @@ class QueryTableParams(StrictQuerySerializer):
         help_text="athena: the original design's ResultSet shape",
         error_messages={"invalid_choice": "format must be json or athena"},
     )
-    limit = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="Rows to return (default 10, at most API_MAX_LIMIT)",
-    )
+    limit = optional_text("Rows to return (default 10, at most API_MAX_LIMIT)")
     table = serializers.CharField(
         trim_whitespace=False,
         help_text="A table of the Glue database, e.g. kafka_ing_social_data",
@@ -47,25 +49,12 @@ class QueryTableParams(StrictQuerySerializer):
             "blank": "table is required, e.g. ?table=kafka_ing_social_data",
         },
     )
-    filter = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="A condition: column='value', comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, "
-        "IS [NOT] NULL, parentheses",
+    filter = optional_text(
+        "A condition: column='value', comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, "
+        "IS [NOT] NULL, parentheses"
     )
-    columns = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="Comma-separated columns to return (default all)",
-    )
-    order_by = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="Comma-separated columns, each optionally asc or desc",
-    )
+    columns = optional_text("Comma-separated columns to return (default all)")
+    order_by = optional_text("Comma-separated columns, each optionally asc or desc")
 
     def validate_limit(self, value: str) -> int:
         try:

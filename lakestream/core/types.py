@@ -19,24 +19,23 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
 
 
-def _is_date(value: Any) -> bool:
-    if not (isinstance(value, str) and DATE.match(value)):
-        return False
-    try:
-        date.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
+def _iso_check(pattern: re.Pattern[str], parse: Callable[[str], Any]) -> Callable[[Any], bool]:
+    """A check for ISO text: the shape Athena reads (`pattern`) and a real calendar value."""
+
+    def check(value: Any) -> bool:
+        if not (isinstance(value, str) and pattern.match(value)):
+            return False
+        try:
+            parse(value)
+            return True
+        except ValueError:
+            return False
+
+    return check
 
 
-def _is_timestamp(value: Any) -> bool:
-    if not (isinstance(value, str) and TIMESTAMP.match(value)):
-        return False
-    try:
-        datetime.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
+_is_date = _iso_check(DATE, date.fromisoformat)
+_is_timestamp = _iso_check(TIMESTAMP, datetime.fromisoformat)
 
 
 def _is_int(value: Any) -> bool:

@@ -20,34 +20,36 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), **extra}
 
 
+def _probe(folder: Path, **env: str) -> list[str]:
+    """The Django settings the API gets when started in `folder` (where .env is read)."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=folder,
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.split()
+
+
 def test_api_settings_are_read_from_dot_env(tmp_path):
     (tmp_path / ".env").write_text(
         "API_MAX_LIMIT=77\nAPI_KEY=from-dotenv\nAPI_DEBUG=0\nAPI_THROTTLE_RATE=5/min\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=tmp_path,
-        env=_env(LAKESTREAM_TARGET="local"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.split() == ["77", "from-dotenv", "False", "local", "5/min"]
+    assert _probe(tmp_path, LAKESTREAM_TARGET="local") == [
+        "77",
+        "from-dotenv",
+        "False",
+        "local",
+        "5/min",
+    ]
 
 
 def test_the_environment_wins_over_dot_env(tmp_path):
     (tmp_path / ".env").write_text("API_MAX_LIMIT=77\n")
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=tmp_path,
-        env=_env(API_MAX_LIMIT="5"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.split()[0] == "5"
+    assert _probe(tmp_path, API_MAX_LIMIT="5")[0] == "5"
 
 
 def test_a_bad_value_is_one_clear_line(tmp_path):
