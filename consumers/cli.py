@@ -6,19 +6,17 @@ import argparse
 import json
 import logging
 import signal
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
 from consumers.batch import BatchLimits
 from consumers.run import SinkRun
 from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
 from lakestream.core.argtypes import positive
-from lakestream.core.console import out_console
+from lakestream.core.console import out_console, with_progress
 from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import FORMATS
@@ -26,7 +24,6 @@ from lakestream.core.settings import load_settings
 from lakestream.stack.processes import port_is_open
 
 err = Console(stderr=True)
-PLAIN_PROGRESS_EVERY = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,23 +148,12 @@ def run_sink(args: argparse.Namespace) -> int:
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
     run.start()
-    if args.quiet:
-        run.wait()
-    elif err.is_terminal:
-        with Live(_table(stats, "consuming"), console=err, refresh_per_second=2) as live:
-            run.wait(lambda st: live.update(_table(st, "consuming")))
-    else:
-        last = [time.monotonic()]
-
-        def plain(stats: list[TopicStats]) -> None:
-            if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
-                last[0] = time.monotonic()
-                err.print(
-                    "• " + ", ".join(f"{s.topic} {s.records:,} landed" for s in stats),
-                    highlight=False,
-                )
-
-        run.wait(plain)
+    with_progress(
+        args.quiet,
+        lambda st: _table(st or stats, "consuming"),
+        lambda st: ", ".join(f"{s.topic} {s.records:,} landed" for s in st),
+        run.wait,
+    )
 
     line = (
         f"{run.records:,} records and {run.dead_letters:,} "

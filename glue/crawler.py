@@ -70,6 +70,37 @@ def _sample(s3: Any, bucket: str, key: str) -> tuple[sch.Schema, dict[str, str]]
     return schema, names
 
 
+def _table_input(
+    dataset: Dataset,
+    location: str,
+    fmt: str | None,
+    columns: list[tuple[str, str]],
+    serde_params: dict[str, str],
+) -> dict[str, Any]:
+    """The Glue TableInput of a raw table: its columns, `dt` partitions and storage format."""
+    spec = BY_CLASSIFICATION[fmt or "json"]
+    return {
+        "Name": dataset.table,
+        "Description": dataset.description,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {
+            "classification": spec.classification,
+            "compressionType": spec.compression,
+            "typeOfData": "file",
+            "lakestream.source_topic": dataset.topic,
+        },
+        "PartitionKeys": [{"Name": PARTITION_KEY, "Type": "string"}],
+        "StorageDescriptor": {
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
+            "Location": location,
+            "InputFormat": spec.storage["InputFormat"],
+            "OutputFormat": spec.storage["OutputFormat"],
+            "Compressed": spec.compression != "none",
+            "SerdeInfo": {**spec.storage["SerdeInfo"], "Parameters": serde_params},
+        },
+    }
+
+
 class LocalCrawler:
     def __init__(self, settings: Settings, progress: Callable[[str], None] | None = None):
         self.settings = settings
@@ -79,40 +110,14 @@ class LocalCrawler:
 
     def crawl(self, dataset: Dataset) -> CrawlResult:
         bucket = self.settings.bucket(dataset)
-        root = f"{dataset.table}/"
-        partitions: dict[str, list[str]] = {}
-        fmt = None
-        keys = [o["Key"] for o in clients.list_objects(self.s3, bucket, root)]
-        for key in keys:
-            match = _PARTITION.match(key[len(root) :])
-            if not match or key.endswith("/"):
-                continue  # not in our layout: a crawler skips what it cannot classify
-            partitions.setdefault(match.group(1), []).append(key)
-            this = format_of_key(key).classification
-            if fmt is None:
-                fmt = this
-            elif fmt != this:
-                raise CrawlError(
-                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; "
-                    "one table needs one format"
-                )
+        partitions, fmt = self._scan(bucket, dataset.table)
         result = CrawlResult(
             dataset.table, "empty", objects=sum(len(v) for v in partitions.values())
         )
         if not partitions:
             return result
         self.progress(f"{dataset.table}: sampling {len(partitions)} partitions")
-
-        inferred: sch.Schema = {}
-        names: dict[str, str] = {}
-        for dt in sorted(partitions):
-            # The newest objects carry new fields first: sample from the end of each partition.
-            for key in sorted(partitions[dt])[-SAMPLE_OBJECTS_PER_PARTITION:]:
-                object_schema, object_names = _sample(self.s3, bucket, key)
-                inferred = sch.merge_schemas(inferred, object_schema)
-                for k, v in object_names.items():
-                    names.setdefault(k, v)
-        inferred.pop(PARTITION_KEY, None)
+        inferred, names = self._infer(bucket, partitions)
 
         existing = self._table(dataset.table)
         old_columns: sch.Schema = {}
@@ -126,33 +131,12 @@ class LocalCrawler:
         result.columns = columns
         result.new_columns = [n for n, _ in columns if n not in old_columns] if existing else []
 
-        location = f"s3://{bucket}/{root}"
-        fmt_spec = BY_CLASSIFICATION[fmt].storage
+        location = f"s3://{bucket}/{dataset.table}/"
         serde_params = dict(old_params)
         for column, key in names.items():
             if key != column and fmt == "json":
                 serde_params[f"mapping.{column}"] = key
-        serde = {**fmt_spec["SerdeInfo"], "Parameters": serde_params}
-        table_input = {
-            "Name": dataset.table,
-            "Description": dataset.description,
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {
-                "classification": fmt,
-                "compressionType": BY_CLASSIFICATION[fmt].compression,
-                "typeOfData": "file",
-                "lakestream.source_topic": dataset.topic,
-            },
-            "PartitionKeys": [{"Name": PARTITION_KEY, "Type": "string"}],
-            "StorageDescriptor": {
-                "Columns": [{"Name": n, "Type": t} for n, t in columns],
-                "Location": location,
-                "InputFormat": fmt_spec["InputFormat"],
-                "OutputFormat": fmt_spec["OutputFormat"],
-                "Compressed": fmt != "parquet",
-                "SerdeInfo": serde,
-            },
-        }
+        table_input = _table_input(dataset, location, fmt, columns, serde_params)
         db = self.settings.glue_database
         if existing is None:
             self.glue.create_table(DatabaseName=db, TableInput=table_input)
@@ -167,13 +151,61 @@ class LocalCrawler:
         else:
             result.state = "unchanged"
 
-        known = {tuple(p["Values"]) for p in self._partitions(dataset.table)}
-        missing = [dt for dt in sorted(partitions) if (dt,) not in known]
+        known, added = self._register(dataset.table, sorted(partitions), table_input)
+        result.partitions = known + added
+        result.new_partitions = added
+        if added and result.state == "unchanged":
+            result.state = "updated"
+        return result
+
+    def _scan(self, bucket: str, table: str) -> tuple[dict[str, list[str]], str | None]:
+        """The table prefix's objects by `dt` partition, and their one format."""
+        root = f"{table}/"
+        partitions: dict[str, list[str]] = {}
+        fmt = None
+        for key in [o["Key"] for o in clients.list_objects(self.s3, bucket, root)]:
+            match = _PARTITION.match(key[len(root) :])
+            if not match or key.endswith("/"):
+                continue  # not in our layout: a crawler skips what it cannot classify
+            partitions.setdefault(match.group(1), []).append(key)
+            this = format_of_key(key).classification
+            if fmt is None:
+                fmt = this
+            elif fmt != this:
+                raise CrawlError(
+                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; "
+                    "one table needs one format"
+                )
+        return partitions, fmt
+
+    def _infer(
+        self, bucket: str, partitions: dict[str, list[str]]
+    ) -> tuple[sch.Schema, dict[str, str]]:
+        """The merged schema of a sample of every partition, and each column's original key."""
+        inferred: sch.Schema = {}
+        names: dict[str, str] = {}
+        for dt in sorted(partitions):
+            # The newest objects carry new fields first: sample from the end of each partition.
+            for key in sorted(partitions[dt])[-SAMPLE_OBJECTS_PER_PARTITION:]:
+                object_schema, object_names = _sample(self.s3, bucket, key)
+                inferred = sch.merge_schemas(inferred, object_schema)
+                for k, v in object_names.items():
+                    names.setdefault(k, v)
+        inferred.pop(PARTITION_KEY, None)
+        return inferred, names
+
+    def _register(
+        self, table: str, partitions: list[str], table_input: dict[str, Any]
+    ) -> tuple[int, int]:
+        """Create the partitions the catalog lacks; (how many it had, how many were added)."""
+        known = {tuple(p["Values"]) for p in self._partitions(table)}
+        missing = [dt for dt in partitions if (dt,) not in known]
         sd = table_input["StorageDescriptor"]
+        location = sd["Location"]
         for i in range(0, len(missing), 100):
             self.glue.batch_create_partition(
-                DatabaseName=db,
-                TableName=dataset.table,
+                DatabaseName=self.settings.glue_database,
+                TableName=table,
                 PartitionInputList=[
                     {
                         "Values": [dt],
@@ -182,11 +214,7 @@ class LocalCrawler:
                     for dt in missing[i : i + 100]
                 ],
             )
-        result.partitions = len(known) + len(missing)
-        result.new_partitions = len(missing)
-        if missing and result.state == "unchanged":
-            result.state = "updated"
-        return result
+        return len(known), len(missing)
 
     def _table(self, name: str) -> dict[str, Any] | None:
         try:

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
 from lakestream.core.argtypes import positive
-from lakestream.core.console import out_console
+from lakestream.core.console import out_console, with_progress
 from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
@@ -26,7 +25,6 @@ from producers.sources import file_source, simulator_source
 from simulator.simulation import SimulationConfig, Simulator
 
 DEFAULT_COUNT = 1_000  # per topic, as in the original design
-PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
 
 err = Console(stderr=True)
 log = logging.getLogger("producers")
@@ -170,30 +168,12 @@ def run_produce(args: argparse.Namespace) -> int:
         "create_topics": not args.no_create_topics,
         "on_start": on_start,
     }
-    if args.quiet:
-        result = produce(settings, datasets, source_for, count, **produce_args)
-    elif err.is_terminal:
-        with Live(_table([], "producing"), console=err, refresh_per_second=4) as live:
-            result = produce(
-                settings,
-                datasets,
-                source_for,
-                count,
-                tick=lambda st: live.update(_table(st, "producing")),
-                **produce_args,
-            )
-    else:
-        last = [time.monotonic()]
-
-        def plain(st: list[TopicStats]) -> None:
-            if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
-                last[0] = time.monotonic()
-                err.print(
-                    "• " + ", ".join(f"{s.topic} {s.acked:,} acked" for s in st),
-                    highlight=False,
-                )
-
-        result = produce(settings, datasets, source_for, count, tick=plain, **produce_args)
+    result = with_progress(
+        args.quiet,
+        lambda st: _table(st, "producing"),
+        lambda st: ", ".join(f"{s.topic} {s.acked:,} acked" for s in st),
+        lambda tick: produce(settings, datasets, source_for, count, tick=tick, **produce_args),
+    )
     for topic in result.created_topics:
         err.print(f"• created topic {topic}")
     stats = result.stats

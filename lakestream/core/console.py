@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 PIPED_WIDTH = 160  # piped output (make, CI logs) keeps names whole instead of wrapping at 80
 
@@ -17,3 +25,33 @@ def out_console(piped_width: int = PIPED_WIDTH) -> Console:
 def err_console(piped_width: int = PIPED_WIDTH) -> Console:
     """stderr, likewise."""
     return Console(stderr=True, width=None if sys.stderr.isatty() else piped_width)
+
+
+PLAIN_PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
+
+
+def with_progress(
+    quiet: bool,
+    table: Callable[[list[T]], Table],
+    line: Callable[[list[T]], str],
+    run: Callable[[Callable[[list[T]], None] | None], R],
+) -> R:
+    """Run `run(tick)` showing its statistics on stderr as it goes.
+
+    A live table on a terminal (`table`), a `line` every few seconds when piped (CI logs, make),
+    nothing with `quiet`. `run` calls `tick` with the current statistics.
+    """
+    err = err_console()
+    if quiet:
+        return run(None)
+    if err.is_terminal:
+        with Live(table([]), console=err, refresh_per_second=4) as live:
+            return run(lambda stats: live.update(table(stats)))
+    last = [time.monotonic()]
+
+    def plain(stats: list[T]) -> None:
+        if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY:
+            last[0] = time.monotonic()
+            err.print("• " + line(stats), highlight=False)
+
+    return run(plain)
