@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kafka import ConsumerRebalanceListener, TopicPartition
+from kafka.errors import KafkaError
+
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
@@ -142,7 +145,6 @@ class SinkWorker(threading.Thread):
     # -- the loop ------------------------------------------------------------------------------
 
     def _make_consumer(self) -> Any:
-        from kafka import ConsumerRebalanceListener
 
         worker = self
 
@@ -254,8 +256,6 @@ class SinkWorker(threading.Thread):
     def _commit(self, segments: list[Segment]) -> None:
         if not segments:
             return
-        from kafka import TopicPartition
-        from kafka.errors import KafkaError
 
         offsets = {
             TopicPartition(self.dataset.topic, s.partition): clients.offset_and_metadata(
@@ -279,7 +279,6 @@ class SinkWorker(threading.Thread):
             self._rewind(segments)
 
     def _rewind(self, segments: Any) -> None:
-        from kafka import TopicPartition
 
         assigned = self.consumer.assignment()
         for s in segments:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import duckdb
+import duckdb_extension_httpfs
 import sqlglot
 from sqlglot import exp
 
@@ -42,7 +44,6 @@ DEFAULT_TIMEOUT_S = 60.0
 
 
 def httpfs_extension_path() -> str:
-    import duckdb_extension_httpfs
 
     root = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions")
     for folder, _, files in os.walk(root):
@@ -64,7 +65,6 @@ class LocalEngine(GlueTables):
         self._con = self._connect()
 
     def _connect(self) -> Any:
-        import duckdb
 
         s = self.settings
         con = duckdb.connect(config={"autoinstall_known_extensions": False,
@@ -197,7 +197,6 @@ class LocalEngine(GlueTables):
         return listed.get("KeyCount", 0) > 0
 
     def _run(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-        import duckdb
 
         timer = threading.Timer(self.timeout, self._con.interrupt)
         timer.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kafka.errors import KafkaError
+
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError, kafka_unreachable
 from lakestream.core.settings import Settings
@@ -11,7 +13,6 @@ from lakestream.stack.provision import Context, Topic
 
 def ensure_topics(settings: Settings, datasets: list[Dataset], create: bool = True) -> list[str]:
     """Names of the topics created; a LakestreamError says what is missing or refused."""
-    from kafka.errors import KafkaError
 
     # A TCP probe first: a closed port answers in milliseconds, the admin client in ~30 s.
     if not any(port_is_open(host, port, timeout=3) for host, port in settings.kafka_servers):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from athena_api.query.filters import compile_filter
+from athena_api.query.filters import FilterError, compile_filter
 from engines.quoting import quote_ident
 from engines.tables import TableInfo
 from lakestream.core.datasets import PARTITION_KEY
@@ -99,8 +99,6 @@ def build_query(
     chosen = _columns(columns, known)
     where, params = "", []
     if filter_text is not None and filter_text != "":
-        from athena_api.query.filters import FilterError
-
         try:
             compiled = compile_filter(filter_text, known)
         except FilterError as exc:

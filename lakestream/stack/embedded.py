@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from kafka.errors import KafkaError
 
 from lakestream.core import clients
 from lakestream.core.errors import StackError
@@ -128,7 +129,6 @@ class EmbeddedStack:
     def kafka_answers(self) -> bool:
         if not any(port_is_open(h, p) for h, p in self.settings.kafka_servers):
             return False
-        from kafka.errors import KafkaError
 
         try:
             admin = clients.kafka_admin(self.settings, request_timeout_ms=5000)

@@ -14,6 +14,8 @@ from functools import cached_property
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from lakestream.core import clients
 from lakestream.core.errors import StackError
@@ -70,7 +72,6 @@ class Context:
 
     @cached_property
     def broker_count(self) -> int:
-        from kafka.errors import KafkaError
 
         try:
             return len(self.kafka_admin.describe_cluster()["brokers"])
@@ -167,8 +168,6 @@ class Topic(Resource):
         return self.outcome("exists", f"{have} partitions")
 
     def create(self, ctx: Context) -> None:
-        from kafka.admin import NewTopic
-        from kafka.errors import TopicAlreadyExistsError
 
         factor, min_insync = replication_for(ctx.broker_count)
         topic = NewTopic(
