@@ -14,7 +14,7 @@ from rich.table import Table
 
 from consumers.batch import BatchLimits
 from consumers.run import SinkRun
-from consumers.sink import DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
+from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
 from lakestream.core.argtypes import positive
 from lakestream.core.console import out_console, with_progress
 from lakestream.core.entry import Command, stage_main
@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Consume the dataset topics and land them in S3 as batches: "
             "s3://<bucket>/<table>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>.jsonl.gz. "
             "Offsets are committed only after every object of a batch is written; bad records "
-            "go to s3://<bucket>/_dlq/<topic>/ with their reason. One consumer group per dataset."
+            "go to s3://<bucket>/_dlq/<topic>/ with their reason. One consumer group per dataset. "
+            "With --until-idle, the exit code is 0 only if every partition was read to its end."
         ),
         epilog="benchmark: python -m consumers bench --help",
     )
@@ -86,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_GROUP_PREFIX,
         help="consumer groups are PREFIX-<dataset> (default %(default)s)",
     )
+    parser.add_argument(
+        "--assignment",
+        choices=ASSIGNMENTS,
+        default="auto",
+        help="group: Kafka's group management (scale out by adding sinks); manual: take every "
+        "partition of the topic, committing under the group id; auto (default): group, but on "
+        "the embedded broker a finite run of a group with no members, or a sink the group "
+        "never gives partitions while it shows no members, takes them manually",
+    )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
@@ -125,6 +135,7 @@ def run_sink(args: argparse.Namespace) -> int:
         format=args.format,
         group_prefix=args.group_prefix,
         until_idle=args.until_idle,
+        assignment=args.assignment,
     )
     run = SinkRun(settings, datasets, options, args.threads_per_topic)
     stats = run.stats

@@ -47,7 +47,16 @@ class SinkRun:
         self.stats = [TopicStats(ds.name, ds.topic) for ds in datasets]
         prefix = f"{name}-" if name else ""
         self.workers = [
-            SinkWorker(settings, ds, options, st, self.stop, self.abort, f"{prefix}{ds.name}-{i}")
+            SinkWorker(
+                settings,
+                ds,
+                options,
+                st,
+                self.stop,
+                self.abort,
+                f"{prefix}{ds.name}-{i}",
+                share=(i, threads_per_topic),
+            )
             for ds, st in zip(datasets, self.stats, strict=True)
             for i in range(threads_per_topic)
         ]
@@ -83,7 +92,10 @@ class SinkRun:
 
     @property
     def errors(self) -> list[str]:
-        return [f"{w.name}: {w.error}" for w in self.workers if w.error]
+        """Failed workers, and finite runs that ended with data left in Kafka."""
+        return [
+            f"{w.name}: {w.error or w.incomplete}" for w in self.workers if w.error or w.incomplete
+        ]
 
     @property
     def records(self) -> int:

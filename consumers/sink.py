@@ -23,6 +23,7 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
+from consumers.groups import GroupInfo, describe_group, topic_partitions
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
 from lakestream.core import clients
@@ -34,8 +35,9 @@ log = logging.getLogger("consumers")
 
 DEFAULT_GROUP_PREFIX = "lakestream-sink"
 POLL_MS = 500
-JOIN_GRACE_S = 30.0  # how long --until-idle waits for a first assignment
-FIRST_FETCH_GRACE_S = 10.0  # and then for a first record
+JOIN_GRACE_S = 30.0  # how long a sink waits for partitions before it looks into why
+STALL_GRACE_S = 20.0  # a finite run idle with lag left waits this much longer, then fails
+ASSIGNMENTS = ("auto", "group", "manual")
 
 
 @dataclass
@@ -76,10 +78,42 @@ class SinkOptions:
     format: str = "jsonl"
     group_prefix: str = DEFAULT_GROUP_PREFIX
     until_idle: float | None = None
+    # auto: group management, except on the embedded broker when a finite run finds its group
+    # without members, or when the group never hands out partitions while showing no members
+    # (docs/broker-quirks.md): then the partitions are taken by manual assignment.
+    assignment: str = "auto"
 
 
 def group_id(prefix: str, dataset: Dataset) -> str:
     return f"{prefix}-{dataset.name}"
+
+
+def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
+    """Why a finite run got no partition, and what to do about it."""
+    if info is None:
+        where = f"group {group} could not be described"
+    else:
+        members = ", ".join(info.members) or "no members"
+        where = f"group {group} is {info.state} with {members}"
+    return (
+        f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s, so nothing was read: {where}. "
+        "If other sinks hold the partitions, they land them. If the group shows no member, the "
+        "broker did not hand them out: run again, or restart the broker (`make down`, `make "
+        "up`: the embedded broker keeps its log). `lakestream status` shows the group and lag."
+    )
+
+
+def lag_left(topic: str, group: str, lag: dict[int, int | None]) -> str:
+    """Why a finite run ended with records still in Kafka."""
+    parts = ", ".join(
+        f"partition {p}: {'unknown' if n is None else f'{n:,} records'}"
+        for p, n in sorted(lag.items())
+    )
+    return (
+        f"stopped with lag left on {topic} after {STALL_GRACE_S:.0f}s without progress ({parts}); "
+        f"group {group} keeps its offsets, so run again to land the rest; `lakestream status` "
+        "shows the lag per partition."
+    )
 
 
 def _utc_now() -> str:
@@ -96,6 +130,7 @@ class SinkWorker(threading.Thread):
         stop: threading.Event,
         abort: threading.Event,
         name: str,
+        share: tuple[int, int] = (0, 1),
     ) -> None:
         super().__init__(name=name, daemon=True)
         self.settings = settings
@@ -112,7 +147,13 @@ class SinkWorker(threading.Thread):
         self.assigned_at: float | None = None  # when the first partitions were assigned
         self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
         self.consumer: Any = None
-        self.error: str | None = None
+        self.error: str | None = None  # the worker failed
+        self.incomplete: str | None = None  # a finite run ended with data left in Kafka
+        self.share = share  # (index, count): this worker's share of a manual assignment
+        self.mode = "group"  # or "manual"
+        self.held: set[int] = set()  # every partition this worker was ever assigned
+        self.group = group_id(options.group_prefix, dataset)
+        self.commit_failed = False
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
 
@@ -136,6 +177,7 @@ class SinkWorker(threading.Thread):
         log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
         if assigned and self.assigned_at is None:
             self.assigned_at = time.monotonic()
+        self.held |= {tp.partition for tp in assigned}
         for tp in assigned:
             self.writers.pop(tp.partition, None)  # a fresh writer re-checks the manifest
             if tp.partition in self.restart_at:
@@ -145,7 +187,17 @@ class SinkWorker(threading.Thread):
     # -- the loop ------------------------------------------------------------------------------
 
     def _make_consumer(self) -> Any:
+        return clients.kafka_consumer(
+            self.settings,
+            group_id=self.group,
+            client_id=f"lakestream-sink-{self.name}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            max_poll_records=5_000,
+            max_poll_interval_ms=300_000,
+        )
 
+    def _listener(self) -> ConsumerRebalanceListener:
         worker = self
 
         class Listener(ConsumerRebalanceListener):
@@ -155,21 +207,43 @@ class SinkWorker(threading.Thread):
             def on_partitions_assigned(self, assigned: Any) -> None:
                 worker.on_partitions_assigned(assigned)
 
-        consumer = clients.kafka_consumer(
-            self.settings,
-            group_id=group_id(self.options.group_prefix, self.dataset),
-            client_id=f"lakestream-sink-{self.name}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            max_poll_records=5_000,
-            max_poll_interval_ms=300_000,
-        )
-        consumer.subscribe([self.dataset.topic], listener=Listener())
-        return consumer
+        return Listener()
+
+    def _initial_mode(self) -> str:
+        if self.options.assignment != "auto":
+            return self.options.assignment
+        if self.options.until_idle is None or not self.settings.embeds_kafka:
+            return "group"
+        group = self._describe_group()
+        if group is not None and not group.has_members:
+            # A drain on the embedded broker with nobody else in the group: no join at all,
+            # so neither the broker's slow first join nor its stuck groups can stall it.
+            log.info("%s: group %s has no members: manual assignment", self.name, self.group)
+            return "manual"
+        return "group"
+
+    def _start(self, mode: str) -> None:
+        self.mode = mode
+        if mode == "group":
+            self.consumer.subscribe([self.dataset.topic], listener=self._listener())
+            return
+        partitions = topic_partitions(self.consumer, self.dataset.topic, self.dataset.partitions)
+        index, count = self.share
+        mine = [TopicPartition(self.dataset.topic, p) for p in partitions if p % count == index]
+        self.consumer.assign(mine)
+        self.on_partitions_assigned(mine)
+
+    def _describe_group(self) -> GroupInfo | None:
+        try:
+            return describe_group(self.settings, self.group)
+        except KafkaError as exc:
+            log.warning("%s: cannot describe group %s: %s", self.name, self.group, exc)
+            return None
 
     def run(self) -> None:
         try:
             self.consumer = self._make_consumer()
+            self._start(self._initial_mode())
             self._loop()
         except Exception as exc:  # report, never die silently
             self.error = f"{type(exc).__name__}: {exc}"
@@ -182,7 +256,7 @@ class SinkWorker(threading.Thread):
 
     def _loop(self) -> None:
         until_idle = self.options.until_idle
-        started = time.monotonic()
+        started = waited = time.monotonic()
         last_record = None
         while not self.stop_event.is_set():
             polled = self.consumer.poll(timeout_ms=POLL_MS)
@@ -195,21 +269,77 @@ class SinkWorker(threading.Thread):
                     self.stats.first_record_at = now
             if self.batch.close_reason(now):
                 self.flush()
-            if until_idle is not None and self._idle_long_enough(now, started, last_record):
+            if self.assigned_at is None and now - waited >= JOIN_GRACE_S:
+                waited = now
+                if not self._no_partitions(finite=until_idle is not None):
+                    break
+                started = now
+            if until_idle is not None and self._finished(now, started, last_record):
                 break
         # Graceful end (idle, stop signal): write and commit what is open. An abort skips it.
         if self.batch and not self.abort.is_set():
             self.flush()
+        if until_idle is not None and self.commit_failed and not self.incomplete:
+            self.incomplete = (
+                f"the last commit on {self.dataset.topic} failed; the next run re-reads that "
+                "batch and overwrites its objects, so nothing is lost: run it again"
+            )
 
-    def _idle_long_enough(self, now: float, started: float, last_record: float | None) -> bool:
+    def _no_partitions(self, finite: bool) -> bool:
+        """No partition after JOIN_GRACE_S: recover, keep waiting (True), or give up (False)."""
+        group = self._describe_group()
+        stuck = group is not None and not group.has_members
+        if stuck and self.settings.embeds_kafka and self.options.assignment == "auto":
+            # The embedded broker's group can wedge: empty, yet it assigns nothing to anyone.
+            log.warning(
+                "%s: no partitions after %.0fs and group %s is %s with no members: taking "
+                "the partitions by manual assignment (docs/broker-quirks.md)",
+                self.name,
+                JOIN_GRACE_S,
+                self.group,
+                group.state,
+            )
+            with contextlib.suppress(Exception):  # leaving a stuck group is best effort
+                self.consumer.close(autocommit=False)
+            self.consumer = self._make_consumer()
+            self._start("manual")
+            return True
+        if not finite:
+            log.warning("%s: still no partitions of %s", self.name, self.dataset.topic)
+            return True
+        self.incomplete = never_assigned(self.dataset.topic, self.group, group)
+        return False
+
+    def _finished(self, now: float, started: float, last_record: float | None) -> bool:
+        """A finite run ends once idle long enough and read to the end of every partition it
+        holds; idle with lag left, it waits STALL_GRACE_S more and then ends as incomplete."""
         until_idle = self.options.until_idle or 0.0
-        if last_record is not None:
-            return now - last_record >= until_idle
-        # Nothing read yet: the first fetch after joining can take a while, so an empty start
-        # waits at least FIRST_FETCH_GRACE_S after the assignment (JOIN_GRACE_S without one).
         if self.assigned_at is None:
-            return now - started >= max(JOIN_GRACE_S, until_idle)
-        return now - self.assigned_at >= max(FIRST_FETCH_GRACE_S, until_idle)
+            return False  # _no_partitions decides
+        since = last_record if last_record is not None else max(started, self.assigned_at)
+        idle = now - since
+        if idle < until_idle:
+            return False
+        lag = self.lag()
+        if all(v == 0 for v in lag.values()):
+            return True
+        if idle >= until_idle + STALL_GRACE_S:
+            self.incomplete = lag_left(self.dataset.topic, self.group, lag)
+            return True
+        return False
+
+    def lag(self) -> dict[int, int | None]:
+        """Per partition held now: records between our position and the end (None: unknown).
+
+        The end is the high watermark of the last Fetch response, which the embedded broker
+        answers correctly (its ListOffsets does not)."""
+        lag: dict[int, int | None] = {}
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            position = self.consumer.position(tp, timeout_ms=1000)
+            known = end is not None and position is not None
+            lag[tp.partition] = max(0, end - position) if known else None
+        return lag
 
     # -- flushing ------------------------------------------------------------------------------
 
@@ -265,12 +395,14 @@ class SinkWorker(threading.Thread):
         }
         try:
             self.consumer.commit(offsets)
+            self.commit_failed = False
             self.stats.add(batches=1)
             self.stats.last_commit_at = time.monotonic()
             log.info(
                 "%s: committed %s", self.name, {tp.partition: o.offset for tp, o in offsets.items()}
             )
         except KafkaError as exc:
+            self.commit_failed = True
             # Typically a rebalance while we wrote. Whoever owns the partitions next (maybe us)
             # must read from the last commit: rewind, so this consumer never skips the batch.
             # The rewrite overwrites the same object names, so nothing is lost or doubled.

@@ -9,15 +9,18 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from rich.table import Table
 
+from consumers.groups import describe_group, group_lag
+from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import load_settings, settings_error
+from lakestream.core.settings import Settings, load_settings, settings_error
 from lakestream.core.signals import interrupt_on_termination
 from lakestream.envfile import parse_settings, terraform_output, write_env
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
@@ -48,6 +51,44 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0 if all(o.state in ("created", "exists") for o in outcomes) else 1
 
 
+def sink_groups(settings: Settings, prefix: str, topics: set[str]) -> list[dict[str, Any]]:
+    """Each dataset's sink group (of the `topics` that exist): its state and members as the
+    broker says, and its lag per partition."""
+    groups = []
+    for ds in settings.datasets:
+        if ds.topic not in topics:
+            continue
+        group = group_id(prefix, ds)
+        info = describe_group(settings, group)
+        lags = group_lag(settings, group, ds.topic, list(range(ds.partitions)))
+        groups.append(
+            {
+                "group": group,
+                "topic": ds.topic,
+                "state": info.state,
+                "members": info.members,
+                "partitions": [{**asdict(p), "lag": p.lag} for p in lags],
+                "lag": sum(p.lag or 0 for p in lags),
+            }
+        )
+    return groups
+
+
+def _groups_table(groups: list[dict[str, Any]]) -> Table:
+    table = Table(title="Sink consumer groups (lag = end offset - committed offset)")
+    for column in ("group", "state", "members", "lag per partition", "lag"):
+        table.add_column(column, overflow="fold", justify="right" if column == "lag" else "left")
+    for g in groups:
+        per_partition = ", ".join(
+            f"{p['partition']}: " + ("?" if p["lag"] is None else f"{p['lag']:,}")
+            for p in g["partitions"]
+        )
+        table.add_row(
+            g["group"], g["state"], ", ".join(g["members"]) or "-", per_partition, f"{g['lag']:,}"
+        )
+    return table
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = EmbeddedStack(settings)
@@ -55,11 +96,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     reachable = all(s.answering for s in services)
     outcomes = inspect(settings) if reachable else []
     healthy = reachable and all(o.state == "exists" for o in outcomes)
+    topics = {o.name for o in outcomes if o.kind == "kafka topic" and o.state == "exists"}
+    groups = sink_groups(settings, args.group_prefix, topics)
     if args.json:
         payload = {
             "healthy": healthy,
             "services": [{**asdict(s), "log_file": str(s.log_file or "")} for s in services],
             "resources": [asdict(o) for o in outcomes],
+            "sink_groups": groups,
         }
         print(json.dumps(payload, indent=2))
         return 0 if healthy else 1
@@ -79,6 +123,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         console.print("Not every service answers: run `lakestream up` (or `make up`).")
         return 1
     console.print(_outcome_table(outcomes, "Resources"))
+    if groups:
+        console.print(_groups_table(groups))
     return 0 if healthy else 1
 
 
@@ -173,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the services and the provisioned resources (exit 1 if anything is missing)",
     )
     status.add_argument("--json", action="store_true", help="print a JSON document instead")
+    status.add_argument(
+        "--group-prefix",
+        default=DEFAULT_GROUP_PREFIX,
+        help="the sinks' consumer groups are PREFIX-<dataset> (default %(default)s)",
+    )
     status.set_defaults(func=cmd_status)
 
     down = sub.add_parser("down", help="stop the embedded processes started by `up`")

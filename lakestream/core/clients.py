@@ -9,6 +9,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import ACLOperation, KafkaAdminClient
+from kafka.structs import OffsetAndMetadata
 
 from lakestream.core.settings import Settings
 
@@ -52,36 +55,40 @@ def _kafka_common(settings: Settings) -> dict[str, Any]:
     }
 
 
-def kafka_admin(settings: Settings, **overrides: Any) -> Any:
-    from kafka.admin import KafkaAdminClient
+class _KafkaAdmin(KafkaAdminClient):
+    """kafka-python's admin client, tolerant of authorized-operation codes it does not know.
 
-    return KafkaAdminClient(**{**_kafka_common(settings), "request_timeout_ms": 15000, **overrides})
+    kafka-python 3.0 asks for a group's authorized operations in every DescribeGroups and
+    fails on a code outside its enum (Tansu answers 15): unknown codes are dropped instead.
+    """
+
+    def _process_acl_operations(self, obj: dict[str, Any]) -> dict[str, Any]:
+        operations = obj.get("authorized_operations")
+        if operations is not None:
+            known = {op.value for op in ACLOperation} - {0, 1, 2}
+            obj["authorized_operations"] = [ACLOperation(v).name for v in operations if v in known]
+        return obj
 
 
-def kafka_producer(settings: Settings, **overrides: Any) -> Any:
-    from kafka import KafkaProducer
+def kafka_admin(settings: Settings, **overrides: Any) -> KafkaAdminClient:
+    return _KafkaAdmin(**{**_kafka_common(settings), "request_timeout_ms": 15000, **overrides})
 
+
+def kafka_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     return KafkaProducer(**{**_kafka_common(settings), "acks": "all", **overrides})
 
 
-def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> Any:
+def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
     """A consumer; with `group_id` in overrides, group timings suited to the broker apply."""
-    from kafka import KafkaConsumer
-
     options = {**_kafka_common(settings), "enable_auto_commit": False}
     if overrides.get("group_id"):
         options.update(CONSUMER_GROUP_DEFAULTS)
     return KafkaConsumer(*topics, **{**options, **overrides})
 
 
-def offset_and_metadata(offset: int) -> Any:
-    """An OffsetAndMetadata for commits, across kafka-python 2.x (2 fields) and 3.x (3 fields)."""
-    from kafka.structs import OffsetAndMetadata
-
-    try:
-        return OffsetAndMetadata(offset, "", -1)
-    except TypeError:
-        return OffsetAndMetadata(offset, "")
+def offset_and_metadata(offset: int) -> OffsetAndMetadata:
+    """An OffsetAndMetadata for a commit (kafka-python 3: offset, metadata, leader epoch)."""
+    return OffsetAndMetadata(offset, "", -1)
 
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:

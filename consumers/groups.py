@@ -1,0 +1,114 @@
+"""What the broker says about a sink's consumer group: its state, its members, and its lag.
+
+End offsets come from the high watermark that every Fetch response carries, not from
+ListOffsets: the embedded broker (Tansu 0.6) answers ListOffsets wrongly (docs/broker-quirks.md).
+A probe consumer outside any group fetches once per partition, from the committed offset, and
+reads the high watermark off the response.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import TopicPartition
+from kafka.errors import KafkaError
+
+from lakestream.core import clients
+from lakestream.core.settings import Settings
+
+PROBE_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    group: str
+    state: str  # Stable, Empty, PreparingRebalance, Dead, ... as the broker says
+    members: list[str] = field(default_factory=list)  # "client-id@host"
+
+    @property
+    def has_members(self) -> bool:
+        return bool(self.members)
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    partition: int
+    committed: int | None  # None: the group never committed this partition
+    end: int | None  # None: the broker did not answer in time
+
+    @property
+    def lag(self) -> int | None:
+        """Records past the committed offset (all of them when nothing was committed)."""
+        if self.end is None:
+            return None
+        return max(0, self.end - (self.committed or 0))
+
+
+def describe_group(settings: Settings, group: str) -> GroupInfo:
+    admin = clients.kafka_admin(settings)
+    try:
+        info = admin.describe_groups([group]).get(group, {})
+    finally:
+        admin.close()
+    members = [_member(m) for m in info.get("members", [])]
+    return GroupInfo(group, str(info.get("group_state") or "Unknown"), members)
+
+
+def _member(member: dict[str, Any]) -> str:
+    # The embedded broker leaves client_id and client_host empty; the member id starts with
+    # the client id either way.
+    if member.get("client_id"):
+        return f"{member['client_id']}@{str(member.get('client_host', '')).lstrip('/')}"
+    return str(member.get("member_id") or "?")
+
+
+def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:
+    admin = clients.kafka_admin(settings)
+    try:
+        offsets = admin.list_group_offsets(group).get(group, {})
+    finally:
+        admin.close()
+    return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic}
+
+
+def topic_partitions(consumer: Any, topic: str, fallback: int, timeout: float = 10.0) -> list[int]:
+    """The topic's partitions from the broker's metadata (the catalog's count if it is slow)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return sorted(found)
+        consumer.poll(timeout_ms=100)  # lets the client refresh its metadata
+    return list(range(fallback))
+
+
+def end_offsets(
+    settings: Settings, topic: str, start: dict[int, int], timeout: float = PROBE_TIMEOUT_S
+) -> dict[int, int | None]:
+    """Each partition's end (high watermark), fetched from `start` (e.g. committed offsets)."""
+    consumer = clients.kafka_consumer(settings, max_partition_fetch_bytes=1024)
+    try:
+        parts = [TopicPartition(topic, p) for p in start]
+        consumer.assign(parts)
+        for tp in parts:
+            consumer.seek(tp, start[tp.partition])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(consumer.highwater(tp) is None for tp in parts):
+            consumer.poll(timeout_ms=200, max_records=1)
+        return {tp.partition: consumer.highwater(tp) for tp in parts}
+    finally:
+        consumer.close()
+
+
+def group_lag(
+    settings: Settings, group: str, topic: str, partitions: list[int]
+) -> list[PartitionLag]:
+    """Per partition: committed offset, end offset and the lag between them."""
+    committed = committed_offsets(settings, group, topic)
+    try:
+        ends = end_offsets(settings, topic, {p: committed.get(p, 0) for p in partitions})
+    except KafkaError:
+        ends = {}
+    return [PartitionLag(p, committed.get(p), ends.get(p)) for p in partitions]

@@ -1,0 +1,128 @@
+"""Group state and lag read from the real embedded broker; finite runs that cannot finish say why.
+
+End offsets come from Fetch high watermarks: the broker's ListOffsets answers wrongly
+(docs/broker-quirks.md), so these tests make a backlog on purpose and check the figure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from consumers import sink
+from consumers.batch import BatchLimits
+from consumers.groups import describe_group, end_offsets, group_lag
+from consumers.run import SinkRun
+from consumers.sink import SinkOptions, SinkWorker, TopicStats, group_id
+from tests.kafka_helpers import consume_all
+from tests.lake_helpers import finish
+
+pytestmark = pytest.mark.stack
+
+
+def _per_partition(lake, dataset: str, expected: int) -> dict[int, int]:
+    ds = lake.datasets.get(dataset)
+    counts: dict[int, int] = {}
+    for record in consume_all(lake.settings, {ds.topic: ds.partitions}, expected):
+        counts[record.partition] = counts.get(record.partition, 0) + 1
+    return counts
+
+
+def test_lag_is_the_backlog_made_on_purpose(lake):
+    ds = lake.datasets.get("web_logs")
+    produced = lake.produce("web_logs", 900)
+    per_partition = _per_partition(lake, "web_logs", produced)
+    group = group_id(lake.group_prefix, ds)
+    before = group_lag(lake.settings, group, ds.topic, list(range(ds.partitions)))
+    assert {p.partition: p.lag for p in before} == {
+        p: per_partition.get(p, 0) for p in range(ds.partitions)
+    }
+    assert all(p.committed is None for p in before)
+
+    finish(lake.sink("web_logs", "--until-idle", "2"))
+    more = lake.produce("web_logs", 300, "--seed", "7")
+    after = group_lag(lake.settings, group, ds.topic, list(range(ds.partitions)))
+    assert sum(p.lag for p in after) == more
+    assert sum(p.committed for p in after) == produced
+    assert describe_group(lake.settings, group).members == []
+
+
+def test_end_offsets_of_empty_partitions_are_zero(lake):
+    ds = lake.datasets.get("ad_campaigns")
+    lake.produce("ad_campaigns", 1)  # creates the topic; one partition stays empty
+    ends = end_offsets(lake.settings, ds.topic, {p: 0 for p in range(ds.partitions)})
+    assert sorted(ends.values()) == [0, 1]
+
+
+def test_a_drain_that_gets_no_partition_fails_and_says_why(lake, monkeypatch):
+    # Its topic does not exist, so the group (real, on the real broker) assigns it nothing.
+    monkeypatch.setattr(sink, "JOIN_GRACE_S", 3.0)
+    ds = lake.datasets.get("social_posts").model_copy(update={"topic": "no_such_topic_here"})
+    options = SinkOptions(group_prefix=lake.group_prefix, until_idle=1, assignment="group")
+    run = SinkRun(lake.settings, [ds], options).run()
+    [error] = run.errors
+    assert "got no partition of no_such_topic_here within 3s, so nothing was read" in error
+    assert f"group {group_id(lake.group_prefix, ds)} is " in error
+    assert "with lakestream-sink-social_posts-0" in error  # the group's members are named
+    assert "`lakestream status`" in error
+
+
+def test_a_group_that_never_assigns_is_taken_over_by_manual_assignment(lake, monkeypatch):
+    """The broker's wedge (an empty group that hands out nothing) cannot be forced, so the
+    group description is replaced; the consumer, the broker and the commits are real."""
+    ds = lake.datasets.get("transactions")
+    produced = lake.produce("transactions", 600)
+    worker = SinkWorker(
+        lake.settings,
+        ds,
+        SinkOptions(BatchLimits(max_age_s=1), group_prefix=lake.group_prefix, until_idle=2),
+        TopicStats(ds.name, ds.topic),
+        threading.Event(),
+        threading.Event(),
+        "wedged",
+    )
+    worker.consumer = worker._make_consumer()  # no subscription: as if the join never answered
+    worker.consumer.subscribe(["a-topic-nobody-writes"])
+
+    class Stuck:
+        state, members, has_members = "Empty", [], False
+
+    monkeypatch.setattr(worker, "_describe_group", lambda: Stuck())
+    assert worker._no_partitions(finite=True)
+    assert worker.mode == "manual"
+    assert {tp.partition for tp in worker.consumer.assignment()} == set(range(ds.partitions))
+    worker._loop()
+    worker.consumer.close()
+    assert worker.incomplete is None
+    assert worker.stats.records == produced
+    assert lake.count("transactions").distinct == produced
+
+
+def test_status_shows_each_sink_group_with_its_lag(lake):
+    produced = lake.produce("web_logs", 500)
+    finish(lake.sink("transactions", "--until-idle", "1"))  # a group that has committed nothing
+    result = subprocess.run(
+        [sys.executable, "-m", "lakestream", "status", "--json", "--group-prefix",
+         lake.group_prefix],
+        env=lake.env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    report = json.loads(result.stdout)  # unhealthy: this lake's other topics were never made
+    groups = {g["topic"]: g for g in report["sink_groups"]}
+    logs = groups[lake.datasets.get("web_logs").topic]
+    assert logs["group"] == f"{lake.group_prefix}-web_logs"
+    assert logs["lag"] == produced
+    assert sum(p["lag"] for p in logs["partitions"]) == produced
+    assert all(p["committed"] is None for p in logs["partitions"])
+    assert groups[lake.datasets.get("transactions").topic]["lag"] == 0
+    assert set(groups) == {lake.datasets.get(n).topic for n in ("web_logs", "transactions")}
+
+    text = subprocess.run(
+        [sys.executable, "-m", "lakestream", "status", "--group-prefix", lake.group_prefix],
+        env=lake.env, capture_output=True, text=True, timeout=120, check=False,
+    ).stdout  # fmt: skip
+    assert "Sink consumer groups" in text
+    assert f"{lake.group_prefix}-web_logs" in text
