@@ -95,10 +95,12 @@ def make_lake(running_stack, tmp_path: Path, deployment: bool = False) -> Lake:
         tag = uuid.uuid4().hex[:6]
         env["LAKESTREAM_BUCKET_SUFFIX"] = f"-t{tag}"
         env["LAKESTREAM_GLUE_DATABASE"] = f"kafka_ing_t{tag}"
+        env["LAKESTREAM_CURATED_DATABASE"] = f"kafka_ing_curated_t{tag}"
     settings = Settings(
         catalog_path=path,
         bucket_suffix=env.get("LAKESTREAM_BUCKET_SUFFIX", ""),
         glue_database=env.get("LAKESTREAM_GLUE_DATABASE", "kafka_ing"),
+        curated_database=env.get("LAKESTREAM_CURATED_DATABASE", "kafka_ing_curated"),
     )
     if deployment:
         provision(settings)

@@ -46,9 +46,12 @@ class JsonLinesGzip:
         # mtime=0: the same records always give the same bytes (a rewrite is a true overwrite).
         return gzip.compress(body, compresslevel=6, mtime=0)
 
+    def text(self, body: bytes) -> bytes:
+        """The JSON lines themselves (gzip'd or not)."""
+        return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+
     def decode(self, body: bytes) -> list[dict[str, Any]]:
-        text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-        return [orjson.loads(line) for line in text.splitlines() if line.strip()]
+        return [orjson.loads(line) for line in self.text(body).splitlines() if line.strip()]
 
     def duckdb_source(self, files: str, options: str, columns: str) -> str:
         """`columns` is a DuckDB struct literal {'key': 'TYPE', ...} of the JSON keys to read."""

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     glue_database: str = Field(
         "kafka_ing", validation_alias="LAKESTREAM_GLUE_DATABASE", description="Glue database."
     )
+    curated_database: str = Field(
+        "kafka_ing_curated",
+        validation_alias="LAKESTREAM_CURATED_DATABASE",
+        description="Glue database of the curated layer (Apache Iceberg tables).",
+    )
     athena_workgroup: str = Field(
         "lakestream",
         validation_alias="LAKESTREAM_ATHENA_WORKGROUP",
@@ -272,6 +277,7 @@ class Settings(BaseSettings):
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "LAKESTREAM_BUCKET_SUFFIX": self.bucket_suffix,
             "LAKESTREAM_GLUE_DATABASE": self.glue_database,
+            "LAKESTREAM_CURATED_DATABASE": self.curated_database,
             "AWS_REGION": self.aws_region,
         }
         if self.aws_endpoint_url:

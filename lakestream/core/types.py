@@ -82,12 +82,19 @@ class ColumnType:
     bind: Callable[[str], Any]  # a filter literal's text -> the bound parameter (ValueError)
     sql_cast: str | None  # wrap the placeholder in CAST(? AS ...) (Athena binds text)
     wrong_value: Any  # a JSON value of another type, for fault injection
+    iceberg_name: str  # pyiceberg.types.<iceberg_name>() types the curated layer's column
 
     def arrow_type(self) -> Any:
         # pyarrow is imported on use: commands that never write Parquet skip its start-up cost.
         import pyarrow as pa
 
         return getattr(pa, self.arrow_name)(*self.arrow_args)
+
+    def iceberg_type(self) -> Any:
+        # pyiceberg is imported on use, like pyarrow: only the curated layer needs it.
+        import pyiceberg.types
+
+        return getattr(pyiceberg.types, self.iceberg_name)()
 
 
 TYPES: dict[str, ColumnType] = {
@@ -104,6 +111,7 @@ TYPES: dict[str, ColumnType] = {
             str,
             None,
             12345,
+            "StringType",
         ),
         ColumnType(
             "bigint",
@@ -116,6 +124,7 @@ TYPES: dict[str, ColumnType] = {
             _bigint_text,
             None,
             "not-a-number",
+            "LongType",
         ),
         ColumnType(
             "double",
@@ -128,6 +137,7 @@ TYPES: dict[str, ColumnType] = {
             _double_text,
             None,
             "not-a-number",
+            "DoubleType",
         ),
         ColumnType(
             "boolean",
@@ -140,6 +150,7 @@ TYPES: dict[str, ColumnType] = {
             _bool_text,
             None,
             "not-a-boolean",
+            "BooleanType",
         ),
         ColumnType(
             "date",
@@ -152,6 +163,7 @@ TYPES: dict[str, ColumnType] = {
             lambda text: date.fromisoformat(text).isoformat(),
             "DATE",
             "not-a-date",
+            "DateType",
         ),
         ColumnType(
             "timestamp",
@@ -164,6 +176,7 @@ TYPES: dict[str, ColumnType] = {
             lambda text: datetime.fromisoformat(text).isoformat(sep=" "),
             "TIMESTAMP",
             "not-a-timestamp",
+            "TimestampType",
         ),
     )
 }

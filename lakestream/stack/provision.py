@@ -301,6 +301,7 @@ def desired_resources(settings: Settings) -> list[Resource]:
     resources.append(Bucket(settings.results_bucket))
     resources += [Topic(ds.topic, ds.partitions) for ds in catalog]
     resources.append(GlueDatabase(settings.glue_database))
+    resources.append(GlueDatabase(settings.curated_database))
     if settings.target == "local":
         # On AWS the crawler role is Terraform's (least privilege, scoped to the lake prefixes).
         resources.append(CrawlerRole(CRAWLER_ROLE))

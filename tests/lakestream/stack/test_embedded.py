@@ -30,7 +30,7 @@ pytestmark = pytest.mark.stack
 EXPECTED_KINDS = {
     "s3 bucket": 5,
     "kafka topic": 4,
-    "glue database": 1,
+    "glue database": 2,  # the raw layer and the curated layer
     "iam role": 1,
     "glue crawler": 4,
     "athena workgroup": 1,

@@ -1,0 +1,219 @@
+"""One curation pass: the raw objects the sink has committed, past the curated table's watermark,
+validated and cast, deduplicated by Kafka coordinates, appended in one commit per table.
+
+Every Kafka record appears exactly once in the curated table, whatever happens:
+
+- the pass is killed before its commit: the table is unchanged, the next pass starts from the
+  same watermark (its data files, never referenced, are orphans that `make maintain` removes);
+- two passes run at once: both work from the same watermark, one commit wins, the other is
+  refused (the table's commit retries are off) and re-reads the new watermark, so it finds
+  nothing left to apply;
+- the sink rewrites raw objects after a restart: only objects below its committed offsets are
+  read, and those are final; a batch re-read with different boundaries leaves objects whose
+  records the watermark already covers, and duplicates within a pass are dropped by coordinates;
+- nothing new: no snapshot is made.
+
+Records that cannot be cast go to `_dlq/curated/<topic>/` with their reason. If the sink's
+committed offsets are below the watermark (a topic deleted and recreated, a group reset), the
+pass stops and says so, rather than skip or overwrite.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException
+
+from consumers.groups import committed_offsets
+from consumers.layout import batch_name
+from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
+from consumers.storage import S3Storage
+from curation.catalog import iceberg_catalog
+from curation.sources import RawObject, pending_objects, typed_records, typed_table
+from curation.tables import arrow_schema, columns, drop_table, ensure_table
+from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
+from lakestream.core import clients
+from lakestream.core.datasets import Dataset
+from lakestream.core.errors import LakestreamError
+from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.settings import Settings
+
+COMMIT_ATTEMPTS = 5
+DLQ_PREFIX = "_dlq/curated"
+
+
+class CurationError(LakestreamError):
+    """A pass that must not go on; the message says why and what to do."""
+
+
+@dataclass
+class CurateResult:
+    dataset: str
+    table: str
+    state: str = "unchanged"  # appended | unchanged | rebuilt+appended ...
+    records: int = 0
+    dead_letters: int = 0
+    duplicates_dropped: int = 0
+    objects: int = 0
+    watermark: dict[int, int] = field(default_factory=dict)
+    committed: dict[int, int] = field(default_factory=dict)
+    snapshot_id: int | None = None
+    attempts: int = 0
+    seconds: float = 0.0
+
+    @property
+    def lag(self) -> int:
+        """Offsets the sink has committed that the table does not cover yet."""
+        return sum(max(0, c - self.watermark.get(p, 0)) for p, c in self.committed.items())
+
+
+def check_not_backwards(dataset: Dataset, mark: Watermark, committed: dict[int, int]) -> None:
+    if mark.topic not in (None, dataset.topic):
+        raise CurationError(
+            f"{dataset.table}: the curated table was built from topic {mark.topic!r}, the catalog "
+            f"now says {dataset.topic!r}. Nothing was written. Rebuild it from the raw data: "
+            f"python -m curation --rebuild --datasets {dataset.name}"
+        )
+    for partition, applied in sorted(mark.offsets.items()):
+        now = committed.get(partition, 0)
+        if now < applied:
+            raise CurationError(
+                f"{dataset.topic} partition {partition}: the sink's committed offset is {now}, "
+                f"below the {applied} the curated table {dataset.table} already applied. Offsets "
+                "went backwards: was the topic deleted and recreated, or the sink's consumer "
+                "group reset? Nothing was written. To rebuild the table from the raw data: "
+                f"python -m curation --rebuild --datasets {dataset.name}"
+            )
+
+
+def _dedupe(table: pa.Table) -> tuple[pa.Table, int]:
+    """Keep the first row of each (kafka_partition, kafka_offset)."""
+    if table.num_rows == 0:
+        return table, 0
+    keys = (table["kafka_partition"].to_numpy().astype(np.int64) << 40) | table[
+        "kafka_offset"
+    ].to_numpy().astype(np.int64)
+    _, first = np.unique(keys, return_index=True)
+    if len(first) == table.num_rows:
+        return table, 0
+    return table.take(np.sort(first)), table.num_rows - len(first)
+
+
+class Pass:
+    """One dataset's pass; `run` retries from scratch when another writer commits first."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, dataset: Dataset, group: str):
+        self.settings = settings
+        self.catalog = catalog
+        self.dataset = dataset
+        self.group = group
+        self.bucket = settings.bucket(dataset)
+        self.storage = S3Storage(settings)
+        self.s3 = clients.aws_client(settings, "s3")
+        self.schema = arrow_schema(dataset)
+        self.types = {name: type_ for name, type_, _ in columns(dataset)}
+
+    def run(self, before_commit: Callable[[], None] | None = None) -> CurateResult:
+        started = time.monotonic()
+        result = CurateResult(self.dataset.name, self.dataset.table)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            result.attempts = attempt
+            table = ensure_table(self.catalog, self.settings, self.dataset)
+            mark = read_watermark(table)  # decided again on every attempt
+            committed = committed_offsets(self.settings, self.group, self.dataset.topic)
+            check_not_backwards(self.dataset, mark, committed)
+            result.watermark, result.committed = dict(mark.offsets), committed
+            objects = pending_objects(self.s3, self.bucket, self.dataset, mark.offsets, committed)
+            if not objects:
+                break
+            data, dead, dropped = self._read(objects)
+            result.objects, result.duplicates_dropped = len(objects), dropped
+            self._write_dead_letters(dead)
+            result.dead_letters = sum(len(v) for v in dead.values())
+            applied = {**mark.offsets, **committed}
+            new_mark = Watermark(self.dataset.topic, applied)
+            if data.num_rows == 0:
+                break  # nothing to append (all dead letters): no empty snapshot
+            if before_commit:
+                before_commit()
+            try:
+                table.append(data, snapshot_properties={WATERMARK_PROPERTY: new_mark.to_property()})
+            except CommitFailedException:
+                continue  # another pass committed first: start over from its watermark
+            result.state, result.records, result.watermark = "appended", data.num_rows, applied
+            break
+        else:
+            raise CurationError(
+                f"{self.dataset.table}: {COMMIT_ATTEMPTS} commits in a row lost to other writers"
+            )
+        snapshot = self.catalog.load_table(table.name()).current_snapshot()
+        result.snapshot_id = snapshot.snapshot_id if snapshot else None
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _read(
+        self, objects: list[RawObject]
+    ) -> tuple[pa.Table, dict[RawObject, list[dict[str, Any]]], int]:
+        parts: list[pa.Table] = []
+        dead: dict[RawObject, list[dict[str, Any]]] = {}
+        for obj in objects:
+            body = self.s3.get_object(Bucket=self.bucket, Key=obj.key)["Body"].read()
+            try:
+                parts.append(typed_table(body, obj.key, self.schema))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
+                # Something in this object does not fit: find it record by record.
+                good, bad = typed_records(
+                    format_of_key(obj.key).decode(body), self.schema, self.types
+                )
+                parts.append(good)
+                if bad:
+                    dead[obj] = [self._dead_letter(record, reason) for record, reason in bad]
+        data = pa.concat_tables(parts) if parts else self.schema.empty_table()
+        data, dropped = _dedupe(data)
+        return data, dead, dropped
+
+    def _dead_letter(self, record: dict[str, Any], reason: str) -> dict[str, Any]:
+        return {
+            "reason": f"curation: {reason}",
+            "kafka_topic": record.get("kafka_topic"),
+            "kafka_partition": record.get("kafka_partition"),
+            "kafka_offset": record.get("kafka_offset"),
+            "record": record,
+        }
+
+    def _write_dead_letters(self, dead: dict[RawObject, list[dict[str, Any]]]) -> None:
+        encoder = JsonLinesGzip()
+        for obj, records in dead.items():
+            # Named after the raw object (its dt and batch): a pass run again overwrites it.
+            dt = obj.key.split("/")[1]
+            name = batch_name(self.dataset.topic, obj.partition, obj.first_offset)
+            key = f"{DLQ_PREFIX}/{self.dataset.topic}/{dt}/{name}.jsonl.gz"
+            self.storage.put(self.bucket, key, encoder.encode(records), "application/gzip")
+
+
+def curate(
+    settings: Settings,
+    datasets: list[Dataset] | None = None,
+    group_prefix: str = DEFAULT_GROUP_PREFIX,
+    rebuild: bool = False,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> list[CurateResult]:
+    """One pass over `datasets` (all by default); `rebuild` recreates each table from raw."""
+    catalog = iceberg_catalog(settings)
+    results = []
+    for ds in datasets if datasets is not None else list(settings.datasets):
+        if rebuild and drop_table(catalog, settings, ds):
+            progress(f"{ds.table}: dropped, rebuilding from the raw data")
+        result = Pass(settings, catalog, ds, group_id(group_prefix, ds)).run()
+        progress(
+            f"{ds.table}: {result.records:,} records appended, {result.dead_letters} dead "
+            f"letters, from {result.objects} raw objects"
+        )
+        results.append(result)
+    return results

@@ -1,0 +1,93 @@
+"""Which raw objects a pass applies, and their records as a typed Arrow table.
+
+A raw object is named `<topic>+<partition>+<first offset>` by the sink and holds part of one
+batch. The sink commits a batch's offsets only after all its objects are written, and re-reads
+start at the committed offset, so an object whose first offset is below the sink's committed
+offset is final; one at or past it may still be rewritten, and is left for a later pass.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+from lakestream.core import clients
+from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.types import TYPES
+
+
+@dataclass(frozen=True)
+class RawObject:
+    key: str
+    partition: int
+    first_offset: int
+
+
+def object_pattern(dataset: Dataset) -> re.Pattern[str]:
+    topic = re.escape(dataset.topic)
+    return re.compile(
+        rf"^{re.escape(dataset.table)}/{PARTITION_KEY}=[^/]+/{topic}\+(\d+)\+(\d+)\.[a-z.]+$"
+    )
+
+
+def pending_objects(
+    s3: Any, bucket: str, dataset: Dataset, applied: dict[int, int], committed: dict[int, int]
+) -> list[RawObject]:
+    """Objects with applied[p] <= first offset < committed[p], in offset order."""
+    pattern = object_pattern(dataset)
+    found = []
+    for obj in clients.list_objects(s3, bucket, f"{dataset.table}/{PARTITION_KEY}="):
+        match = pattern.match(obj["Key"])
+        if not match:
+            continue
+        partition, first = int(match.group(1)), int(match.group(2))
+        if applied.get(partition, 0) <= first < committed.get(partition, 0):
+            found.append(RawObject(obj["Key"], partition, first))
+    return sorted(found, key=lambda o: (o.partition, o.first_offset, o.key))
+
+
+def typed_table(body: bytes, key: str, schema: pa.Schema) -> pa.Table:
+    """The object's records, cast to the curated schema in one vectorised step.
+
+    Raises pa.ArrowInvalid (or KeyError) if any record does not fit: the caller then goes
+    record by record to find and set aside the ones that do not."""
+    fmt = format_of_key(key)
+    if fmt.classification == "parquet":
+        table = pq.read_table(io.BytesIO(body))
+        return table.select(schema.names).cast(schema)
+    raw = JsonLinesGzip().text(body)
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    return pj.read_json(io.BytesIO(raw), parse_options=options).cast(schema)
+
+
+def typed_records(
+    records: list[dict[str, Any]], schema: pa.Schema, types: dict[str, str]
+) -> tuple[pa.Table, list[tuple[dict[str, Any], str]]]:
+    """Record by record: (the ones that fit, as a table; (record, reason) for the others)."""
+    good: list[dict[str, Any]] = []
+    bad: list[tuple[dict[str, Any], str]] = []
+    for record in records:
+        try:
+            row = {}
+            for field in schema:
+                value = record.get(field.name)
+                if value is None:
+                    if not field.nullable:
+                        raise ValueError(f"{field.name}: required field is missing or null")
+                    row[field.name] = None
+                    continue
+                kind = TYPES[types[field.name]]
+                if not kind.check(value):
+                    raise ValueError(f"{field.name}: expected {kind.name}, got {value!r}"[:200])
+                row[field.name] = kind.to_arrow(value)
+            good.append(row)
+        except (ValueError, TypeError) as exc:
+            bad.append((record, str(exc)))
+    return pa.Table.from_pylist(good, schema=schema), bad

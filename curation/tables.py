@@ -1,0 +1,120 @@
+"""A dataset's curated table: its Iceberg schema and day partitioning, both derived from the
+dataset catalog, created where missing and evolved (new optional columns) in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.transforms import DayTransform
+from pyiceberg.types import NestedField
+
+from lakestream.core.datasets import LAKE_METADATA_COLUMNS, Dataset
+from lakestream.core.settings import Settings
+from lakestream.core.types import TYPES
+
+CURATED_PREFIX = "curated"
+PARTITION_FIELD_ID = 1000
+TABLE_PROPERTIES = {
+    # No silent retry on a concurrent commit: pyiceberg would re-apply our append on top of the
+    # other writer's, and a pass must re-read the watermark instead (curation/run.py).
+    "commit.retry.num-retries": "0",
+    "write.parquet.compression-codec": "zstd",
+}
+
+
+def columns(dataset: Dataset) -> list[tuple[str, str, bool]]:
+    """(name, catalog type, required) of every curated column, in table order."""
+    own = [(c.name, c.type, c.required) for c in dataset.columns]
+    return own + [(n, t, True) for n, t in LAKE_METADATA_COLUMNS.items()]
+
+
+def iceberg_schema(dataset: Dataset) -> Schema:
+    return Schema(
+        *(
+            NestedField(i, name, TYPES[type_].iceberg_type(), required=required)
+            for i, (name, type_, required) in enumerate(columns(dataset), start=1)
+        )
+    )
+
+
+def arrow_type(type_: str) -> pa.DataType:
+    # Iceberg timestamps are microseconds (the raw Parquet keeps milliseconds).
+    return pa.timestamp("us") if type_ == "timestamp" else TYPES[type_].arrow_type()
+
+
+def arrow_schema(dataset: Dataset) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(name, arrow_type(type_), nullable=not required)
+            for name, type_, required in columns(dataset)
+        ]
+    )
+
+
+def partition_spec(dataset: Dataset, schema: Schema) -> PartitionSpec:
+    """Iceberg hidden partitioning by the day of the event time."""
+    source = schema.find_field(dataset.event_time_field)
+    return PartitionSpec(
+        PartitionField(
+            source_id=source.field_id,
+            field_id=PARTITION_FIELD_ID,
+            transform=DayTransform(),
+            name=f"{dataset.event_time_field}_day",
+        )
+    )
+
+
+def identifier(settings: Settings, dataset: Dataset) -> str:
+    return f"{settings.curated_database}.{dataset.table}"
+
+
+def location(settings: Settings, dataset: Dataset) -> str:
+    """Under the dataset's bucket, outside the raw crawler's `<table>/` path."""
+    return f"s3://{settings.bucket(dataset)}/{CURATED_PREFIX}/{dataset.table}"
+
+
+def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Table:
+    """The curated table, created if missing; optional catalog columns it lacks are added
+    (metadata only: no data file is rewritten)."""
+    name = identifier(settings, dataset)
+    try:
+        table = catalog.load_table(name)
+    except NoSuchTableError:
+        schema = iceberg_schema(dataset)
+        return catalog.create_table(
+            name,
+            schema=schema,
+            partition_spec=partition_spec(dataset, schema),
+            location=location(settings, dataset),
+            properties=TABLE_PROPERTIES,
+        )
+    have = {f.name for f in table.schema().fields}
+    missing = [(n, t) for n, t, _ in columns(dataset) if n not in have]
+    if missing:
+        with table.update_schema() as update:
+            for name_, type_ in missing:
+                update.add_column(name_, TYPES[type_].iceberg_type())
+        table = catalog.load_table(name)
+    return table
+
+
+def drop_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> bool:
+    try:
+        catalog.drop_table(identifier(settings, dataset))
+        return True
+    except NoSuchTableError:
+        return False
+
+
+def describe(table: Table) -> dict[str, Any]:
+    snapshot = table.current_snapshot()
+    return {
+        "metadata_location": table.metadata_location,
+        "snapshot_id": snapshot.snapshot_id if snapshot else None,
+    }
