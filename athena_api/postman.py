@@ -26,6 +26,11 @@ EXAMPLES = [
         },
     ),
     (
+        "Curated layer (Iceberg): the same request, typed tables",
+        "/api/query-table/",
+        {"table": "kafka_ing_transactions", "layer": "curated", "limit": "10"},
+    ),
+    (
         "Campaigns in Athena's ResultSet shape",
         "/api/query-table/",
         {"table": "kafka_ing_ad_campaigns", "limit": "5", "format": "athena"},

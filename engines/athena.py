@@ -36,7 +36,7 @@ class AthenaEngine(GlueTables):
         self.timeout = timeout
         self.catalog = GlueCatalog(settings)
 
-    def _connect(self) -> Any:
+    def _connect(self, database: str | None = None) -> Any:
         from pyathena import connect  # PyAthena loads pandas/fsspec helpers: only when used
 
         s = self.settings
@@ -44,7 +44,7 @@ class AthenaEngine(GlueTables):
             "s3_staging_dir": s.athena_output_location,
             "region_name": s.aws_region,
             "work_group": s.athena_workgroup,
-            "schema_name": s.glue_database,
+            "schema_name": database or s.glue_database,
             "poll_interval": 0.5,
         }
         if s.aws_endpoint_url:
@@ -55,12 +55,15 @@ class AthenaEngine(GlueTables):
             kwargs["aws_secret_access_key"] = s.aws_secret_access_key.get_secret_value()
         return connect(**kwargs)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+    def execute(
+        self, sql: str, params: Sequence[Any] = (), database: str | None = None
+    ) -> QueryResult:
+        """Run `sql`; unqualified tables are looked up in `database` (default: the raw one)."""
         from pyathena.error import DatabaseError, OperationalError
 
         started = time.perf_counter()
         try:
-            cursor = self._connect().cursor()
+            cursor = self._connect(database).cursor()
             cursor.execute(
                 sql,
                 [athena_literal(p) for p in params] or None,

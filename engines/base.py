@@ -35,14 +35,16 @@ class GlueTables:
     def table(self, name: str, database: str | None = None) -> TableInfo:
         return self.catalog.table(name, database)
 
-    def tables(self) -> list[str]:
-        return self.catalog.tables()
+    def tables(self, database: str | None = None) -> list[str]:
+        return self.catalog.tables(database)
 
 
 class QueryEngine(Protocol):
     name: str
 
-    def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> QueryResult: ...
+    def execute(
+        self, sql: str, params: list[Any] | tuple[Any, ...] = (), database: str | None = None
+    ) -> QueryResult: ...
 
     def table(self, name: str, database: str | None = None) -> TableInfo: ...
 

@@ -14,11 +14,15 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
+import duckdb_extension_avro
 import duckdb_extension_httpfs
+import duckdb_extension_iceberg
 import sqlglot
 from sqlglot import exp
 
@@ -43,14 +47,22 @@ from lakestream.core.types import duckdb_type as to_duckdb
 DEFAULT_TIMEOUT_S = 60.0
 
 
-def httpfs_extension_path() -> str:
+# The extensions come from their wheels: none can be downloaded at run time. avro first: the
+# iceberg extension would otherwise try to fetch it.
+EXTENSIONS = (
+    (duckdb_extension_httpfs, "httpfs"),
+    (duckdb_extension_avro, "avro"),
+    (duckdb_extension_iceberg, "iceberg"),
+)
 
-    root = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions")
+
+def extension_path(package: ModuleType, name: str) -> str:
+    root = os.path.join(os.path.dirname(package.__file__ or ""), "extensions")
     for folder, _, files in os.walk(root):
-        for name in files:
-            if name == "httpfs.duckdb_extension":
-                return os.path.join(folder, name)
-    raise LakestreamError("the duckdb-extension-httpfs wheel holds no httpfs extension")
+        for file in files:
+            if file == f"{name}.duckdb_extension":
+                return os.path.join(folder, file)
+    raise LakestreamError(f"the duckdb-extension-{name} wheel holds no {name} extension")
 
 
 class LocalEngine(GlueTables):
@@ -69,7 +81,8 @@ class LocalEngine(GlueTables):
         s = self.settings
         con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                      "autoload_known_extensions": False})  # fmt: skip
-        con.execute(f"LOAD {quote_string(httpfs_extension_path())}")
+        for package, name in EXTENSIONS:
+            con.execute(f"LOAD {quote_string(extension_path(package, name))}")
         endpoint = urlsplit(s.aws_endpoint_url or f"https://s3.{s.aws_region}.amazonaws.com")
         secret = s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else ""
         # CREATE SECRET takes no bound parameters: values are quoted as SQL strings.
@@ -86,7 +99,10 @@ class LocalEngine(GlueTables):
 
     # -- execution -----------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+    def execute(
+        self, sql: str, params: Sequence[Any] = (), database: str | None = None
+    ) -> QueryResult:
+        """Run `sql`; unqualified tables are looked up in `database` (default: the raw one)."""
         started = time.perf_counter()
         tree = self._parse(sql)
         placeholders = list(tree.find_all(exp.Placeholder, bfs=False))
@@ -108,11 +124,12 @@ class LocalEngine(GlueTables):
                 raise UnknownTable(
                     f"catalog-qualified table {node.sql('trino')!r} is not supported",
                 )
-            info = self.table(node.name, node.db or None)
+            info = self.table(node.name, node.db or database)
+            as_of = _as_of(node, info)
             partitions = prune(info.partitions, node, values)
             scanned[info.name] = sorted(set(scanned.get(info.name, [])) | set(partitions))
             view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
-            views.append((view, self._view_sql(info, partitions)))
+            views.append((view, self._view_sql(info, partitions, as_of)))
             alias = node.alias or info.name
             node.replace(
                 exp.Table(
@@ -154,7 +171,9 @@ class LocalEngine(GlueTables):
             raise BadSql(f"only queries (SELECT) are allowed, not {tree.key.upper()}")
         return tree
 
-    def _view_sql(self, info: TableInfo, partitions: list[str]) -> str:
+    def _view_sql(self, info: TableInfo, partitions: list[str], as_of: str | None = None) -> str:
+        if info.is_iceberg:
+            return self._iceberg_view_sql(info, as_of)
         selects = [
             f"CAST({quote_ident(info.key_of[n])} AS {to_duckdb(t)}) AS {quote_ident(n)}"
             for n, t in info.columns
@@ -189,6 +208,16 @@ class LocalEngine(GlueTables):
         columns = ", ".join([*selects, PARTITION_KEY])
         return f"SELECT {columns} FROM {source} WHERE {PARTITION_KEY} IN ({wanted})"  # noqa: S608
 
+    def _iceberg_view_sql(self, info: TableInfo, as_of: str | None) -> str:
+        # Plain renames, no casts: DuckDB then pushes filters into the scan, which prunes data
+        # files by their day partition and column statistics, and reads only the columns used.
+        names = ", ".join(
+            f"{quote_ident(info.key_of[n])} AS {quote_ident(n)}" for n, _ in info.columns
+        )
+        travel = f", snapshot_from_timestamp = TIMESTAMP {quote_string(as_of)}" if as_of else ""
+        source = f"iceberg_scan({quote_string(info.metadata_location or '')}{travel})"
+        return f"SELECT {names} FROM {source}"  # noqa: S608 - catalog names, quoted
+
     def _has_objects(self, location: str) -> bool:
         bucket, _, prefix = location.removeprefix("s3://").partition("/")
         listed = self.s3.list_objects_v2(
@@ -220,6 +249,26 @@ class LocalEngine(GlueTables):
 
     def close(self) -> None:
         self._con.close()
+
+
+def _as_of(node: exp.Table, info: TableInfo) -> str | None:
+    """`FOR TIMESTAMP AS OF TIMESTAMP '...'` (Athena's time travel) as a normalised timestamp."""
+    version = node.args.get("version")
+    if version is None:
+        return None
+    if not info.is_iceberg:
+        raise BadSql(f"time travel needs a curated (Iceberg) table; {info.name} is not one")
+    literal = version.expression
+    while isinstance(literal, exp.Cast):
+        literal = literal.this
+    if str(version.this).upper() != "TIMESTAMP" or not (
+        isinstance(literal, exp.Literal) and literal.is_string
+    ):
+        raise BadSql("time travel takes FOR TIMESTAMP AS OF TIMESTAMP 'YYYY-MM-DD HH:MM:SS'")
+    try:
+        return datetime.fromisoformat(literal.this).isoformat(sep=" ")
+    except ValueError:
+        raise BadParameter(f"{literal.this[:40]!r} is not a timestamp") from None
 
 
 def _first_line(exc: Exception) -> str:

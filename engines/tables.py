@@ -21,8 +21,13 @@ class TableInfo:
     location: str
     columns: list[tuple[str, str]]
     partitions: list[str]
-    format: str  # json | parquet
-    key_of: dict[str, str]  # column -> key in the JSON objects
+    format: str  # json | parquet | iceberg
+    key_of: dict[str, str]  # column -> key in the JSON objects (the Iceberg column's name)
+    metadata_location: str | None = None  # Iceberg tables: their current metadata file
+
+    @property
+    def is_iceberg(self) -> bool:
+        return self.format == "iceberg"
 
 
 class GlueCatalog:
@@ -41,6 +46,21 @@ class GlueCatalog:
                 ) from None
             raise
         sd = table["StorageDescriptor"]
+        parameters = table.get("Parameters", {}) or {}
+        if parameters.get("table_type", "").upper() == "ICEBERG":
+            # A curated table: no Hive partitions; its columns keep their catalog spelling,
+            # and the SQL names them in lower case, as for the raw tables.
+            columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns", [])]
+            key_of = {c["Name"].lower(): c["Name"] for c in sd.get("Columns", [])}
+            return TableInfo(
+                table["Name"],
+                sd.get("Location", ""),
+                columns,
+                [],
+                "iceberg",
+                key_of,
+                parameters["metadata_location"],
+            )
         parts: list[str] = []
         for page in self.glue.get_paginator("get_partitions").paginate(
             DatabaseName=db, TableName=table["Name"]
@@ -53,10 +73,15 @@ class GlueCatalog:
         key_of = {n: params.get(f"mapping.{n}", n) for n, _ in columns}
         return TableInfo(table["Name"], sd["Location"], columns, sorted(parts), fmt, key_of)
 
-    def tables(self) -> list[str]:
+    def tables(self, database: str | None = None) -> list[str]:
+        """The database's tables; none if the database does not exist (yet)."""
         names: list[str] = []
-        for page in self.glue.get_paginator("get_tables").paginate(
-            DatabaseName=self.settings.glue_database
-        ):
-            names += [t["Name"] for t in page["TableList"]]
+        try:
+            for page in self.glue.get_paginator("get_tables").paginate(
+                DatabaseName=database or self.settings.glue_database
+            ):
+                names += [t["Name"] for t in page["TableList"]]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "EntityNotFoundException":
+                raise
         return sorted(names)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from athena_api.query.filters import FilterError, compile_filter
@@ -36,7 +37,9 @@ class BuiltQuery:
 
 
 def table_columns(info: TableInfo) -> dict[str, str]:
-    return {**{n.lower(): t for n, t in info.columns}, PARTITION_KEY: "string"}
+    """Columns a request may name; raw tables add their `dt` partition column."""
+    own = {n.lower(): t for n, t in info.columns}
+    return own if info.is_iceberg else {**own, PARTITION_KEY: "string"}
 
 
 def parse_limit(raw: str | None, default: int, maximum: int) -> int:
@@ -94,6 +97,7 @@ def build_query(
     filter_text: str | None = None,
     columns: str | None = None,
     order_by: str | None = None,
+    as_of: datetime | None = None,
 ) -> BuiltQuery:
     known = table_columns(info)
     chosen = _columns(columns, known)
@@ -105,8 +109,10 @@ def build_query(
             raise BadRequest("filter", str(exc)) from None
         where, params = f" WHERE {compiled.sql}", compiled.params
     select = ", ".join(quote_ident(c) for c in chosen)
+    # Time travel in Athena's syntax; the timestamp was parsed, and is written back by us.
+    travel = f" FOR TIMESTAMP AS OF TIMESTAMP '{as_of.isoformat(sep=' ')}'" if as_of else ""
     sql = (
-        f"SELECT {select} FROM {quote_ident(database)}.{quote_ident(info.name)}"  # noqa: S608
+        f"SELECT {select} FROM {quote_ident(database)}.{quote_ident(info.name)}{travel}"  # noqa: S608
         f"{where}{_order_by(order_by, known)} LIMIT {int(limit)}"
     )
     return BuiltQuery(sql, params, [(c, known[c]) for c in chosen])

@@ -7,12 +7,15 @@ refused rather than ignored, so a typo never silently returns unfiltered rows.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
 
 from athena_api.query.builder import TABLE_NAME, BadRequest, parse_limit
+
+LAYERS = ["raw", "curated"]
 
 
 class StrictQuerySerializer(serializers.Serializer):
@@ -56,6 +59,33 @@ class QueryTableParams(StrictQuerySerializer):
     columns = optional_text("Comma-separated columns to return (default all)")
     order_by = optional_text("Comma-separated columns, each optionally asc or desc")
 
+    layer = serializers.ChoiceField(
+        LAYERS,
+        default="raw",
+        help_text="raw: the landed JSON lines (the original design's tables); curated: the "
+        "typed Apache Iceberg tables",
+        error_messages={"invalid_choice": "layer must be raw or curated"},
+    )
+    as_of = optional_text(
+        "Time travel on layer=curated: the table as it was at this ISO timestamp, e.g. "
+        "2026-11-23T10:00:00 (UTC)"
+    )
+
+    def validate_as_of(self, value: str) -> datetime | None:
+        if value == "":
+            return None
+        if len(value) > 40:
+            raise serializers.ValidationError("as_of must be an ISO timestamp")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                "as_of must be an ISO timestamp, e.g. 2026-11-23T10:00:00"
+            ) from None
+        if parsed.tzinfo is not None:  # the lake's timestamps are UTC without a zone
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed.replace(microsecond=0)
+
     def validate_limit(self, value: str) -> int:
         try:
             return parse_limit(value, settings.API_DEFAULT_LIMIT, settings.API_MAX_LIMIT)
@@ -69,4 +99,13 @@ class QueryTableParams(StrictQuerySerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs.setdefault("limit", settings.API_DEFAULT_LIMIT)
+        if attrs.get("as_of") and attrs["layer"] != "curated":
+            raise serializers.ValidationError(
+                {"as_of": ["as_of needs layer=curated: only the Iceberg tables keep history"]}
+            )
         return attrs
+
+
+def database_of(layer: str) -> str:
+    """The Glue database of a layer."""
+    return settings.LAKE.curated_database if layer == "curated" else settings.LAKE.glue_database

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from athena_api.query.builder import TABLE_NAME, BadRequest, BuiltQuery, build_query
-from athena_api.query.params import QueryTableParams
+from athena_api.query.params import LAYERS, QueryTableParams, database_of
 from engines import QueryEngine, QueryResult, make_engine
 from engines.tables import GlueCatalog, TableInfo
 from engines.values import json_value
@@ -44,14 +44,14 @@ def catalog() -> GlueCatalog:
         return _shared["catalog"]
 
 
-def lookup(name: str) -> TableInfo:
-    """A table of the Glue database, or UnknownTable worded for API callers."""
+def lookup(name: str, database: str | None = None) -> TableInfo:
+    """A table of a layer's Glue database, or UnknownTable worded for API callers."""
     if not TABLE_NAME.match(name):
         raise BadRequest("table", "table must be a table name (letters, digits, _)")
+    database = database or settings.LAKE.glue_database
     try:
-        return catalog().table(name.lower())
+        return catalog().table(name.lower(), database)
     except UnknownTable:
-        database = settings.LAKE.glue_database
         raise UnknownTable(f"no table {name!r} in the Glue database {database!r}") from None
 
 
@@ -115,14 +115,16 @@ class QueryTableView(APIView):
         params = QueryTableParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         q = params.validated_data
-        info = lookup(q["table"])
+        database = database_of(q["layer"])
+        info = lookup(q["table"], database)
         built = build_query(
             info,
-            settings.LAKE.glue_database,
+            database,
             q["limit"],
             filter_text=q.get("filter"),
             columns=q.get("columns"),
             order_by=q.get("order_by"),
+            as_of=q.get("as_of"),
         )
         result = engine().execute(built.sql, built.params)
         return rows_response(result, built, info.name, q["format"])
@@ -134,7 +136,7 @@ def _describe(info: TableInfo) -> dict[str, Any]:
         "location": info.location,
         "format": info.format,
         "columns": [{"name": n, "type": t} for n, t in info.columns],
-        "partition_keys": [{"name": PARTITION_KEY, "type": "string"}],
+        "partition_keys": [] if info.is_iceberg else [{"name": PARTITION_KEY, "type": "string"}],
         "partitions": info.partitions,
     }
 
@@ -144,19 +146,26 @@ class TablesView(APIView):
         operation_id="list_tables", responses={200: "tables", 502: "catalog failure"}
     )
     def get(self, request: Request) -> Response:
-        tables = [catalog().table(n) for n in catalog().tables()]
-        return Response(
-            {
-                "database": settings.LAKE.glue_database,
-                "tables": [
+        listed = []
+        for layer in LAYERS:
+            database = database_of(layer)
+            for name in catalog().tables(database):
+                t = catalog().table(name, database)
+                listed.append(
                     {
                         "name": t.name,
+                        "layer": layer,
+                        "database": database,
                         "format": t.format,
                         "location": t.location,
                         "partitions": len(t.partitions),
                     }
-                    for t in tables
-                ],
+                )
+        return Response(
+            {
+                "database": settings.LAKE.glue_database,
+                "databases": {layer: database_of(layer) for layer in LAYERS},
+                "tables": listed,
             }
         )
 
@@ -167,7 +176,10 @@ class TableDetailView(APIView):
         responses={200: "table", 400: "bad name", 404: "unknown table"},
     )
     def get(self, request: Request, name: str) -> Response:
-        return Response(_describe(lookup(name)))
+        layer = request.query_params.get("layer", "raw")
+        if layer not in LAYERS:
+            raise BadRequest("layer", "layer must be raw or curated")
+        return Response(_describe(lookup(name, database_of(layer))))
 
 
 class HealthView(APIView):

@@ -10,6 +10,7 @@ from athena_api import setup_django
 # Django is configured once for the process; each test overrides what it needs.
 setup_django(debug=True)
 
+from curation.run import curate
 from glue.crawler import LocalCrawler
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish, make_lake
@@ -25,6 +26,7 @@ def api_lake(running_stack, tmp_path_factory):
         lake.produce(ds.name, N, "--seed", str(SEED), "--client", "confluent")
         finish(lake.sink(ds.name, "--until-idle", "2"))
         LocalCrawler(lake.settings).crawl(ds)
+    curate(lake.settings, list(lake.datasets), lake.group_prefix)
     return lake
 
 

@@ -35,7 +35,10 @@ def test_postman_collection_is_in_sync_with_the_openapi_document():
 def test_openapi_documents_the_query_parameters():
     doc = openapi_document()
     params = {p["name"]: p for p in doc["paths"]["/query-table/"]["get"]["parameters"]}
-    assert set(params) == {"table", "limit", "filter", "columns", "order_by", "format"}
+    assert set(params) == {
+        "table", "limit", "filter", "columns", "order_by", "format", "layer", "as_of",
+    }  # fmt: skip
+    assert params["layer"]["enum"] == ["raw", "curated"]
     assert params["table"]["required"] is True
     assert doc["securityDefinitions"]["ApiKey"]["name"] == "X-API-Key"
 
