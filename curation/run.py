@@ -36,7 +36,7 @@ from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
 from curation.sources import RawObject, pending_objects, typed_records, typed_table
-from curation.tables import arrow_schema, columns, drop_table, ensure_table
+from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
 from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
@@ -195,6 +195,24 @@ class Pass:
             name = batch_name(self.dataset.topic, obj.partition, obj.first_offset)
             key = f"{DLQ_PREFIX}/{self.dataset.topic}/{dt}/{name}.jsonl.gz"
             self.storage.put(self.bucket, key, encoder.encode(records), "application/gzip")
+
+
+@dataclass(frozen=True)
+class CuratedCount:
+    rows: int
+    distinct: int  # distinct (kafka_partition, kafka_offset)
+
+    @property
+    def duplicates(self) -> int:
+        return self.rows - self.distinct
+
+
+def count_curated(settings: Settings, dataset: Dataset) -> CuratedCount:
+    """Rows and distinct Kafka coordinates in a curated table (reads only those two columns)."""
+    table = iceberg_catalog(settings).load_table(identifier(settings, dataset))
+    coords = table.scan(selected_fields=("kafka_partition", "kafka_offset")).to_arrow()
+    _, dropped = _dedupe(coords)
+    return CuratedCount(coords.num_rows, coords.num_rows - dropped)
 
 
 def curate(

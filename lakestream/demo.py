@@ -18,6 +18,7 @@ from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
 from consumers.audit import count_lake
 from consumers.batch import BatchLimits
+from curation.run import count_curated, curate
 from engines import LocalEngine
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
@@ -30,6 +31,7 @@ from simulator import SimulationConfig
 
 DEMO_SEED = 42
 DEMO_MALFORMED_RATE = 0.005  # a few dead letters, so the summary shows that path too
+DEMO_GROUP_PREFIX = "lakestream-demo"  # the sink's groups, whose commits curation follows
 SUMMARY_COLUMNS = (
     "table",
     "produced",
@@ -38,6 +40,7 @@ SUMMARY_COLUMNS = (
     "objects",
     "dead letters",
     "partitions",
+    "curated",
     "check",
 )
 
@@ -51,10 +54,17 @@ class TableSummary:
     objects: int
     dead_letters: int
     partitions: int
+    curated: int = 0  # rows in the curated (Iceberg) table
+    curated_duplicates: int = 0
 
     @property
     def adds_up(self) -> bool:
-        return self.landed + self.dead_letters == self.produced and self.duplicates == 0
+        return (
+            self.landed + self.dead_letters == self.produced
+            and self.duplicates == 0
+            and self.curated == self.landed
+            and self.curated_duplicates == 0
+        )
 
 
 def _produce(settings: Settings, records: int, say: Callable[[str], None]) -> dict[str, int]:
@@ -67,7 +77,7 @@ def _produce(settings: Settings, records: int, say: Callable[[str], None]) -> di
 
 def _consume(settings: Settings, say: Callable[[str], None]) -> None:
     options = SinkOptions(
-        limits=BatchLimits(max_age_s=5), group_prefix="lakestream-demo", until_idle=3
+        limits=BatchLimits(max_age_s=5), group_prefix=DEMO_GROUP_PREFIX, until_idle=3
     )
     run = SinkRun(settings, list(settings.datasets), options, name="demo").run()
     for s in run.stats:
@@ -99,6 +109,11 @@ def pipeline(
             )
         )
     say("crawled the lake into the Glue database " + settings.glue_database)
+    curate(settings, group_prefix=DEMO_GROUP_PREFIX, progress=say)
+    for ds, summary in zip(settings.datasets, summaries, strict=True):
+        count = count_curated(settings, ds)
+        summary.curated, summary.curated_duplicates = count.rows, count.duplicates
+    say("curated the lake into Iceberg tables in the Glue database " + settings.curated_database)
     return summaries
 
 
@@ -132,12 +147,15 @@ def _print_summary(summaries: list[TableSummary]) -> bool:
             str(s.objects),
             str(s.dead_letters),
             str(s.partitions),
+            f"{s.curated:,}",
             "ok" if s.adds_up else "MISMATCH",
         )
     console.print(summary)
     ok = all(s.adds_up for s in summaries)
     console.print(
-        "landed + dead letters = produced, no duplicates" if ok else "counts do not add up"
+        "landed + dead letters = produced, curated = landed, no duplicates"
+        if ok
+        else "counts do not add up"
     )
     return ok
 

@@ -54,7 +54,8 @@ def test_make_demo_without_serving_runs_everything_and_stops(tmp_path):
         "social_engagement",
     ):
         assert analysis in out
-    assert "landed + dead letters = produced, no duplicates" in out
+    assert "landed + dead letters = produced, curated = landed, no duplicates" in out
+    assert "curated the lake into Iceberg tables" in out
     assert "MISMATCH" not in out
     assert "stopping the embedded stack" in out
     assert not list((tmp_path / "run").glob("*.pid"))
