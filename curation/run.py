@@ -143,7 +143,11 @@ class Pass:
             if before_commit:
                 before_commit()
             try:
-                table.append(data, snapshot_properties={WATERMARK_PROPERTY: new_mark.to_property()})
+                with table.transaction() as tx:  # data and watermark in one commit
+                    tx.append(
+                        data, snapshot_properties={WATERMARK_PROPERTY: new_mark.to_property()}
+                    )
+                    tx.set_properties({WATERMARK_PROPERTY: new_mark.to_property()})
             except CommitFailedException:
                 continue  # another pass committed first: start over from its watermark
             result.state, result.records, result.watermark = "appended", data.num_rows, applied

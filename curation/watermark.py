@@ -1,10 +1,11 @@
 """The curated table's watermark: per Kafka partition, the offset up to which raw data is applied.
 
-It lives in the summary of the snapshot that applied it, so the data and the offsets are
-committed together, atomically, by the catalog's swap of the table's metadata pointer (as
-Apache Iceberg's Kafka Connect sink keeps its source offsets). There is no other state: a pass
-that dies before its commit leaves the table as it was, and the next pass starts from the same
-watermark.
+It is written in the same commit as the data it covers, atomically (the catalog swaps the
+table's metadata pointer once): as a table property, which compaction, snapshot expiry and the
+Glue catalog's optimizers leave alone, and in the summary of the snapshot that applied it, for
+the table's history (Apache Iceberg's Kafka Connect sink keeps its source offsets there). There
+is no other state: a pass that dies before its commit leaves the table as it was, and the next
+pass starts from the same watermark.
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ class Watermark:
         return self.offsets.get(partition, 0)
 
 
-def read_watermark(table: Table) -> Watermark:
-    snapshot = table.current_snapshot()
-    if snapshot is None or snapshot.summary is None:
-        return Watermark()
-    raw = snapshot.summary.additional_properties.get(WATERMARK_PROPERTY)
-    if not raw:
-        return Watermark()
+def parse(raw: str) -> Watermark:
     doc = json.loads(raw)
     return Watermark(doc.get("topic"), {int(p): int(o) for p, o in doc["offsets"].items()})
+
+
+def read_watermark(table: Table) -> Watermark:
+    raw = table.properties.get(WATERMARK_PROPERTY)
+    return parse(raw) if raw else Watermark()
