@@ -11,7 +11,7 @@ CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 LS     := $(BIN)/lakestream
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint format produce consume curate crawl sql api bench seed-files env checkov infra-check clean
+.PHONY: help install up down status demo test lint format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ consume: $(STAMP) ## land the topics in S3, exit after 5 s idle (ARGS="" runs un
 
 curate: $(STAMP) ## build the curated Iceberg tables from the raw lake, once (ARGS="--follow 30")
 	$(BIN)/python -m curation $(ARGS)
+
+maintain: $(STAMP) ## compaction, snapshot expiry, orphan removal (ARGS="--retention-days 30")
+	$(BIN)/python -m curation maintain $(ARGS)
 
 crawl: $(STAMP) ## register the lake in the Glue catalog (local crawler; real crawlers on AWS)
 	$(BIN)/python -m glue crawl

@@ -8,10 +8,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import timedelta
 
 from rich.table import Table
 
 from consumers.sink import DEFAULT_GROUP_PREFIX
+from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import positive
 from lakestream.core.console import err_console, out_console
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.epilog = "maintenance: python -m curation maintain --help (make maintain)"
     return parser
 
 
@@ -68,9 +71,99 @@ def _table(results: list[CurateResult]) -> Table:
     return table
 
 
+def maintain_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m curation maintain",
+        description=(
+            "Maintain the curated tables as the Glue catalog's optimizers and S3 lifecycle do on "
+            "AWS: retention (rows and raw dt= partitions older than N days deleted), compaction "
+            "(a day's small files rewritten up to the target size), expiry of old snapshots, "
+            "and removal of orphan files."
+        ),
+    )
+    parser.add_argument("--datasets", nargs="+", metavar="NAME", help="default: all")
+    parser.add_argument(
+        "--retention-days",
+        type=positive(int),
+        help="delete what is older than this many days, curated and raw (default: keep all)",
+    )
+    parser.add_argument(
+        "--snapshot-age",
+        type=float,
+        default=7 * 24,
+        metavar="HOURS",
+        help="expire snapshots older than this (default %(default)s h; the current one stays)",
+    )
+    parser.add_argument(
+        "--orphan-age",
+        type=float,
+        default=24,
+        metavar="HOURS",
+        help="remove unreferenced files older than this (default %(default)s h)",
+    )
+    parser.add_argument(
+        "--target-file-mb", type=positive(int), default=128, help="compaction target (MiB)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser
+
+
+MAINTAIN_COLUMNS = (
+    "table",
+    "partitions",
+    "files before",
+    "files after",
+    "compacted",
+    "expired snapshots",
+    "orphans removed",
+    "raw dt deleted",
+    "skipped",
+)
+
+
+def run_maintain(argv: list[str]) -> int:
+    args = maintain_parser().parse_args(argv)
+    settings = load_settings()
+    results = maintain(
+        settings,
+        settings.datasets.select(args.datasets),
+        retention_days=args.retention_days,
+        snapshot_age=timedelta(hours=args.snapshot_age),
+        orphan_age=timedelta(hours=args.orphan_age),
+        target_bytes=args.target_file_mb * 1024**2,
+    )
+    if args.json:
+        print(json.dumps([asdict(r) for r in results]))
+        return 0
+    table = Table(title="maintained", title_justify="left")
+    for column in MAINTAIN_COLUMNS:
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for r in results:
+        table.add_row(
+            r.table,
+            str(len(r.files_after)),
+            str(sum(r.files_before.values())),
+            str(sum(r.files_after.values())),
+            str(len(r.compacted)),
+            str(r.snapshots_expired),
+            str(r.orphans_removed),
+            str(len(r.raw_partitions_deleted)),
+            ", ".join(r.skipped) or "-",
+        )
+    out_console().print(table)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     err = err_console()
+    if argv[:1] == ["maintain"]:
+        try:
+            return run_maintain(argv[1:])
+        except LakestreamError as exc:
+            err.print(f"curation: error: {exc}", highlight=False, soft_wrap=True)
+            return 1
+    args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
         datasets = settings.datasets.select(args.datasets)

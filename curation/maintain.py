@@ -1,0 +1,212 @@
+"""Table maintenance of the curated layer (`make maintain`): what the Glue catalog's table
+optimizers and S3 lifecycle rules do on AWS, done locally.
+
+- retention: rows whose event day is older than N days are deleted from the curated table, and
+  the raw layer's `dt=` partitions older than N days (objects and Glue partitions) with them —
+  the purge job of the original designs;
+- compaction: a day partition held in more files than its size needs is rewritten into files of
+  up to the target size (128 MiB by default);
+- snapshot expiry: snapshots older than an age are dropped from the table's history (the current
+  one always stays);
+- orphan removal: files under the table's location that no snapshot or metadata file refers to
+  (a pass killed before its commit leaves some), once older than an age.
+
+Every rewrite carries the table's watermark forward, and a commit that loses a race with a pass
+is refused rather than merged: the next run does what is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThan
+from pyiceberg.table import Table
+
+from curation.catalog import iceberg_catalog
+from curation.tables import identifier
+from curation.watermark import WATERMARK_PROPERTY
+from lakestream.core import clients
+from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core.settings import Settings
+
+TARGET_FILE_BYTES = 128 * 1024**2
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass
+class MaintainResult:
+    table: str
+    files_before: dict[str, int] = field(default_factory=dict)  # day -> data files
+    files_after: dict[str, int] = field(default_factory=dict)
+    compacted: list[str] = field(default_factory=list)
+    retention_cutoff: str | None = None
+    raw_partitions_deleted: list[str] = field(default_factory=list)
+    snapshots_expired: int = 0
+    orphans_removed: int = 0
+    skipped: list[str] = field(default_factory=list)  # steps that lost a race: run again
+
+
+def _day_range(dataset: Dataset, column_type: str, day: date) -> BooleanExpression:
+    name = dataset.event_time_field
+    if column_type == "date":
+        return EqualTo(name, day.isoformat())
+    start = datetime.combine(day, datetime.min.time())
+    return And(
+        GreaterThanOrEqual(name, start.isoformat()),
+        LessThan(name, (start + timedelta(days=1)).isoformat()),
+    )
+
+
+def files_per_day(table: Table) -> dict[str, list[int]]:
+    """Day partition (ISO date) -> the sizes of its data files, from the current snapshot."""
+    found: dict[str, list[int]] = {}
+    for task in table.scan().plan_files():
+        day = (EPOCH + timedelta(days=int(task.file.partition[0]))).isoformat()
+        found.setdefault(day, []).append(task.file.file_size_in_bytes)
+    return dict(sorted(found.items()))
+
+
+def _carry(table: Table) -> dict[str, str]:
+    mark = table.properties.get(WATERMARK_PROPERTY)
+    return {WATERMARK_PROPERTY: mark} if mark else {}
+
+
+def compact(table: Table, dataset: Dataset, target_bytes: int = TARGET_FILE_BYTES) -> list[str]:
+    """Rewrite each day partition that has more files than ceil(size / target)."""
+    column_type = dataset.column(dataset.event_time_field).type
+    done = []
+    for day, sizes in files_per_day(table).items():
+        needed = max(1, -(-sum(sizes) // target_bytes))
+        if len(sizes) <= needed:
+            continue
+        where = _day_range(dataset, column_type, date.fromisoformat(day))
+        rows: pa.Table = table.scan(row_filter=where).to_arrow()
+        table.overwrite(rows, overwrite_filter=where, snapshot_properties=_carry(table))
+        done.append(day)
+    return done
+
+
+def apply_retention(table: Table, dataset: Dataset, cutoff: date) -> None:
+    column_type = dataset.column(dataset.event_time_field).type
+    bound = cutoff.isoformat() if column_type == "date" else f"{cutoff.isoformat()}T00:00:00"
+    table.delete(LessThan(dataset.event_time_field, bound), snapshot_properties=_carry(table))
+
+
+def purge_raw(settings: Settings, dataset: Dataset, cutoff: date) -> list[str]:
+    """Delete the raw `dt=` partitions older than `cutoff`: their objects and Glue partitions."""
+    s3 = clients.aws_client(settings, "s3")
+    glue = clients.aws_client(settings, "glue")
+    bucket = settings.bucket(dataset)
+    prefix = f"{dataset.table}/{PARTITION_KEY}="
+    old: dict[str, list[str]] = {}
+    for obj in clients.list_objects(s3, bucket, prefix):
+        dt = obj["Key"][len(prefix) :].split("/", 1)[0]
+        if dt < cutoff.isoformat():
+            old.setdefault(dt, []).append(obj["Key"])
+    for keys in old.values():
+        for i in range(0, len(keys), 1000):
+            s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]]}
+            )
+    if old:
+        # A table that was never crawled has no Glue partitions to remove.
+        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
+            glue.batch_delete_partition(
+                DatabaseName=settings.glue_database,
+                TableName=dataset.table,
+                PartitionsToDelete=[{"Values": [dt]} for dt in sorted(old)],
+            )
+    return sorted(old)
+
+
+def referenced_files(table: Table) -> set[str]:
+    """Every file the table's metadata refers to: data files and manifests of every snapshot,
+    manifest lists, and the metadata files of its log."""
+    io = table.io
+    paths = {table.metadata_location}
+    paths |= {entry.metadata_file for entry in table.metadata.metadata_log}
+    for snapshot in table.metadata.snapshots:
+        paths.add(snapshot.manifest_list)
+        for manifest in snapshot.manifests(io):
+            paths.add(manifest.manifest_path)
+            for entry in manifest.fetch_manifest_entry(io, discard_deleted=False):
+                paths.add(entry.data_file.file_path)
+    return paths
+
+
+def remove_orphans(settings: Settings, table: Table, older_than: timedelta) -> int:
+    s3 = clients.aws_client(settings, "s3")
+    bucket, _, prefix = table.location().removeprefix("s3://").partition("/")
+    keep = referenced_files(table)
+    horizon = datetime.now(UTC) - older_than
+    orphans = [
+        o["Key"]
+        for o in clients.list_objects(s3, bucket, prefix.rstrip("/") + "/")
+        if f"s3://{bucket}/{o['Key']}" not in keep and o["LastModified"] < horizon
+    ]
+    for i in range(0, len(orphans), 1000):
+        part = [{"Key": k} for k in orphans[i : i + 1000]]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": part})
+    return len(orphans)
+
+
+def maintain_dataset(
+    settings: Settings,
+    catalog: Catalog,
+    dataset: Dataset,
+    retention_days: int | None = None,
+    snapshot_age: timedelta = timedelta(days=7),
+    orphan_age: timedelta = timedelta(days=1),
+    target_bytes: int = TARGET_FILE_BYTES,
+    today: date | None = None,
+) -> MaintainResult:
+    name = identifier(settings, dataset)
+    result = MaintainResult(dataset.table)
+    table = catalog.load_table(name)
+    result.files_before = {d: len(s) for d, s in files_per_day(table).items()}
+    steps = []
+    if retention_days is not None:
+        cutoff = (today or datetime.now(UTC).date()) - timedelta(days=retention_days)
+        result.retention_cutoff = cutoff.isoformat()
+        steps.append(("retention", lambda t: apply_retention(t, dataset, cutoff)))
+        result.raw_partitions_deleted = purge_raw(settings, dataset, cutoff)
+    steps.append(
+        ("compaction", lambda t: result.compacted.extend(compact(t, dataset, target_bytes)))
+    )
+    for step, run in steps:
+        try:
+            run(catalog.load_table(name))
+        except CommitFailedException:
+            result.skipped.append(step)
+    table = catalog.load_table(name)
+    current = table.current_snapshot()
+    expired = [
+        s.snapshot_id
+        for s in table.metadata.snapshots
+        if current is not None
+        and s.snapshot_id != current.snapshot_id
+        and s.timestamp_ms < (datetime.now(UTC) - snapshot_age).timestamp() * 1000
+    ]
+    if expired:
+        try:
+            table.maintenance.expire_snapshots().by_ids(expired).commit()
+            result.snapshots_expired = len(expired)
+        except CommitFailedException:
+            result.skipped.append("snapshot expiry")
+    table = catalog.load_table(name)
+    result.orphans_removed = remove_orphans(settings, table, orphan_age)
+    result.files_after = {d: len(s) for d, s in files_per_day(table).items()}
+    return result
+
+
+def maintain(
+    settings: Settings, datasets: list[Dataset] | None = None, **options: object
+) -> list[MaintainResult]:
+    catalog = iceberg_catalog(settings)
+    chosen = datasets if datasets is not None else list(settings.datasets)
+    return [maintain_dataset(settings, catalog, ds, **options) for ds in chosen]  # type: ignore[arg-type]

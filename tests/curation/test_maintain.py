@@ -1,0 +1,95 @@
+"""make maintain against the embedded stack: compaction, retention, snapshot expiry, orphans —
+and the exactly-once guarantee of the passes that follow."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from curation.catalog import iceberg_catalog
+from curation.maintain import files_per_day, maintain
+from curation.run import count_curated, curate
+from curation.tables import identifier
+from curation.watermark import WATERMARK_PROPERTY
+from lakestream.core import clients
+from tests.lake_helpers import finish
+
+pytestmark = pytest.mark.stack
+
+
+def land_and_curate(lake, dataset: str, count: int, seed: int) -> None:
+    lake.produce(dataset, count, "--seed", str(seed))
+    finish(lake.sink(dataset, "--until-idle", "1"))
+    curate(lake.settings, [lake.datasets.get(dataset)], lake.group_prefix)
+
+
+def table(lake, dataset: str):
+    ds = lake.datasets.get(dataset)
+    return iceberg_catalog(lake.settings).load_table(identifier(lake.settings, ds))
+
+
+def test_compaction_leaves_one_file_per_day_and_the_same_rows(lake):
+    for seed in range(3):  # three passes: three small files in each day partition
+        land_and_curate(lake, "ad_campaigns", 200, seed)
+    ds = lake.datasets.get("ad_campaigns")
+    before = files_per_day(table(lake, "ad_campaigns"))
+    assert max(len(f) for f in before.values()) >= 2
+    mark = table(lake, "ad_campaigns").properties[WATERMARK_PROPERTY]
+
+    [result] = maintain(lake.settings, [ds], orphan_age=timedelta(0))
+    after = files_per_day(table(lake, "ad_campaigns"))
+    assert set(after) == set(before)
+    assert all(len(f) == 1 for f in after.values()), after
+    assert result.compacted
+    count = count_curated(lake.settings, ds)
+    assert count.rows == count.distinct == lake.count("ad_campaigns").distinct == 600
+    assert table(lake, "ad_campaigns").properties[WATERMARK_PROPERTY] == mark
+    # The replaced files stay while older snapshots (time travel) still refer to them.
+    assert result.orphans_removed == 0
+
+    land_and_curate(lake, "ad_campaigns", 100, 7)  # passes go on from the same watermark
+    count = count_curated(lake.settings, ds)
+    assert count.rows == count.distinct == 700
+
+
+def test_retention_deletes_only_what_is_older(lake):
+    land_and_curate(lake, "ad_campaigns", 600, 1)
+    ds = lake.datasets.get("ad_campaigns")
+    days = sorted(files_per_day(table(lake, "ad_campaigns")))
+    cutoff = date.fromisoformat(days[len(days) // 2])
+    rows = table(lake, "ad_campaigns").scan().to_arrow()
+    keep = sum(1 for d in rows["start_date"].to_pylist() if d >= cutoff)
+    assert 0 < keep < rows.num_rows
+
+    [result] = maintain(lake.settings, [ds], retention_days=30, today=cutoff + timedelta(days=30))
+    left = table(lake, "ad_campaigns").scan().to_arrow()
+    assert left.num_rows == keep
+    assert min(left["start_date"].to_pylist()) >= cutoff
+    assert result.raw_partitions_deleted == [d for d in days if d < cutoff.isoformat()]
+    s3 = clients.aws_client(lake.settings, "s3")
+    raw_days = {
+        o["Key"].split("/")[1][3:]
+        for o in clients.list_objects(s3, lake.settings.bucket(ds), f"{ds.table}/")
+    }
+    assert raw_days == {d for d in days if d >= cutoff.isoformat()}
+
+
+def test_snapshot_expiry_keeps_the_current_one_and_orphans_go(lake):
+    for seed in range(2):
+        land_and_curate(lake, "social_posts", 300, seed)
+    ds = lake.datasets.get("social_posts")
+    location = table(lake, "social_posts").location()
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    s3 = clients.aws_client(lake.settings, "s3")
+    stray = f"{prefix}/data/post_date_day=2024-10-01/from-a-killed-pass.parquet"
+    s3.put_object(Bucket=bucket, Key=stray, Body=b"PAR1")
+
+    [result] = maintain(lake.settings, [ds], snapshot_age=timedelta(0), orphan_age=timedelta(0))
+    current = table(lake, "social_posts")
+    assert len(current.metadata.snapshots) == 1
+    assert result.snapshots_expired >= 1
+    assert result.orphans_removed >= 1
+    keys = {o["Key"] for o in clients.list_objects(s3, bucket, prefix + "/")}
+    assert stray not in keys
+    assert current.scan().to_arrow().num_rows == 600
