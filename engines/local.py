@@ -68,9 +68,12 @@ def extension_path(package: ModuleType, name: str) -> str:
 class LocalEngine(GlueTables):
     name = "local"
 
-    def __init__(self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S, file_cache: bool = True
+    ) -> None:
         self.settings = settings
         self.timeout = timeout
+        self.file_cache = file_cache  # off: every query reads from S3 (benchmarks measure that)
         self.catalog = GlueCatalog(settings)
         self.s3 = clients.aws_client(settings, "s3")
         self._lock = threading.Lock()
@@ -92,6 +95,9 @@ class LocalEngine(GlueTables):
             f"SECRET {quote_string(secret)}, REGION {quote_string(s.aws_region)}, "
             f"ENDPOINT {quote_string(endpoint.netloc)}, URL_STYLE 'path', USE_SSL {use_ssl})"
         )
+        con.execute(f"SET enable_external_file_cache = {'true' if self.file_cache else 'false'}")
+        # Every S3 request is logged, so a query reports the bytes it read, as Athena does.
+        con.execute("CALL enable_logging('HTTP')")
         # Queries reach the lake and nothing else; then the configuration is frozen.
         con.execute("SET disabled_filesystems = 'LocalFileSystem'")
         con.execute("SET lock_configuration = true")
@@ -139,6 +145,7 @@ class LocalEngine(GlueTables):
             )
         engine_sql = tree.sql(dialect="duckdb")
         with self._lock:
+            self._con.execute("CALL truncate_duckdb_logs()")
             try:
                 for view, body in views:
                     self._con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {body}")
@@ -146,12 +153,14 @@ class LocalEngine(GlueTables):
             finally:
                 for view, _ in views:
                     self._con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
+            scanned = self._bytes_read()
         return QueryResult(
             columns,
             rows,
             engine=self.name,
             query_id=f"local-{uuid.uuid4()}",
             elapsed_ms=int((time.perf_counter() - started) * 1000),
+            data_scanned_bytes=scanned,
             scanned_partitions=scanned,
             engine_sql=engine_sql,
         )
@@ -243,6 +252,14 @@ class LocalEngine(GlueTables):
             raise EngineFailure(_first_line(exc)) from None
         finally:
             timer.cancel()
+
+    def _bytes_read(self) -> int:
+        """Bytes the S3 endpoint sent for GET requests since the logs were last truncated."""
+        [(total,)] = self._con.execute(
+            "SELECT COALESCE(SUM(TRY_CAST(response.headers['Content-Length'] AS BIGINT)), 0) "
+            "FROM duckdb_logs_parsed('HTTP') WHERE request.type = 'GET'"
+        ).fetchall()
+        return int(total)
 
     def ping(self) -> None:
         self.execute("SELECT 1")

@@ -35,6 +35,9 @@ def test_each_saved_analysis_gives_the_same_answer_on_both_layers(both_layers, n
     assert curated.columns == raw.columns
     assert curated.rows == raw.rows
     assert len(raw.rows) > 0
+    # Both report what they read from S3 (the engine's HTTP log), as Athena does.
+    assert raw.data_scanned_bytes > 0
+    assert curated.data_scanned_bytes > 0
 
 
 def test_curated_tables_are_iceberg_and_counted_once(both_layers):
