@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import psutil
 from rich.console import Console
-from rich.table import Table
 
 from consumers.run import sink_command
-from lakestream.core.console import out_console
+from lakestream.core.console import figures_table, out_console
 from lakestream.stack.embedded import private_stack
 from producers import produce_simulated
 from simulator.bench import machine
@@ -125,9 +124,11 @@ def main(argv: Sequence[str]) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    table = Table(title="consumers: S3 sink vs one object per message", title_justify="left")
-    for column in ("consumer", "records", "records/s", "objects per 1M records", "peak RSS MiB"):
-        table.add_column(column, justify="left" if column == "consumer" else "right")
+    table = figures_table(
+        "consumers: S3 sink vs one object per message",
+        ("consumer", "records", "records/s", "objects per 1M records", "peak RSS MiB"),
+        ("consumer",),
+    )
     for r in results:
         table.add_row(
             r.name,

@@ -16,7 +16,7 @@ from consumers.batch import BatchLimits
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
 from lakestream.core.argtypes import positive
-from lakestream.core.console import out_console, with_progress
+from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import FORMATS
@@ -108,9 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _table(stats: list[TopicStats], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("topic", "records", "dead letters", "objects", "bytes", "batches", "errors"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
+    table = figures_table(
+        title,
+        ("topic", "records", "dead letters", "objects", "bytes", "batches", "errors"),
+        ("topic",),
+    )
     for s in stats:
         table.add_row(
             s.topic,

@@ -16,7 +16,7 @@ from consumers.sink import DEFAULT_GROUP_PREFIX
 from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import positive
-from lakestream.core.console import err_console, out_console
+from lakestream.core.console import err_console, figures_table, out_console
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 
@@ -56,9 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _table(results: list[CurateResult]) -> Table:
-    table = Table(title="curated", title_justify="left")
-    for column in ("table", "appended", "dead letters", "raw objects", "lag", "snapshot"):
-        table.add_column(column, justify="left" if column == "table" else "right")
+    table = figures_table(
+        "curated",
+        ("table", "appended", "dead letters", "raw objects", "lag", "snapshot"),
+        ("table",),
+    )
     for r in results:
         table.add_row(
             r.table,
@@ -135,9 +137,7 @@ def run_maintain(argv: list[str]) -> int:
     if args.json:
         print(json.dumps([asdict(r) for r in results]))
         return 0
-    table = Table(title="maintained", title_justify="left")
-    for column in MAINTAIN_COLUMNS:
-        table.add_column(column, justify="left" if column == "table" else "right")
+    table = figures_table("maintained", MAINTAIN_COLUMNS, ("table",))
     for r in results:
         table.add_row(
             r.table,

@@ -24,7 +24,6 @@ import matplotlib
 from django.test import Client
 from django.test.utils import override_settings
 from rich.console import Console
-from rich.table import Table
 
 from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
@@ -37,7 +36,7 @@ from engines import LocalEngine
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
 from lakestream.core import clients
-from lakestream.core.console import out_console
+from lakestream.core.console import figures_table, out_console
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
 from lakestream.stack.provision import provision
@@ -442,9 +441,11 @@ def run_bench(out: Path, quick: bool) -> int:
     err.print("• curated layer")
     with private_stack() as settings:
         figures += curated_section(settings, quick)
-    table = Table(title="lakestream bench", title_justify="left")
-    for column in ("section", "figure", "value", "baseline", "ratio"):
-        table.add_column(column, justify="left" if column in ("section", "figure") else "right")
+    table = figures_table(
+        "lakestream bench",
+        ("section", "figure", "value", "baseline", "ratio"),
+        ("section", "figure"),
+    )
     for f in figures:
         base = f"{f.baseline:,.0f} {f.baseline_name}" if f.baseline else ""
         table.add_row(f.section, f.name, f"{f.value:,.1f} {f.unit}", base, f.ratio)

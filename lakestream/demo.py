@@ -22,7 +22,7 @@ from curation.run import count_curated, curate
 from engines import LocalEngine
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
-from lakestream.core.console import out_console
+from lakestream.core.console import figures_table, out_console
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
@@ -135,9 +135,7 @@ def _print_analyses(settings: Settings) -> None:
 
 def _print_summary(summaries: list[TableSummary]) -> bool:
     console = out_console()
-    summary = Table(title="Summary", title_justify="left")
-    for column in SUMMARY_COLUMNS:
-        summary.add_column(column, justify="left" if column in ("table", "check") else "right")
+    summary = figures_table("Summary", SUMMARY_COLUMNS, ("table", "check"))
     for s in summaries:
         summary.add_row(
             s.table,

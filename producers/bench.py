@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from rich.console import Console
-from rich.table import Table
 
-from lakestream.core.console import out_console
+from lakestream.core.console import figures_table, out_console
 from lakestream.core.settings import Settings, load_settings
 from lakestream.stack.embedded import private_stack
 from producers.clients import CLIENTS
@@ -113,9 +112,11 @@ def main(argv: Sequence[str]) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    table = Table(title=f"producers: {report['unit']}", title_justify="left")
-    for column in ("client", "raw ceiling", "pipeline", "pipeline / raw"):
-        table.add_column(column, justify="left" if column == "client" else "right")
+    table = figures_table(
+        f"producers: {report['unit']}",
+        ("client", "raw ceiling", "pipeline", "pipeline / raw"),
+        ("client",),
+    )
     for r in results:
         table.add_row(r.client, f"{r.raw_per_s:,.0f}", f"{r.pipeline_per_s:,.0f}", f"{r.ratio:.2f}")
     out_console(120).print(table)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakestream.core.argtypes import positive
-from lakestream.core.console import out_console, with_progress
+from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
@@ -101,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _table(stats: list[TopicStats], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("topic", "accepted", "acked", "failed", "pending", "msg/s", "note"):
-        table.add_column(column, justify="left" if column in ("topic", "note") else "right")
+    table = figures_table(
+        title,
+        ("topic", "accepted", "acked", "failed", "pending", "msg/s", "note"),
+        ("topic", "note"),
+    )
     now = time.monotonic()
     for s in stats:
         note = s.error or (f"first failure: {s.first_failure}" if s.first_failure else "")

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from lakestream.core.argtypes import fraction, positive
-from lakestream.core.console import out_console
+from lakestream.core.console import figures_table, out_console
 from lakestream.core.datasets import default_catalog
 from lakestream.core.errors import LakestreamError
 from simulator import bench
@@ -198,9 +197,11 @@ def cmd_bench(argv: Sequence[str]) -> int:
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
-    table = Table(title=f"simulator: {doc['unit']}", title_justify="left")
-    for column in ("dataset", "naive Faker loop", "simulator", "ratio"):
-        table.add_column(column, justify="right" if column != "dataset" else "left")
+    table = figures_table(
+        f"simulator: {doc['unit']}",
+        ("dataset", "naive Faker loop", "simulator", "ratio"),
+        ("dataset",),
+    )
     for r in results:
         table.add_row(
             r.dataset, f"{r.naive_per_s:,.0f}", f"{r.simulator_per_s:,.0f}", f"{r.ratio:.1f}x"

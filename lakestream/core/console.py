@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from rich.console import Console
@@ -55,3 +55,11 @@ def with_progress(
             err.print("• " + line(stats), highlight=False)
 
     return run(plain)
+
+
+def figures_table(title: str, columns: Sequence[str], labels: Sequence[str]) -> Table:
+    """A summary table: the `labels` columns left-aligned, every other (a figure) right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column in labels else "right")
+    return table
