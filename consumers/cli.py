@@ -93,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="group: Kafka's group management (scale out by adding sinks); manual: take every "
         "partition of the topic, committing under the group id; auto (default): group, but on "
-        "the embedded broker a finite run of a group with no members, or a sink the group "
-        "never gives partitions while it shows no members, takes them manually",
+        "the embedded broker a sink that a group showing no member gives no partition for 30 s "
+        "takes them manually",
     )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")

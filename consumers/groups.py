@@ -31,6 +31,10 @@ class GroupInfo:
     def has_members(self) -> bool:
         return bool(self.members)
 
+    def others(self, client_id: str) -> list[str]:
+        """Members that are not the consumer whose client id is `client_id`."""
+        return [m for m in self.members if not m.startswith(client_id)]
+
 
 @dataclass(frozen=True)
 class PartitionLag:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -78,9 +79,9 @@ class SinkOptions:
     format: str = "jsonl"
     group_prefix: str = DEFAULT_GROUP_PREFIX
     until_idle: float | None = None
-    # auto: group management, except on the embedded broker when a finite run finds its group
-    # without members, or when the group never hands out partitions while showing no members
-    # (docs/broker-quirks.md): then the partitions are taken by manual assignment.
+    # auto: group management; on the embedded broker, a group that hands out no partition for
+    # JOIN_GRACE_S while it shows no member (its wedge, docs/broker-quirks.md) is taken over
+    # by manual assignment.
     assignment: str = "auto"
 
 
@@ -153,6 +154,9 @@ class SinkWorker(threading.Thread):
         self.mode = "group"  # or "manual"
         self.held: set[int] = set()  # every partition this worker was ever assigned
         self.group = group_id(options.group_prefix, dataset)
+        # Unique per process and thread: the group's member ids start with it, so a sink can
+        # tell itself from the group's other members.
+        self.client_id = f"lakestream-sink-{name}-{os.getpid()}"
         self.commit_failed = False
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
@@ -190,7 +194,7 @@ class SinkWorker(threading.Thread):
         return clients.kafka_consumer(
             self.settings,
             group_id=self.group,
-            client_id=f"lakestream-sink-{self.name}",
+            client_id=self.client_id,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             max_poll_records=5_000,
@@ -208,19 +212,6 @@ class SinkWorker(threading.Thread):
                 worker.on_partitions_assigned(assigned)
 
         return Listener()
-
-    def _initial_mode(self) -> str:
-        if self.options.assignment != "auto":
-            return self.options.assignment
-        if self.options.until_idle is None or not self.settings.embeds_kafka:
-            return "group"
-        group = self._describe_group()
-        if group is not None and not group.has_members:
-            # A drain on the embedded broker with nobody else in the group: no join at all,
-            # so neither the broker's slow first join nor its stuck groups can stall it.
-            log.info("%s: group %s has no members: manual assignment", self.name, self.group)
-            return "manual"
-        return "group"
 
     def _start(self, mode: str) -> None:
         self.mode = mode
@@ -243,7 +234,9 @@ class SinkWorker(threading.Thread):
     def run(self) -> None:
         try:
             self.consumer = self._make_consumer()
-            self._start(self._initial_mode())
+            # auto starts with group management, so sinks started together share the partitions;
+            # only a group that hands out nothing while it shows no member is taken over.
+            self._start("manual" if self.options.assignment == "manual" else "group")
             self._loop()
         except Exception as exc:  # report, never die silently
             self.error = f"{type(exc).__name__}: {exc}"
@@ -288,11 +281,13 @@ class SinkWorker(threading.Thread):
     def _no_partitions(self, finite: bool) -> bool:
         """No partition after JOIN_GRACE_S: recover, keep waiting (True), or give up (False)."""
         group = self._describe_group()
-        stuck = group is not None and not group.has_members
+        # Stuck: nobody else is in the group (at most this sink, which got nothing). A group
+        # with this sink as its only member would have handed it every partition.
+        stuck = group is not None and not group.others(self.client_id)
         if stuck and self.settings.embeds_kafka and self.options.assignment == "auto":
             # The embedded broker's group can wedge: empty, yet it assigns nothing to anyone.
             log.warning(
-                "%s: no partitions after %.0fs and group %s is %s with no members: taking "
+                "%s: no partitions after %.0fs and group %s is %s with no other member: taking "
                 "the partitions by manual assignment (docs/broker-quirks.md)",
                 self.name,
                 JOIN_GRACE_S,

@@ -153,14 +153,14 @@ class LocalEngine(GlueTables):
             finally:
                 for view, _ in views:
                     self._con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
-            scanned = self._bytes_read()
+            bytes_read = self._bytes_read()
         return QueryResult(
             columns,
             rows,
             engine=self.name,
             query_id=f"local-{uuid.uuid4()}",
             elapsed_ms=int((time.perf_counter() - started) * 1000),
-            data_scanned_bytes=scanned,
+            data_scanned_bytes=bytes_read,
             scanned_partitions=scanned,
             engine_sql=engine_sql,
         )

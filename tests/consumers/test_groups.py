@@ -91,6 +91,9 @@ def test_a_group_that_never_assigns_is_taken_over_by_manual_assignment(lake, mon
     class Stuck:
         state, members, has_members = "Empty", [], False
 
+        def others(self, client_id):
+            return []
+
     monkeypatch.setattr(worker, "_describe_group", lambda: Stuck())
     assert worker._no_partitions(finite=True)
     assert worker.mode == "manual"
