@@ -27,10 +27,6 @@ class GroupInfo:
     state: str  # Stable, Empty, PreparingRebalance, Dead, ... as the broker says
     members: list[str] = field(default_factory=list)  # "client-id@host"
 
-    @property
-    def has_members(self) -> bool:
-        return bool(self.members)
-
     def others(self, client_id: str) -> list[str]:
         """Members that are not the consumer whose client id is `client_id`."""
         return [m for m in self.members if not m.startswith(client_id)]

@@ -152,7 +152,6 @@ class SinkWorker(threading.Thread):
         self.incomplete: str | None = None  # a finite run ended with data left in Kafka
         self.share = share  # (index, count): this worker's share of a manual assignment
         self.mode = "group"  # or "manual"
-        self.held: set[int] = set()  # every partition this worker was ever assigned
         self.group = group_id(options.group_prefix, dataset)
         # Unique per process and thread: the group's member ids start with it, so a sink can
         # tell itself from the group's other members.
@@ -181,7 +180,6 @@ class SinkWorker(threading.Thread):
         log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
         if assigned and self.assigned_at is None:
             self.assigned_at = time.monotonic()
-        self.held |= {tp.partition for tp in assigned}
         for tp in assigned:
             self.writers.pop(tp.partition, None)  # a fresh writer re-checks the manifest
             if tp.partition in self.restart_at:

@@ -3,8 +3,6 @@ dataset catalog, created where missing and evolved (new optional columns) in pla
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
@@ -110,11 +108,3 @@ def drop_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> bool:
         return True
     except NoSuchTableError:
         return False
-
-
-def describe(table: Table) -> dict[str, Any]:
-    snapshot = table.current_snapshot()
-    return {
-        "metadata_location": table.metadata_location,
-        "snapshot_id": snapshot.snapshot_id if snapshot else None,
-    }

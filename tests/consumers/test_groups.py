@@ -89,7 +89,7 @@ def test_a_group_that_never_assigns_is_taken_over_by_manual_assignment(lake, mon
     worker.consumer.subscribe(["a-topic-nobody-writes"])
 
     class Stuck:
-        state, members, has_members = "Empty", [], False
+        state, members = "Empty", []
 
         def others(self, client_id):
             return []
