@@ -78,8 +78,12 @@ def location(settings: Settings, dataset: Dataset) -> str:
 
 
 def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Table:
-    """The curated table, created if missing; optional catalog columns it lacks are added
-    (metadata only: no data file is rewritten)."""
+    """The curated table, created if missing, else brought up to what the catalog says.
+
+    On AWS, Terraform creates the table (infra/modules/curated_lake) with the catalog's columns
+    but Glue cannot give it a partition spec: the first pass adds the day partitioning and our
+    properties. Later, optional catalog columns it lacks are added. All of it is metadata only:
+    no data file is rewritten."""
     name = identifier(settings, dataset)
     try:
         table = catalog.load_table(name)
@@ -94,12 +98,24 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
         )
     have = {f.name for f in table.schema().fields}
     missing = [(n, t) for n, t, _ in columns(dataset) if n not in have]
-    if missing:
-        with table.update_schema() as update:
-            for name_, type_ in missing:
-                update.add_column(name_, TYPES[type_].iceberg_type())
-        table = catalog.load_table(name)
-    return table
+    properties = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
+    unpartitioned = table.spec().is_unpartitioned()
+    if not (missing or properties or unpartitioned):
+        return table
+    with table.transaction() as tx:
+        if missing:
+            with tx.update_schema() as update:
+                for name_, type_ in missing:
+                    update.add_column(name_, TYPES[type_].iceberg_type())
+        if unpartitioned:
+            # Metadata only: files written before keep the old (no) spec; a new table has none.
+            with tx.update_spec() as spec:
+                spec.add_field(
+                    dataset.event_time_field, DayTransform(), f"{dataset.event_time_field}_day"
+                )
+        if properties:
+            tx.set_properties(properties)
+    return catalog.load_table(name)
 
 
 def drop_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> bool:

@@ -1,4 +1,5 @@
-# lakestream on AWS: Kafka on EC2 (KRaft), the S3 lake, Glue crawlers and an Athena workgroup.
+# lakestream on AWS: Kafka on EC2 (KRaft), the S3 lake, Glue crawlers, the curated Iceberg tables
+# and an Athena workgroup.
 # Topics, buckets, tables and crawlers all come from the dataset catalog that the Python code
 # reads, so the two cannot drift apart.
 
@@ -121,6 +122,7 @@ module "s3_lake" {
   sse_algorithm               = var.lake_sse_algorithm
   kms_key_arn                 = aws_kms_key.lake.arn
   raw_transition_days         = var.raw_transition_days
+  raw_expiration_days         = var.raw_expiration_days
   dead_letter_expiration_days = var.dead_letter_expiration_days
   results_expiration_days     = var.results_expiration_days
   force_destroy               = var.force_destroy
@@ -140,6 +142,24 @@ module "glue_catalog" {
   exclusions  = module.catalog.crawler_exclusions
   kms_key_arn = aws_kms_key.lake.arn
   schedule    = var.crawler_schedule
+}
+
+module "curated_lake" {
+  source = "./modules/curated_lake"
+
+  database_name = var.curated_glue_database
+  datasets = {
+    for name, d in module.catalog.datasets : name => {
+      bucket           = module.s3_lake.bucket_names[name]
+      table            = d.table
+      location         = d.curated_location
+      event_time_field = d.event_time_field
+      columns          = [for c in d.curated_columns : { name = c.name, type = c.type }]
+    }
+  }
+  kms_key_arn             = aws_kms_key.lake.arn
+  optimizers              = var.curated_optimizers
+  snapshot_retention_days = var.snapshot_retention_days
 }
 
 module "athena" {

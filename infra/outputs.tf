@@ -28,6 +28,16 @@ output "glue_crawlers" {
   value       = module.glue_catalog.crawler_names
 }
 
+output "curated_database" {
+  description = "Glue database of the curated Iceberg tables (`layer=curated` in the API)."
+  value       = module.curated_lake.database_name
+}
+
+output "curation_policy_arn" {
+  description = "Attach to the role or user that runs `make curate` and `make maintain` on AWS."
+  value       = module.curated_lake.curation_policy_arn
+}
+
 output "athena_workgroup" {
   description = "Athena workgroup with the saved analyses as named queries."
   value       = module.athena.workgroup_name
@@ -50,6 +60,7 @@ output "lakestream_settings" {
       KAFKA_BOOTSTRAP_SERVERS          = module.kafka.bootstrap_servers
       LAKESTREAM_BUCKET_SUFFIX         = var.bucket_suffix
       LAKESTREAM_GLUE_DATABASE         = module.glue_catalog.database_name
+      LAKESTREAM_CURATED_DATABASE      = module.curated_lake.database_name
       LAKESTREAM_ATHENA_WORKGROUP      = module.athena.workgroup_name
       LAKESTREAM_ATHENA_RESULTS_BUCKET = trimsuffix(module.s3_lake.results_bucket_name, var.bucket_suffix)
     },

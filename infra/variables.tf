@@ -72,6 +72,24 @@ variable "glue_database" {
   default     = "kafka_ing"
 }
 
+variable "curated_glue_database" {
+  description = "Glue database of the curated Iceberg tables (LAKESTREAM_CURATED_DATABASE)."
+  type        = string
+  default     = "kafka_ing_curated"
+}
+
+variable "curated_optimizers" {
+  description = "Glue table optimizers on the curated tables (compaction, retention, orphan_file_deletion); [] leaves maintenance to `make maintain`."
+  type        = list(string)
+  default     = ["compaction", "retention", "orphan_file_deletion"]
+}
+
+variable "snapshot_retention_days" {
+  description = "Days of curated table snapshots the retention optimizer keeps (how far back `as_of` reaches)."
+  type        = number
+  default     = 7
+}
+
 variable "athena_workgroup" {
   description = "Athena workgroup name (LAKESTREAM_ATHENA_WORKGROUP)."
   type        = string
@@ -94,6 +112,12 @@ variable "raw_transition_days" {
   description = "Days after which landed data moves to STANDARD_IA."
   type        = number
   default     = 90
+}
+
+variable "raw_expiration_days" {
+  description = "Days after which landed raw data is deleted (the retention of `make maintain --retention-days`, applied by S3 on AWS). null keeps it forever."
+  type        = number
+  default     = null
 }
 
 variable "dead_letter_expiration_days" {

@@ -15,15 +15,18 @@ import orjson
 import pyarrow as pa
 import pytest
 import yaml
+from pyiceberg.schema import Schema
+from pyiceberg.types import NestedField
 
 from consumers.audit import read_rows
 from consumers.layout import data_key
 from curation.catalog import iceberg_catalog
 from curation.run import CurationError, Pass, curate
-from curation.tables import identifier
+from curation.tables import TABLE_PROPERTIES, columns, identifier, location
 from curation.watermark import WATERMARK_PROPERTY, read_watermark
 from lakestream.core import clients
 from lakestream.core.formats import JsonLinesGzip
+from lakestream.core.types import TYPES
 from tests.lake_helpers import finish
 
 pytestmark = pytest.mark.stack
@@ -232,3 +235,26 @@ def test_a_pass_killed_at_any_point_then_rerun_lands_each_record_once(lake, dela
     snapshot = _table(lake, lake.datasets.get("web_logs")).current_snapshot()
     offsets = orjson.loads(snapshot.summary.additional_properties[WATERMARK_PROPERTY])["offsets"]
     assert sum(offsets.values()) == produced
+
+
+def test_a_table_terraform_created_gets_its_day_partitioning_on_the_first_pass(lake):
+    """What Glue builds from infra/modules/curated_lake: the columns, all optional, no partition
+    spec, none of our properties. The first pass completes it and appends."""
+    land(lake, "transactions", 800)
+    ds = lake.datasets.get("transactions")
+    glue_made = Schema(
+        *(
+            NestedField(i, name, TYPES[type_].iceberg_type(), required=False)
+            for i, (name, type_, _) in enumerate(columns(ds), start=1)
+        )
+    )
+    iceberg_catalog(lake.settings).create_table(
+        identifier(lake.settings, ds), schema=glue_made, location=location(lake.settings, ds)
+    )
+    [result] = curate(lake.settings, [ds], lake.group_prefix)
+    table = _table(lake, ds)
+    assert [f.name for f in table.spec().fields] == ["TransactionDate_day"]
+    assert {k: table.properties.get(k) for k in TABLE_PROPERTIES} == TABLE_PROPERTIES
+    assert result.records == 800
+    assert {f.file.partition[0] for f in table.scan().plan_files()}  # partitioned by day
+    assert_exactly_once(lake, "transactions")

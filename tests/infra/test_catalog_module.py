@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from curation.tables import columns as curated_columns
+from curation.tables import location as curated_location
 from lakestream.core.datasets import load_catalog
 from lakestream.core.settings import Settings
 from tests.infra.hcl import INFRA, MODULES, load, terraform
@@ -55,6 +57,12 @@ def test_terraform_derives_the_names_python_derives(terraform_bin, tmp_path, suf
         assert entry["crawler"] == ds.crawler
         assert entry["prefix"] == f"{ds.table}/"
         assert entry["s3_path"] == f"s3://{settings.bucket(ds)}/{ds.table}/"
+        # The curated Iceberg table Terraform creates is the one curation/tables.py creates.
+        assert entry["event_time_field"] == ds.event_time_field
+        assert entry["curated_location"] == curated_location(settings, ds)
+        assert [(c["name"], c["type"], c["required"]) for c in entry["curated_columns"]] == (
+            curated_columns(ds)
+        )
     assert tf["topics"] == {ds.topic: ds.partitions for ds in catalog}
     assert tf["results_bucket"] == settings.results_bucket
     assert tf["results_location"] == settings.athena_output_location
@@ -106,6 +114,9 @@ def test_the_root_feeds_every_module_from_the_catalog_module() -> None:
     assert "module.catalog.datasets" in root.modules["glue_catalog"]["datasets"]
     assert "d.crawler" in root.modules["glue_catalog"]["datasets"]
     assert "lakestream/core/datasets.yaml" in root.locals["catalog_file"]
+    curated = root.modules["curated_lake"]["datasets"]
+    for field in ("d.curated_location", "d.event_time_field", "d.curated_columns"):
+        assert field in curated, field
     # The Athena results location is the one the Python side uses (checked above by Terraform).
     assert root.modules["athena"]["results_location"].endswith("/results/")
 

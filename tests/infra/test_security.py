@@ -13,6 +13,7 @@ KAFKA = load(MODULES / "kafka")
 LAKE = load(MODULES / "s3_lake")
 GLUE = load(MODULES / "glue_catalog")
 ATHENA = load(MODULES / "athena")
+CURATED = load(MODULES / "curated_lake")
 ROOT = load(INFRA)
 
 
@@ -160,8 +161,14 @@ def test_lifecycle_expires_dead_letters_and_results_and_moves_raw_data() -> None
     assert '"results"' in results["for_each"]
     assert one(one(results["content"])["expiration"])["days"] == "${var.results_expiration_days}"
     raw = next(rule for rid, rule in dynamic.items() if rid.startswith("move-raw-data-to-"))
-    transition = one(one(raw["content"])["transition"])
-    assert transition["storage_class"] == "${var.raw_storage_class}"
+    steps = {d_name: d for d in one(raw["content"])["dynamic"] for d_name in d}
+    transition = steps["transition"]["transition"]
+    assert one(transition["content"])["storage_class"] == "${transition.value}"
+    assert "var.raw_storage_class" in transition["for_each"]
+    # Raw data expires after raw_expiration_days, when set (the curated layer's retention).
+    expiration = steps["expiration"]["expiration"]
+    assert "var.raw_expiration_days == null ? []" in expiration["for_each"]
+    assert one(expiration["content"])["days"] == "${expiration.value}"
     assert "each.value.prefix" in raw["for_each"], "raw data is the table prefix"
 
 
@@ -213,6 +220,57 @@ def test_crawler_role_is_scoped_to_the_lake() -> None:
             assert statement["actions"] == ["glue:GetSecurityConfiguration"], sid
     logs = statements["WriteCrawlerLogs"]["resources"]
     assert all("log-group:/aws-glue/crawlers" in r for r in logs)
+
+
+def _statements(config, document: str) -> dict[str, dict]:
+    return {s["sid"]: s for s in config.data[("aws_iam_policy_document", document)]["statement"]}
+
+
+@pytest.mark.parametrize("document", ["optimizer", "curation"])
+def test_curated_roles_write_and_delete_only_under_the_curated_prefixes(document) -> None:
+    statements = _statements(CURATED, document)
+    for sid, statement in statements.items():
+        actions = statement["actions"]
+        writes = [a for a in actions if a in ("s3:PutObject", "s3:DeleteObject")]
+        if writes and sid != "WriteDeadLetters":
+            assert statement["resources"] == "${local.curated_objects}", sid
+        assert not any(
+            a.startswith(("glue:Delete", "glue:Create", "glue:BatchDelete")) for a in actions
+        )
+        if any(a.startswith("glue:") for a in actions):
+            assert statement["resources"] == "${concat(local.catalog_arns, local.table_arns)}", sid
+        assert statement["resources"] != ["*"], sid
+    assert "trimprefix(d.location" in CURATED.locals["curated_objects"]
+    assert "s3:prefix" in _text(
+        statements["ListCuratedPrefixes" if document == "optimizer" else "ListLakePrefixes"]
+    )
+
+
+def test_the_curation_job_reads_raw_data_and_writes_only_its_dead_letters() -> None:
+    statements = _statements(CURATED, "curation")
+    assert statements["ReadRawObjects"]["actions"] == ["s3:GetObject"]
+    assert "${d.bucket}/${d.table}/*" in _text(statements["ReadRawObjects"]["resources"])
+    assert statements["WriteDeadLetters"]["actions"] == ["s3:PutObject"]
+    assert "/_dlq/curated/*" in _text(statements["WriteDeadLetters"]["resources"])
+
+
+def test_every_curated_table_gets_the_three_optimizers_and_keeps_its_commits() -> None:
+    assert CURATED.variables["optimizers"]["default"] == [
+        "compaction",
+        "retention",
+        "orphan_file_deletion",
+    ]
+    assert "setproduct(keys(var.datasets), var.optimizers)" in CURATED.locals["optimizers"]
+    optimizer = CURATED.of_type("aws_glue_catalog_table_optimizer")["curated"]
+    assert optimizer["for_each"] == "${local.optimizers}"
+    assert one(optimizer["configuration"])["role_arn"] == "${aws_iam_role.optimizer.arn}"
+    table = CURATED.of_type("aws_glue_catalog_table")["curated"]
+    iceberg = one(one(table["open_table_format_input"])["iceberg_input"])
+    assert iceberg["metadata_operation"] == "CREATE"
+    # Each commit moves metadata_location (a parameter) and may add columns: apply keeps them.
+    ignored = _text(one(table["lifecycle"])["ignore_changes"])
+    for attribute in ("parameters", "storage_descriptor"):
+        assert attribute in ignored
 
 
 def test_athena_workgroup_is_enforced_encrypted_and_capped() -> None:

@@ -14,9 +14,10 @@ CONFIGS = all_configs()
 IDS = [str(c.path.relative_to(INFRA.parent)) for c in CONFIGS]
 
 
-def test_the_four_modules_and_the_catalog_module_exist() -> None:
+def test_the_five_modules_and_the_catalog_module_exist() -> None:
     names = {p.name for p in module_dirs()}
-    assert {"kafka", "s3_lake", "glue_catalog", "athena", "dataset_catalog"} == names
+    expected = {"kafka", "s3_lake", "glue_catalog", "curated_lake", "athena", "dataset_catalog"}
+    assert expected == names
 
 
 @pytest.mark.parametrize("module", module_dirs(), ids=lambda p: p.name)
@@ -110,7 +111,14 @@ def test_versions_are_pinned_to_a_major(config) -> None:
 
 def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
     root = load(INFRA)
-    assert set(root.modules) == {"catalog", "kafka", "s3_lake", "glue_catalog", "athena"}
+    assert set(root.modules) == {
+        "catalog",
+        "kafka",
+        "s3_lake",
+        "glue_catalog",
+        "curated_lake",
+        "athena",
+    }
     for name, call in root.modules.items():
         source = (INFRA / call["source"]).resolve()
         assert source.parent == MODULES, f"module {name} is not one of ours: {source}"

@@ -34,6 +34,21 @@ BASE = {
         "datasets": {"t": {"bucket": "b-x", "table": "kafka_ing_t", "crawler": "kafka_ing_t_c"}},
         "kms_key_arn": KEY,
     },
+    "curated_lake": {
+        "datasets": {
+            "t": {
+                "bucket": "b-x",
+                "table": "kafka_ing_t",
+                "location": "s3://b-x/curated/kafka_ing_t",
+                "event_time_field": "Day",
+                "columns": [
+                    {"name": "Day", "type": "date"},
+                    {"name": "kafka_offset", "type": "bigint"},
+                ],
+            }
+        },
+        "kms_key_arn": KEY,
+    },
     "athena": {
         "database_name": "kafka_ing",
         "results_location": "s3://kafka-ing-athena-results-x/results/",
@@ -44,6 +59,8 @@ BASE = {
         "catalog_file": str(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
     },
 }
+
+CURATED = BASE["curated_lake"]["datasets"]["t"]
 
 # (module, values that replace the base ones, a piece of the expected error; None: accepted)
 CASES = [
@@ -80,6 +97,23 @@ CASES = [
     ("glue_catalog", {"recrawl_behavior": "CRAWL_SOMETIMES"}, "CRAWL_NEW_FOLDERS_ONLY"),
     ("glue_catalog", {"database_name": "Kafka-Ing"}, "lowercase letters"),
     ("glue_catalog", {"kms_key_arn": "alias/lake"}, "KMS key ARN"),
+    ("s3_lake", {"raw_expiration_days": 30}, None),
+    ("s3_lake", {"raw_expiration_days": 0}, "at least 1"),
+    ("curated_lake", {}, None),
+    ("curated_lake", {"optimizers": [], "snapshot_retention_days": 30}, None),
+    ("curated_lake", {"optimizers": ["compaction", "vacuum"]}, "compaction, retention and orphan"),
+    ("curated_lake", {"snapshot_retention_days": 0}, "at least 1"),
+    ("curated_lake", {"database_name": "kafka-ing-curated"}, "lowercase letters"),
+    (
+        "curated_lake",
+        {"datasets": {"t": {**CURATED, "event_time_field": "When"}}},
+        "event_time_field one of its columns",
+    ),
+    (
+        "curated_lake",
+        {"datasets": {"t": {**CURATED, "location": "s3://other/curated/t"}}},
+        "its location under",
+    ),
     ("athena", {}, None),
     ("athena", {"bytes_scanned_cutoff": 1000}, "at least 10 MiB"),
     ("athena", {"results_location": "s3://kafka-ing-athena-results-x/results"}, "end with a slash"),

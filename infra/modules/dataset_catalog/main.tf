@@ -15,8 +15,26 @@ locals {
       prefix  = "${d.table}/"
       crawler = "${d.table}_crawler"
       s3_path = "s3://${d.bucket}${var.bucket_suffix}/${d.table}/"
+      # The curated Iceberg table (curation/tables.py): the catalog's columns, then the lake's
+      # own, under curated/<table> of the same bucket, outside the crawler's path.
+      event_time_field = d.event_time_field
+      curated_columns = concat(
+        [for c in d.columns : { name = c.name, type = c.type, required = try(c.required, false) }],
+        [for c in local.lake_columns : merge(c, { required = true })],
+      )
+      curated_location = "s3://${d.bucket}${var.bucket_suffix}/curated/${d.table}"
     }
   }
+
+  # What the sink adds to every record (LAKE_METADATA_COLUMNS in lakestream/core/datasets.py;
+  # tests/infra/test_catalog_module.py holds the two equal). A list, not a map: a map would
+  # iterate in key order, not the table's column order.
+  lake_columns = [
+    { name = "kafka_topic", type = "string" },
+    { name = "kafka_partition", type = "bigint" },
+    { name = "kafka_offset", type = "bigint" },
+    { name = "ingested_at", type = "timestamp" },
+  ]
 
   bucket_names = [for d in values(local.datasets) : d.bucket]
 }

@@ -4,7 +4,7 @@ output "crawler_exclusions" {
 }
 
 output "datasets" {
-  description = "Per dataset: topic, partitions, table, bucket (with suffix), prefix, crawler name and S3 path."
+  description = "Per dataset: topic, partitions, table, bucket (with suffix), prefix, crawler name and S3 path; for the curated layer, the event time field, the Iceberg table's columns and its location."
   value       = local.datasets
 
   # Errors, not warnings: the Python loader refuses such a catalog too.

@@ -142,9 +142,23 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
         prefix = rule.value
       }
 
-      transition {
-        days          = var.raw_transition_days
-        storage_class = var.raw_storage_class
+      # Transition only what lives long enough to be worth it (S3 refuses a transition on or
+      # after the expiration day).
+      dynamic "transition" {
+        for_each = var.raw_expiration_days == null || try(var.raw_expiration_days > var.raw_transition_days, false) ? [var.raw_storage_class] : []
+
+        content {
+          days          = var.raw_transition_days
+          storage_class = transition.value
+        }
+      }
+
+      dynamic "expiration" {
+        for_each = var.raw_expiration_days == null ? [] : [var.raw_expiration_days]
+
+        content {
+          days = expiration.value
+        }
       }
     }
   }

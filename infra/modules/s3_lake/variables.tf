@@ -76,6 +76,17 @@ variable "raw_storage_class" {
   }
 }
 
+variable "raw_expiration_days" {
+  description = "Days after which landed raw data (the table prefixes) is deleted, as `make maintain --retention-days` does locally. null keeps it forever."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.raw_expiration_days == null || try(var.raw_expiration_days >= 1 && floor(var.raw_expiration_days) == var.raw_expiration_days, false)
+    error_message = "The raw_expiration_days must be null or a whole number of days, at least 1."
+  }
+}
+
 variable "dead_letter_expiration_days" {
   description = "Days after which dead letters (the _dlq/ prefix) are deleted."
   type        = number
