@@ -20,11 +20,19 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import reduce
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException
-from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThan
+from pyiceberg.expressions import (
+    And,
+    BooleanExpression,
+    EqualTo,
+    GreaterThanOrEqual,
+    LessThan,
+    Or,
+)
 from pyiceberg.table import Table
 
 from curation.catalog import iceberg_catalog
@@ -35,6 +43,7 @@ from lakestream.core.datasets import PARTITION_KEY, Dataset
 from lakestream.core.settings import Settings
 
 TARGET_FILE_BYTES = 128 * 1024**2
+COMPACTION_BATCH_BYTES = 512 * 1024**2  # input rewritten per commit, held in memory
 EPOCH = date(1970, 1, 1)
 
 
@@ -76,18 +85,35 @@ def _carry(table: Table) -> dict[str, str]:
     return {WATERMARK_PROPERTY: mark} if mark else {}
 
 
-def compact(table: Table, dataset: Dataset, target_bytes: int = TARGET_FILE_BYTES) -> list[str]:
-    """Rewrite each day partition that has more files than ceil(size / target)."""
+def compact(
+    table: Table,
+    dataset: Dataset,
+    target_bytes: int = TARGET_FILE_BYTES,
+    batch_bytes: int = COMPACTION_BATCH_BYTES,
+) -> list[str]:
+    """Rewrite each day partition that has more files than ceil(size / target).
+
+    Days are rewritten together, one commit per batch of up to `batch_bytes` of input: a commit
+    costs a metadata round (manifests, metadata file, catalog update) whatever its size, and a
+    live lake has many small days."""
     column_type = dataset.column(dataset.event_time_field).type
-    done = []
+    batches: list[list[str]] = [[]]
+    batch_size = 0
     for day, sizes in files_per_day(table).items():
         needed = max(1, -(-sum(sizes) // target_bytes))
         if len(sizes) <= needed:
             continue
-        where = _day_range(dataset, column_type, date.fromisoformat(day))
+        if batches[-1] and batch_size + sum(sizes) > batch_bytes:
+            batches.append([])
+            batch_size = 0
+        batches[-1].append(day)
+        batch_size += sum(sizes)
+    done = []
+    for days in filter(None, batches):
+        where = reduce(Or, [_day_range(dataset, column_type, date.fromisoformat(d)) for d in days])
         rows: pa.Table = table.scan(row_filter=where).to_arrow()
         table.overwrite(rows, overwrite_filter=where, snapshot_properties=_carry(table))
-        done.append(day)
+        done.extend(days)
     return done
 
 

@@ -56,15 +56,24 @@ def pending_objects(
 def typed_table(body: bytes, key: str, schema: pa.Schema) -> pa.Table:
     """The object's records, cast to the curated schema in one vectorised step.
 
-    Raises pa.ArrowInvalid (or KeyError) if any record does not fit: the caller then goes
-    record by record to find and set aside the ones that do not."""
+    Raises ValueError (pa.ArrowInvalid is one), TypeError or KeyError if any record does not
+    fit: the caller then goes record by record to find and set aside the ones that do not."""
     fmt = format_of_key(key)
     if fmt.classification == "parquet":
         table = pq.read_table(io.BytesIO(body))
-        return table.select(schema.names).cast(schema)
+        return table.select(schema.names).cast(schema)  # a null in a required field fails too
     raw = JsonLinesGzip().text(body)
-    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    options = pj.ParseOptions(
+        explicit_schema=_json_schema(schema), unexpected_field_behavior="ignore"
+    )
+    # The JSON reader itself refuses a required field that is absent or null.
     return pj.read_json(io.BytesIO(raw), parse_options=options).cast(schema)
+
+
+def _json_schema(schema: pa.Schema) -> pa.Schema:
+    """What Arrow's JSON reader parses directly: it takes dates only as numbers (days), so a
+    date column is read as text and cast to date32 after (a non-ISO date fails that cast)."""
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema])
 
 
 def typed_records(

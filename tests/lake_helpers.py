@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lakestream.core.settings import Settings
 from lakestream.stack.provision import provision
 from tests.kafka_helpers import isolated_catalog
 
+Names = str | Sequence[str]  # one dataset, or several for one producer or sink
 ACKED = re.compile(r"([\d,]+) of ([\d,]+) messages acknowledged, 0 failed, 0 unanswered")
 
 
@@ -27,12 +29,12 @@ class Lake:
     settings: Settings
     group_prefix: str
 
-    def produce(self, dataset: str, count: int, *args: str) -> int:
+    def produce(self, dataset: Names, count: int, *args: str) -> int:
         """Produce with the real producer CLI; the number of acknowledged messages."""
         return acked(finish(self.produce_in_background(dataset, count, *args), timeout=300))
 
-    def produce_in_background(self, dataset: str, count: int, *args: str) -> subprocess.Popen:
-        argv = ["--quiet", "--topics", dataset, "--count", str(count), *args]
+    def produce_in_background(self, dataset: Names, count: int, *args: str) -> subprocess.Popen:
+        argv = ["--quiet", "--topics", *_names(dataset), "--count", str(count), *args]
         return subprocess.Popen(
             [sys.executable, "-m", "producers", *argv],
             env=self.env,
@@ -41,7 +43,17 @@ class Lake:
             text=True,
         )
 
-    def sink(self, dataset: str, *args: str) -> subprocess.Popen:
+    def land(self, dataset: Names, count: int, *args: str, sink: tuple[str, ...] = ()) -> int:
+        """Produce `count` per dataset (one producer CLI), then land it all (one sink CLI that
+        exits once caught up); the number of acknowledged messages.
+
+        The sink takes its partitions by manual assignment: tests/consumers exercise group
+        membership, and here a group join would only add seconds per run."""
+        produced = self.produce(dataset, count, *args)
+        finish(self.sink(dataset, "--until-idle", "1", "--assignment", "manual", *sink))
+        return produced
+
+    def sink(self, dataset: Names, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
             [
                 sys.executable,
@@ -49,7 +61,7 @@ class Lake:
                 "consumers",
                 "--quiet",
                 "--topics",
-                dataset,
+                *_names(dataset),
                 "--group-prefix",
                 self.group_prefix,
                 *args,
@@ -70,6 +82,10 @@ class Lake:
             if count.rows >= rows or time.monotonic() > deadline:
                 return count
             time.sleep(0.3)
+
+
+def _names(dataset: Names) -> list[str]:
+    return [dataset] if isinstance(dataset, str) else list(dataset)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 180) -> str:

@@ -5,6 +5,7 @@ Every component asks here, so the embedded stack and real AWS differ only in set
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -23,29 +24,38 @@ CONSUMER_GROUP_DEFAULTS: dict[str, Any] = {
 }
 
 
+# One boto3 session for the process: a session loads each service's model (JSON files of
+# several MB) once and caches it, so a fresh session per client cost ~0.2 s per client. The
+# settings' credentials and region go to each client, not to the shared session. Sessions are
+# not thread-safe, so clients are created under a lock (using them needs none).
+_SESSION_LOCK = threading.Lock()
+_SESSION: boto3.session.Session | None = None
+
+
+def _session() -> boto3.session.Session:
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.session.Session()
+    return _SESSION
+
+
 def aws_client(settings: Settings, service: str, **config: Any) -> Any:
     """A boto3 client for `service` pointed at the configured endpoint and credentials."""
-    session = boto3.session.Session(
-        aws_access_key_id=settings.aws_access_key_id,
-        aws_secret_access_key=(
-            settings.aws_secret_access_key.get_secret_value()
-            if settings.aws_secret_access_key
-            else None
-        ),
-        aws_session_token=(
-            settings.aws_session_token.get_secret_value() if settings.aws_session_token else None
-        ),
-        region_name=settings.aws_region,
-    )
+    secret, token = settings.aws_secret_access_key, settings.aws_session_token
     base = {"retries": {"mode": "standard", "max_attempts": 5}}
     if settings.aws_endpoint_url:
         # moto serves every bucket under one host: path-style addressing avoids DNS tricks.
         base["s3"] = {"addressing_style": "path"}
-    return session.client(
-        service,
-        endpoint_url=settings.aws_endpoint_url or None,
-        config=Config(**{**base, **config}),
-    )
+    with _SESSION_LOCK:
+        return _session().client(
+            service,
+            region_name=settings.aws_region,
+            endpoint_url=settings.aws_endpoint_url or None,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            aws_session_token=token.get_secret_value() if token else None,
+            config=Config(**{**base, **config}),
+        )
 
 
 def _kafka_common(settings: Settings) -> dict[str, Any]:

@@ -13,7 +13,7 @@ setup_django(debug=True)
 from curation.run import curate
 from glue.crawler import LocalCrawler
 from simulator.simulation import SimulationConfig, Simulator
-from tests.lake_helpers import finish, make_lake
+from tests.lake_helpers import make_lake
 
 N = 1_000
 SEED = 23
@@ -22,9 +22,8 @@ SEED = 23
 @pytest.fixture(scope="session")
 def api_lake(running_stack, tmp_path_factory):
     lake = make_lake(running_stack, tmp_path_factory.mktemp("api"), deployment=True)
+    lake.land([ds.name for ds in lake.datasets], N, "--seed", str(SEED), "--client", "confluent")
     for ds in lake.datasets:
-        lake.produce(ds.name, N, "--seed", str(SEED), "--client", "confluent")
-        finish(lake.sink(ds.name, "--until-idle", "2"))
         LocalCrawler(lake.settings).crawl(ds)
     curate(lake.settings, list(lake.datasets), lake.group_prefix)
     return lake

@@ -10,7 +10,6 @@ import pytest
 
 from curation.run import curate
 from tests.athena_api.conftest import N
-from tests.lake_helpers import finish
 
 pytestmark = pytest.mark.stack
 
@@ -76,14 +75,12 @@ def test_hostile_layer_and_as_of_values_are_refused(api, params, param, message)
 def test_as_of_returns_the_table_as_it_was(api, settings, lake):
     """Two curation passes; as_of between them gives the first pass's rows."""
     settings.LAKE = lake.settings
-    first = lake.produce("ad_campaigns", 120)
-    finish(lake.sink("ad_campaigns", "--until-idle", "1"))
+    first = lake.land("ad_campaigns", 120)
     curate(lake.settings, [lake.datasets.get("ad_campaigns")], lake.group_prefix)
     time.sleep(1.5)
     between = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     time.sleep(1.5)
-    more = lake.produce("ad_campaigns", 80, "--seed", "5")
-    finish(lake.sink("ad_campaigns", "--until-idle", "1"))
+    more = lake.land("ad_campaigns", 80, "--seed", "5")
     curate(lake.settings, [lake.datasets.get("ad_campaigns")], lake.group_prefix)
 
     table = lake.datasets.get("ad_campaigns").table

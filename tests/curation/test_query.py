@@ -8,7 +8,7 @@ from curation.run import curate
 from engines import LocalEngine
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
-from tests.lake_helpers import finish, make_lake
+from tests.lake_helpers import make_lake
 
 pytestmark = pytest.mark.stack
 
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.stack
 @pytest.fixture(scope="module")
 def both_layers(running_stack, tmp_path_factory):
     lake = make_lake(running_stack, tmp_path_factory.mktemp("layers"), deployment=True)
+    names = [ds.name for ds in lake.datasets]
+    lake.land(names, 1_500, "--malformed-rate", "0.01", "--client", "confluent")
     for ds in lake.datasets:
-        lake.produce(ds.name, 1_500, "--malformed-rate", "0.01", "--client", "confluent")
-        finish(lake.sink(ds.name, "--until-idle", "2"))
         LocalCrawler(lake.settings).crawl(ds)
     curate(lake.settings, list(lake.datasets), lake.group_prefix)
     engine = LocalEngine(lake.settings)

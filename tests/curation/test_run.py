@@ -33,9 +33,7 @@ pytestmark = pytest.mark.stack
 
 
 def land(lake, dataset: str, count: int, *args: str) -> int:
-    produced = lake.produce(dataset, count, *args)
-    finish(lake.sink(dataset, "--until-idle", "2", "--max-records", "1000"))
-    return produced
+    return lake.land(dataset, count, *args, sink=("--max-records", "1000"))
 
 
 def _table(lake, ds):
@@ -132,6 +130,38 @@ def test_only_committed_raw_objects_are_read(lake):
     curate(lake.settings, [ds], lake.group_prefix)
     assert curated(lake, "ad_campaigns").num_rows == 500
     assert_exactly_once(lake, "ad_campaigns")
+
+
+def test_records_that_do_not_fit_go_to_dead_letters_with_their_reason(lake):
+    """A raw object written under an older catalog (or by hand) with records the table's types
+    refuse: those become curation dead letters, the rest of the object is applied."""
+    land(lake, "transactions", 600)
+    ds = lake.datasets.get("transactions")
+    s3 = clients.aws_client(lake.settings, "s3")
+    bucket = lake.settings.bucket(ds)
+    key = next(o["Key"] for o in clients.list_objects(s3, bucket, f"{ds.table}/"))
+    rows = read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key)
+    rows[0]["Amount"] = "twelve"
+    rows[1]["TransactionDate"] = "01/02/2024"
+    del rows[2]["ClientID"]
+    s3.put_object(Bucket=bucket, Key=key, Body=JsonLinesGzip().encode(rows))
+
+    [result] = curate(lake.settings, [ds], lake.group_prefix)
+    assert result.dead_letters == 3
+    assert result.records == 600 - 3
+    dlq = [o["Key"] for o in clients.list_objects(s3, bucket, "_dlq/curated/")]
+    assert len(dlq) == 1
+    assert dlq[0].startswith(f"_dlq/curated/{ds.topic}/{key.split('/')[1]}/")
+    letters = read_rows(s3.get_object(Bucket=bucket, Key=dlq[0])["Body"].read(), dlq[0])
+    reasons = {(d["kafka_offset"], d["reason"].split(":")[1].strip()) for d in letters}
+    assert reasons == {
+        (rows[0]["kafka_offset"], "Amount"),
+        (rows[1]["kafka_offset"], "TransactionDate"),
+        (rows[2]["kafka_offset"], "ClientID"),
+    }
+    assert all(d["record"]["kafka_topic"] == ds.topic for d in letters)
+    refused = {(r["kafka_partition"], r["kafka_offset"]) for r in rows[:3]}
+    assert not refused & set(coordinates(curated(lake, "transactions")))
 
 
 def test_raw_rewritten_with_other_boundaries_adds_nothing_and_rebuild_dedupes(lake):

@@ -16,7 +16,6 @@ from glue.queries import saved_queries
 from lakestream.core import clients
 from lakestream.core.errors import QueryError
 from simulator.simulation import SimulationConfig, Simulator
-from tests.lake_helpers import finish
 
 pytestmark = pytest.mark.stack
 
@@ -31,11 +30,8 @@ def landed(running_stack, tmp_path_factory):
     from tests.lake_helpers import make_lake
 
     lake = make_lake(running_stack, tmp_path_factory.mktemp("glue"), deployment=True)
-    for ds in lake.datasets:
-        lake.produce(ds.name, N, "--seed", str(SEED), "--late-fraction", str(LATE),
-                     "--client", "confluent")  # fmt: skip
-    for ds in lake.datasets:
-        finish(lake.sink(ds.name, "--until-idle", "2"))
+    lake.land([ds.name for ds in lake.datasets], N, "--seed", str(SEED),
+              "--late-fraction", str(LATE), "--client", "confluent")  # fmt: skip
     results = {r.table: r for r in (LocalCrawler(lake.settings).crawl(ds) for ds in lake.datasets)}
     return lake, results
 
