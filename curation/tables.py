@@ -9,7 +9,8 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
-from pyiceberg.transforms import DayTransform
+from pyiceberg.table.sorting import SortField, SortOrder
+from pyiceberg.transforms import DayTransform, IdentityTransform
 from pyiceberg.types import NestedField
 
 from lakestream.core.datasets import LAKE_METADATA_COLUMNS, Dataset
@@ -68,6 +69,13 @@ def partition_spec(dataset: Dataset, schema: Schema) -> PartitionSpec:
     )
 
 
+def sort_order(dataset: Dataset, schema: Schema) -> SortOrder:
+    """By the dataset's key: what compaction writes (curation/maintain.py), and what Glue's
+    compaction optimizer may use on AWS."""
+    source = schema.find_field(dataset.key_field)
+    return SortOrder(SortField(source_id=source.field_id, transform=IdentityTransform()))
+
+
 def identifier(settings: Settings, dataset: Dataset) -> str:
     return f"{settings.curated_database}.{dataset.table}"
 
@@ -81,9 +89,9 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
     """The curated table, created if missing, else brought up to what the catalog says.
 
     On AWS, Terraform creates the table (infra/modules/curated_lake) with the catalog's columns
-    but Glue cannot give it a partition spec: the first pass adds the day partitioning and our
-    properties. Later, optional catalog columns it lacks are added. All of it is metadata only:
-    no data file is rewritten."""
+    but Glue cannot give it a partition spec or a sort order: the first pass adds the day
+    partitioning, the sort order and our properties. Later, optional catalog columns it lacks
+    are added. All of it is metadata only: no data file is rewritten."""
     name = identifier(settings, dataset)
     try:
         table = catalog.load_table(name)
@@ -93,6 +101,7 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
             name,
             schema=schema,
             partition_spec=partition_spec(dataset, schema),
+            sort_order=sort_order(dataset, schema),
             location=location(settings, dataset),
             properties=TABLE_PROPERTIES,
         )
@@ -100,7 +109,8 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
     missing = [(n, t) for n, t, _ in columns(dataset) if n not in have]
     properties = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
     unpartitioned = table.spec().is_unpartitioned()
-    if not (missing or properties or unpartitioned):
+    unsorted = table.sort_order().is_unsorted
+    if not (missing or properties or unpartitioned or unsorted):
         return table
     with table.transaction() as tx:
         if missing:
@@ -113,6 +123,9 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
                 spec.add_field(
                     dataset.event_time_field, DayTransform(), f"{dataset.event_time_field}_day"
                 )
+        if unsorted:
+            with tx.update_sort_order() as order:
+                order.asc(dataset.key_field, IdentityTransform())
         if properties:
             tx.set_properties(properties)
     return catalog.load_table(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pyarrow.parquet as pq
 import pytest
 
 from curation.catalog import iceberg_catalog
@@ -40,6 +41,12 @@ def test_compaction_leaves_one_file_per_day_and_the_same_rows(lake):
     assert set(after) == set(before)
     assert all(len(f) == 1 for f in after.values()), after
     assert result.compacted
+    # Rewritten in the table's sort order: within each day, by the dataset's key.
+    compacted = table(lake, "ad_campaigns")
+    for task in compacted.scan().plan_files():
+        with compacted.io.new_input(task.file.file_path).open() as f:
+            keys = pq.read_table(f, columns=[ds.key_field])[ds.key_field].to_pylist()
+        assert keys == sorted(keys)
     count = count_curated(lake.settings, ds)
     assert count.rows == count.distinct == lake.count("ad_campaigns").distinct == 600
     assert table(lake, "ad_campaigns").properties[WATERMARK_PROPERTY] == mark

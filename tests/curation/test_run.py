@@ -284,6 +284,8 @@ def test_a_table_terraform_created_gets_its_day_partitioning_on_the_first_pass(l
     [result] = curate(lake.settings, [ds], lake.group_prefix)
     table = _table(lake, ds)
     assert [f.name for f in table.spec().fields] == ["TransactionDate_day"]
+    [key] = table.sort_order().fields
+    assert table.schema().find_column_name(key.source_id) == ds.key_field
     assert {k: table.properties.get(k) for k in TABLE_PROPERTIES} == TABLE_PROPERTIES
     assert result.records == 800
     assert {f.file.partition[0] for f in table.scan().plan_files()}  # partitioned by day

@@ -158,6 +158,8 @@ resource "aws_glue_catalog_table_optimizer" "curated" {
     role_arn = aws_iam_role.optimizer.arn
     enabled  = true
 
+    # binpack: Glue's "sort" strategy needs the table's sort order when the optimizer is
+    # created, and the first curation pass sets it only later. `make maintain` sorts by the key.
     dynamic "compaction_configuration" {
       for_each = each.value.type == "compaction" ? ["binpack"] : []
 
