@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -40,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server (the default)")
     serve.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="Django's development server instead of gunicorn (needs API_DEBUG=1)",
+    )
     sub.add_parser("openapi", help="print the OpenAPI document")
     postman = sub.add_parser(
         "postman", help="write the Postman collection generated from the OpenAPI document"
@@ -69,8 +75,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # ImproperlyConfigured and friends: one line, no traceback
         print(f"athena_api: error: {exc}", file=sys.stderr)
         return 1
-    from django.core.management import call_command
+    from django.conf import settings
 
-    print(f"serving on http://{host}:{port}/ (Swagger UI: /swagger/)", file=sys.stderr)
-    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    if getattr(args, "dev", False):
+        if not settings.DEBUG:
+            print(
+                "athena_api: error: --dev runs Django's development server, which is not made "
+                "for production: set API_DEBUG=1 to use it, or leave --dev out for gunicorn",
+                file=sys.stderr,
+            )
+            return 2
+        from django.core.management import call_command
+
+        print(
+            f"development server on http://{host}:{port}/ (Swagger UI: /swagger/)", file=sys.stderr
+        )
+        call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+        return 0
+    lake = settings.LAKE
+    print(
+        f"serving on http://{host}:{port}/ with gunicorn: {lake.api_workers} workers x "
+        f"{lake.api_threads} threads (API_WORKERS, API_THREADS); Swagger UI: /swagger/",
+        file=sys.stderr,
+    )
+    serve_gunicorn(
+        host,
+        port,
+        workers=lake.api_workers,
+        threads=lake.api_threads,
+        timeout=settings.API_QUERY_TIMEOUT + 30,
+    )
     return 0
+
+
+def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:
+    """The API under gunicorn: `workers` processes, each answering `threads` requests at once
+    (the local engine gives each thread a DuckDB database of its own)."""
+    from gunicorn.app.base import BaseApplication
+
+    from athena_api.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                # A worker busy longer than the query timeout (plus a margin) is stuck.
+                "timeout": int(timeout),
+                "graceful_timeout": 20,
+                "accesslog": "-",
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "lakestream-api",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()

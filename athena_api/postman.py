@@ -35,6 +35,11 @@ EXAMPLES = [
         "/api/query-table/",
         {"table": "kafka_ing_ad_campaigns", "limit": "5", "format": "athena"},
     ),
+    (
+        "Sales by product and payment, one month, curated layer",
+        "/api/analyses/sales_by_product_and_payment/",
+        {"from": "2024-10-01", "to": "2024-10-31", "layer": "curated"},
+    ),
 ]
 
 

@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the embedded broker a sink that a group showing no member gives no partition for 30 s "
         "takes them manually",
     )
+    parser.add_argument(
+        "--no-register-partitions",
+        dest="register_partitions",
+        action="store_false",
+        help="do not add each new dt= partition to the raw table's Glue entry (new days are "
+        "then queryable after the next crawl, or through partition projection on AWS)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
@@ -138,6 +145,7 @@ def run_sink(args: argparse.Namespace) -> int:
         group_prefix=args.group_prefix,
         until_idle=args.until_idle,
         assignment=args.assignment,
+        register_partitions=args.register_partitions,
     )
     run = SinkRun(settings, datasets, options, args.threads_per_topic)
     stats = run.stats

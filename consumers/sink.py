@@ -25,6 +25,7 @@ from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.groups import GroupInfo, describe_group, topic_partitions
+from consumers.partitions import PartitionRegistrar
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
 from lakestream.core import clients
@@ -83,6 +84,9 @@ class SinkOptions:
     # JOIN_GRACE_S while it shows no member (its wedge, docs/broker-quirks.md) is taken over
     # by manual assignment.
     assignment: str = "auto"
+    # Register each landed dt= partition in the raw table's Glue entry (consumers/partitions.py);
+    # off where Athena's partition projection on dt makes it pointless.
+    register_partitions: bool = True
 
 
 def group_id(prefix: str, dataset: Dataset) -> str:
@@ -145,6 +149,9 @@ class SinkWorker(threading.Thread):
         self.batch = Batch(dataset, options.limits)
         self.storage = S3Storage(settings, stop=abort)
         self.writers: dict[int, PartitionWriter] = {}  # one per partition assigned to us
+        self.registrar = (
+            PartitionRegistrar(settings, dataset) if options.register_partitions else None
+        )
         self.assigned_at: float | None = None  # when the first partitions were assigned
         self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
         self.consumer: Any = None
@@ -373,6 +380,8 @@ class SinkWorker(threading.Thread):
             self._rewind(batch.segments.values())
             batch.reset()
             return
+        if self.registrar:  # the objects are durable: make their days queryable, then commit
+            self.registrar.register({dt for s in written for dt in s.by_dt})
         self._commit(written)
         batch.reset()
 

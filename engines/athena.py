@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from engines.base import GlueTables, QueryResult
@@ -58,34 +59,47 @@ class AthenaEngine(GlueTables):
     def execute(
         self, sql: str, params: Sequence[Any] = (), database: str | None = None
     ) -> QueryResult:
-        """Run `sql`; unqualified tables are looked up in `database` (default: the raw one)."""
+        """Run `sql`; unqualified tables are looked up in `database` (default: the raw one).
+
+        A query still running after the timeout is stopped (StopQueryExecution), so it stops
+        costing money, and the error says so."""
+        from pyathena.async_cursor import AsyncCursor
         from pyathena.error import DatabaseError, OperationalError
 
         started = time.perf_counter()
+        cursor = self._connect(database).cursor(AsyncCursor)
         try:
-            cursor = self._connect(database).cursor()
-            cursor.execute(
-                sql,
-                [athena_literal(p) for p in params] or None,
-                paramstyle="qmark",
+            query_id, future = cursor.execute(
+                sql, [athena_literal(p) for p in params] or None, paramstyle="qmark"
             )
-            rows = cursor.fetchall()
+            try:
+                result_set = future.result(timeout=self.timeout)
+            except FutureTimeout:
+                cursor.cancel(query_id).result(timeout=30)
+                raise QueryTimeout(
+                    f"the query ran longer than {self.timeout:.0f}s: Athena query {query_id} "
+                    "was stopped"
+                ) from None
+            state = result_set.state
+            if state != "SUCCEEDED":
+                reason = result_set.state_change_reason or state
+                raise EngineFailure(f"Athena could not run the query ({reason})"[:300])
+            rows = result_set.fetchall()
         except OperationalError as exc:
             if "timeout" in str(exc).lower() or "cancel" in str(exc).lower():
                 raise QueryTimeout("Athena did not finish in time") from None
             raise EngineFailure("Athena could not run the query") from None
         except DatabaseError:
             raise EngineFailure("Athena could not run the query") from None
-        elapsed = int((time.perf_counter() - started) * 1000)
-        if elapsed > self.timeout * 1000:
-            raise QueryTimeout("Athena did not finish in time")
+        finally:
+            cursor.close()
         return QueryResult(
-            [d[0] for d in cursor.description or []],
+            [d[0] for d in result_set.description or []],
             [tuple(r) for r in rows],
             engine=self.name,
-            query_id=cursor.query_id or "",
-            elapsed_ms=elapsed,
-            data_scanned_bytes=cursor.data_scanned_in_bytes,
+            query_id=query_id,
+            elapsed_ms=int((time.perf_counter() - started) * 1000),
+            data_scanned_bytes=result_set.data_scanned_in_bytes,
         )
 
     def ping(self) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -47,17 +48,27 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     if sum(bool(x) for x in (args.query, args.file, args.saved)) != 1:
         raise LakestreamError("give exactly one of: a query, --file PATH, --saved NAME")
+    params: list[Any] = list(args.param or [])
     if args.file:
         sql = Path(args.file).read_text(encoding="utf-8")
     elif args.saved:
         queries = saved_queries()
         if args.saved not in queries:
             raise LakestreamError(f"no saved query {args.saved!r}; known: {', '.join(queries)}")
-        sql = queries[args.saved].sql
+        query = queries[args.saved]
+        sql = query.sql
+        # A saved query's parameters are named (its @param lines): --param from=2024-10-01.
+        named = dict(p.partition("=")[::2] for p in params)
+        if any("=" not in p for p in params):
+            raise LakestreamError("for --saved, give parameters as --param NAME=VALUE")
+        try:
+            params = query.bind(named)
+        except ValueError as exc:
+            raise LakestreamError(str(exc)) from None
     else:
         sql = args.query
     engine = LocalEngine(load_settings(), timeout=args.timeout)
-    result = engine.execute(sql, args.param or [])
+    result = engine.execute(sql, params)
     rows = result.rows[: args.max_rows]
     if args.json:
         doc = {
@@ -93,7 +104,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 def cmd_queries(args: argparse.Namespace) -> int:
     for q in saved_queries().values():
-        print(f"{q.name}\t{q.description}")
+        params = ", ".join(f"{p.name} {p.type} = {p.default}" for p in q.params)
+        print(f"{q.name}\t{q.description}\t{params}")
     return 0
 
 
@@ -123,7 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--saved", metavar="NAME", help="run a saved query (see `python -m glue queries`)"
     )
-    sql.add_argument("--param", action="append", metavar="VALUE", help="a '?' value (repeatable)")
+    sql.add_argument(
+        "--param",
+        action="append",
+        metavar="VALUE",
+        help="a '?' value, in order (repeatable); with --saved, NAME=VALUE of its @param lines",
+    )
     sql.add_argument("--json", action="store_true", help="print JSON: columns, rows, row_count")
     sql.add_argument("--max-rows", type=int, default=100, help="rows shown (default %(default)s)")
     sql.add_argument("--timeout", type=float, default=60.0, help="seconds (default %(default)s)")

@@ -352,7 +352,7 @@ def curated_section(settings: Settings, quick: bool) -> list[Figure]:
                 timings, scanned = [], 0
                 for _ in range(repeats):
                     t = time.perf_counter()
-                    result = engine.execute(query.sql, database=database)
+                    result = engine.execute(query.sql, query.bind(), database=database)
                     timings.append((time.perf_counter() - t) * 1000)
                     scanned = max(scanned, result.data_scanned_bytes or 0)
                 measured[layer] = (scanned, timings)

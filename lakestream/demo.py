@@ -122,7 +122,7 @@ def _print_analyses(settings: Settings) -> None:
     engine = LocalEngine(settings)
     try:
         for query in saved_queries().values():
-            result = engine.execute(query.sql)
+            result = engine.execute(query.sql, query.bind())
             table = Table(title=f"{query.name}: {query.description}", title_justify="left")
             for column in result.columns:
                 table.add_column(column)

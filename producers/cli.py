@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from lakestream.core.argtypes import positive
+from lakestream.core.argtypes import iso_datetime, positive
 from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import Command, stage_main
 from lakestream.core.errors import LakestreamError
@@ -22,6 +22,7 @@ from producers.clients import CLIENTS
 from producers.produce import produce
 from producers.run import ProduceRun, RunOptions, TopicStats
 from producers.sources import file_source, simulator_source
+from simulator.clock import DEFAULT_START
 from simulator.simulation import SimulationConfig, Simulator
 
 DEFAULT_COUNT = 1_000  # per topic, as in the original design
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what.add_argument(
         "--late-fraction", type=float, default=0.0, help="share of late simulated events"
+    )
+    what.add_argument(
+        "--start",
+        type=iso_datetime,
+        default=DEFAULT_START,
+        help="event time of the first simulated record (default %(default)s); records then "
+        "follow at each dataset's pace",
     )
     how_much = parser.add_argument_group("how much, how fast")
     how_much.add_argument(
@@ -146,6 +154,7 @@ def run_produce(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 malformed_rate=args.malformed_rate,
                 late_fraction=args.late_fraction,
+                start=args.start,
             ),
             settings.datasets,
         )

@@ -7,6 +7,8 @@ runs it, and `athena_api.query.errors.exception_handler` turns every typed error
 from __future__ import annotations
 
 import threading
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from athena_api.query.builder import TABLE_NAME, BadRequest, BuiltQuery, build_query
+from athena_api.query.builder import TABLE_NAME, BadRequest, build_query
 from athena_api.query.params import LAYERS, QueryTableParams, database_of
 from engines import QueryEngine, QueryResult, make_engine
 from engines.tables import GlueCatalog, TableInfo
@@ -65,9 +67,31 @@ ERROR_RESPONSES = {
 }
 
 
-def rows_response(result: QueryResult, built: BuiltQuery, table: str, fmt: str) -> Response:
-    """The rows of a query as JSON (fmt=json) or in Athena's ResultSet shape (fmt=athena)."""
-    types = dict(built.columns)
+def _value_type(values: list[Any]) -> str:
+    """The Athena type of a result column the catalog does not describe (an analysis' output),
+    from its first non-null value."""
+    value = next((v for v in values if v is not None), None)
+    for kind, name in ((bool, "boolean"), (int, "bigint"), (float, "double"), (Decimal, "double"),
+                       (datetime, "timestamp"), (date, "date")):  # fmt: skip
+        if isinstance(value, kind):
+            return name
+    return "string"
+
+
+def _athena_type(glue_type: str) -> str:
+    return "varchar" if glue_type == "string" else glue_type
+
+
+def rows_response(
+    result: QueryResult, types: dict[str, str], table: str, fmt: str, **extra: Any
+) -> Response:
+    """The rows of a query as JSON (fmt=json) or in Athena's ResultSet shape (fmt=athena).
+    `types` gives the known column types (others are read off the values); `extra` adds keys
+    to the JSON shape."""
+    types = {
+        c: types.get(c) or _value_type([row[i] for row in result.rows])
+        for i, c in enumerate(result.columns)
+    }
     if fmt == "athena":
         header = {"Data": [{"VarCharValue": c} for c in result.columns]}
         body_rows = [
@@ -81,7 +105,7 @@ def rows_response(result: QueryResult, built: BuiltQuery, table: str, fmt: str) 
                     "Rows": [header, *body_rows],
                     "ResultSetMetadata": {
                         "ColumnInfo": [
-                            {"Name": c, "Type": types.get(c, "varchar")} for c in result.columns
+                            {"Name": c, "Type": _athena_type(types[c])} for c in result.columns
                         ]
                     },
                 },
@@ -90,7 +114,7 @@ def rows_response(result: QueryResult, built: BuiltQuery, table: str, fmt: str) 
     return Response(
         {
             "table": table,
-            "columns": [{"name": c, "type": types.get(c, "string")} for c in result.columns],
+            "columns": [{"name": c, "type": types[c]} for c in result.columns],
             "rows": [
                 {c: json_value(v) for c, v in zip(result.columns, row, strict=True)}
                 for row in result.rows
@@ -100,6 +124,7 @@ def rows_response(result: QueryResult, built: BuiltQuery, table: str, fmt: str) 
             "engine": result.engine,
             "elapsed_ms": result.elapsed_ms,
             "data_scanned_bytes": result.data_scanned_bytes,
+            **extra,
         }
     )
 
@@ -127,7 +152,7 @@ class QueryTableView(APIView):
             as_of=q.get("as_of"),
         )
         result = engine().execute(built.sql, built.params)
-        return rows_response(result, built, info.name, q["format"])
+        return rows_response(result, dict(built.columns), info.name, q["format"])
 
 
 def _describe(info: TableInfo) -> dict[str, Any]:

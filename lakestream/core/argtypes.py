@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 
 def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
@@ -19,6 +20,17 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
         return value
 
     return parse
+
+
+def iso_datetime(text: str) -> datetime:
+    """An ISO date or date-time, e.g. 2024-10-01 or 2024-10-01T08:00:00 (no zone: UTC)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date or date-time, e.g. 2024-10-01T08:00:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def fraction(text: str) -> float:

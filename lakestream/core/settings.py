@@ -165,6 +165,21 @@ class Settings(BaseSettings):
         validation_alias="API_THROTTLE_RATE",
         description="Requests per client, e.g. 120/min.",
     )
+    api_workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        validation_alias="API_WORKERS",
+        description="gunicorn worker processes of `make api` (about one per core).",
+    )
+    api_threads: int = Field(
+        4,
+        ge=1,
+        le=64,
+        validation_alias="API_THREADS",
+        description="Threads per worker: requests each worker answers at once (queries wait on "
+        "S3 or Athena, so more than one per core pays).",
+    )
     api_allowed_hosts: str = Field(
         "127.0.0.1,localhost",
         validation_alias="API_ALLOWED_HOSTS",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from urllib.parse import urlencode
 
 import pytest
 
 from athena_api.query import views
-from engines.athena import athena_literal
+from engines.athena import AthenaEngine, athena_literal
 from lakestream.core import clients
+from lakestream.core.errors import QueryTimeout
 
 pytestmark = pytest.mark.stack
 
@@ -75,3 +77,16 @@ def test_query_goes_to_athena_with_parameters_workgroup_and_database(
     assert execution["QueryExecutionContext"]["Database"] == db
     output = execution["ResultConfiguration"]["OutputLocation"]
     assert output.startswith(api_lake.settings.athena_output_location)
+
+
+def test_a_query_past_the_timeout_is_stopped_in_athena(api_lake):
+    """moto answers at once, so a zero timeout is what a slow query looks like: the engine must
+    stop the query it started (StopQueryExecution) and say so."""
+    engine = AthenaEngine(api_lake.settings, timeout=0)
+    with pytest.raises(QueryTimeout, match=r"Athena query (\S+) was stopped") as caught:
+        engine.execute("SELECT COUNT(*) FROM kafka_ing_logs")
+    query_id = re.search(r"Athena query (\S+) was stopped", str(caught.value)).group(1)
+    athena = clients.aws_client(api_lake.settings, "athena")
+    execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert execution["Status"]["State"] == "CANCELLED"
+    assert execution["Query"] == "SELECT COUNT(*) FROM kafka_ing_logs"

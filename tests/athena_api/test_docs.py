@@ -43,6 +43,22 @@ def test_openapi_documents_the_query_parameters():
     assert doc["securityDefinitions"]["ApiKey"]["name"] == "X-API-Key"
 
 
+def test_each_analysis_is_documented_with_the_parameters_of_its_file():
+    from glue.queries import saved_queries
+
+    doc = openapi_document()
+    assert "/analyses/" in doc["paths"]
+    for query in saved_queries().values():
+        operation = doc["paths"][f"/analyses/{query.name}/"]["get"]
+        assert operation["description"] == query.description
+        params = {p["name"]: p for p in operation["parameters"]}
+        assert set(params) == {"limit", "layer", "format"} | {p.name for p in query.params}
+        for p in query.params:
+            assert params[p.name]["format"] == "date"
+            assert params[p.name]["default"] == p.default
+            assert params[p.name]["description"] == p.description
+
+
 @pytest.mark.stack
 def test_swagger_ui_and_redoc_are_served(api):
     assert api.get("/swagger/").status_code == 200

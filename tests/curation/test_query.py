@@ -29,9 +29,9 @@ def both_layers(running_stack, tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(saved_queries()))
 def test_each_saved_analysis_gives_the_same_answer_on_both_layers(both_layers, name):
     lake, engine = both_layers
-    sql = saved_queries()[name].sql
-    raw = engine.execute(sql)
-    curated = engine.execute(sql, database=lake.settings.curated_database)
+    query = saved_queries()[name]
+    raw = engine.execute(query.sql, query.bind())
+    curated = engine.execute(query.sql, query.bind(), database=lake.settings.curated_database)
     assert curated.columns == raw.columns
     assert curated.rows == raw.rows
     assert len(raw.rows) > 0

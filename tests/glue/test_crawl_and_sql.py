@@ -111,12 +111,32 @@ def _frame(result) -> pd.DataFrame:
     return pd.DataFrame(result.rows, columns=result.columns)
 
 
-def test_sales_by_product_and_payment_matches_pandas(landed):
+WINDOWS = ["all", "first-day"]  # the whole lake, and a from/to range of its first event day
+
+
+def run_saved(lake, name: str, window: dict[str, str] | None = None):
+    query = saved_queries()[name]
+    return LocalEngine(lake.settings).execute(query.sql, query.bind(window or {}))
+
+
+def records_in(lake, dataset: str, window_name: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The simulator's records of the dataset within the window, and the window as from/to."""
+    df = expected_records(dataset)
+    if window_name == "all":
+        return df, {}
+    field = lake.datasets.get(dataset).event_time_field
+    days = pd.to_datetime(df[field]).dt.date.astype(str)
+    first = days.min()
+    inside = df[days == first]
+    assert 0 < len(inside) < len(df)  # a real subset: the late events' day
+    return inside, {"from": first, "to": first}
+
+
+@pytest.mark.parametrize("window_name", WINDOWS)
+def test_sales_by_product_and_payment_matches_pandas(landed, window_name):
     lake, _ = landed
-    got = _frame(
-        LocalEngine(lake.settings).execute(saved_queries()["sales_by_product_and_payment"].sql)
-    )
-    df = expected_records("transactions")
+    df, window = records_in(lake, "transactions", window_name)
+    got = _frame(run_saved(lake, "sales_by_product_and_payment", window))
     want = (
         df.groupby(["Product", "PaymentMethod"])
         .agg(transactions=("Amount", "size"), revenue=("Amount", "sum"))
@@ -132,10 +152,11 @@ def test_sales_by_product_and_payment_matches_pandas(landed):
     assert list(got["revenue"]) == sorted(got["revenue"], reverse=True)
 
 
-def test_web_errors_matches_pandas(landed):
+@pytest.mark.parametrize("window_name", WINDOWS)
+def test_web_errors_matches_pandas(landed, window_name):
     lake, _ = landed
-    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["web_errors"].sql))
-    df = expected_records("web_logs")
+    df, window = records_in(lake, "web_logs", window_name)
+    got = _frame(run_saved(lake, "web_errors", window))
     errors = df[df["Status_Code"] >= 400]
     want = errors.groupby(["Status_Code", "URL"]).size()
     assert (
@@ -149,10 +170,11 @@ def test_web_errors_matches_pandas(landed):
     )
 
 
-def test_campaign_performance_matches_pandas(landed):
+@pytest.mark.parametrize("window_name", WINDOWS)
+def test_campaign_performance_matches_pandas(landed, window_name):
     lake, _ = landed
-    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["campaign_performance"].sql))
-    df = expected_records("ad_campaigns")
+    df, window = records_in(lake, "ad_campaigns", window_name)
+    got = _frame(run_saved(lake, "campaign_performance", window))
     latest = df.groupby("campaign_id").agg(
         impressions=("impressions", "max"), clicks=("clicks", "max")
     )
@@ -163,10 +185,11 @@ def test_campaign_performance_matches_pandas(landed):
         assert row.ctr == round(row.clicks / row.impressions, 4)
 
 
-def test_social_engagement_matches_pandas(landed):
+@pytest.mark.parametrize("window_name", WINDOWS)
+def test_social_engagement_matches_pandas(landed, window_name):
     lake, _ = landed
-    got = _frame(LocalEngine(lake.settings).execute(saved_queries()["social_engagement"].sql))
-    df = expected_records("social_posts")
+    df, window = records_in(lake, "social_posts", window_name)
+    got = _frame(run_saved(lake, "social_engagement", window))
     want = df.groupby("user").agg(
         posts=("likes", "size"), likes=("likes", "sum"), retweets=("retweets", "sum")
     )

@@ -1,0 +1,96 @@
+"""`make api` serves with gunicorn (worker processes with threads); Django's development server
+runs only on request (--dev) and only with API_DEBUG=1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from lakestream.stack.processes import free_port, port_is_open
+
+pytestmark = pytest.mark.stack
+KEY = "test-key-123"
+
+
+def fetch(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"X-API-Key": KEY})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@pytest.fixture
+def served(api_lake):
+    port = free_port()
+    env = {**os.environ, **api_lake.env, "API_KEY": KEY, "API_DEBUG": "0", "API_ENGINE": "local",
+           "API_WORKERS": "2", "API_THREADS": "4", "API_THROTTLE_RATE": "10000/min"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.2)
+    yield port, proc
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+
+
+def test_gunicorn_serves_swagger_and_concurrent_queries(served):
+    port, _ = served
+    status, headers, body = fetch(port, "/swagger/")
+    assert status == 200
+    assert headers["Server"].startswith("gunicorn")
+    assert b"swagger" in body.lower()
+    status, _, body = fetch(port, "/api/health/")
+    assert (status, json.loads(body)["status"]) == (200, "ok")
+
+    paths = ["/api/analyses/social_engagement/?limit=5", "/api/query-table/?table=kafka_ing_logs"]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: fetch(port, paths[i % 2]), range(16)))
+    assert [a[0] for a in answers] == [200] * 16
+    rows = {json.dumps(json.loads(a[2])["rows"]) for a in answers[0::2]}
+    assert len(rows) == 1  # the same analysis, the same rows, whichever worker and thread
+    status, _, body = fetch(port, "/api/analyses/web_errors/?from=soon")
+    assert status == 400
+    assert json.loads(body)["error"]["param"] == "from"
+
+
+def test_the_master_stops_its_workers_on_sigterm(served):
+    port, proc = served
+    assert fetch(port, "/api/health/")[0] == 200
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    _, stderr = proc.communicate()
+    assert "Booting worker" in stderr
+    assert "Traceback" not in stderr
+    assert not port_is_open("127.0.0.1", port)
+
+
+def test_the_development_server_needs_api_debug(api_lake):
+    env = {**os.environ, **api_lake.env, "API_KEY": KEY, "API_DEBUG": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "athena_api", "serve", "--dev", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "set API_DEBUG=1 to use it" in result.stderr
+    assert "Traceback" not in result.stderr
