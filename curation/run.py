@@ -38,7 +38,12 @@ from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
 from curation.sources import RawObject, pending_objects, typed_records, typed_table
 from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
-from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
+from curation.watermark import (
+    DEAD_LETTERS_PROPERTY,
+    WATERMARK_PROPERTY,
+    Watermark,
+    read_watermark,
+)
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
@@ -58,7 +63,7 @@ class CurationError(LakestreamError):
 class CurateResult:
     dataset: str
     table: str
-    state: str = "unchanged"  # appended | unchanged | rebuilt+appended ...
+    state: str = "unchanged"  # appended | unchanged | dead-letters-only
     records: int = 0
     dead_letters: int = 0
     duplicates_dropped: int = 0
@@ -140,19 +145,26 @@ class Pass:
             result.dead_letters = sum(len(v) for v in dead.values())
             applied = {**mark.offsets, **committed}
             new_mark = Watermark(self.dataset.topic, applied)
-            if data.num_rows == 0:
-                break  # nothing to append (all dead letters): no empty snapshot
+            if data.num_rows == 0 and not result.dead_letters:
+                break  # nothing new (duplicates of applied records): no commit at all
+            dead_total = int(table.properties.get(DEAD_LETTERS_PROPERTY, "0"))
+            marks = {
+                WATERMARK_PROPERTY: new_mark.to_property(),
+                DEAD_LETTERS_PROPERTY: str(dead_total + result.dead_letters),
+            }
             if before_commit:
                 before_commit()
             try:
                 with table.transaction() as tx:  # data and watermark in one commit
-                    tx.append(
-                        data, snapshot_properties={WATERMARK_PROPERTY: new_mark.to_property()}
-                    )
-                    tx.set_properties({WATERMARK_PROPERTY: new_mark.to_property()})
+                    if data.num_rows:
+                        tx.append(data, snapshot_properties=marks)
+                    # Only dead letters: the watermark moves past them without an empty
+                    # snapshot, so the next pass does not read them again.
+                    tx.set_properties(marks)
             except CommitFailedException:
                 continue  # another pass committed first: start over from its watermark
-            result.state, result.records, result.watermark = "appended", data.num_rows, applied
+            result.state = "appended" if data.num_rows else "dead-letters-only"
+            result.records, result.watermark = data.num_rows, applied
             break
         else:
             raise CurationError(

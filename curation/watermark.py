@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pyiceberg.table import Table
 
 WATERMARK_PROPERTY = "lakestream.kafka-offsets"
+# Records the passes set aside as curation dead letters, in total: moved in the same commit as
+# the watermark, so it counts each once (/api/stats/ reads it).
+DEAD_LETTERS_PROPERTY = "lakestream.dead-letters"
 
 
 @dataclass(frozen=True)

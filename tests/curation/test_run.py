@@ -23,7 +23,7 @@ from consumers.layout import data_key
 from curation.catalog import iceberg_catalog
 from curation.run import CurationError, Pass, curate
 from curation.tables import TABLE_PROPERTIES, columns, identifier, location
-from curation.watermark import WATERMARK_PROPERTY, read_watermark
+from curation.watermark import DEAD_LETTERS_PROPERTY, WATERMARK_PROPERTY, read_watermark
 from lakestream.core import clients
 from lakestream.core.formats import JsonLinesGzip
 from lakestream.core.types import TYPES
@@ -160,6 +160,9 @@ def test_records_that_do_not_fit_go_to_dead_letters_with_their_reason(lake):
         (rows[2]["kafka_offset"], "ClientID"),
     }
     assert all(d["record"]["kafka_topic"] == ds.topic for d in letters)
+    assert _table(lake, ds).properties[DEAD_LETTERS_PROPERTY] == "3"
+    [again] = curate(lake.settings, [ds], lake.group_prefix)
+    assert again.dead_letters == 0  # the watermark moved past them: not set aside twice
     refused = {(r["kafka_partition"], r["kafka_offset"]) for r in rows[:3]}
     assert not refused & set(coordinates(curated(lake, "transactions")))
 

@@ -1,0 +1,200 @@
+"""`GET /api/stats/`: the lake at a glance, per dataset and layer, from metadata only.
+
+- raw: one S3 listing of the table prefix (objects, bytes, dt= partitions, newest event day, last
+  landed at); rows from the sink group's committed offsets minus the dead letters; dead letters
+  counted in their objects, which are small and read once per process (keyed by ETag).
+- curated: the Iceberg table's current snapshot summary (rows, files, bytes), its manifests
+  (partitions, newest event time from the files' upper bounds), the dead-letter count and the
+  watermark kept in its properties; lag = what the sink committed and no pass applied yet.
+- kafka: per partition, the sink group's committed offset, the end offset as the broker reports
+  it through a fetch (the embedded broker's ListOffsets is wrong: docs/broker-quirks.md), and
+  the lag between them.
+No data file is read.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from drf_yasg.utils import swagger_auto_schema
+from pyiceberg.conversions import from_bytes
+from pyiceberg.exceptions import NoSuchTableError
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from athena_api.query.params import StrictQuerySerializer
+from consumers.audit import read_rows
+from consumers.groups import group_lag
+from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
+from curation.catalog import iceberg_catalog
+from curation.maintain import EPOCH
+from curation.tables import identifier
+from curation.watermark import DEAD_LETTERS_PROPERTY, read_watermark
+from lakestream.core import clients
+from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
+
+_dead_counts: dict[tuple[str, str, str], int] = {}  # (bucket, key, etag) -> records
+_dead_lock = threading.Lock()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+
+
+def dead_letters(s3: Any, bucket: str, prefix: str) -> int:
+    total = 0
+    for obj in clients.list_objects(s3, bucket, prefix):
+        key = (bucket, obj["Key"], obj.get("ETag", ""))
+        with _dead_lock:
+            known = _dead_counts.get(key)
+        if known is None:
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            known = len(read_rows(body, obj["Key"]))
+            with _dead_lock:
+                _dead_counts[key] = known
+        total += known
+    return total
+
+
+def raw_stats(settings: Settings, s3: Any, dataset: Dataset, committed: dict[int, int]) -> dict:
+    bucket = settings.bucket(dataset)
+    objects = clients.list_objects(s3, bucket, f"{dataset.table}/{PARTITION_KEY}=")
+    days = {o["Key"].split("/")[1].removeprefix(f"{PARTITION_KEY}=") for o in objects}
+    dead = dead_letters(s3, bucket, f"_dlq/{dataset.topic}/")
+    return {
+        "layer": "raw",
+        "database": settings.glue_database,
+        "table": dataset.table,
+        "rows": max(0, sum(committed.values()) - dead),
+        "objects": len(objects),
+        "bytes": sum(o["Size"] for o in objects),
+        "partitions": len(days),
+        "newest_event_day": max(days, default=None),
+        "last_landed_at": _iso(max((o["LastModified"] for o in objects), default=None)),
+        "dead_letters": dead,
+    }
+
+
+def curated_stats(settings: Settings, catalog: Any, dataset: Dataset, committed: dict) -> dict:
+    base = {"layer": "curated", "database": settings.curated_database, "table": dataset.table}
+    try:
+        table = catalog.load_table(identifier(settings, dataset))
+    except NoSuchTableError:
+        return {**base, "exists": False, "rows": 0, "lag_records": sum(committed.values())}
+    snapshot = table.current_snapshot()
+    summary = snapshot.summary.additional_properties if snapshot and snapshot.summary else {}
+    field = table.schema().find_field(dataset.event_time_field)
+    days: set[int] = set()
+    newest: Any = None
+    if snapshot:
+        for task in table.scan(selected_fields=(dataset.event_time_field,)).plan_files():
+            days.add(int(task.file.partition[0]))
+            bound = (task.file.upper_bounds or {}).get(field.field_id)
+            if bound is not None:
+                value = from_bytes(field.field_type, bound)
+                newest = value if newest is None else max(newest, value)
+    mark = read_watermark(table)
+    lag = sum(max(0, o - mark.offsets.get(p, 0)) for p, o in committed.items())
+    newest_text = None
+    if newest is not None:  # days since the epoch (date) or microseconds (timestamp)
+        if dataset.column(dataset.event_time_field).type == "date":
+            newest_text = (EPOCH + timedelta(days=int(newest))).isoformat()
+        else:
+            newest_text = datetime.fromtimestamp(newest / 1e6, UTC).isoformat(timespec="seconds")
+    return {
+        **base,
+        "exists": True,
+        "rows": int(summary.get("total-records", 0)),
+        "files": int(summary.get("total-data-files", 0)),
+        "bytes": int(summary.get("total-files-size", 0)),
+        "partitions": len(days),
+        "newest_event_time": newest_text,
+        "last_committed_at": _iso(
+            datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC) if snapshot else None
+        ),
+        "snapshots": len(table.metadata.snapshots),
+        "dead_letters": int(table.properties.get(DEAD_LETTERS_PROPERTY, "0")),
+        "lag_records": lag,
+    }
+
+
+def lake_stats(
+    settings: Settings, datasets: list[Dataset], group_prefix: str = DEFAULT_GROUP_PREFIX
+) -> dict[str, Any]:
+    s3 = clients.aws_client(settings, "s3")
+    catalog = iceberg_catalog(settings)
+    out = []
+    for ds in datasets:
+        group = group_id(group_prefix, ds)
+        lags = group_lag(settings, group, ds.topic, list(range(ds.partitions)))
+        committed = {p.partition: p.committed for p in lags if p.committed is not None}
+        known = [p.lag for p in lags if p.lag is not None]
+        out.append(
+            {
+                "dataset": ds.name,
+                "topic": ds.topic,
+                "layers": [
+                    raw_stats(settings, s3, ds, committed),
+                    curated_stats(settings, catalog, ds, committed),
+                ],
+                "kafka": {
+                    "group": group,
+                    "lag": sum(known) if len(known) == len(lags) else None,
+                    "partitions": [
+                        {
+                            "partition": p.partition,
+                            "committed": p.committed,
+                            "end": p.end,
+                            "lag": p.lag,
+                        }
+                        for p in lags
+                    ],
+                },
+            }
+        )
+    return {"generated_at": _iso(datetime.now(UTC)), "datasets": out}
+
+
+class StatsParams(StrictQuerySerializer):
+    datasets = serializers.CharField(
+        required=False,
+        help_text="Comma-separated datasets or topics (default: all)",
+    )
+    group_prefix = serializers.RegexField(
+        r"^[A-Za-z0-9._-]{1,100}$",
+        required=False,
+        default=DEFAULT_GROUP_PREFIX,
+        help_text="The sink's --group-prefix (default lakestream-sink; make demo: lakestream-demo)",
+        error_messages={"invalid": "group_prefix must be 1-100 letters, digits, '.', '_' or '-'"},
+    )
+
+    def validate_datasets(self, value: str) -> list[Dataset]:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        try:
+            return settings.LAKE.datasets.select(names)
+        except (KeyError, ValueError, LakestreamError) as exc:
+            raise serializers.ValidationError(str(exc)[:200]) from None
+
+
+class StatsView(APIView):
+    @swagger_auto_schema(
+        operation_id="lake_stats",
+        operation_description="Per dataset and layer: rows, objects or files, bytes, partitions, "
+        "newest event, last landed or committed, dead letters, curated lag; and the sink "
+        "group's Kafka lag per partition. Read from metadata only.",
+        query_serializer=StatsParams,
+        responses={200: "stats", 400: "a parameter was refused", 502: "catalog failure"},
+    )
+    def get(self, request: Request) -> Response:
+        params = StatsParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        q = params.validated_data
+        datasets = q.get("datasets") or list(settings.LAKE.datasets)
+        return Response(lake_stats(settings.LAKE, datasets, q["group_prefix"]))
