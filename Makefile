@@ -84,7 +84,7 @@ crawl: $(STAMP) ## register the lake in the Glue catalog (local crawler; real cr
 sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=web_errors
 	$(BIN)/python -m glue sql $(if $(SAVED),--saved $(SAVED),"$(Q)")
 
-api: $(STAMP) ## serve the query API on API_PORT (default 8000); Swagger UI at /swagger/
+api: $(STAMP) ## serve the query API with gunicorn on API_PORT (default 8000); Swagger UI at /swagger/
 	$(BIN)/python -m athena_api serve --port $(or $(API_PORT),8000)
 
 env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env (other lines kept)

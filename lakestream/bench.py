@@ -357,8 +357,8 @@ def concurrency_figures(settings: Settings, rows: int, quick: bool) -> list[Figu
         per_client = 5 if quick else 10
         figures = []
         for label, path in paths.items():
-            for _ in range(2):  # warm every worker thread's DuckDB database
-                call(path)
+            with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:  # every thread's database
+                list(pool.map(call, [path] * CONCURRENT_CLIENTS * 2))
             measured = {}
             for clients_ in (1, CONCURRENT_CLIENTS):
                 with ThreadPoolExecutor(clients_) as pool:

@@ -179,6 +179,10 @@ def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
 
 def _serve(port: int, say: Callable[[str], None]) -> None:
     setup_django(debug=True)
-    say(f"serving the API on http://127.0.0.1:{port}/ — Swagger UI at /swagger/ (Ctrl-C stops)")
+    base = f"http://127.0.0.1:{port}"
+    say(f"serving the API on {base}/ — Swagger UI at /swagger/ (Ctrl-C stops). Try:")
+    say(f"  {base}/api/analyses/sales_by_product_and_payment/?layer=curated")
+    say(f"  {base}/api/stats/?group_prefix={DEMO_GROUP_PREFIX}")
+    # Django's development server: the demo is a local, single-user run (make api: gunicorn).
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a demo ends
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
