@@ -8,6 +8,8 @@ every workload so the whole run takes under two minutes.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +26,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import matplotlib
+import pyarrow as pa
+import pyarrow.json as pj
 from django.test import Client
 from django.test.utils import override_settings
 from rich.console import Console
 
 from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
-from consumers.audit import count_lake, read_rows
+from consumers.audit import count_lake
 from consumers.batch import BatchLimits
 from consumers.run import sink_command
 from curation.maintain import maintain
@@ -167,6 +172,55 @@ def sink_section(quick: bool) -> list[Figure]:
     ]
 
 
+def _coordinates(body: bytes) -> list[tuple[int, int]]:
+    """(partition, offset) of every row of a JSON-lines object, parsed by Arrow (the watcher
+    must keep up with the sink without taking the producer's CPU)."""
+    schema = pa.schema([("kafka_partition", pa.int64()), ("kafka_offset", pa.int64())])
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    table = pj.read_json(io.BytesIO(gzip.decompress(body)), parse_options=options)
+    return list(
+        zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True)
+    )
+
+
+def _timed_sender(
+    settings: Settings, topic: str, sent: dict[tuple[int, int], float]
+) -> tuple[Callable[[bytes, bytes], None], Callable[[], None]]:
+    """send(key, value) recording each message's send time under its (partition, offset), and
+    flush(). librdkafka when installed: the Python client would take the CPU being measured."""
+    if "confluent" in available_clients():
+        from confluent_kafka import Producer
+
+        config = {"bootstrap.servers": settings.kafka_bootstrap_servers, "linger.ms": 5,
+                  "acks": "all", "partitioner": "murmur2_random"}  # fmt: skip
+        producer = Producer(config)
+
+        def send(key: bytes, value: bytes) -> None:
+            t = time.monotonic()
+
+            def delivered(err: Any, msg: Any) -> None:
+                if err is None:
+                    sent[(msg.partition(), msg.offset())] = t
+
+            producer.produce(topic, value=value, key=key, on_delivery=delivered)
+            producer.poll(0)
+
+        return send, lambda: producer.flush(120)
+    fallback = clients.kafka_producer(settings, linger_ms=5)
+
+    def send_python(key: bytes, value: bytes) -> None:
+        t = time.monotonic()
+        fallback.send(topic, key=key, value=value).add_callback(
+            lambda meta, t=t: sent.__setitem__((meta.partition, meta.offset), t)
+        )
+
+    def flush_python() -> None:
+        fallback.flush(120)
+        fallback.close()
+
+    return send_python, flush_python
+
+
 def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
     """Latency from send to queryable, at a steady rate with the default batch age, and the
     throughput. A record is queryable once its object is listed and its day is a partition of
@@ -178,8 +232,14 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
     warm = SinkOptions(group_prefix="bench-e2e", until_idle=1.0, assignment="manual")
     SinkRun(settings, [ds], warm, name="e2e-warm").start().wait()
     LocalCrawler(settings).crawl(ds)  # the table exists; every day after is the sink's to add
-    options = SinkOptions(limits=BatchLimits(), group_prefix="bench-e2e", assignment="manual")
-    sink = SinkRun(settings, [ds], options, name="e2e").start()
+    # The sink in a process of its own, as deployed: in this one it would share the GIL with
+    # the producer and the watcher.
+    sink = subprocess.Popen(
+        sink_command(ds.name, 600, "bench-e2e", "--assignment", "manual"),
+        env={**os.environ, **settings.child_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket, prefix = settings.bucket(ds), f"{ds.table}/"
@@ -202,9 +262,7 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
                 done_keys.add(obj["Key"])
                 body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                 day = obj["Key"].split("/")[1][3:]
-                pending.setdefault(day, []).extend(
-                    (r["kafka_partition"], r["kafka_offset"]) for r in read_rows(body, obj["Key"])
-                )
+                pending.setdefault(day, []).extend(_coordinates(body))
             days = registered()
             now = time.monotonic()
             for day in [d for d in pending if d in days]:
@@ -213,9 +271,10 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
             time.sleep(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
-    producer = clients.kafka_producer(settings, linger_ms=5)
-    sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
     sent: dict[tuple[int, int], float] = {}
+    send, flush = _timed_sender(settings, ds.topic, sent)
+    sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
+    time.sleep(5)  # the sink process starts and takes its partitions before the clock starts
     seconds, rate = (10, 1_000) if quick else (40, 5_000)
     watcher.start()
     started = time.monotonic()
@@ -223,18 +282,15 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
         tick = time.monotonic()
         batch = sim.messages(ds.name, rate // 10)
         for key, value in zip(batch.keys, batch.values, strict=True):
-            t = time.monotonic()
-            producer.send(ds.topic, key=key, value=value).add_callback(
-                lambda meta, t=t: sent.__setitem__((meta.partition, meta.offset), t)
-            )
+            send(key, value)
         time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
-    producer.flush(30)
-    producer.close()
+    flush()
     deadline = time.monotonic() + BatchLimits().max_age_s + 60
     while time.monotonic() < deadline and len(seen) < len(sent):
         time.sleep(0.2)
     watching.set()
-    sink.request_stop(60)
+    sink.terminate()  # SIGTERM: it writes and commits what it holds, then exits
+    sink.wait(60)
     latencies = [seen[k] - t for k, t in sent.items() if k in seen]
     span = max(seen.values()) - started if seen else float("nan")
     age = f"batch age {BatchLimits().max_age_s:.0f} s"

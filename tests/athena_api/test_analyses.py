@@ -144,3 +144,23 @@ def test_a_new_query_file_is_a_new_endpoint(api, tmp_path, monkeypatch):
     assert {r["paymentmethod"]: r["revenue"] for r in body["rows"]} == pytest.approx(
         want.to_dict(), abs=0.011
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/analyses/", "/api/analyses/web_errors/", "/api/analyses/nope/", "/api/stats/"]
+)
+def test_the_new_endpoints_need_the_api_key_and_are_throttled(api, settings, monkeypatch, path):
+    from django.core.cache import cache
+
+    from athena_api.query.auth import ClientRateThrottle
+
+    settings.API_KEY = "s3cret-key"
+    assert api.get(path).status_code == 401
+    assert api.get(path, HTTP_X_API_KEY="wrong").status_code == 401
+    cache.clear()
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": "1/min"})
+    api.get(path, HTTP_X_API_KEY="s3cret-key")
+    throttled = api.get(path, HTTP_X_API_KEY="s3cret-key")
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
+    cache.clear()
