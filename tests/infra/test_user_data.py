@@ -18,7 +18,13 @@ TEMPLATE = MODULES / "kafka" / "user_data.sh.tftpl"
 KAFKA = load(MODULES / "kafka")
 
 
-def render(terraform_bin: str, workdir: Path, node_id: int, broker_count: int) -> str:
+def render(
+    terraform_bin: str,
+    workdir: Path,
+    node_id: int,
+    broker_count: int,
+    cluster_id: str = "MkU3OEVBNTcwNTJENDM2Qg",
+) -> str:
     """The script for one node, with the catalog's topics as the root module passes them."""
     voters = ",".join(f"{i}@10.0.{i}.10:9093" for i in range(1, broker_count + 1))
     replication = min(3, broker_count)
@@ -34,7 +40,7 @@ output "script" {{
   value = templatefile("{TEMPLATE}", {{
     node_id             = {node_id}
     broker_count        = {broker_count}
-    cluster_id          = "MkU3OEVBNTcwNTJENDM2Qg"
+    cluster_id          = "{cluster_id}"
     quorum_voters       = "{voters}"
     advertised_host     = "ec2-203-0-113-{node_id}.eu-west-3.compute.amazonaws.com"
     private_ip          = "10.0.{node_id}.10"
@@ -91,7 +97,7 @@ def test_single_broker_is_a_kraft_node_with_the_catalog_topics(terraform_bin, tm
     catalog = load_catalog(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
     assert created == {ds.topic: str(ds.partitions) for ds in catalog}
     assert 'kafka-storage.sh" format --ignore-formatted' in script
-    assert '--cluster-id "MkU3OEVBNTcwNTJENDM2Qg"' in script
+    assert '--cluster-id="MkU3OEVBNTcwNTJENDM2Qg"' in script
     assert "systemctl enable --now kafka.service" in script
     assert "sha512sum --check --strict" in script
     assert "kafka_2.13-3.9.1.tgz" in script
@@ -144,3 +150,19 @@ def test_topics_created_from_python_replicate_like_the_brokers(
     )
     assert replication_for(brokers) == (factor, min_insync)
     assert (factor, min_insync) == ((1, 1) if brokers == 1 else (3, 2))
+
+
+def test_a_cluster_id_starting_with_a_dash_stays_the_options_value(terraform_bin, tmp_path) -> None:
+    """base64url ids start with "-" once in 64: as a separate argument the format command's
+    parser would read it as an option. Bash splits the rendered line as the node will."""
+    script = render(terraform_bin, tmp_path / "dash", 1, 1, cluster_id="-kU3OEVBNTcwNTJENDM2Qg")
+    lines = script.replace("\\\n", " ").splitlines()
+    line = next(text for text in lines if "kafka-storage.sh\" format" in text)
+    command = line.split('"$KAFKA_HOME/bin/kafka-storage.sh"', 1)[1]
+    bash = shutil.which("bash") or "/bin/bash"
+    words = subprocess.run(
+        [bash, "-c", f'CONFIG=/c; printf "%s\\n" {command}'],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert "--cluster-id=-kU3OEVBNTcwNTJENDM2Qg" in words
+    assert "-kU3OEVBNTcwNTJENDM2Qg" not in words  # never a word of its own
