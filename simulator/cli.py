@@ -6,13 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from lakestream.core.argtypes import fraction, positive
+from lakestream.core.argtypes import fraction, iso_datetime, positive
 from lakestream.core.console import figures_table, out_console
 from lakestream.core.datasets import default_catalog
 from lakestream.core.errors import LakestreamError
@@ -26,16 +25,6 @@ err = Console(stderr=True)
 EXPORT_DEFAULT_ROWS = 1_000  # as in the original design
 EXPORT_DEFAULT_CAMPAIGNS = 100
 PROGRESS_THRESHOLD = 50_000  # show a progress bar from this many rows
-
-
-def _datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date or date-time (e.g. 2024-10-01 or 2024-10-01T08:00)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _pace(text: str) -> tuple[str, float]:
@@ -54,7 +43,7 @@ def _add_simulation_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
     group.add_argument(
         "--start",
-        type=_datetime,
+        type=iso_datetime,
         default=DEFAULT_START,
         help="event time of the first record, ISO format, UTC unless given (default 2024-10-01)",
     )
