@@ -14,11 +14,14 @@ from lakestream.core.settings import Settings
 ENGINES = ("local", "athena")
 
 
-def make_engine(kind: str, settings: Settings, timeout: float) -> QueryEngine:
+def make_engine(
+    kind: str, settings: Settings, timeout: float, catalog_max_age: float = 0.0
+) -> QueryEngine:
+    """`catalog_max_age`: seconds a table's Glue description is reused (engines/tables.py)."""
     if kind == "athena":
-        return AthenaEngine(settings, timeout)
+        return AthenaEngine(settings, timeout, catalog_max_age)
     if kind == "local":
-        return LocalEngine(settings, timeout)
+        return LocalEngine(settings, timeout, catalog_max_age=catalog_max_age)
     raise ValueError(f"unknown engine {kind!r}: use {' or '.join(ENGINES)}")
 
 

@@ -32,10 +32,10 @@ def athena_literal(value: Any) -> str:
 class AthenaEngine(GlueTables):
     name = "athena"
 
-    def __init__(self, settings: Settings, timeout: float) -> None:
+    def __init__(self, settings: Settings, timeout: float, catalog_max_age: float = 0.0) -> None:
         self.settings = settings
         self.timeout = timeout
-        self.catalog = GlueCatalog(settings)
+        self.catalog = GlueCatalog(settings, catalog_max_age)
 
     def _connect(self, database: str | None = None) -> Any:
         from pyathena import connect  # PyAthena loads pandas/fsspec helpers: only when used

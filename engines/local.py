@@ -69,12 +69,16 @@ class LocalEngine(GlueTables):
     name = "local"
 
     def __init__(
-        self, settings: Settings, timeout: float = DEFAULT_TIMEOUT_S, file_cache: bool = True
+        self,
+        settings: Settings,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        file_cache: bool = True,
+        catalog_max_age: float = 0.0,
     ) -> None:
         self.settings = settings
         self.timeout = timeout
         self.file_cache = file_cache  # off: every query reads from S3 (benchmarks measure that)
-        self.catalog = GlueCatalog(settings)
+        self.catalog = GlueCatalog(settings, catalog_max_age)
         self.s3 = clients.aws_client(settings, "s3")
         # A DuckDB database per thread, made on its first query: threads (the API's gunicorn
         # threads, the bench's clients) query at the same time, and each database's HTTP log

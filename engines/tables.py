@@ -6,6 +6,8 @@ means the same thing everywhere: what the crawlers registered.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -31,12 +33,32 @@ class TableInfo:
 
 
 class GlueCatalog:
-    def __init__(self, settings: Settings) -> None:
+    """`max_age` > 0 keeps each table's description that many seconds: a server answering many
+    requests asks Glue once per table and period instead of two or three times per request, and
+    a new partition or curated commit still shows within that period."""
+
+    def __init__(self, settings: Settings, max_age: float = 0.0) -> None:
         self.settings = settings
         self.glue = clients.aws_client(settings, "glue")
+        self.max_age = max_age
+        self._cache: dict[tuple[str, str], tuple[float, TableInfo]] = {}
+        self._lock = threading.Lock()
 
     def table(self, name: str, database: str | None = None) -> TableInfo:
         db = database or self.settings.glue_database
+        if self.max_age <= 0:
+            return self._read(name, db)
+        key = (db, name.lower())
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self.max_age:
+            return hit[1]
+        info = self._read(name, db)
+        with self._lock:
+            self._cache[key] = (time.monotonic(), info)
+        return info
+
+    def _read(self, name: str, db: str) -> TableInfo:
         try:
             table = self.glue.get_table(DatabaseName=db, Name=name.lower())["Table"]
         except ClientError as exc:

@@ -34,7 +34,10 @@ def engine() -> QueryEngine:
     with _lock:
         if "engine" not in _shared:
             _shared["engine"] = make_engine(
-                settings.API_ENGINE, settings.LAKE, settings.API_QUERY_TIMEOUT
+                settings.API_ENGINE,
+                settings.LAKE,
+                settings.API_QUERY_TIMEOUT,
+                settings.LAKE.api_catalog_max_age,
             )
         return _shared["engine"]
 
@@ -42,7 +45,7 @@ def engine() -> QueryEngine:
 def catalog() -> GlueCatalog:
     with _lock:
         if "catalog" not in _shared:
-            _shared["catalog"] = GlueCatalog(settings.LAKE)
+            _shared["catalog"] = GlueCatalog(settings.LAKE, settings.LAKE.api_catalog_max_age)
         return _shared["catalog"]
 
 

@@ -165,6 +165,14 @@ class Settings(BaseSettings):
         validation_alias="API_THROTTLE_RATE",
         description="Requests per client, e.g. 120/min.",
     )
+    api_catalog_max_age: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        validation_alias="API_CATALOG_MAX_AGE",
+        description="Seconds the API reuses a table's Glue description (0: ask on every "
+        "request); new partitions and curated commits show after at most this long.",
+    )
     api_workers: int = Field(
         2,
         ge=1,

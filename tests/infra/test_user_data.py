@@ -157,7 +157,7 @@ def test_a_cluster_id_starting_with_a_dash_stays_the_options_value(terraform_bin
     parser would read it as an option. Bash splits the rendered line as the node will."""
     script = render(terraform_bin, tmp_path / "dash", 1, 1, cluster_id="-kU3OEVBNTcwNTJENDM2Qg")
     lines = script.replace("\\\n", " ").splitlines()
-    line = next(text for text in lines if "kafka-storage.sh\" format" in text)
+    line = next(text for text in lines if 'kafka-storage.sh" format' in text)
     command = line.split('"$KAFKA_HOME/bin/kafka-storage.sh"', 1)[1]
     bash = shutil.which("bash") or "/bin/bash"
     words = subprocess.run(
