@@ -107,11 +107,14 @@ resource "aws_eip" "broker" {
   tags   = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
 }
 
+# The address goes on the network interface before the instance exists (the instance depends on
+# it), so the broker has its public address, and a way out, from the first second of boot: with
+# the association made after launch, dnf and the Kafka download at first boot raced it.
 resource "aws_eip_association" "broker" {
   count = var.public_access ? var.broker_count : 0
 
-  allocation_id = aws_eip.broker[count.index].id
-  instance_id   = aws_instance.broker[count.index].id
+  allocation_id        = aws_eip.broker[count.index].id
+  network_interface_id = aws_network_interface.broker[count.index].id
 }
 
 # --- identity: Systems Manager instead of SSH ----------------------------------------------
@@ -199,6 +202,8 @@ resource "aws_instance" "broker" {
 
   tags        = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
   volume_tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+
+  depends_on = [aws_eip_association.broker]
 
   lifecycle {
     # User data runs at first boot only, and a new AMI must not replace a broker and its log by

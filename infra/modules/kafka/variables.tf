@@ -31,7 +31,7 @@ variable "vpc_id" {
 }
 
 variable "subnet_ids" {
-  description = "Subnets for the brokers; broker i goes to subnet i modulo their number, so several subnets spread the brokers across zones. With public_access they must route to an internet gateway."
+  description = "Subnets for the brokers; broker i goes to subnet i modulo their number, so several subnets spread the brokers across zones. With public_access they must route to an internet gateway; without it they need another way out for first boot (a NAT gateway, or an S3 gateway endpoint for the Amazon Linux repositories plus a download_base_url the subnet can reach)."
   type        = list(string)
 
   validation {
