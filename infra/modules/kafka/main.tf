@@ -101,6 +101,7 @@ resource "aws_network_interface" "broker" {
 }
 
 resource "aws_eip" "broker" {
+  #checkov:skip=CKV2_AWS_19:Associated with the broker's primary network interface before launch (aws_eip_association.broker): the instance's address from first boot.
   count = var.public_access ? var.broker_count : 0
 
   domain = "vpc"
