@@ -55,11 +55,10 @@ data "aws_iam_policy_document" "assume_glue" {
       identifiers = ["glue.amazonaws.com"]
     }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account]
-    }
+    # No aws:SourceAccount condition: Glue's documented trust policy has none, and if Glue does
+    # not send the key when it assumes the role, creating the crawler fails ("Service is unable
+    # to assume role"). The confused-deputy case it guards against needs another account to
+    # pass this role, and iam:PassRole never crosses accounts.
   }
 }
 
