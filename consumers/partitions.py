@@ -76,18 +76,13 @@ class PartitionRegistrar:
             response = self.glue.batch_create_partition(
                 DatabaseName=self.database, TableName=self.table, PartitionInputList=inputs
             )
-            failed = {
-                e["PartitionValues"][0]: e["ErrorDetail"]
-                for e in response.get("Errors", [])
-                if e["ErrorDetail"].get("ErrorCode") != "AlreadyExistsException"
-            }
-            for day, detail in failed.items():
-                log.warning("%s: partition %s not registered (%s)", self.table, day, detail)
-            self.known.update(d for d in chunk if d not in failed)
-            existing = {
-                e["PartitionValues"][0]
-                for e in response.get("Errors", [])
-                if e["ErrorDetail"].get("ErrorCode") == "AlreadyExistsException"
-            }
-            created += [d for d in chunk if d not in failed and d not in existing]
+            errors = {e["PartitionValues"][0]: e["ErrorDetail"] for e in response.get("Errors", [])}
+            for day in chunk:
+                detail = errors.get(day)
+                if detail is None:
+                    created.append(day)
+                elif detail.get("ErrorCode") != "AlreadyExistsException":
+                    log.warning("%s: partition %s not registered (%s)", self.table, day, detail)
+                    continue  # tried again with the next batch that lands this day
+                self.known.add(day)
         return created

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -118,12 +118,14 @@ def parse_query_file(path: Path) -> SavedQuery:
     return SavedQuery(path.stem, description, text, path, tuple(params))
 
 
-@cache
+@lru_cache(maxsize=4)  # keyed by the files' names and times: an edit is a new key
 def _load(directory: Path, stamp: tuple[tuple[str, float], ...]) -> dict[str, SavedQuery]:
     return {p.stem: parse_query_file(p) for p in sorted(directory.glob("*.sql"))}
 
 
-def saved_queries(directory: Path = QUERIES_DIR) -> dict[str, SavedQuery]:
-    """Every analysis of `directory`, by name; re-read when a file is added or changed."""
+def saved_queries(directory: Path | None = None) -> dict[str, SavedQuery]:
+    """Every analysis of `directory` (glue/queries/), by name; re-read when a file is added or
+    changed."""
+    directory = directory or QUERIES_DIR
     stamp = tuple((p.name, p.stat().st_mtime) for p in sorted(directory.glob("*.sql")))
     return _load(directory, stamp)

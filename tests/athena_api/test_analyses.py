@@ -135,7 +135,6 @@ def test_a_new_query_file_is_a_new_endpoint(api, tmp_path, monkeypatch):
     )
     (tmp_path / "revenue_by_payment.sql").write_text(text)
     monkeypatch.setattr("glue.queries.QUERIES_DIR", tmp_path)
-    monkeypatch.setattr("glue.queries.saved_queries.__defaults__", (tmp_path,))
     listed = [a["name"] for a in get(api).json()["analyses"]]
     assert listed == ["revenue_by_payment"]
     body = get(api, "revenue_by_payment", min_amount="100").json()
