@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from sqlglot import exp
 
 from athena_api.query import views
 from athena_api.query.builder import BadRequest, parse_limit
@@ -109,8 +110,11 @@ def find(name: str) -> SavedQuery:
 
 def with_limit(sql: str, limit: int) -> str:
     """The analysis' SQL with LIMIT applied to its own (ordered) SELECT: a wrapping subquery
-    would let Athena drop the ORDER BY."""
+    would let Athena drop the ORDER BY. A LIMIT the file already has stays the upper bound."""
     tree = sqlglot.parse_one(sql, read="trino")
+    own = tree.args.get("limit")
+    if own is not None and isinstance(own.expression, exp.Literal) and own.expression.is_int:
+        limit = min(int(limit), int(own.expression.this))
     return tree.limit(int(limit)).sql(dialect="trino", comments=False)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from athena_api.query import views
+from athena_api.query.analyses import with_limit
 from glue.queries import saved_queries
 from tests.athena_api.conftest import expected
 
@@ -124,6 +125,19 @@ def test_an_unknown_analysis_is_a_json_404_naming_the_known_ones(api, name):
     message = response.json()["error"]["message"]
     assert "web_errors" in message or "not found" in message.lower()
     assert "Traceback" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("sql", "limit", "expected"),
+    [
+        ("SELECT a FROM t ORDER BY a", 10, "SELECT a FROM t ORDER BY a LIMIT 10"),
+        ("SELECT a FROM t ORDER BY a LIMIT 5", 10, "SELECT a FROM t ORDER BY a LIMIT 5"),
+        ("SELECT a FROM t ORDER BY a LIMIT 50", 10, "SELECT a FROM t ORDER BY a LIMIT 10"),
+        ("-- note\nSELECT a FROM t", 3, "SELECT a FROM t LIMIT 3"),
+    ],
+)
+def test_limit_goes_on_the_analysis_own_select_and_never_raises_its_own(sql, limit, expected):
+    assert with_limit(sql, limit) == expected
 
 
 def test_a_new_query_file_is_a_new_endpoint(api, tmp_path, monkeypatch):
