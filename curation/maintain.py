@@ -47,6 +47,11 @@ COMPACTION_BATCH_BYTES = 512 * 1024**2  # input rewritten per commit, held in me
 EPOCH = date(1970, 1, 1)
 
 
+def iso_day(days: int) -> str:
+    """An Iceberg day (a day-partition value or a date's stored value: days since the epoch)."""
+    return (EPOCH + timedelta(days=int(days))).isoformat()
+
+
 @dataclass
 class MaintainResult:
     table: str
@@ -75,7 +80,7 @@ def files_per_day(table: Table) -> dict[str, list[int]]:
     """Day partition (ISO date) -> the sizes of its data files, from the current snapshot."""
     found: dict[str, list[int]] = {}
     for task in table.scan().plan_files():
-        day = (EPOCH + timedelta(days=int(task.file.partition[0]))).isoformat()
+        day = iso_day(task.file.partition[0])
         found.setdefault(day, []).append(task.file.file_size_in_bytes)
     return dict(sorted(found.items()))
 

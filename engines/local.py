@@ -86,13 +86,11 @@ class LocalEngine(GlueTables):
         self._local = threading.local()
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
-        self._connection()  # fail now, not on the first query, if the extensions do not load
+        self._con  # noqa: B018 - fail now, not on the first query, if the extensions do not load
 
     @property
     def _con(self) -> Any:
-        return self._connection()
-
-    def _connection(self) -> Any:
+        """This thread's DuckDB connection, made on first use."""
         con = getattr(self._local, "con", None)
         if con is None:
             con = self._local.con = self._connect()

@@ -58,9 +58,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
         query = queries[args.saved]
         sql = query.sql
         # A saved query's parameters are named (its @param lines): --param from=2024-10-01.
-        named = dict(p.partition("=")[::2] for p in params)
         if any("=" not in p for p in params):
             raise LakestreamError("for --saved, give parameters as --param NAME=VALUE")
+        named = dict(p.partition("=")[::2] for p in params)
         try:
             params = query.bind(named)
         except ValueError as exc:

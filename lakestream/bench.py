@@ -40,6 +40,7 @@ from consumers.run import sink_command
 from curation.maintain import maintain
 from curation.run import curate
 from engines import LocalEngine
+from engines.tables import GlueCatalog
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
 from lakestream.core import clients
@@ -241,18 +242,13 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
         stderr=subprocess.DEVNULL,
     )
     s3 = clients.aws_client(settings, "s3")
-    glue = clients.aws_client(settings, "glue")
     bucket, prefix = settings.bucket(ds), f"{ds.table}/"
     seen: dict[tuple[int, int], float] = {}
     pending: dict[str, list[tuple[int, int]]] = {}  # day -> coordinates landed, not registered
     done_keys: set[str] = set()
     watching = threading.Event()
 
-    def registered() -> set[str]:
-        pages = glue.get_paginator("get_partitions").paginate(
-            DatabaseName=settings.glue_database, TableName=ds.table
-        )
-        return {p["Values"][0] for page in pages for p in page["Partitions"]}
+    catalog = GlueCatalog(settings)  # what the engines read: the table's registered days
 
     def watch() -> None:
         while not watching.is_set():
@@ -263,7 +259,7 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
                 body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                 day = obj["Key"].split("/")[1][3:]
                 pending.setdefault(day, []).extend(_coordinates(body))
-            days = registered()
+            days = set(catalog.table(ds.table).partitions)
             now = time.monotonic()
             for day in [d for d in pending if d in days]:
                 for coordinate in pending.pop(day):

@@ -15,7 +15,7 @@ No data file is read.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from consumers.audit import read_rows
 from consumers.groups import group_lag
 from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from curation.catalog import iceberg_catalog
-from curation.maintain import EPOCH
+from curation.maintain import iso_day
 from curation.tables import identifier
 from curation.watermark import DEAD_LETTERS_PROPERTY, read_watermark
 from lakestream.core import clients
@@ -105,7 +105,7 @@ def curated_stats(settings: Settings, catalog: Any, dataset: Dataset, committed:
     newest_text = None
     if newest is not None:  # days since the epoch (date) or microseconds (timestamp)
         if dataset.column(dataset.event_time_field).type == "date":
-            newest_text = (EPOCH + timedelta(days=int(newest))).isoformat()
+            newest_text = iso_day(newest)
         else:
             newest_text = datetime.fromtimestamp(newest / 1e6, UTC).isoformat(timespec="seconds")
     return {
