@@ -1,8 +1,15 @@
-"""The open batch of one consumer: per partition, per `dt`, the records read since the last commit.
+"""The open batch of one consumer: per partition, per `dt`, the objects being built since the last
+commit.
+
+Messages arrive in chunks (`Polled`: one partition's share of a poll). A chunk is checked as one
+block (`lakestream.core.blocks`); each good value becomes a JSON line by appending the Kafka
+coordinates and the ingestion time to its own text, and the lines go straight into their day's
+object builder, which compresses them as they come. So the batch holds compressed bytes, not
+Python objects: memory follows the byte bound (a fraction of it). A chunk that fails the block
+check goes record by record, which sets each bad message aside as a dead letter with its reason.
 
 A batch closes on records, bytes or age, whichever first; age is checked by the wall clock on
-every poll, so an idle partition still flushes. Memory is bounded by the byte limit across all
-partitions and dates, never by how many dates the records span.
+every poll, so an idle partition still flushes.
 """
 
 from __future__ import annotations
@@ -10,10 +17,14 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from consumers.layout import event_date
+import orjson
+
+from consumers.layout import data_key, dlq_key, event_date
 from lakestream.core.datasets import Dataset
+from lakestream.core.formats import DEFAULT_GZIP_LEVEL, Format, JsonLinesGzip, ObjectBuilder
 from lakestream.core.records import RecordError, parse_record
 
 DLQ_VALUE_LIMIT = 64 * 1024  # bytes of a rejected value kept in its dead letter
@@ -34,31 +45,60 @@ class BatchLimits:
 
 
 @dataclass
+class Polled:
+    """One partition's messages from a poll, in offset order, as parallel lists."""
+
+    topic: str
+    partition: int
+    offsets: list[int]
+    values: list[bytes | None]
+    keys: list[bytes | None]
+    timestamps: list[int | None]
+
+
+@dataclass
 class Segment:
     """One partition's share of a batch: offsets [first_offset, next_offset)."""
 
     partition: int
     first_offset: int
     next_offset: int
-    by_dt: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    objects: dict[str, ObjectBuilder] = field(default_factory=dict)  # by dt
+    counts: dict[str, int] = field(default_factory=dict)  # records by dt
     dead: list[dict[str, Any]] = field(default_factory=list)
     messages: int = 0  # good and dead
     bytes: int = 0  # of the message values
+    first_dt: str | None = None  # where the first message went (None: a dead letter)
 
     @property
     def records(self) -> int:
-        return sum(len(v) for v in self.by_dt.values())
+        return sum(self.counts.values())
+
+    def first_key(self, dataset: Dataset, extension: str) -> str:
+        """The one key every attempt at this batch writes: its first message's destination
+        (a re-read starts at the same message)."""
+        topic, first = dataset.topic, self.first_offset
+        if self.first_dt is None:
+            return dlq_key(topic, self.partition, first)
+        return data_key(dataset, self.first_dt, topic, self.partition, first, extension)
 
 
-def dead_letter(message: Any, reason: str) -> dict[str, Any]:
-    value: bytes | None = message.value
+def dead_letter(
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    timestamp: int | None,
+    reason: str,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "reason": reason,
-        "kafka_topic": message.topic,
-        "kafka_partition": message.partition,
-        "kafka_offset": message.offset,
-        "kafka_timestamp": message.timestamp,
-        "kafka_key": message.key.decode("utf-8", "replace") if message.key else None,
+        "kafka_topic": topic,
+        "kafka_partition": partition,
+        "kafka_offset": offset,
+        "kafka_timestamp": timestamp,
+        "kafka_key": key.decode("utf-8", "replace") if key else None,
         "value_bytes": len(value) if value is not None else None,
     }
     if value is not None:
@@ -71,12 +111,28 @@ def dead_letter(message: Any, reason: str) -> dict[str, Any]:
     return entry
 
 
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
 class Batch:
-    def __init__(self, dataset: Dataset, limits: BatchLimits) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        limits: BatchLimits,
+        fmt: Format | None = None,
+        level: int = DEFAULT_GZIP_LEVEL,
+    ) -> None:
         self.dataset = dataset
         self.limits = limits
+        self.format = fmt or JsonLinesGzip()
+        self.level = level
         self.segments: dict[int, Segment] = {}
         self.opened_at: float | None = None
+        # Every stored line carries the dataset's columns only: a value with other fields takes
+        # the record-by-record path, which keeps the catalog's columns and drops the rest.
+        self._columns = dataset.column_names
+        self._column_set = frozenset(self._columns)
 
     def __bool__(self) -> bool:
         return bool(self.segments)
@@ -92,37 +148,92 @@ class Batch:
     def bytes(self) -> int:
         return sum(s.bytes for s in self.segments.values())
 
-    def add(self, message: Any) -> None:
-        """Take one consumed message: a record under its `dt`, or a dead letter with its reason."""
-        segment = self.segments.get(message.partition)
+    def _segment(self, partition: int, offset: int) -> Segment:
+        segment = self.segments.get(partition)
         if segment is None:
-            segment = self.segments[message.partition] = Segment(
-                message.partition, message.offset, message.offset
-            )
+            segment = self.segments[partition] = Segment(partition, offset, offset)
             if self.opened_at is None:
                 self.opened_at = time.monotonic()
-        segment.next_offset = message.offset + 1
-        value = message.value
-        size = len(value) if value is not None else 0
-        segment.messages += 1
-        segment.bytes += size
+        return segment
+
+    def add(self, chunk: Polled) -> None:
+        """Take one partition's polled messages: records under their `dt`, bad messages as dead
+        letters with their reason."""
+        if not chunk.offsets:
+            return
+        segment = self._segment(chunk.partition, chunk.offsets[0])
+        fresh = segment.messages == 0  # this chunk's first message is the batch's first
+        segment.next_offset = chunk.offsets[-1] + 1
+        segment.messages += len(chunk.offsets)
+        segment.bytes += sum(len(v) for v in chunk.values if v is not None)
+        self._add_records(segment, chunk, fresh)
+
+    def _lines(self, segment: Segment, by_dt: dict[str, list[bytes]]) -> None:
+        for dt, lines in by_dt.items():
+            builder = segment.objects.get(dt)
+            if builder is None:
+                builder = segment.objects[dt] = self.format.builder(self.dataset, self.level)
+                segment.counts[dt] = 0
+            builder.add(b"".join(lines))
+            segment.counts[dt] += len(lines)
+
+    def _add_records(self, segment: Segment, chunk: Polled, fresh: bool) -> None:
+        ingested_at = utc_now()
+        # A valid value with only catalog fields, on one line, is stored as sent with the Kafka
+        # coordinates and ingestion time appended to its text: no re-encoding.
+        head = b',"kafka_topic":%b,"kafka_partition":%d,"kafka_offset":' % (
+            orjson.dumps(chunk.topic),
+            chunk.partition,
+        )
+        tail = b',"ingested_at":"%b"}\n' % ingested_at.encode()
+        columns = self._column_set
+        by_dt: dict[str, list[bytes]] = {}
+        for i, (offset, value) in enumerate(zip(chunk.offsets, chunk.values, strict=True)):
+            reason = self._reject(value)
+            if reason is None:
+                try:
+                    record = parse_record(cast(bytes, value), self.dataset)
+                except RecordError as exc:
+                    reason = str(exc)
+            if reason is not None:
+                segment.dead.append(
+                    dead_letter(
+                        chunk.topic,
+                        chunk.partition,
+                        offset,
+                        chunk.keys[i],
+                        value,
+                        chunk.timestamps[i],
+                        reason,
+                    )
+                )
+                continue
+            dt = event_date(record, self.dataset)
+            if fresh and i == 0:
+                segment.first_dt = dt
+            value = cast(bytes, value)
+            if record and record.keys() <= columns and b"\n" not in value:
+                text = value if value[-1:] == b"}" else value.rstrip()
+                line = b"%b%b%d%b" % (text[:-1], head, offset, tail)
+            else:
+                stored = {name: record.get(name) for name in self._columns}
+                stored["kafka_topic"] = chunk.topic
+                stored["kafka_partition"] = chunk.partition
+                stored["kafka_offset"] = offset
+                stored["ingested_at"] = ingested_at
+                line = orjson.dumps(stored) + b"\n"
+            lines = by_dt.get(dt)
+            if lines is None:
+                lines = by_dt[dt] = []
+            lines.append(line)
+        self._lines(segment, by_dt)
+
+    def _reject(self, value: bytes | None) -> str | None:
         if value is None:
-            segment.dead.append(dead_letter(message, "empty message (null value)"))
-            return
-        if size > self.limits.max_record_bytes:
-            reason = f"oversized: {size} bytes > {self.limits.max_record_bytes}"
-            segment.dead.append(dead_letter(message, reason))
-            return
-        try:
-            record = parse_record(value, self.dataset)
-        except RecordError as exc:
-            segment.dead.append(dead_letter(message, str(exc)))
-            return
-        stored = {name: record.get(name) for name in self.dataset.column_names}
-        stored["kafka_topic"] = message.topic
-        stored["kafka_partition"] = message.partition
-        stored["kafka_offset"] = message.offset
-        segment.by_dt.setdefault(event_date(record, self.dataset), []).append(stored)
+            return "empty message (null value)"
+        if len(value) > self.limits.max_record_bytes:
+            return f"oversized: {len(value)} bytes > {self.limits.max_record_bytes}"
+        return None
 
     def close_reason(self, now: float | None = None) -> str | None:
         if not self.segments:

@@ -16,27 +16,27 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
-from consumers.groups import GroupInfo, describe_group, topic_partitions
+from consumers.clients import CommitFailed, SinkConsumer, make_consumer
+from consumers.groups import GroupInfo, describe_group
 from consumers.partitions import PartitionRegistrar
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
-from lakestream.core import clients
 from lakestream.core.datasets import Dataset
-from lakestream.core.formats import FORMATS
+from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
 
 DEFAULT_GROUP_PREFIX = "lakestream-sink"
-POLL_MS = 500
+POLL_S = 0.5
+UPLOAD_THREADS = 8  # objects of one flush go up concurrently (one per day and partition)
 JOIN_GRACE_S = 30.0  # how long a sink waits for partitions before it looks into why
 STALL_GRACE_S = 20.0  # a finite run idle with lag left waits this much longer, then fails
 ASSIGNMENTS = ("auto", "group", "manual")
@@ -51,6 +51,7 @@ class TopicStats:
     objects: int = 0
     bytes: int = 0
     batches: int = 0
+    state_writes: int = 0  # manifests written (only segments of several objects need one)
     errors: int = 0
     last_error: str | None = None
     first_record_at: float | None = None  # monotonic: when the first record was polled
@@ -87,6 +88,9 @@ class SinkOptions:
     # Register each landed dt= partition in the raw table's Glue entry (consumers/partitions.py);
     # off where Athena's partition projection on dt makes it pointless.
     register_partitions: bool = True
+    # kafka-python, or confluent (librdkafka: ~3x the drain rate, consumers/clients.py)
+    client: str = "kafka-python"
+    compression_level: int = DEFAULT_GZIP_LEVEL  # gzip level of JSON-lines objects
 
 
 def group_id(prefix: str, dataset: Dataset) -> str:
@@ -121,10 +125,6 @@ def lag_left(topic: str, group: str, lag: dict[int, int | None]) -> str:
     )
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-
-
 class SinkWorker(threading.Thread):
     def __init__(
         self,
@@ -146,7 +146,7 @@ class SinkWorker(threading.Thread):
         self.abort = abort
         self.bucket = settings.bucket(dataset)
         self.format = FORMATS[options.format]
-        self.batch = Batch(dataset, options.limits)
+        self.batch = Batch(dataset, options.limits, self.format, options.compression_level)
         self.storage = S3Storage(settings, stop=abort)
         self.writers: dict[int, PartitionWriter] = {}  # one per partition assigned to us
         self.registrar = (
@@ -154,7 +154,8 @@ class SinkWorker(threading.Thread):
         )
         self.assigned_at: float | None = None  # when the first partitions were assigned
         self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
-        self.consumer: Any = None
+        self.consumer: SinkConsumer | None = None
+        self.uploads: ThreadPoolExecutor | None = None
         self.error: str | None = None  # the worker failed
         self.incomplete: str | None = None  # a finite run ended with data left in Kafka
         self.share = share  # (index, count): this worker's share of a manual assignment
@@ -167,8 +168,7 @@ class SinkWorker(threading.Thread):
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        parts = {tp.partition for tp in revoked if tp.topic == self.dataset.topic}
+    def on_partitions_revoked(self, parts: set[int]) -> None:
         for p in parts & set(self.batch.segments):
             # kafka-python keeps the fetch position of a partition that comes straight back to
             # us; without a seek we would skip the dropped records. Remember where to restart.
@@ -183,51 +183,39 @@ class SinkWorker(threading.Thread):
         for p in parts:
             self.writers.pop(p, None)
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        log.info("%s: assigned %s", self.name, sorted(tp.partition for tp in assigned))
+    def on_partitions_assigned(self, assigned: set[int]) -> None:
+        log.info("%s: assigned %s", self.name, sorted(assigned))
         if assigned and self.assigned_at is None:
             self.assigned_at = time.monotonic()
-        for tp in assigned:
-            self.writers.pop(tp.partition, None)  # a fresh writer re-checks the manifest
-            if tp.partition in self.restart_at:
-                self.consumer.seek(tp, self.restart_at[tp.partition])
+        for p in assigned:
+            self.writers.pop(p, None)  # a fresh writer re-checks the manifest
+            if p in self.restart_at:
+                self._consumer.seek(p, self.restart_at[p])
         self.restart_at.clear()  # partitions that went elsewhere restart at their commit there
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def _make_consumer(self) -> Any:
-        return clients.kafka_consumer(
-            self.settings,
-            group_id=self.group,
-            client_id=self.client_id,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            max_poll_records=5_000,
-            max_poll_interval_ms=300_000,
+    @property
+    def _consumer(self) -> SinkConsumer:
+        if self.consumer is None:
+            raise RuntimeError("the sink worker has no consumer yet")
+        return self.consumer
+
+    def _make_consumer(self) -> SinkConsumer:
+        return make_consumer(
+            self.options.client, self.settings, self.dataset.topic, self.group, self.client_id
         )
-
-    def _listener(self) -> ConsumerRebalanceListener:
-        worker = self
-
-        class Listener(ConsumerRebalanceListener):
-            def on_partitions_revoked(self, revoked: Any) -> None:
-                worker.on_partitions_revoked(revoked)
-
-            def on_partitions_assigned(self, assigned: Any) -> None:
-                worker.on_partitions_assigned(assigned)
-
-        return Listener()
 
     def _start(self, mode: str) -> None:
         self.mode = mode
         if mode == "group":
-            self.consumer.subscribe([self.dataset.topic], listener=self._listener())
+            self._consumer.subscribe(self)
             return
-        partitions = topic_partitions(self.consumer, self.dataset.topic, self.dataset.partitions)
         index, count = self.share
-        mine = [TopicPartition(self.dataset.topic, p) for p in partitions if p % count == index]
-        self.consumer.assign(mine)
-        self.on_partitions_assigned(mine)
+        partitions = self._consumer.partitions(self.dataset.partitions)
+        mine = [p for p in partitions if p % count == index]
+        self._consumer.assign(mine)
+        self.on_partitions_assigned(set(mine))
 
     def _describe_group(self) -> GroupInfo | None:
         try:
@@ -239,6 +227,7 @@ class SinkWorker(threading.Thread):
     def run(self) -> None:
         try:
             self.consumer = self._make_consumer()
+            self.uploads = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix=f"{self.name}-up")
             # auto starts with group management, so sinks started together share the partitions;
             # only a group that hands out nothing while it shows no member is taken over.
             self._start("manual" if self.options.assignment == "manual" else "group")
@@ -250,18 +239,19 @@ class SinkWorker(threading.Thread):
         finally:
             if self.consumer is not None:
                 with contextlib.suppress(Exception):  # closing is best effort
-                    self.consumer.close(autocommit=False)
+                    self.consumer.close()
+            if self.uploads is not None:
+                self.uploads.shutdown(wait=False)
 
     def _loop(self) -> None:
         until_idle = self.options.until_idle
         started = waited = time.monotonic()
         last_record = None
         while not self.stop_event.is_set():
-            polled = self.consumer.poll(timeout_ms=POLL_MS)
+            polled = self._consumer.poll(POLL_S)
             now = time.monotonic()
-            for messages in polled.values():
-                for message in messages:
-                    self.batch.add(message)
+            for chunk in polled:
+                self.batch.add(chunk)
                 last_record = now
                 if self.stats.first_record_at is None:
                     self.stats.first_record_at = now
@@ -300,7 +290,7 @@ class SinkWorker(threading.Thread):
                 group.state,
             )
             with contextlib.suppress(Exception):  # leaving a stuck group is best effort
-                self.consumer.close(autocommit=False)
+                self._consumer.close()
             self.consumer = self._make_consumer()
             self._start("manual")
             return True
@@ -333,13 +323,7 @@ class SinkWorker(threading.Thread):
 
         The end is the high watermark of the last Fetch response, which the embedded broker
         answers correctly (its ListOffsets does not)."""
-        lag: dict[int, int | None] = {}
-        for tp in self.consumer.assignment():
-            end = self.consumer.highwater(tp)
-            position = self.consumer.position(tp, timeout_ms=1000)
-            known = end is not None and position is not None
-            lag[tp.partition] = max(0, end - position) if known else None
-        return lag
+        return self._consumer.lag()
 
     # -- flushing ------------------------------------------------------------------------------
 
@@ -352,19 +336,19 @@ class SinkWorker(threading.Thread):
 
     def flush(self) -> None:
         batch = self.batch
-        assigned = {tp.partition for tp in self.consumer.assignment()}
-        ingested_at = _utc_now()
+        assigned = self._consumer.assignment()
         written: list[Segment] = []
         try:
             for segment in list(batch.segments.values()):
                 if segment.partition not in assigned:
                     continue  # fenced: no longer ours, the new owner will rewrite it
-                done = self._writer(segment.partition).write(segment, ingested_at)
+                done = self._writer(segment.partition).write(segment, self.uploads)
                 self.stats.add(
                     records=segment.records,
                     dead_letters=len(segment.dead),
                     objects=done.objects,
                     bytes=done.bytes,
+                    state_writes=int(done.manifest),
                 )
                 written.append(segment)
                 log.info(
@@ -381,41 +365,31 @@ class SinkWorker(threading.Thread):
             batch.reset()
             return
         if self.registrar:  # the objects are durable: make their days queryable, then commit
-            self.registrar.register({dt for s in written for dt in s.by_dt})
+            self.registrar.register({dt for s in written for dt in s.objects})
         self._commit(written)
         batch.reset()
 
     def _commit(self, segments: list[Segment]) -> None:
         if not segments:
             return
-
-        offsets = {
-            TopicPartition(self.dataset.topic, s.partition): clients.offset_and_metadata(
-                s.next_offset
-            )
-            for s in segments
-        }
+        offsets = {s.partition: s.next_offset for s in segments}
         try:
-            self.consumer.commit(offsets)
+            self._consumer.commit(offsets)
             self.commit_failed = False
             self.stats.add(batches=1)
             self.stats.last_commit_at = time.monotonic()
-            log.info(
-                "%s: committed %s", self.name, {tp.partition: o.offset for tp, o in offsets.items()}
-            )
-        except KafkaError as exc:
+            log.info("%s: committed %s", self.name, offsets)
+        except CommitFailed as exc:
             self.commit_failed = True
             # Typically a rebalance while we wrote. Whoever owns the partitions next (maybe us)
             # must read from the last commit: rewind, so this consumer never skips the batch.
             # The rewrite overwrites the same object names, so nothing is lost or doubled.
-            self.stats.fail(f"commit failed: {type(exc).__name__}")
+            self.stats.fail(f"commit failed: {exc}")
             log.warning("%s: commit failed (%s); the batch will be re-read", self.name, exc)
             self._rewind(segments)
 
     def _rewind(self, segments: Any) -> None:
-
-        assigned = self.consumer.assignment()
+        assigned = self._consumer.assignment()
         for s in segments:
-            tp = TopicPartition(self.dataset.topic, s.partition)
-            if tp in assigned:
-                self.consumer.seek(tp, s.first_offset)
+            if s.partition in assigned:
+                self._consumer.seek(s.partition, s.first_offset)

@@ -3,10 +3,15 @@
 The worker (consumers/sink.py) polls, batches, fences and commits; the writer only knows its
 partition, as the Confluent S3 sink's TopicPartitionWriter does. Order of a write:
 
-1. the partition's manifest (`_state/…`) names the objects about to be written; if the last
-   manifest belongs to an uncommitted attempt at this same first offset, objects it names that
-   this attempt will not rewrite are deleted first (a re-read batch may split differently);
-2. the data objects and the dead-letter object are written (retried with backoff by storage).
+1. if the segment writes more than the one object every attempt at this batch writes (its first
+   message's day, or its dead letters), the partition's manifest (`_state/…`) names the objects
+   about to be written. A re-read batch starts at the same message but may close elsewhere and
+   split differently; if the last manifest belongs to an uncommitted attempt at this same first
+   offset, objects it names that this attempt will not rewrite are deleted first. A one-object
+   segment needs no manifest: any later attempt overwrites that object. Records of one day, the
+   steady state, so cost no state write at all;
+2. the data objects and the dead-letter object are written, concurrently when an executor is
+   given (each retried with backoff by storage).
 
 The worker commits the offsets only after every writer of the batch has returned.
 """
@@ -14,6 +19,7 @@ The worker commits the offsets only after every writer of the batch has returned
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import orjson
@@ -32,6 +38,7 @@ DLQ_FORMAT = JsonLinesGzip()
 class Written:
     objects: int
     bytes: int
+    manifest: bool  # a state write was needed
 
 
 class PartitionWriter:
@@ -47,39 +54,46 @@ class PartitionWriter:
         # objects of an attempt that this one will not overwrite.
         self.manifest_checked = False
 
-    def objects(self, segment: Segment, ingested_at: str) -> dict[str, tuple[bytes, str]]:
+    def objects(self, segment: Segment) -> dict[str, tuple[bytes, str]]:
         """Key => (body, content type) of every object that holds this segment."""
         topic, first = self.dataset.topic, segment.first_offset
-        objects: dict[str, tuple[bytes, str]] = {}
-        for dt, records in segment.by_dt.items():
-            for r in records:
-                r["ingested_at"] = ingested_at
-            key = data_key(self.dataset, dt, topic, self.partition, first, self.format.extension)
-            objects[key] = (self.format.encode(records, self.dataset), "application/octet-stream")
+        objects = {
+            data_key(self.dataset, dt, topic, self.partition, first, self.format.extension): (
+                builder.finish(),
+                "application/octet-stream",
+            )
+            for dt, builder in segment.objects.items()
+        }
         if segment.dead:
-            for d in segment.dead:
-                d["ingested_at"] = ingested_at
             body = DLQ_FORMAT.encode(segment.dead, self.dataset)
-            objects[dlq_key(topic, self.partition, first)] = (body, "application/gzip")
+            objects[dlq_key(topic, self.partition, first)] = (
+                body,
+                "application/gzip",
+            )
         return objects
 
-    def write(self, segment: Segment, ingested_at: str) -> Written:
-        objects = self.objects(segment, ingested_at)
+    def write(self, segment: Segment, uploads: Executor | None = None) -> Written:
+        objects = self.objects(segment)
         state_key = manifest_key(self.dataset.topic, self.partition)
         if not self.manifest_checked:
             self._remove_stale(state_key, segment.first_offset, set(objects))
             self.manifest_checked = True
-        manifest = {
-            "first_offset": segment.first_offset,
-            "next_offset": segment.next_offset,
-            "keys": sorted(objects),
-        }
-        self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
-        size = 0
-        for key, (body, content_type) in objects.items():
+        needs_manifest = set(objects) != {segment.first_key(self.dataset, self.format.extension)}
+        if needs_manifest:
+            manifest = {
+                "first_offset": segment.first_offset,
+                "next_offset": segment.next_offset,
+                "keys": sorted(objects),
+            }
+            self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
+
+        def put(item: tuple[str, tuple[bytes, str]]) -> int:
+            key, (body, content_type) = item
             self.storage.put(self.bucket, key, body, content_type)
-            size += len(body)
-        return Written(len(objects), size)
+            return len(body)
+
+        sizes = list(uploads.map(put, objects.items()) if uploads else map(put, objects.items()))
+        return Written(len(objects), sum(sizes), needs_manifest)
 
     def _remove_stale(self, state_key: str, first_offset: int, keeping: set[str]) -> None:
         previous = self.storage.get(self.bucket, state_key)

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from lakestream.core import clients
 from lakestream.core.datasets import PARTITION_KEY, Dataset
-from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.formats import JsonLinesGzip, format_of_key, json_lines_table
 from lakestream.core.types import TYPES
 
 
@@ -62,18 +61,8 @@ def typed_table(body: bytes, key: str, schema: pa.Schema) -> pa.Table:
     if fmt.classification == "parquet":
         table = pq.read_table(io.BytesIO(body))
         return table.select(schema.names).cast(schema)  # a null in a required field fails too
-    raw = JsonLinesGzip().text(body)
-    options = pj.ParseOptions(
-        explicit_schema=_json_schema(schema), unexpected_field_behavior="ignore"
-    )
     # The JSON reader itself refuses a required field that is absent or null.
-    return pj.read_json(io.BytesIO(raw), parse_options=options).cast(schema)
-
-
-def _json_schema(schema: pa.Schema) -> pa.Schema:
-    """What Arrow's JSON reader parses directly: it takes dates only as numbers (days), so a
-    date column is read as text and cast to date32 after (a non-ISO date fails that cast)."""
-    return pa.schema([f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema])
+    return json_lines_table(JsonLinesGzip().text(body), schema)
 
 
 def typed_records(

@@ -10,6 +10,7 @@ import threading
 import pytest
 from kafka import TopicPartition
 
+from consumers.clients import PythonSinkConsumer
 from consumers.sink import STALL_GRACE_S, SinkOptions, SinkWorker, TopicStats
 from lakestream.core.settings import Settings
 
@@ -42,7 +43,9 @@ def worker(ends: dict[int, int | None], positions: dict[int, int]) -> SinkWorker
         threading.Event(),
         "t",
     )
-    w.consumer = Positions(ends, positions)
+    consumer = PythonSinkConsumer.__new__(PythonSinkConsumer)  # no broker: the stand-in inside
+    consumer.topic, consumer.consumer = "t", Positions(ends, positions)
+    w.consumer = consumer
     w.assigned_at = 0.0
     return w
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from consumers.batch import Segment
+from consumers.batch import Batch, BatchLimits, Polled
 from consumers.layout import manifest_key
 from consumers.storage import S3Storage
 from consumers.writer import PartitionWriter
@@ -16,25 +16,27 @@ from lakestream.core.formats import FORMATS
 pytestmark = pytest.mark.stack
 
 
-def _record(day: str, offset: int) -> dict:
-    return {
-        "ClientID": "C1",
-        "ClientName": "Ann",
-        "TransactionDate": day,
-        "Product": "Widget",
-        "Amount": 1.5,
-        "PaymentMethod": "PayPal",
-        "kafka_topic": "t",
-        "kafka_partition": 0,
-        "kafka_offset": offset,
-    }
-
-
-def _segment(first: int, days: list[str]) -> Segment:
-    segment = Segment(0, first, first + len(days))
-    for i, day in enumerate(days):
-        segment.by_dt.setdefault(day, []).append(_record(day, first + i))
-    return segment
+def _segment(ds, first: int, days: list[str], bad: tuple[int, ...] = ()):
+    """A closed segment of partition 0 from `first`: one record per day, in order; the
+    messages at the positions in `bad` fail the schema."""
+    values = [
+        orjson.dumps(
+            {
+                "ClientID": "C1",
+                "ClientName": "Ann",
+                "TransactionDate": day,
+                "Product": "Widget",
+                "Amount": "bad" if i in bad else 1.5,
+                "PaymentMethod": "PayPal",
+            }
+        )
+        for i, day in enumerate(days)
+    ]
+    n = len(days)
+    batch = Batch(ds, BatchLimits())
+    offsets = list(range(first, first + n))
+    batch.add(Polled(ds.topic, 0, offsets, values, [None] * n, [0] * n))
+    return batch.segments[0]
 
 
 def _keys(s3, bucket: str, table: str) -> set[str]:
@@ -50,8 +52,9 @@ def test_rewrite_of_an_uncommitted_batch_removes_its_leftovers(lake):
     def writer() -> PartitionWriter:  # a new assignment after a crash: a new writer
         return PartitionWriter(ds, 0, bucket, storage, FORMATS["jsonl"])
 
-    first = writer().write(_segment(100, ["2024-10-01", "2024-10-02"]), "2024-10-03 00:00:00")
+    first = writer().write(_segment(ds, 100, ["2024-10-01", "2024-10-02"]))
     assert first.objects == 2
+    assert first.manifest
     manifest = orjson.loads(
         s3.get_object(Bucket=bucket, Key=manifest_key(ds.topic, 0))["Body"].read()
     )
@@ -60,11 +63,37 @@ def test_rewrite_of_an_uncommitted_batch_removes_its_leftovers(lake):
     assert len(manifest["keys"]) == 2
 
     # Not committed, re-read from offset 100, and this time only one day is in the batch.
-    writer().write(_segment(100, ["2024-10-01"]), "2024-10-03 00:00:01")
+    again = writer().write(_segment(ds, 100, ["2024-10-01"]))
+    assert not again.manifest  # one object: any later attempt overwrites it
     keys = _keys(s3, bucket, ds.table)
     assert len(keys) == 1
     assert "dt=2024-10-01" in next(iter(keys))
 
     # The batch at 100 was committed; the next one starts at 101 and must not touch it.
-    writer().write(_segment(101, ["2024-10-05"]), "2024-10-03 00:00:02")
+    writer().write(_segment(ds, 101, ["2024-10-05"]))
     assert len(_keys(s3, bucket, ds.table)) == 2
+
+
+def test_only_segments_of_several_objects_write_a_manifest(lake):
+    ds = lake.datasets.get("transactions")
+    bucket = lake.settings.bucket(ds)
+    s3 = clients.aws_client(lake.settings, "s3")
+    writer = PartitionWriter(ds, 0, bucket, S3Storage(lake.settings), FORMATS["jsonl"])
+
+    def manifest() -> dict | None:
+        found = [o["Key"] for o in clients.list_objects(s3, bucket, "_state/")]
+        if manifest_key(ds.topic, 0) not in found:
+            return None
+        return orjson.loads(
+            s3.get_object(Bucket=bucket, Key=manifest_key(ds.topic, 0))["Body"].read()
+        )
+
+    assert not writer.write(_segment(ds, 200, ["2024-10-01"] * 3)).manifest
+    assert manifest() is None
+    # A dead letter after a good first record: two objects, so a manifest names both.
+    done = writer.write(_segment(ds, 203, ["2024-10-01"] * 3, bad=(1,)))
+    assert (done.objects, done.manifest) == (2, True)
+    assert manifest()["first_offset"] == 203
+    assert any(k.startswith("_dlq/") for k in manifest()["keys"])
+    # A batch whose first message is a dead letter and that holds nothing else: one object.
+    assert not writer.write(_segment(ds, 206, ["2024-10-01"], bad=(0,))).manifest

@@ -1,0 +1,298 @@
+"""The sink's Kafka consumer behind one interface: librdkafka (confluent-kafka) or kafka-python.
+
+kafka-python decodes every message in Python: on this project's bench it reads about 65,000
+messages/s from the embedded broker, below what the producers send. librdkafka fetches and
+decodes in C threads (over 300,000/s): `--client confluent` (the `confluent` extra) is the
+sink's fast path. kafka-python stays the default: its group membership is what the fault tests
+prove against the embedded broker, where librdkafka's group sessions time out under load
+(docs/broker-quirks.md); with `--assignment manual`, or on a real Kafka, librdkafka is safe. Both hand the batch the same `Polled` chunks,
+run the rebalance callbacks on the polling thread, commit synchronously and read the end of a
+partition from the last fetch's high watermark (the embedded broker's ListOffsets is wrong).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any, Protocol
+
+from kafka import ConsumerRebalanceListener, TopicPartition
+from kafka.errors import KafkaError
+
+from consumers.batch import Polled
+from consumers.groups import topic_partitions
+from lakestream.core import clients
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
+
+log = logging.getLogger("consumers")
+
+SINK_CLIENTS = ("auto", "confluent", "kafka-python")
+MAX_POLL_RECORDS = 10_000
+# librdkafka's prefetch, bounded: by default it queues up to 64 MiB or 100,000 messages per
+# partition and fetches 1 MiB per partition, which cost the sink ~80 MiB of RSS. These bounds
+# (measured by `python -m consumers bench`) keep ~10,000 messages ahead per partition, enough to
+# read while a flush uploads, for ~25 MiB; a full queue is re-checked every 5 ms, not 1 s.
+PREFETCH = {
+    "queued.max.messages.kbytes": 4096,
+    "queued.min.messages": 10_000,
+    "max.partition.fetch.bytes": 512 * 1024,
+    "fetch.max.bytes": 2 * 1024 * 1024,
+    "fetch.queue.backoff.ms": 5,
+}
+
+
+class CommitFailed(LakestreamError):
+    """The group refused or lost a commit (typically a rebalance while the batch was written)."""
+
+
+class Rebalance(Protocol):
+    def on_partitions_revoked(self, partitions: set[int]) -> None: ...
+
+    def on_partitions_assigned(self, partitions: set[int]) -> None: ...
+
+
+class SinkConsumer(Protocol):
+    name: str
+
+    def subscribe(self, listener: Rebalance) -> None: ...
+
+    def assign(self, partitions: list[int]) -> None: ...
+
+    def partitions(self, fallback: int) -> list[int]: ...
+
+    def poll(self, timeout_s: float) -> list[Polled]: ...
+
+    def seek(self, partition: int, offset: int) -> None: ...
+
+    def assignment(self) -> set[int]: ...
+
+    def commit(self, offsets: dict[int, int]) -> None: ...
+
+    def lag(self) -> dict[int, int | None]: ...
+
+    def close(self) -> None: ...
+
+
+def resolve_client(kind: str) -> str:
+    """`auto`: librdkafka when the confluent extra is installed, else kafka-python."""
+    if kind not in SINK_CLIENTS:
+        raise ValueError(f"unknown sink client {kind!r}; choose one of {', '.join(SINK_CLIENTS)}")
+    if kind == "auto":
+        return "confluent" if importlib.util.find_spec("confluent_kafka") else "kafka-python"
+    return kind
+
+
+def make_consumer(
+    kind: str, settings: Settings, topic: str, group: str, client_id: str
+) -> SinkConsumer:
+    if resolve_client(kind) == "confluent":
+        return ConfluentSinkConsumer(settings, topic, group, client_id)
+    return PythonSinkConsumer(settings, topic, group, client_id)
+
+
+class PythonSinkConsumer:
+    name = "kafka-python"
+
+    def __init__(self, settings: Settings, topic: str, group: str, client_id: str) -> None:
+        self.topic = topic
+        self.consumer = clients.kafka_consumer(
+            settings,
+            group_id=group,
+            client_id=client_id,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            max_poll_records=MAX_POLL_RECORDS,
+            max_poll_interval_ms=300_000,
+        )
+
+    def _tp(self, partition: int) -> TopicPartition:
+        return TopicPartition(self.topic, partition)
+
+    def subscribe(self, listener: Rebalance) -> None:
+        topic = self.topic
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                mine = {tp.partition for tp in revoked if tp.topic == topic}
+                listener.on_partitions_revoked(mine)
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                listener.on_partitions_assigned({tp.partition for tp in assigned})
+
+        self.consumer.subscribe([self.topic], listener=Listener())
+
+    def assign(self, partitions: list[int]) -> None:
+        self.consumer.assign([self._tp(p) for p in partitions])
+
+    def partitions(self, fallback: int) -> list[int]:
+        return topic_partitions(self.consumer, self.topic, fallback)
+
+    def poll(self, timeout_s: float) -> list[Polled]:
+        polled = self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+        return [
+            Polled(
+                tp.topic,
+                tp.partition,
+                [m.offset for m in messages],
+                [m.value for m in messages],
+                [m.key for m in messages],
+                [m.timestamp for m in messages],
+            )
+            for tp, messages in polled.items()
+            if messages
+        ]
+
+    def seek(self, partition: int, offset: int) -> None:
+        self.consumer.seek(self._tp(partition), offset)
+
+    def assignment(self) -> set[int]:
+        return {tp.partition for tp in self.consumer.assignment()}
+
+    def commit(self, offsets: dict[int, int]) -> None:
+        try:
+            self.consumer.commit(
+                {self._tp(p): clients.offset_and_metadata(o) for p, o in offsets.items()}
+            )
+        except KafkaError as exc:
+            raise CommitFailed(f"{type(exc).__name__}: {exc}") from None
+
+    def lag(self) -> dict[int, int | None]:
+        lag: dict[int, int | None] = {}
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            position = self.consumer.position(tp, timeout_ms=1000)
+            known = end is not None and position is not None
+            lag[tp.partition] = max(0, end - position) if known else None
+        return lag
+
+    def close(self) -> None:
+        self.consumer.close(autocommit=False)
+
+
+class ConfluentSinkConsumer:
+    name = "confluent"
+
+    def __init__(self, settings: Settings, topic: str, group: str, client_id: str) -> None:
+        from confluent_kafka import Consumer, TopicPartition
+
+        self.topic = topic
+        self._TP = TopicPartition
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                "group.id": group,
+                "client.id": client_id,
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "max.poll.interval.ms": 300_000,
+                "session.timeout.ms": clients.CONSUMER_GROUP_DEFAULTS["session_timeout_ms"],
+                "heartbeat.interval.ms": clients.CONSUMER_GROUP_DEFAULTS["heartbeat_interval_ms"],
+                # Never lower than the default 500 ms: the embedded broker answers a fetch with a
+                # shorter wait with no records at all (docs/broker-quirks.md).
+                "fetch.wait.max.ms": 500,
+                **PREFETCH,
+            }
+        )
+        self._seeks: dict[int, int] | None = None  # collected while an assignment is applied
+
+    def subscribe(self, listener: Rebalance) -> None:
+        def on_assign(consumer: Any, assigned: list[Any]) -> None:
+            # Seeks asked for inside the callback become the assignment's start offsets: a
+            # partition is not fetchable (so not seekable) until it is assigned.
+            self._seeks = {}
+            try:
+                listener.on_partitions_assigned({tp.partition for tp in assigned})
+                for tp in assigned:
+                    if tp.partition in self._seeks:
+                        tp.offset = self._seeks[tp.partition]
+            finally:
+                self._seeks = None
+            consumer.assign(assigned)
+
+        def on_revoke(consumer: Any, revoked: list[Any]) -> None:
+            listener.on_partitions_revoked({tp.partition for tp in revoked})
+
+        self.consumer.subscribe(
+            [self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke
+        )
+
+    def assign(self, partitions: list[int]) -> None:
+        self.consumer.assign([self._TP(self.topic, p) for p in partitions])
+
+    def partitions(self, fallback: int) -> list[int]:
+        try:
+            meta = self.consumer.list_topics(self.topic, timeout=10).topics.get(self.topic)
+        except Exception as exc:  # confluent's KafkaException: metadata is best effort here
+            log.warning("no metadata for %s (%s); using %d partitions", self.topic, exc, fallback)
+            return list(range(fallback))
+        if meta is None or meta.error is not None or not meta.partitions:
+            return list(range(fallback))
+        return sorted(meta.partitions)
+
+    def poll(self, timeout_s: float) -> list[Polled]:
+        messages = self.consumer.consume(MAX_POLL_RECORDS, timeout_s)
+        by_partition: dict[int, list[Any]] = {}
+        for m in messages:
+            error = m.error()
+            if error is not None:
+                if error.fatal():
+                    raise LakestreamError(f"Kafka consumer failed: {error.str()}")
+                log.warning("consumer: %s", error.str())
+                continue
+            by_partition.setdefault(m.partition(), []).append(m)
+        return [
+            Polled(
+                self.topic,
+                partition,
+                [m.offset() for m in ms],
+                [m.value() for m in ms],
+                [m.key() for m in ms],
+                [m.timestamp()[1] for m in ms],
+            )
+            for partition, ms in by_partition.items()
+        ]
+
+    def seek(self, partition: int, offset: int) -> None:
+        if self._seeks is not None:
+            self._seeks[partition] = offset
+            return
+        self.consumer.seek(self._TP(self.topic, partition, offset))
+
+    def assignment(self) -> set[int]:
+        return {tp.partition for tp in self.consumer.assignment()}
+
+    def commit(self, offsets: dict[int, int]) -> None:
+        from confluent_kafka import KafkaException
+
+        wanted = [self._TP(self.topic, p, o) for p, o in offsets.items()]
+        try:
+            done = self.consumer.commit(offsets=wanted, asynchronous=False)
+        except KafkaException as exc:
+            raise CommitFailed(str(exc.args[0] if exc.args else exc)) from None
+        failed = [tp for tp in done or [] if tp.error is not None]
+        if failed:
+            raise CommitFailed(", ".join(f"partition {tp.partition}: {tp.error}" for tp in failed))
+
+    def lag(self) -> dict[int, int | None]:
+        assigned = self.consumer.assignment()
+        positions = {tp.partition: tp.offset for tp in self.consumer.position(assigned)}
+        unread = [tp for tp in assigned if positions.get(tp.partition, -1) < 0]
+        if unread:  # nothing consumed there yet: it starts at its committed offset
+            for tp in self.consumer.committed(unread, timeout=5):
+                positions[tp.partition] = tp.offset
+        lag: dict[int, int | None] = {}
+        for tp in assigned:
+            # cached: the high watermark of the last fetch, no ListOffsets request
+            _, end = self.consumer.get_watermark_offsets(tp, cached=True)
+            if end < 0:
+                lag[tp.partition] = None  # no fetch answered yet
+                continue
+            # No position and no commit after a fetch: the fetches found nothing to read.
+            position = positions.get(tp.partition, -1)
+            lag[tp.partition] = max(0, end - position) if position >= 0 else 0
+        return lag
+
+    def close(self) -> None:
+        self.consumer.close()
