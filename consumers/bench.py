@@ -1,9 +1,12 @@
-"""Sink benchmark: records/s into S3 and objects per 1M records, against one object per message.
+"""Sink benchmark: how fast each sink drains a full topic into S3, next to the broker's raw produce
+ceiling measured on the same broker in the same run, and against one object per message.
 
-Both consumers run as their own processes against a private embedded stack, one after the
-other, reading the same topic; peak RSS is sampled from outside. The baseline is the original
-design's consumer (`consumers.naive`), which is slow, so it reads a smaller sample: the figures
-compared are rates and per-record ratios, not totals.
+The topic is filled with pre-serialised messages by the fastest producer client installed: that
+fill's rate is the ceiling (how fast the broker takes records in). Each sink then runs as its
+own process, in its own group, reading the whole topic (manual assignment, so group joins do not
+count); its rate is records ÷ (last commit - first record polled) and its peak RSS is sampled
+from outside. The baseline is the original design's consumer (`consumers.naive`), which is slow,
+so it reads a smaller sample: the figures compared are rates and per-record ratios.
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ from dataclasses import dataclass
 import psutil
 from rich.console import Console
 
+from consumers.clients import resolve_client
 from consumers.run import sink_command
 from lakestream.core.console import figures_table, out_console
+from lakestream.core.datasets import Dataset
+from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
-from producers import produce_simulated
+from producers import produce
+from producers.bench import available_clients
+from producers.run import RunOptions
+from producers.sources import prepared_source, simulator_source
+from simulator import Simulator
 from simulator.bench import machine
 from simulator.simulation import SimulationConfig
 
@@ -37,6 +47,8 @@ class SinkResult:
     objects: int
     seconds: float
     peak_rss_mb: float
+    batches: int = 0
+    state_writes: int = 0
 
     @property
     def per_s(self) -> float:
@@ -45,6 +57,33 @@ class SinkResult:
     @property
     def objects_per_million(self) -> float:
         return self.objects / self.records * 1_000_000
+
+
+# (name, sink arguments): the default, librdkafka, and librdkafka with gzip's default level 6.
+VARIANTS = (
+    ("sink, kafka-python (default)", ("--client", "kafka-python")),
+    ("sink, confluent", ("--client", "confluent")),
+    ("sink, confluent, gzip level 6", ("--client", "confluent", "--compression-level", "6")),
+)
+
+
+def fill(settings: Settings, ds: Dataset, records: int) -> tuple[str, float]:
+    """Send `records` pre-serialised messages as fast as the client can: (client, messages/s)."""
+    client = "confluent" if "confluent" in available_clients() else "kafka-python"
+    sim = Simulator(SimulationConfig(seed=1), settings.datasets)
+    prepared = list(simulator_source(sim, ds, records))
+    result = produce(
+        settings,
+        [ds],
+        lambda _ds: prepared_source(prepared),
+        records,
+        client=client,
+        options=RunOptions(flush_timeout=600),
+    )
+    acked = sum(s.acked for s in result.stats)
+    if acked != records:
+        raise RuntimeError(f"only {acked:,} of {records:,} messages were acknowledged")
+    return client, acked / result.seconds
 
 
 def _run_measured(argv: list[str], env: dict[str, str]) -> tuple[str, float]:
@@ -67,34 +106,46 @@ def _run_measured(argv: list[str], env: dict[str, str]) -> tuple[str, float]:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m consumers bench",
-        description="Records/s into S3 and S3 objects per 1M records for the batching sink and "
-        "for a one-object-per-message consumer, in the same run; peak RSS of each.",
+        description="Records/s into S3 of each sink (kafka-python, librdkafka, librdkafka with "
+        "gzip 6) next to the broker's raw produce ceiling, S3 objects per 1M records and peak "
+        "RSS, against a one-object-per-message consumer, all in one run.",
     )
-    parser.add_argument("--records", type=int, default=100_000, help="records the sink reads")
+    parser.add_argument(
+        "--records", type=int, default=300_000, help="records each sink reads (default %(default)s)"
+    )
     parser.add_argument(
         "--naive-records", type=int, default=3_000, help="records the baseline reads"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
+    variants = [
+        (name, args_)
+        for name, args_ in VARIANTS
+        if resolve_client("auto") == "confluent" or "confluent" not in args_
+    ]
     with private_stack(progress=lambda m: err.print(f"• {m}")) as settings:
         ds = settings.datasets.get("transactions")
-        err.print(f"• producing {args.records:,} transactions")
-        produce_simulated(settings, args.records, [ds], config=SimulationConfig(seed=1))
+        err.print(f"• filling {ds.topic} with {args.records:,} pre-serialised messages")
+        client, ceiling = fill(settings, ds, args.records)
         env = {**os.environ, **settings.child_env()}
-        err.print("• batching sink")
-        out, rss = _run_measured(
-            sink_command("transactions", 2, "bench", "--json"),
-            env,
-        )
-        [summary] = json.loads(out)
-        batched = SinkResult(
-            "batched sink (this project)",
-            summary["records"],
-            summary["objects"],
-            summary["busy_seconds"],
-            rss,
-        )
+        sinks = []
+        for i, (name, extra) in enumerate(variants):
+            err.print(f"• {name}")
+            command = sink_command(ds.name, 2, f"bench-{i}", "--json", "--assignment", "manual")
+            out, rss = _run_measured([*command, *extra], env)
+            [summary] = json.loads(out)
+            sinks.append(
+                SinkResult(
+                    name,
+                    summary["records"],
+                    summary["objects"],
+                    summary["busy_seconds"],
+                    rss,
+                    summary["batches"],
+                    summary["state_writes"],
+                )
+            )
         err.print("• one object per message (baseline)")
         out, rss = _run_measured(
             [sys.executable, "-m", "consumers.naive", "--limit", str(args.naive_records)], env
@@ -102,10 +153,12 @@ def main(argv: Sequence[str]) -> int:
         done, seconds = out.split()
         naive = SinkResult("one object per message", int(done), int(done), float(seconds), rss)
 
-    results = [naive, batched]
+    results = [naive, *sinks]
+    default = sinks[0]
     report = {
         "benchmark": "consumers",
         "machine": machine(),
+        "ceiling": {"client": client, "messages_per_s": round(ceiling)},
         "results": [
             {
                 "name": r.name,
@@ -115,18 +168,21 @@ def main(argv: Sequence[str]) -> int:
                 "records_per_s": round(r.per_s),
                 "objects_per_million": round(r.objects_per_million),
                 "peak_rss_mb": round(r.peak_rss_mb, 1),
+                "batches": r.batches,
+                "state_writes": r.state_writes,
+                "to_ceiling": round(r.per_s / ceiling, 2),
             }
             for r in results
         ],
-        "speedup": round(batched.per_s / naive.per_s, 1),
-        "objects_ratio": round(naive.objects_per_million / batched.objects_per_million, 1),
+        "speedup": round(default.per_s / naive.per_s, 1),
+        "objects_ratio": round(naive.objects_per_million / default.objects_per_million, 1),
     }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     table = figures_table(
         "consumers: S3 sink vs one object per message",
-        ("consumer", "records", "records/s", "objects per 1M records", "peak RSS MiB"),
+        ("consumer", "records", "records/s", "÷ ceiling", "objects per 1M", "peak RSS MiB"),
         ("consumer",),
     )
     for r in results:
@@ -134,10 +190,12 @@ def main(argv: Sequence[str]) -> int:
             r.name,
             f"{r.records:,}",
             f"{r.per_s:,.0f}",
+            f"{r.per_s / ceiling:.2f}",
             f"{r.objects_per_million:,.0f}",
             f"{r.peak_rss_mb:.0f}",
         )
     out_console(120).print(table)
+    print(f"ceiling: {client} raw produce to the same broker, {ceiling:,.0f} messages/s")
     print(
         f"records/s: {report['speedup']}x the baseline; objects: 1/{report['objects_ratio']} of it"
     )

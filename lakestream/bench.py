@@ -35,7 +35,6 @@ from rich.console import Console
 from athena_api import setup_django
 from consumers import SinkOptions, SinkRun
 from consumers.audit import count_lake
-from consumers.batch import BatchLimits
 from consumers.run import sink_command
 from curation.maintain import maintain
 from curation.run import curate
@@ -106,6 +105,9 @@ def simulator_section(quick: bool) -> list[Figure]:
     ]
 
 
+SINK_RSS_GOAL_MB = 150.0  # issue #17: at the default batch bound, whatever the volume
+
+
 def producer_section(settings: Settings, quick: bool) -> list[Figure]:
     figures = []
     for client in available_clients():
@@ -123,7 +125,9 @@ def producer_section(settings: Settings, quick: bool) -> list[Figure]:
     return figures
 
 
-def sink_section(quick: bool) -> list[Figure]:
+def sink_section(quick: bool, ceiling: float | None) -> list[Figure]:
+    """Each sink's drain rate next to the broker's raw produce ceiling: the producers section's
+    (4 topics at once, the higher one) when given, else the sink bench's own (one topic)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -132,22 +136,46 @@ def sink_section(quick: bool) -> list[Figure]:
             "bench",
             "--json",
             "--records",
-            "20000" if quick else "100000",
+            "30000" if quick else "300000",
             "--naive-records",
-            "500" if quick else "3000",
+            "300" if quick else "3000",
         ],
         capture_output=True,
         text=True,
         check=True,
-        timeout=900,
+        timeout=1800,
     ).stdout
     report = json.loads(out)
-    naive, batched = report["results"]
+    naive, *sinks = report["results"]
+    own = report["ceiling"]["messages_per_s"]
+    client = report["ceiling"]["client"]
+    base, base_name = (
+        (ceiling, f"{client} raw produce ceiling, 4 topics")
+        if ceiling
+        else (own, f"{client} raw produce ceiling, 1 topic")
+    )
+    figures = [
+        Figure("sink", f"{client} raw produce ceiling, 1 topic (the sinks' broker)", own, "msg/s")
+    ]
+    for sink in sinks:
+        figures += [
+            Figure(
+                "sink", f"{sink['name']}: records/s into S3", sink["records_per_s"], "rec/s",
+                base, base_name,
+            ),
+            Figure(
+                "sink", f"{sink['name']}: peak RSS", sink["peak_rss_mb"], "MiB",
+                SINK_RSS_GOAL_MB, "goal", lower_is_better=True,
+            ),
+        ]  # fmt: skip
+    default = sinks[0]
+    state_writes = default["state_writes"] / max(1, default["batches"])
     return [
+        *figures,
         Figure(
             "sink",
-            "records/s into S3",
-            batched["records_per_s"],
+            "records/s into S3 (default sink)",
+            default["records_per_s"],
             "rec/s",
             naive["records_per_s"],
             "one object per message",
@@ -155,21 +183,13 @@ def sink_section(quick: bool) -> list[Figure]:
         Figure(
             "sink",
             "S3 objects per 1M records",
-            batched["objects_per_million"],
+            default["objects_per_million"],
             "objects",
             naive["objects_per_million"],
             "one object per message",
             lower_is_better=True,
         ),
-        Figure(
-            "sink",
-            "peak RSS",
-            batched["peak_rss_mb"],
-            "MiB",
-            naive["peak_rss_mb"],
-            "one object per message",
-            lower_is_better=True,
-        ),
+        Figure("sink", "state (manifest) writes per batch", state_writes, "writes"),
     ]
 
 
@@ -203,7 +223,12 @@ def _timed_sender(
                 if err is None:
                     sent[(msg.partition(), msg.offset())] = t
 
-            producer.produce(topic, value=value, key=key, on_delivery=delivered)
+            while True:
+                try:
+                    producer.produce(topic, value=value, key=key, on_delivery=delivered)
+                    break
+                except BufferError:  # the local queue is full: at full speed, it fills
+                    producer.poll(0.05)
             producer.poll(0)
 
         return send, lambda: producer.flush(120)
@@ -222,86 +247,164 @@ def _timed_sender(
     return send_python, flush_python
 
 
-def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
-    """Latency from send to queryable, at a steady rate with the default batch age, and the
-    throughput. A record is queryable once its object is listed and its day is a partition of
-    the Glue table: what the next query reads. The table is crawled once before the clock
-    starts; after that only the sink registers partitions."""
+class LandingWatcher:
+    """Watches the table's prefix: when each (partition, offset) first appears in an object
+    (landed), and when its day is also a partition of the Glue table (queryable: what the next
+    query reads). Objects are parsed by Arrow, so the watcher keeps up without taking the CPU
+    being measured."""
+
+    def __init__(self, settings: Settings, ds: Any) -> None:
+        self.s3 = clients.aws_client(settings, "s3")
+        self.bucket, self.prefix, self.table = settings.bucket(ds), f"{ds.table}/", ds.table
+        self.catalog = GlueCatalog(settings)  # what the engines read: the table's days
+        self.landed: dict[tuple[int, int], float] = {}
+        self.queryable: dict[tuple[int, int], float] = {}
+        self._pending: dict[str, list[tuple[int, int]]] = {}  # day -> landed, not registered
+        # Objects already there belong to earlier steps: never downloaded, never counted.
+        self._done = {o["Key"] for o in clients.list_objects(self.s3, self.bucket, self.prefix)}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> LandingWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            for obj in clients.list_objects(self.s3, self.bucket, self.prefix):
+                if obj["Key"] in self._done:
+                    continue
+                self._done.add(obj["Key"])
+                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                now = time.monotonic()
+                coordinates = _coordinates(body)
+                for c in coordinates:
+                    self.landed.setdefault(c, now)
+                day = obj["Key"].split("/")[1][3:]
+                self._pending.setdefault(day, []).extend(coordinates)
+            days = set(self.catalog.table(self.table).partitions)
+            now = time.monotonic()
+            for day in [d for d in self._pending if d in days]:
+                for c in self._pending.pop(day):
+                    self.queryable.setdefault(c, now)
+            time.sleep(0.2)
+
+    def wait_for(self, sent: dict[tuple[int, int], float], seen: dict, timeout: float) -> None:
+        """Until every sent record is in `seen` (landed or queryable). Only this step's records
+        land while it waits, so counting is enough (and costs no CPU the sink needs)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(seen) < len(sent):
+            time.sleep(0.2)
+
+
+def _sink_process(settings: Settings, ds: Any, *options: str) -> subprocess.Popen[bytes]:
+    """The sink in a process of its own, as deployed: in the bench's process it would share the
+    GIL with the producer and the watcher. The fastest client installed, manual assignment."""
+    client = "confluent" if "confluent" in available_clients() else "kafka-python"
+    return subprocess.Popen(
+        sink_command(ds.name, 600, "bench-e2e", "--assignment", "manual", "--client", client,
+                     *options),
+        env={**os.environ, **settings.child_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _stop(sink: subprocess.Popen[bytes]) -> None:
+    sink.terminate()  # SIGTERM: it writes and commits what it holds, then exits
+    sink.wait(60)
+
+
+def end_to_end_section(settings: Settings, quick: bool, ceiling: float | None) -> list[Figure]:
+    """End to end on one broker, in three steps:
+
+    1. N records sent at full speed while the sink runs (batch age 1 s, so the last partial
+       batch's wait does not dominate; the other limits are the defaults);
+    2. the rate: N ÷ (last landed - first sent);
+    3. half that rate, steady, with a 1 s batch age: send → landed and send → queryable (no
+       crawl: the sink registers each day), p50 and p99.
+
+    Each rate is printed next to the broker's raw produce ceiling of the same run."""
     ds = settings.datasets.get("transactions")
     ensure_topics(settings, [ds])
     produce_simulated(settings, 100, [ds], config=SimulationConfig(seed=99))
     warm = SinkOptions(group_prefix="bench-e2e", until_idle=1.0, assignment="manual")
     SinkRun(settings, [ds], warm, name="e2e-warm").start().wait()
     LocalCrawler(settings).crawl(ds)  # the table exists; every day after is the sink's to add
-    # The sink in a process of its own, as deployed: in this one it would share the GIL with
-    # the producer and the watcher.
-    sink = subprocess.Popen(
-        sink_command(ds.name, 600, "bench-e2e", "--assignment", "manual"),
-        env={**os.environ, **settings.child_env()},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    s3 = clients.aws_client(settings, "s3")
-    bucket, prefix = settings.bucket(ds), f"{ds.table}/"
-    seen: dict[tuple[int, int], float] = {}
-    pending: dict[str, list[tuple[int, int]]] = {}  # day -> coordinates landed, not registered
-    done_keys: set[str] = set()
-    watching = threading.Event()
+    records = 30_000 if quick else 500_000
+    sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
+    prepared = sim.messages(ds.name, records)  # serialised before the clock starts
+    base_name = "confluent raw produce ceiling" if ceiling else ""
 
-    catalog = GlueCatalog(settings)  # what the engines read: the table's registered days
-
-    def watch() -> None:
-        while not watching.is_set():
-            for obj in clients.list_objects(s3, bucket, prefix):
-                if obj["Key"] in done_keys:
-                    continue
-                done_keys.add(obj["Key"])
-                body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-                day = obj["Key"].split("/")[1][3:]
-                pending.setdefault(day, []).extend(_coordinates(body))
-            days = set(catalog.table(ds.table).partitions)
-            now = time.monotonic()
-            for day in [d for d in pending if d in days]:
-                for coordinate in pending.pop(day):
-                    seen.setdefault(coordinate, now)
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=watch, daemon=True)
+    # 1-2. Saturation.
+    sink = _sink_process(settings, ds, "--max-age", "1")
+    time.sleep(5)  # the sink process starts and takes its partitions before the clock starts
+    watcher = LandingWatcher(settings, ds).start()
     sent: dict[tuple[int, int], float] = {}
     send, flush = _timed_sender(settings, ds.topic, sent)
-    sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
-    time.sleep(5)  # the sink process starts and takes its partitions before the clock starts
-    seconds, rate = (10, 1_000) if quick else (40, 5_000)
-    watcher.start()
+    first_sent = time.monotonic()
+    for key, value in zip(prepared.keys, prepared.values, strict=True):
+        send(key, value)
+    flush()
+    watcher.wait_for(sent, watcher.landed, timeout=300)
+    _stop(sink)
+    landed = [watcher.landed[k] for k in sent if k in watcher.landed]
+    saturation = len(landed) / (max(landed) - first_sent) if landed else 0.0
+    watcher.stop()
+
+    # 3. Latency at half the saturation rate, batch age 1 s.
+    sink = _sink_process(settings, ds, "--max-age", "1")
+    time.sleep(5)
+    watcher = LandingWatcher(settings, ds).start()
+    sent = {}
+    send, flush = _timed_sender(settings, ds.topic, sent)
+    seconds, rate = (8, int(saturation / 2)) if quick else (20, int(saturation / 2))
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         tick = time.monotonic()
-        batch = sim.messages(ds.name, rate // 10)
+        batch = sim.messages(ds.name, max(1, rate // 10))
         for key, value in zip(batch.keys, batch.values, strict=True):
             send(key, value)
         time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
     flush()
-    deadline = time.monotonic() + BatchLimits().max_age_s + 60
-    while time.monotonic() < deadline and len(seen) < len(sent):
-        time.sleep(0.2)
-    watching.set()
-    sink.terminate()  # SIGTERM: it writes and commits what it holds, then exits
-    sink.wait(60)
-    latencies = [seen[k] - t for k, t in sent.items() if k in seen]
-    span = max(seen.values()) - started if seen else float("nan")
-    age = f"batch age {BatchLimits().max_age_s:.0f} s"
+    watcher.wait_for(sent, watcher.queryable, timeout=120)
+    _stop(sink)
+    watcher.stop()
+    to_landed = [watcher.landed[k] - t for k, t in sent.items() if k in watcher.landed]
+    to_query = [watcher.queryable[k] - t for k, t in sent.items() if k in watcher.queryable]
     return [
         Figure(
             "end to end",
-            f"latency p50 (send → queryable, no crawl; {rate:,}/s, {age})",
-            _pct(latencies, 0.5) * 1000,
-            "ms",
+            f"saturation: records/s sent → landed ({len(landed):,} of {records:,} landed)",
+            saturation,
+            "rec/s",
+            ceiling,
+            base_name,
         ),
-        Figure("end to end", "latency p99 (send → queryable)", _pct(latencies, 0.99) * 1000, "ms"),
         Figure(
             "end to end",
-            f"records/s sustained ({len(latencies):,} of {len(sent):,} queryable)",
-            len(latencies) / span,
+            f"latency p50 send → landed ({rate:,}/s = half of saturation, batch age 1 s)",
+            _pct(to_landed, 0.5) * 1000,
+            "ms",
+        ),
+        Figure("end to end", "latency p99 send → landed", _pct(to_landed, 0.99) * 1000, "ms"),
+        Figure(
+            "end to end",
+            "latency p50 send → queryable (no crawl)",
+            _pct(to_query, 0.5) * 1000,
+            "ms",
+        ),
+        Figure("end to end", "latency p99 send → queryable", _pct(to_query, 0.99) * 1000, "ms"),
+        Figure(
+            "end to end",
+            f"records/s sustained at half saturation ({len(to_landed):,} of {len(sent):,} landed)",
+            len(to_landed) / (max(watcher.landed[k] for k in sent if k in watcher.landed) - started)
+            if to_landed
+            else 0.0,
             "rec/s",
             float(rate),
             "offered rate",
@@ -608,10 +711,13 @@ def run_bench(out: Path, quick: bool) -> int:
     with private_stack(progress=lambda m: err.print(f"  {m}")) as settings:
         figures += producer_section(settings, quick)
     err.print("• sink")
-    figures += sink_section(quick)
+    ceiling = next(
+        (f.baseline for f in figures if f.baseline_name == "confluent raw ceiling"), None
+    )
+    figures += sink_section(quick, ceiling)
     err.print("• end to end")
     with private_stack() as settings:
-        figures += end_to_end_section(settings, quick)
+        figures += end_to_end_section(settings, quick, ceiling)
     err.print("• api")
     with private_stack() as settings:
         figures += api_section(settings, quick)
