@@ -5,9 +5,11 @@ messages/s from the embedded broker, below what the producers send. librdkafka f
 decodes in C threads (over 300,000/s): `--client confluent` (the `confluent` extra) is the
 sink's fast path. kafka-python stays the default: its group membership is what the fault tests
 prove against the embedded broker, where librdkafka's group sessions time out under load
-(docs/broker-quirks.md); with `--assignment manual`, or on a real Kafka, librdkafka is safe. Both hand the batch the same `Polled` chunks,
-run the rebalance callbacks on the polling thread, commit synchronously and read the end of a
-partition from the last fetch's high watermark (the embedded broker's ListOffsets is wrong).
+(docs/broker-quirks.md); with `--assignment manual`, or on a real Kafka, librdkafka is safe.
+
+Both hand the batch the same `Polled` chunks, run the rebalance callbacks on the polling thread,
+commit synchronously and read the end of a partition from the last fetch's high watermark (the
+embedded broker's ListOffsets is wrong).
 """
 
 from __future__ import annotations

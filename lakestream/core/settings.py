@@ -129,6 +129,13 @@ class Settings(BaseSettings):
         validation_alias="LAKESTREAM_BROKER_LOG_BUCKET",
         description="Bucket on the embedded S3 where the embedded broker keeps its log.",
     )
+    broker_storage: Literal["s3", "memory"] = Field(
+        "s3",
+        validation_alias="LAKESTREAM_BROKER_STORAGE",
+        description="Where the embedded broker keeps its log: s3 (the embedded S3, so a broker "
+        "restart loses nothing) or memory (faster: every produce and fetch is not also an S3 "
+        "call to the single moto process; lost when the broker stops).",
+    )
 
     # -- the query API (athena_api/settings.py turns these into Django settings) ---------------
     api_key: SecretStr | None = Field(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from kafka.errors import KafkaError
@@ -98,7 +99,9 @@ class EmbeddedStack:
                 "--advertised-listener-url",
                 listener,
                 "--storage-engine",
-                f"s3://{settings.broker_log_bucket}/",
+                f"s3://{settings.broker_log_bucket}/"
+                if settings.broker_storage == "s3"
+                else "memory://tansu/",
             ],  # fmt: skip  (argv[0] is resolved at start: finding the binary may fail)
             env={
                 "AWS_ENDPOINT": settings.aws_endpoint_url or "",
@@ -188,11 +191,13 @@ class EmbeddedStack:
                 )
 
         if settings.embeds_kafka:
-            if moto_started and self.broker.process() is not None:
+            restarted_store = moto_started and settings.broker_storage == "s3"
+            if restarted_store and self.broker.process() is not None:
                 # A broker that outlived its storage would serve from a log that is gone.
                 progress("restarting the broker: its log store was restarted")
                 self.broker.stop()
-            self._ensure_broker_log_bucket()
+            if settings.broker_storage == "s3":
+                self._ensure_broker_log_bucket()
             if self.broker.process() is None:
                 progress(f"starting the Tansu broker on {settings.kafka_bootstrap_servers}")
                 self.broker.argv[0] = tansu_binary()
@@ -271,13 +276,16 @@ def _silence_kafka_logs() -> None:
 
 
 @contextmanager
-def private_stack(progress: Progress = _quiet) -> Iterator[Settings]:
+def private_stack(
+    progress: Progress = _quiet, broker_storage: Literal["s3", "memory"] = "s3"
+) -> Iterator[Settings]:
     """A throwaway stack on free ports in a temporary run folder (benchmarks, experiments)."""
     with tempfile.TemporaryDirectory(prefix="lakestream-") as run_dir:
         settings = Settings(
             aws_endpoint_url=f"http://127.0.0.1:{free_port()}",
             kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
             run_dir=Path(run_dir),
+            broker_storage=broker_storage,
         )
         stack = EmbeddedStack(settings)
         try:
