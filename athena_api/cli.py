@@ -33,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m athena_api",
         description="Serve the query API: GET /api/query-table/?table=...&limit=...&filter=..., "
-        "/api/tables/, /api/health/, Swagger UI at /swagger/ and ReDoc at /redoc/. Configuration "
+        "/api/tables/, /api/health/, the dashboard at /dashboard/, Swagger UI at /swagger/ and "
+        "ReDoc at /redoc/. Configuration "
         "comes from the environment (API_PORT, API_KEY, API_ENGINE, ...: "
         "see athena_api/settings.py).",
     )
@@ -88,14 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.core.management import call_command
 
         print(
-            f"development server on http://{host}:{port}/ (Swagger UI: /swagger/)", file=sys.stderr
+            f"development server on http://{host}:{port}/ (dashboard: /dashboard/, "
+            "Swagger UI: /swagger/)",
+            file=sys.stderr,
         )
         call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
         return 0
     lake = settings.LAKE
     print(
         f"serving on http://{host}:{port}/ with gunicorn: {lake.api_workers} workers x "
-        f"{lake.api_threads} threads (API_WORKERS, API_THREADS); Swagger UI: /swagger/",
+        f"{lake.api_threads} threads (API_WORKERS, API_THREADS); dashboard: /dashboard/, "
+        "Swagger UI: /swagger/",
         file=sys.stderr,
     )
     serve_gunicorn(

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_yasg",
     "athena_api.query",
+    "athena_api.dashboard",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

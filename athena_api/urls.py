@@ -1,8 +1,10 @@
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
+from athena_api.dashboard import views as dashboard
 from athena_api.query import analyses, stats, views
 from athena_api.query.errors import not_found
 
@@ -34,6 +36,14 @@ urlpatterns = [
     ),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
+    path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
+    path("dashboard/", dashboard.page, name="dashboard"),
+    path("dashboard/assets/<path:path>", dashboard.asset, name="dashboard-asset"),
+    path(
+        "postman/lakestream.postman_collection.json",
+        dashboard.postman_collection,
+        name="postman-collection",
+    ),
     # Anything else is a JSON 404, in DEBUG too (Django's debug page would be HTML).
     re_path(r"^(?!static/).*$", not_found),
 ]

@@ -180,7 +180,10 @@ def run_demo(settings: Settings, records: int, serve: bool, port: int) -> int:
 def _serve(port: int, say: Callable[[str], None]) -> None:
     setup_django(debug=True)
     base = f"http://127.0.0.1:{port}"
-    say(f"serving the API on {base}/ — Swagger UI at /swagger/ (Ctrl-C stops). Try:")
+    say(
+        f"serving the API on {base}/ — dashboard at {base}/dashboard/?group_prefix="
+        f"{DEMO_GROUP_PREFIX}, Swagger UI at {base}/swagger/ (Ctrl-C stops). Try:"
+    )
     say(f"  {base}/api/analyses/sales_by_product_and_payment/?layer=curated")
     say(f"  {base}/api/stats/?group_prefix={DEMO_GROUP_PREFIX}")
     # Django's development server: the demo is a local, single-user run (make api: gunicorn).

@@ -1,0 +1,241 @@
+// The lake at a glance, from the public API only: /api/stats/ and /api/analyses/.
+// Each analysis is drawn as a bar chart of its first rows: the bars are labelled by the row's
+// text and identifier columns and sized by one numeric column (the last, by default; a select
+// picks another),
+// so an analysis dropped into the queries folder is drawn without a change here.
+"use strict";
+
+const REFRESH_MS = 5000;
+const TOP_ROWS = 10;
+const KEY_ITEM = "lakestream-api-key";
+const charts = new Map(); // analysis name -> Chart
+const metrics = new Map(); // analysis name -> chosen numeric column
+let timer = null;
+let busy = false;
+let again = false; // a refresh was asked for while one ran: run once more after it
+
+const $ = (id) => document.getElementById(id);
+// The sink's consumer groups: /dashboard/?group_prefix=lakestream-demo after `make demo`.
+const GROUP_PREFIX = new URLSearchParams(location.search).get("group_prefix");
+const STATS = GROUP_PREFIX
+  ? `/api/stats/?${new URLSearchParams({ group_prefix: GROUP_PREFIX })}`
+  : "/api/stats/";
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, key) {
+  const headers = { Accept: "application/json" };
+  if (key) headers["X-API-Key"] = key;
+  const response = await fetch(path, { headers });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(response.status, `${path} answered ${response.status} without JSON`);
+  }
+  if (!response.ok) {
+    const message = (body && body.error && body.error.message) || response.statusText;
+    throw new ApiError(response.status, message);
+  }
+  return body;
+}
+
+function showProblem(text) {
+  const box = $("problem");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function askForKey(refused) {
+  const form = $("key-form");
+  form.hidden = false;
+  showProblem(
+    refused
+      ? "The API refused this API key. Enter the right key (API_KEY of the server)."
+      : "This API needs an API key: enter it below.",
+  );
+  $("api-key").focus();
+}
+
+const number = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US"));
+const text = (v) => (v === null || v === undefined || v === "" ? "–" : String(v));
+
+function cell(row, value, numeric, name) {
+  const td = document.createElement("td");
+  td.textContent = value;
+  td.dataset.field = name;
+  if (numeric) td.className = "num";
+  row.appendChild(td);
+}
+
+function renderStats(stats) {
+  const body = document.querySelector("#stats tbody");
+  body.replaceChildren();
+  for (const ds of stats.datasets) {
+    const raw = ds.layers.find((l) => l.layer === "raw") || {};
+    const curated = ds.layers.find((l) => l.layer === "curated") || {};
+    const tr = document.createElement("tr");
+    tr.dataset.dataset = ds.dataset;
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = ds.dataset;
+    tr.appendChild(th);
+    cell(tr, number(raw.rows), true, "raw_rows");
+    cell(tr, curated.exists ? number(curated.rows) : "not curated yet", true, "curated_rows");
+    cell(tr, text(curated.newest_event_time || raw.newest_event_day), false, "newest_event");
+    cell(tr, text(raw.last_landed_at), false, "last_landed_at");
+    cell(tr, number((raw.dead_letters || 0) + (curated.dead_letters || 0)), true, "dead_letters");
+    cell(tr, number(ds.kafka.lag), true, "kafka_lag");
+    cell(tr, number(curated.lag_records), true, "curation_lag");
+    body.appendChild(tr);
+  }
+}
+
+function query(analysis) {
+  const params = new URLSearchParams({ limit: String(TOP_ROWS), layer: $("layer").value });
+  for (const p of analysis.parameters) {
+    const input = $(p.name);
+    if (input && input.value) params.set(p.name, input.value);
+  }
+  return `${analysis.url}?${params}`;
+}
+
+// Numbers that name rather than measure (status_code, campaign_id) label the bars instead.
+const isIdentifier = (name) => /(_code|_id)$/.test(name);
+
+function numericColumns(result) {
+  return result.columns
+    .filter((c) => ["bigint", "double", "integer", "decimal"].includes(c.type))
+    .map((c) => c.name)
+    .filter((name) => !isIdentifier(name));
+}
+
+function card(analysis) {
+  let section = document.querySelector(`section[data-analysis="${analysis.name}"]`);
+  if (section) return section;
+  section = document.createElement("section");
+  section.className = "analysis";
+  section.dataset.analysis = analysis.name;
+  const title = `${analysis.name}-title`;
+  section.setAttribute("aria-labelledby", title);
+  section.innerHTML = `
+    <h3 id="${title}"></h3><p class="description"></p>
+    <label>Measure <select class="metric"></select></label>
+    <div class="chart"><canvas role="img"></canvas></div>
+    <details><summary>The rows as a table</summary><table class="rows"></table></details>`;
+  section.querySelector("h3").textContent = analysis.name.replaceAll("_", " ");
+  section.querySelector(".description").textContent = analysis.description;
+  section.querySelector(".metric").addEventListener("change", (event) => {
+    metrics.set(analysis.name, event.target.value);
+    refresh();
+  });
+  $("analyses").appendChild(section);
+  return section;
+}
+
+function renderAnalysis(analysis, result) {
+  const section = card(analysis);
+  const numeric = numericColumns(result);
+  const labels = result.columns.map((c) => c.name).filter((c) => !numeric.includes(c));
+  const metric = numeric.includes(metrics.get(analysis.name))
+    ? metrics.get(analysis.name)
+    : numeric[numeric.length - 1];
+  const select = section.querySelector(".metric");
+  select.replaceChildren(...numeric.map((c) => new Option(c, c, false, c === metric)));
+  const names = result.rows.map((r) => labels.map((c) => text(r[c])).join(" · "));
+  const values = result.rows.map((r) => r[metric]);
+  const canvas = section.querySelector("canvas");
+  canvas.setAttribute(
+    "aria-label",
+    `${analysis.name}: ${metric} of the first ${result.rows.length} rows, ${$("layer").value} layer`,
+  );
+  let chart = charts.get(analysis.name);
+  if (!chart) {
+    chart = new Chart(canvas, {
+      type: "bar",
+      data: { labels: [], datasets: [{ label: metric, data: [], backgroundColor: "#0b5cad" }] },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false } },
+        scales: { y: { ticks: { autoSkip: false } } },
+      },
+    });
+    charts.set(analysis.name, chart);
+  }
+  chart.data.labels = names;
+  chart.data.datasets[0].label = metric;
+  chart.data.datasets[0].data = values;
+  chart.update();
+  const table = section.querySelector("table.rows");
+  const head = `<tr>${result.columns.map(() => "<th scope='col'></th>").join("")}</tr>`;
+  table.innerHTML = `<thead>${head}</thead><tbody></tbody>`;
+  table.querySelectorAll("th").forEach((th, i) => (th.textContent = result.columns[i].name));
+  for (const row of result.rows) {
+    const tr = document.createElement("tr");
+    for (const c of result.columns) cell(tr, text(row[c.name]), numeric.includes(c.name), c.name);
+    table.tBodies[0].appendChild(tr);
+  }
+}
+
+async function refresh() {
+  if (busy) {
+    again = true;
+    return;
+  }
+  busy = true;
+  const key = sessionStorage.getItem(KEY_ITEM) || "";
+  try {
+    $("status").textContent = "Refreshing…";
+    const [stats, list] = await Promise.all([api(STATS, key), api("/api/analyses/", key)]);
+    renderStats(stats);
+    const results = await Promise.all(list.analyses.map((a) => api(query(a), key)));
+    list.analyses.forEach((a, i) => renderAnalysis(a, results[i]));
+    $("key-form").hidden = true;
+    showProblem("");
+    $("status").textContent = `Updated ${new Date().toLocaleTimeString()} (stats of ${stats.generated_at}).`;
+  } catch (error) {
+    $("status").textContent = "";
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      // A key typed while this refresh ran is tried next, not judged by this answer.
+      if ((sessionStorage.getItem(KEY_ITEM) || "") === key) askForKey(Boolean(key));
+      else again = true;
+    } else {
+      showProblem(`Could not refresh: ${error.message}`);
+    }
+  } finally {
+    busy = false;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  }
+}
+
+function schedule() {
+  clearInterval(timer);
+  timer = $("auto").checked ? setInterval(refresh, REFRESH_MS) : null;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY_ITEM, $("api-key").value);
+    $("api-key").value = "";
+    refresh();
+  });
+  $("controls").addEventListener("submit", (event) => {
+    event.preventDefault();
+    refresh();
+  });
+  $("layer").addEventListener("change", refresh);
+  $("auto").addEventListener("change", schedule);
+  refresh();
+  schedule();
+});
