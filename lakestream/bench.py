@@ -390,23 +390,15 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
             ceiling,
             base_name,
         ),
-        Figure(
-            "end to end",
-            f"{log}: latency p50 send → landed ({rate:,}/s = half of saturation, age 1 s)",
-            _pct(to_landed, 0.5) * 1000,
-            "ms",
-        ),
-        Figure(
-            "end to end", f"{log}: latency p99 send → landed", _pct(to_landed, 0.99) * 1000, "ms"
-        ),
-        Figure(
-            "end to end",
-            f"{log}: latency p50 send → queryable (no crawl)",
-            _pct(to_query, 0.5) * 1000,
-            "ms",
-        ),
-        Figure(
-            "end to end", f"{log}: latency p99 send → queryable", _pct(to_query, 0.99) * 1000, "ms"
+        *(
+            Figure(
+                "end to end",
+                f"{log}: latency p{q} send → {what}{note}",
+                _pct(values, q / 100) * 1000,
+                "ms",
+            )
+            for what, values in (("landed", to_landed), ("queryable (no crawl)", to_query))
+            for q, note in ((50, f" ({rate:,}/s = half of saturation, age 1 s)"), (99, ""))
         ),
         Figure(
             "end to end",

@@ -10,15 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
-from lakestream.stack.processes import free_port, port_is_open
+from tests.athena_api.conftest import gunicorn_api
 
 pytestmark = pytest.mark.stack
 KEY = "dashboard-key-42"
@@ -50,23 +46,8 @@ def fetch(port: int, path: str) -> dict:
 
 @pytest.fixture(scope="module")
 def served(api_lake):
-    port = free_port()
-    env = {**os.environ, **api_lake.env, "API_KEY": KEY, "API_DEBUG": "0", "API_ENGINE": "local",
-           "API_THROTTLE_RATE": "100000/min"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1][-2000:]
-        time.sleep(0.2)
-    yield port
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
+    with gunicorn_api(api_lake, KEY, API_THROTTLE_RATE="100000/min") as (port, _):
+        yield port
 
 
 @pytest.fixture(scope="module")

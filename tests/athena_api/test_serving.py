@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from lakestream.stack.processes import free_port, port_is_open
+from tests.athena_api.conftest import gunicorn_api
 
 pytestmark = pytest.mark.stack
 KEY = "test-key-123"
@@ -31,23 +31,9 @@ def fetch(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture
 def served(api_lake):
-    port = free_port()
-    env = {**os.environ, **api_lake.env, "API_KEY": KEY, "API_DEBUG": "0", "API_ENGINE": "local",
-           "API_WORKERS": "2", "API_THREADS": "4", "API_THROTTLE_RATE": "10000/min"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1][-2000:]
-        time.sleep(0.2)
-    yield port, proc
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
+    env = {"API_WORKERS": "2", "API_THREADS": "4", "API_THROTTLE_RATE": "10000/min"}
+    with gunicorn_api(api_lake, KEY, **env) as (port, proc):
+        yield port, proc
 
 
 def test_gunicorn_serves_swagger_and_concurrent_queries(served):
