@@ -42,6 +42,9 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (Swagger UI's, ReDoc's, the dashboard's) under gunicorn too, where Django
+    # serves none; straight from the apps' static folders, so no collectstatic step.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
 ROOT_URLCONF = "athena_api.urls"
@@ -55,6 +58,8 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 300  # the files change with a release, not with the data
 USE_TZ = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -38,7 +38,6 @@ urlpatterns = [
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
     path("dashboard/", dashboard.page, name="dashboard"),
-    path("dashboard/assets/<path:path>", dashboard.asset, name="dashboard-asset"),
     path(
         "postman/lakestream.postman_collection.json",
         dashboard.postman_collection,

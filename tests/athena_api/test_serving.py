@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +43,10 @@ def test_gunicorn_serves_swagger_and_concurrent_queries(served):
     assert status == 200
     assert headers["Server"].startswith("gunicorn")
     assert b"swagger" in body.lower()
+    # Its script and style too: gunicorn runs with DEBUG off, where Django serves no static file.
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', body.decode())
+    assert any(a.endswith(".js") for a in assets)
+    assert [fetch(port, a)[0] for a in assets] == [200] * len(assets)
     status, _, body = fetch(port, "/api/health/")
     assert (status, json.loads(body)["status"]) == (200, "ok")
 
