@@ -16,6 +16,7 @@ every poll, so an idle partition still flushes.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +26,11 @@ import orjson
 
 from consumers.layout import data_key, dlq_key, event_date
 from lakestream.core.datasets import Dataset
-from lakestream.core.formats import DEFAULT_GZIP_LEVEL, Format, JsonLinesGzip, ObjectBuilder
+from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS, Format, ObjectBuilder
 from lakestream.core.records import RecordError, parse_record
 
-DLQ_VALUE_LIMIT = 64 * 1024  # bytes of a rejected value kept in its dead letter
+DLQ_VALUE_LIMIT = 64 * 1024
+_BREAKS = re.compile(rb"[\r\n]")  # bytes of a rejected value kept in its dead letter
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,12 @@ class Batch:
     ) -> None:
         self.dataset = dataset
         self.limits = limits
-        self.format = fmt or JsonLinesGzip()
+        self.format = fmt or FORMATS["jsonl"]
         self.level = level
         self.segments: dict[int, Segment] = {}
         self.opened_at: float | None = None
-        # Every stored line carries the dataset's columns only: a value with other fields takes
-        # the record-by-record path, which keeps the catalog's columns and drops the rest.
+        # Every stored line carries the dataset's columns only: a value with other fields is
+        # re-encoded with the catalog's columns, the rest dropped.
         self._columns = dataset.column_names
         self._column_set = frozenset(self._columns)
 
@@ -213,7 +215,8 @@ class Batch:
             if fresh and i == 0:
                 segment.first_dt = dt
             value = cast(bytes, value)
-            if record and record.keys() <= columns and b"\n" not in value:
+            # One line as Hive's text reader splits them (\n, \r): JSON allows both as blanks.
+            if record and record.keys() <= columns and not _BREAKS.search(value):
                 text = value if value[-1:] == b"}" else value.rstrip()
                 line = b"%b%b%d%b" % (text[:-1], head, offset, tail)
             else:
@@ -223,10 +226,7 @@ class Batch:
                 stored["kafka_offset"] = offset
                 stored["ingested_at"] = ingested_at
                 line = orjson.dumps(stored) + b"\n"
-            lines = by_dt.get(dt)
-            if lines is None:
-                lines = by_dt[dt] = []
-            lines.append(line)
+            by_dt.setdefault(dt, []).append(line)
         self._lines(segment, by_dt)
 
     def _reject(self, value: bytes | None) -> str | None:

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 import psutil
 from rich.console import Console
 
-from consumers.clients import resolve_client
 from consumers.run import sink_command
 from lakestream.core.console import figures_table, out_console
 from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
 from producers import produce
-from producers.bench import available_clients
+from producers.bench import fastest_client
 from producers.run import RunOptions
 from producers.sources import prepared_source, simulator_source
 from simulator import Simulator
@@ -69,7 +68,7 @@ VARIANTS = (
 
 def fill(settings: Settings, ds: Dataset, records: int) -> tuple[str, float]:
     """Send `records` pre-serialised messages as fast as the client can: (client, messages/s)."""
-    client = "confluent" if "confluent" in available_clients() else "kafka-python"
+    client = fastest_client()
     sim = Simulator(SimulationConfig(seed=1), settings.datasets)
     prepared = list(simulator_source(sim, ds, records))
     result = produce(
@@ -122,7 +121,7 @@ def main(argv: Sequence[str]) -> int:
     variants = [
         (name, args_)
         for name, args_ in VARIANTS
-        if resolve_client("auto") == "confluent" or "confluent" not in args_
+        if fastest_client() == "confluent" or "confluent" not in args_
     ]
     with private_stack(progress=lambda m: err.print(f"• {m}")) as settings:
         ds = settings.datasets.get("transactions")

@@ -51,7 +51,7 @@ from lakestream.stack.embedded import private_stack
 from lakestream.stack.processes import free_port, port_is_open
 from lakestream.stack.provision import provision
 from producers import produce_simulated
-from producers.bench import available_clients, bench_client
+from producers.bench import available_clients, bench_client, fastest_client
 from producers.run import RunOptions
 from simulator import SimulationConfig, Simulator
 from simulator import bench as simulator_bench
@@ -211,7 +211,7 @@ def _timed_sender(
 ) -> tuple[Callable[[bytes, bytes], None], Callable[[], None]]:
     """send(key, value) recording each message's send time under its (partition, offset), and
     flush(). librdkafka when installed: the Python client would take the CPU being measured."""
-    if "confluent" in available_clients():
+    if fastest_client() == "confluent":
         from confluent_kafka import Producer
 
         config = {"bootstrap.servers": settings.kafka_bootstrap_servers, "linger.ms": 5,
@@ -306,7 +306,7 @@ class LandingWatcher:
 def _sink_process(settings: Settings, ds: Any, *options: str) -> subprocess.Popen[bytes]:
     """The sink in a process of its own, as deployed: in the bench's process it would share the
     GIL with the producer and the watcher. The fastest client installed, manual assignment."""
-    client = "confluent" if "confluent" in available_clients() else "kafka-python"
+    client = fastest_client()
     return subprocess.Popen(
         sink_command(ds.name, 600, "bench-e2e", "--assignment", "manual", "--client", client,
                      *options),
@@ -334,7 +334,7 @@ def end_to_end_section(settings: Settings, quick: bool) -> list[Figure]:
     the four topics). Figures are labelled with where the broker keeps its log."""
     ds = settings.datasets.get("transactions")
     log = f"{settings.broker_storage} log"
-    client = "confluent" if "confluent" in available_clients() else "kafka-python"
+    client = fastest_client()
     ceiling = bench_client(settings, client, 5_000 if quick else 25_000, seed=7).raw_per_s
     base_name = f"{client} raw produce ceiling, same broker"
     # The warm-up drains what the ceiling sent, so the steps below start with no backlog.
@@ -421,7 +421,7 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
         update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}
     )
     provision(parquet)
-    kind = "confluent" if "confluent" in available_clients() else "kafka-python"
+    kind = fastest_client()
     produce_simulated(settings, rows, [ds], client=kind, options=RunOptions(flush_timeout=600))
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
         subprocess.run(
@@ -571,7 +571,7 @@ def curated_section(settings: Settings, quick: bool) -> list[Figure]:
     maintenance."""
     rows = 50_000 if quick else 1_000_000
     repeats = 5 if quick else 15
-    kind = "confluent" if "confluent" in available_clients() else "kafka-python"
+    kind = fastest_client()
     names = ",".join(ds.name for ds in settings.datasets)
     waves, seconds, curated_records = 4, 0.0, 0
     for wave in range(waves):  # a pass per wave: several files per day, as a live lake has

@@ -80,6 +80,11 @@ def available_clients() -> list[str]:
     return [c for c in CLIENTS if c != "confluent" or importlib.util.find_spec("confluent_kafka")]
 
 
+def fastest_client() -> str:
+    """librdkafka when the confluent extra is installed, else kafka-python."""
+    return "confluent" if "confluent" in available_clients() else "kafka-python"
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m producers bench",

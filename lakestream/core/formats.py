@@ -64,6 +64,12 @@ class _GzipLines:
         return self._body
 
 
+def _built(builder: ObjectBuilder, records: list[dict[str, Any]]) -> bytes:
+    """One object of these records, as JSON lines through `builder`."""
+    builder.add(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return builder.finish()
+
+
 class JsonLinesGzip:
     name = "jsonl"
     classification = "json"
@@ -76,9 +82,9 @@ class JsonLinesGzip:
     }
 
     def encode(self, records: list[dict[str, Any]], dataset: Dataset | None = None) -> bytes:
-        body = b"\n".join(orjson.dumps(r) for r in records) + b"\n"
-        # mtime=0: the same records always give the same bytes (a rewrite is a true overwrite).
-        return gzip.compress(body, compresslevel=6, mtime=0)
+        # Level 6: dead letters and tests, small and rare. The stream's gzip header has mtime 0,
+        # so the same records always give the same bytes (a rewrite is a true overwrite).
+        return _built(_GzipLines(6), records)
 
     def builder(self, dataset: Dataset, level: int = DEFAULT_GZIP_LEVEL) -> ObjectBuilder:
         return _GzipLines(level)
@@ -109,9 +115,7 @@ class Parquet:
     }
 
     def encode(self, records: list[dict[str, Any]], dataset: Dataset) -> bytes:
-        builder = self.builder(dataset)
-        builder.add(b"".join(orjson.dumps(r) + b"\n" for r in records))
-        return builder.finish()
+        return _built(self.builder(dataset), records)
 
     def builder(self, dataset: Dataset, level: int = 0) -> ObjectBuilder:
         return _ParquetLines(dataset)

@@ -103,8 +103,10 @@ def test_a_stored_line_is_the_record_with_its_coordinates_and_ingestion_time():
         b'"Product": "W", "Amount": 2, "PaymentMethod": "PayPal", "Extra": {"a": [1]}}',
         b'{"ClientID": "c1",\n "ClientName": "Ann", "TransactionDate": "2024-10-01",\n'
         b'"Product": "W", "Amount": 2, "PaymentMethod": "PayPal"}  \n',
+        b'{"ClientID": "c1",\r"ClientName": "Ann", "TransactionDate": "2024-10-01", '
+        b'"Product": "W", "Amount": 2, "PaymentMethod": "PayPal"}',
     ],
-    ids=["field beyond the catalog", "value over several lines"],
+    ids=["field beyond the catalog", "value over several lines", "carriage return (Hive splits)"],
 )
 def test_values_that_cannot_be_stored_as_sent_are_re_encoded_with_the_catalog_columns(value):
     batch = Batch(TX, BatchLimits())
