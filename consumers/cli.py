@@ -16,6 +16,7 @@ from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
+from lakestream.core import clients
 from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import Command, stage_main
@@ -157,6 +158,8 @@ def run_sink(args: argparse.Namespace) -> int:
     datasets = settings.datasets.select(args.topics)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
         raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
+    if problem := clients.kafka_tls_problem(settings):
+        raise kafka_unreachable(settings.kafka_bootstrap_servers, problem)
     options = SinkOptions(
         limits=BatchLimits(args.max_records, args.max_bytes, args.max_age, args.max_record_bytes),
         format=args.format,

@@ -182,9 +182,8 @@ class ConfluentSinkConsumer:
         self._TP = TopicPartition
         self.consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **clients.librdkafka_options(settings, client_id),
                 "group.id": group,
-                "client.id": client_id,
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,

@@ -214,7 +214,7 @@ def _timed_sender(
     if fastest_client() == "confluent":
         from confluent_kafka import Producer
 
-        config = {"bootstrap.servers": settings.kafka_bootstrap_servers, "linger.ms": 5,
+        config = {**clients.librdkafka_options(settings), "linger.ms": 5,
                   "acks": "all", "partitioner": "murmur2_random"}  # fmt: skip
         producer = Producer(config)
 

@@ -22,7 +22,16 @@ from lakestream.core.console import out_console
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings, load_settings, settings_error
 from lakestream.core.signals import interrupt_on_termination
-from lakestream.envfile import parse_settings, terraform_output, write_env
+from lakestream.envfile import (
+    CA_FILE_NAME,
+    DEFAULT_KAFKA_USER,
+    kafka_client_settings,
+    parse_outputs,
+    parse_settings,
+    terraform_output,
+    write_ca_bundle,
+    write_env,
+)
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
 
@@ -159,10 +168,20 @@ def cmd_env(args: argparse.Namespace) -> int:
             raise LakestreamError(f"cannot read {args.from_json}: {exc.strerror}") from None
     else:
         document = terraform_output(args.terraform_dir)
-    values = parse_settings(document)
+    outputs = parse_outputs(document)
+    ca_path = args.output.parent / CA_FILE_NAME
+    kafka, ca_bundle = kafka_client_settings(outputs, args.kafka_user, ca_path)
+    values = parse_settings({**outputs.settings, **kafka})
+    if ca_bundle and write_ca_bundle(ca_path, ca_bundle):
+        err_console.print(f"• wrote the brokers' CA bundle to {ca_path}", highlight=False)
     changes = write_env(args.output, values)
     for change in changes:
         err_console.print(f"• {change}", highlight=False)
+    if "KAFKA_SASL_PASSWORD" in kafka:
+        console.print(
+            f"Kafka user: {args.kafka_user} (its password stays in Secrets Manager; "
+            "`--kafka-user` picks another)."
+        )
     if changes:
         console.print(
             f"{args.output}: {len(changes)} change(s); `lakestream config` shows the result."
@@ -255,9 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
         "env",
         help="write .env from Terraform's outputs, so the tools use the provisioned resources",
         description=(
-            "Read the `lakestream_settings` output of `terraform apply` in infra/ (brokers, "
-            "bucket suffix, Glue database, Athena workgroup, region), check it, and set those "
-            "variables in the settings file. Other lines of the file (API_KEY, comments) are kept."
+            "Read the outputs of `terraform apply` in infra/ (brokers, their security protocol, "
+            "bucket suffix, Glue database, Athena workgroup, region), check them, and set those "
+            "variables in the settings file: KAFKA_SASL_PASSWORD as a reference to the chosen "
+            "user's secret in Secrets Manager, KAFKA_SSL_CAFILE as the brokers' CA bundle, "
+            "written beside the file. Other lines of the file (API_KEY, comments) are kept."
         ),
     )
     env.add_argument(
@@ -266,7 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument(
         "--from-json",
         metavar="FILE",
-        help="read `terraform output -json lakestream_settings` from FILE ('-': stdin) instead",
+        help="read `terraform output -json` (or its lakestream_settings alone) from FILE "
+        "('-': stdin) instead of running Terraform",
+    )
+    env.add_argument(
+        "--kafka-user",
+        default=DEFAULT_KAFKA_USER,
+        metavar="USER",
+        help="whose Kafka credentials the tools use: producers (default), sink or admin; "
+        "KAFKA_SASL_PASSWORD refers to that user's secret, it is not copied",
     )
     env.add_argument(
         "--output", type=Path, default=Path(".env"), help="settings file (default .env)"

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from lakestream.core import clients
 from lakestream.core.errors import LakestreamError, kafka_unreachable
 from lakestream.core.settings import Settings
 
@@ -54,8 +55,7 @@ class KafkaPythonClient(ProducerClient):
         from kafka.errors import KafkaError
 
         config = {
-            "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
-            "client_id": "lakestream-producer",
+            **clients.kafka_python_options(settings, "lakestream-producer"),
             "acks": "all",
             "enable_idempotence": True,
             "max_in_flight_requests_per_connection": 5,
@@ -104,8 +104,7 @@ class ConfluentClient(ProducerClient):
                 "the confluent client is an extra: pip install 'lakestream[confluent]'"
             ) from None
         config = {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "client.id": "lakestream-producer",
+            **clients.librdkafka_options(settings, "lakestream-producer"),
             "acks": "all",
             "enable.idempotence": True,
             "max.in.flight.requests.per.connection": 5,

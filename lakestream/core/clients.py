@@ -5,6 +5,9 @@ Every component asks here, so the embedded stack and real AWS differ only in set
 
 from __future__ import annotations
 
+import json
+import socket
+import ssl
 import threading
 from typing import Any
 
@@ -14,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ACLOperation, KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
+from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
 # Against Tansu, kafka-python's default group timings (10 s session, 3 s heartbeat) made a
@@ -58,11 +62,149 @@ def aws_client(settings: Settings, service: str, **config: Any) -> Any:
         )
 
 
-def _kafka_common(settings: Settings) -> dict[str, Any]:
+# --- Kafka security: the same settings for kafka-python and librdkafka ---------------------------
+
+_CREDENTIALS_LOCK = threading.Lock()
+_CREDENTIALS: dict[tuple[str, str | None, str], tuple[str, str]] = {}
+
+
+def kafka_credentials(settings: Settings) -> tuple[str, str] | None:
+    """(user, password) for a SASL protocol, reading a Secrets Manager reference once per process.
+
+    A referenced secret holds either the password alone or JSON with "password" (and
+    "username", used when KAFKA_SASL_USERNAME is unset): the form infra/ stores for each stage.
+    """
+    if not settings.kafka_security_protocol.startswith("SASL_"):
+        return None
+    reference = settings.kafka_sasl_secret
+    if reference is None:
+        assert settings.kafka_sasl_password is not None  # the settings' validator checks it
+        return settings.kafka_sasl_username or "", settings.kafka_sasl_password.get_secret_value()
+    key = (reference, settings.aws_endpoint_url, settings.aws_region)
+    with _CREDENTIALS_LOCK:
+        if key not in _CREDENTIALS:
+            _CREDENTIALS[key] = _read_secret(settings, reference)
+    user, password = _CREDENTIALS[key]
+    return settings.kafka_sasl_username or user, password
+
+
+def _read_secret(settings: Settings, reference: str) -> tuple[str, str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        value = aws_client(settings, "secretsmanager").get_secret_value(SecretId=reference)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise LakestreamError(
+            f"KAFKA_SASL_PASSWORD refers to secret {reference!r}, which could not be read: "
+            f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+        ) from None
+    except BotoCoreError as exc:
+        raise LakestreamError(f"could not read secret {reference!r} for Kafka: {exc}") from None
+    text = value.get("SecretString")
+    if not text:
+        raise LakestreamError(f"secret {reference!r} has no text value (SecretString)")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return "", text  # the password alone
+    if not isinstance(document, dict) or not document.get("password"):
+        raise LakestreamError(f'secret {reference!r} is JSON without a "password" field')
+    return str(document.get("username") or ""), str(document["password"])
+
+
+def _cafile(settings: Settings) -> str | None:
+    path = settings.kafka_ssl_cafile
+    if path is None:
+        return None
+    if not path.is_file():
+        raise LakestreamError(
+            f"KAFKA_SSL_CAFILE {str(path)!r} is not a file: `make env` writes the brokers' CA "
+            "bundle there (or copy it from the SSM parameter infra/ publishes)"
+        )
+    return str(path)
+
+
+def kafka_tls_problem(settings: Settings, timeout: float = 5.0) -> str | None:
+    """Why the first answering broker's TLS is refused (an untrusted certificate, a name that
+    does not match), or None. The clients only time out on such a broker; this says why."""
+    if not settings.kafka_security_protocol.endswith("SSL"):
+        return None
+    context = ssl.create_default_context(cafile=_cafile(settings))
+    for host, port in settings.kafka_servers:
+        try:
+            with (
+                socket.create_connection((host, port), timeout=timeout) as raw,
+                context.wrap_socket(raw, server_hostname=host),
+            ):
+                return None
+        except ssl.SSLCertVerificationError as exc:
+            trust = (
+                f"the CA in {settings.kafka_ssl_cafile}"
+                if settings.kafka_ssl_cafile
+                else ("the system's trust store (set KAFKA_SSL_CAFILE to the brokers' CA bundle)")
+            )
+            return (
+                f"TLS to {host}:{port}: certificate verify failed ({exc.verify_message}), "
+                f"checked against {trust}"
+            )
+        except ssl.SSLError as exc:
+            return f"TLS to {host}:{port} failed: {exc.reason or exc}; is the port TLS?"
+        except OSError:
+            continue
+    return None
+
+
+def kafka_python_security(settings: Settings) -> dict[str, Any]:
+    """kafka-python's options for the settings' security protocol, credentials and CA."""
+    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options["ssl_check_hostname"] = True
+        cafile = _cafile(settings)
+        if cafile:
+            options["ssl_cafile"] = cafile
+    credentials = kafka_credentials(settings)
+    if credentials:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"], options["sasl_plain_password"] = credentials
+    return options
+
+
+def librdkafka_security(settings: Settings) -> dict[str, Any]:
+    """The same for confluent-kafka (librdkafka's property names)."""
+    options: dict[str, Any] = {"security.protocol": settings.kafka_security_protocol.lower()}
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options["ssl.endpoint.identification.algorithm"] = "https"
+        cafile = _cafile(settings)
+        if cafile:
+            options["ssl.ca.location"] = cafile
+    credentials = kafka_credentials(settings)
+    if credentials:
+        options["sasl.mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl.username"], options["sasl.password"] = credentials
+    return options
+
+
+def kafka_python_options(settings: Settings, client_id: str = "lakestream") -> dict[str, Any]:
+    """Brokers, client id and security for any kafka-python client."""
     return {
         "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
-        "client_id": "lakestream",
+        "client_id": client_id,
+        **kafka_python_security(settings),
     }
+
+
+def librdkafka_options(settings: Settings, client_id: str = "lakestream") -> dict[str, Any]:
+    """Brokers, client id and security for any confluent-kafka client."""
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "client.id": client_id,
+        **librdkafka_security(settings),
+    }
+
+
+def _kafka_common(settings: Settings) -> dict[str, Any]:
+    return kafka_python_options(settings)
 
 
 class _KafkaAdmin(KafkaAdminClient):

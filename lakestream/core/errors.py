@@ -17,7 +17,8 @@ def kafka_unreachable(servers: str, reason: str) -> LakestreamError:
     """The one wording of 'Kafka does not answer', with what to do about it."""
     return LakestreamError(
         f"cannot reach Kafka at {servers} ({reason}); is the stack up? Run `lakestream up`, "
-        "or set KAFKA_BOOTSTRAP_SERVERS"
+        "or set KAFKA_BOOTSTRAP_SERVERS (and KAFKA_SECURITY_PROTOCOL with its credentials for "
+        "brokers that require them: `make env`)"
     )
 
 

@@ -35,6 +35,8 @@ from lakestream.core.datasets import Dataset, DatasetCatalog, load_catalog
 LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_CREDENTIAL = "test"  # moto accepts any credentials; this one is no secret.
+# KAFKA_SASL_PASSWORD=secretsmanager:<name or ARN> names a secret instead of holding the password.
+SECRET_REFERENCE = "secretsmanager:"  # noqa: S105 - a prefix, not a password
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -85,6 +87,36 @@ class Settings(BaseSettings):
         LOCAL_KAFKA_BOOTSTRAP,
         validation_alias="KAFKA_BOOTSTRAP_SERVERS",
         description="Comma-separated host:port list of Kafka brokers.",
+    )
+    # The standard client settings: PLAINTEXT for the embedded broker, SASL_SSL with SCRAM for
+    # the brokers infra/ deploys (`make env` writes them). The password may be a Secrets Manager
+    # reference ("secretsmanager:<name or ARN>"), read once per process (core/clients.py).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        validation_alias="KAFKA_SECURITY_PROTOCOL",
+        description="How clients reach Kafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512",
+        validation_alias="KAFKA_SASL_MECHANISM",
+        description="SASL mechanism with a SASL_* protocol (the deployed brokers: SCRAM-SHA-512).",
+    )
+    kafka_sasl_username: str | None = Field(
+        None,
+        validation_alias="KAFKA_SASL_USERNAME",
+        description="SASL user (may come from the secret that KAFKA_SASL_PASSWORD refers to).",
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        None,
+        validation_alias="KAFKA_SASL_PASSWORD",
+        description=f"SASL password, or {SECRET_REFERENCE}<secret name or ARN> to read it (and the "
+        "user) from AWS Secrets Manager when a client starts.",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None,
+        validation_alias="KAFKA_SSL_CAFILE",
+        description="PEM bundle of the CA that signed the brokers' certificates (SSL, SASL_SSL); "
+        "unset: the system's trust store.",
     )
     bucket_suffix: str = Field(
         "",
@@ -218,6 +250,40 @@ class Settings(BaseSettings):
             raise ValueError("no broker given")
         return ",".join(servers)
 
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        # A half-configured client would fail at the broker with a vaguer message, or worse,
+        # send in clear what was meant to be authenticated: say which setting is missing.
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        password = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else ""
+        if sasl:
+            if not password:
+                raise ValueError(
+                    f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                    f"KAFKA_SASL_PASSWORD (the password, or {SECRET_REFERENCE}<secret>)"
+                )
+            if not self.kafka_sasl_username and not self.kafka_sasl_secret:
+                raise ValueError(
+                    f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                    "KAFKA_SASL_USERNAME (or a Secrets Manager reference holding the user)"
+                )
+        elif self.kafka_sasl_username or password:
+            raise ValueError(
+                "KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}: set it to SASL_SSL (or unset the credentials)"
+            )
+        if self.kafka_ssl_cafile and not self.kafka_security_protocol.endswith("SSL"):
+            raise ValueError(
+                "KAFKA_SSL_CAFILE is set but KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}: TLS is used only with SSL or SASL_SSL"
+            )
+        return self
+
     @model_validator(mode="after")
     def _apply_target_defaults(self) -> Settings:
         # Defaults depend on the target, so they are filled in after parsing. The model is
@@ -260,6 +326,14 @@ class Settings(BaseSettings):
     def aws_endpoint_port(self) -> int:
         parts = urlsplit(self.aws_endpoint_url or "")
         return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def kafka_sasl_secret(self) -> str | None:
+        """The Secrets Manager secret KAFKA_SASL_PASSWORD refers to, if it is a reference."""
+        value = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else ""
+        if value.startswith(SECRET_REFERENCE) and len(value) > len(SECRET_REFERENCE):
+            return value[len(SECRET_REFERENCE) :]
+        return None
 
     @property
     def kafka_servers(self) -> list[tuple[str, int]]:
@@ -312,6 +386,17 @@ class Settings(BaseSettings):
         }
         if self.aws_endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        env["KAFKA_SECURITY_PROTOCOL"] = self.kafka_security_protocol
+        env["KAFKA_SASL_MECHANISM"] = self.kafka_sasl_mechanism
+        for variable, value in (
+            ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+            ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password),
+            ("KAFKA_SSL_CAFILE", self.kafka_ssl_cafile),
+        ):
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value:
+                env[variable] = str(value)
         if self.catalog_path:
             env["LAKESTREAM_CATALOG"] = str(self.catalog_path)
         return env
@@ -332,7 +417,9 @@ class Settings(BaseSettings):
         for name, field in type(self).model_fields.items():
             variable = variables[name][0]
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if name == "kafka_sasl_password" and self.kafka_sasl_secret:
+                shown = value.get_secret_value()  # a reference: where the secret is, not it
+            elif isinstance(value, SecretStr):
                 shown = "****" if value.get_secret_value() else ""
             elif value is None:
                 shown = "(unset)"
