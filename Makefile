@@ -87,8 +87,8 @@ sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=we
 api: $(STAMP) ## serve the query API with gunicorn on API_PORT (default 8000); Swagger UI at /swagger/
 	$(BIN)/python -m athena_api serve --port $(or $(API_PORT),8000)
 
-env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env (other lines kept)
-	$(LS) env
+env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env (KAFKA_USER=sink: the sink's credentials)
+	$(LS) env $(if $(KAFKA_USER),--kafka-user $(KAFKA_USER),)
 
 infra-check: $(STAMP) $(CHECKOV) ## static checks of infra/: terraform fmt, python-hcl2 wiring tests, checkov
 	$(BIN)/python -m pytest tests/infra -q

@@ -109,6 +109,15 @@ module "kafka" {
   client_cidrs  = var.client_cidrs
   public_access = var.public_brokers
   topics        = module.catalog.topics
+
+  # SASL_SSL with one SCRAM user per stage; their secrets and the brokers' keys under the lake's key.
+  ca_arn                      = var.kafka_ca_arn
+  ca_signing_algorithm        = var.kafka_ca_signing_algorithm
+  credential_versions         = var.kafka_credential_versions
+  kms_key_arn                 = aws_kms_key.lake.arn
+  secret_recovery_window_days = var.force_destroy ? 0 : 7
+  plaintext_listener          = var.kafka_plaintext_listener
+  plaintext_cidrs             = var.kafka_plaintext_cidrs
 }
 
 module "s3_lake" {

@@ -3,6 +3,21 @@ output "kafka_bootstrap_servers" {
   value       = module.kafka.bootstrap_servers
 }
 
+output "kafka_ca_bundle" {
+  description = "PEM of the CA that signed the brokers' certificates; `make env` writes it to kafka-ca.pem (KAFKA_SSL_CAFILE). Also in Parameter Store: kafka_ca_parameter."
+  value       = module.kafka.ca_bundle
+}
+
+output "kafka_ca_parameter" {
+  description = "Parameter Store name of the brokers' CA bundle."
+  value       = module.kafka.ca_bundle_parameter
+}
+
+output "kafka_user_secrets" {
+  description = "Kafka user (producers, sink, admin) => its secret's ARN; `make env KAFKA_USER=sink` points KAFKA_SASL_PASSWORD at one."
+  value       = module.kafka.user_secret_arns
+}
+
 output "kafka_instance_ids" {
   description = "Broker instances, for `aws ssm start-session --target <id>` (no SSH key, no port 22)."
   value       = module.kafka.instance_ids
@@ -50,7 +65,8 @@ output "lake_kms_key_arn" {
 
 # What `make env` writes into .env: the Python side's own variable names (lakestream/core/settings.py),
 # so producers, consumers, crawls and the API point at these resources with no copying by hand.
-# Credentials are not here: boto3 finds them in your profile, SSO session or role.
+# Credentials are not here: boto3 finds them in your profile, SSO session or role, and
+# `make env` points KAFKA_SASL_PASSWORD at a Kafka user's secret (kafka_user_secrets).
 output "lakestream_settings" {
   description = "Settings for the Python tools (LAKESTREAM_*, KAFKA_*, AWS_REGION), written to .env by `make env`."
   value = merge(
@@ -58,6 +74,8 @@ output "lakestream_settings" {
       LAKESTREAM_TARGET                = "aws"
       AWS_REGION                       = data.aws_region.current.region
       KAFKA_BOOTSTRAP_SERVERS          = module.kafka.bootstrap_servers
+      KAFKA_SECURITY_PROTOCOL          = module.kafka.security_protocol
+      KAFKA_SASL_MECHANISM             = "SCRAM-SHA-512"
       LAKESTREAM_BUCKET_SUFFIX         = var.bucket_suffix
       LAKESTREAM_GLUE_DATABASE         = module.glue_catalog.database_name
       LAKESTREAM_CURATED_DATABASE      = module.curated_lake.database_name

@@ -66,6 +66,36 @@ variable "public_brokers" {
   default     = true
 }
 
+variable "kafka_ca_arn" {
+  description = "ACM Private CA that signs the broker certificates. null: the kafka module creates its own CA (free; its key is in the Terraform state)."
+  type        = string
+  default     = null
+}
+
+variable "kafka_ca_signing_algorithm" {
+  description = "Signing algorithm of kafka_ca_arn (SHA256WITHRSA for an RSA CA, SHA256WITHECDSA for an EC one)."
+  type        = string
+  default     = "SHA256WITHRSA"
+}
+
+variable "kafka_credential_versions" {
+  description = "Kafka user => password version: raise one to rotate that user's password (infra/README.md, Rotating a credential)."
+  type        = map(number)
+  default     = {}
+}
+
+variable "kafka_plaintext_listener" {
+  description = "Add an unauthenticated PLAINTEXT listener on port 9095 for kafka_plaintext_cidrs. Only with public_brokers = false (a private VPC)."
+  type        = bool
+  default     = false
+}
+
+variable "kafka_plaintext_cidrs" {
+  description = "Private ranges allowed on the PLAINTEXT listener when kafka_plaintext_listener is on."
+  type        = list(string)
+  default     = []
+}
+
 variable "glue_database" {
   description = "Glue database of the lake's tables (LAKESTREAM_GLUE_DATABASE)."
   type        = string

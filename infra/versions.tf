@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11" # write-only arguments (the Kafka users' passwords)
 
   required_providers {
     aws = {
@@ -7,8 +7,13 @@ terraform {
       version = ">= 6.10, < 7.0"
     }
     random = {
-      source  = "hashicorp/random"
-      version = ">= 3.5, < 4.0"
+      source = "hashicorp/random"
+      # 3.7 added the ephemeral random_password.
+      version = ">= 3.7, < 4.0"
+    }
+    tls = {
+      source  = "hashicorp/tls"
+      version = ">= 4.0, < 5.0"
     }
   }
 }

@@ -38,7 +38,14 @@ def test_no_ingress_from_the_whole_internet(config) -> None:
 
 def test_clients_reach_port_9092_only_from_client_cidrs() -> None:
     rules = KAFKA.of_type("aws_vpc_security_group_ingress_rule")
-    assert set(rules) == {"client", "cluster"}
+    assert set(rules) == {"client", "plaintext", "cluster"}
+    # The PLAINTEXT port opens only when asked for, and only to the private ranges given.
+    plaintext = rules["plaintext"]
+    assert plaintext["for_each"] == (
+        "${var.plaintext_listener ? toset(var.plaintext_cidrs) : toset([])}"
+    )
+    assert KAFKA.variables["plaintext_listener"]["default"] is False
+    assert plaintext["from_port"] == plaintext["to_port"] == "${local.plaintext_port}"
     client = rules["client"]
     assert client["for_each"] == "${toset(var.client_cidrs)}"
     assert KAFKA.locals["client_port"] == 9092
@@ -87,7 +94,33 @@ def test_brokers_are_reached_through_systems_manager_only() -> None:
     assert [a["policy_arn"].rsplit("/", 1)[1] for a in attachments.values()] == [
         "AmazonSSMManagedInstanceCore"
     ]
-    assert not KAFKA.of_type("aws_iam_role_policy"), "brokers need no other permission"
+    # Beyond that, first boot reads its TLS material and the users' secrets, and nothing else.
+    assert list(KAFKA.of_type("aws_iam_role_policy")) == ["broker"]
+    statements = _statements(KAFKA, "broker")
+    assert statements["ReadTlsMaterial"]["actions"] == ["ssm:GetParameter"]
+    assert "aws_ssm_parameter.broker_key[*].arn" in _text(statements["ReadTlsMaterial"])
+    assert statements["ReadUserSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert "aws_secretsmanager_secret.user" in _text(statements["ReadUserSecrets"]["resources"])
+    decrypt = one(KAFKA.data[("aws_iam_policy_document", "broker")]["dynamic"])["statement"]
+    content = one(decrypt["content"])
+    assert content["actions"] == ["kms:Decrypt"]
+    assert one(content["condition"])["variable"] == "kms:ViaService"
+
+
+def test_user_passwords_never_reach_the_state_and_keys_are_encrypted() -> None:
+    version = KAFKA.of_type("aws_secretsmanager_secret_version")["user"]
+    assert "secret_string" not in version
+    assert "ephemeral.random_password.user" in version["secret_string_wo"]
+    secret = KAFKA.of_type("aws_secretsmanager_secret")["user"]
+    assert secret["kms_key_id"] == "${var.kms_key_arn}"
+    key = KAFKA.of_type("aws_ssm_parameter")["broker_key"]
+    assert key["type"] == "SecureString"
+    assert key["key_id"] == "${var.kms_key_arn}"
+    assert ROOT.modules["kafka"]["kms_key_arn"] == "${aws_kms_key.lake.arn}"
+    # No secret goes through the user data: names and ARNs only.
+    user_data = KAFKA.of_type("aws_instance")["broker"]["user_data"]
+    assert "private_key" not in user_data
+    assert "random_password" not in user_data
 
 
 # --- buckets ------------------------------------------------------------------------------------

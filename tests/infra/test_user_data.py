@@ -15,7 +15,12 @@ from lakestream.stack.provision import replication_for
 from tests.infra.hcl import INFRA, MODULES, load, terraform
 
 TEMPLATE = MODULES / "kafka" / "user_data.sh.tftpl"
+BASH = shutil.which("bash") or "/bin/bash"
 KAFKA = load(MODULES / "kafka")
+
+
+SECRET = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:lakestream-kafka/users/{}-AbCdEf"
+USERS = {"producers": "producer", "sink": "consumer", "admin": "admin"}
 
 
 def render(
@@ -24,10 +29,15 @@ def render(
     node_id: int,
     broker_count: int,
     cluster_id: str = "MkU3OEVBNTcwNTJENDM2Qg",
+    plaintext_port: int = 0,
+    users: dict[str, str] = USERS,
 ) -> str:
     """The script for one node, with the catalog's topics as the root module passes them."""
     voters = ",".join(f"{i}@10.0.{i}.10:9093" for i in range(1, broker_count + 1))
     replication = min(3, broker_count)
+    user_map = ", ".join(
+        f'{u} = {{ role = "{role}", secret = "{SECRET.format(u)}" }}' for u, role in users.items()
+    )
     workdir.mkdir()
     (workdir / "main.tf").write_text(
         f"""
@@ -39,6 +49,7 @@ module "catalog" {{
 output "script" {{
   value = templatefile("{TEMPLATE}", {{
     node_id             = {node_id}
+    region              = "eu-west-3"
     broker_count        = {broker_count}
     cluster_id          = "{cluster_id}"
     quorum_voters       = "{voters}"
@@ -47,6 +58,13 @@ output "script" {{
     client_port         = 9092
     controller_port     = 9093
     internal_port       = 9094
+    plaintext_port      = {plaintext_port}
+    ca_parameter          = "/lakestream-kafka/ca-bundle"
+    certificate_parameter = "/lakestream-kafka/broker-{node_id}/certificate"
+    key_parameter         = "/lakestream-kafka/broker-{node_id}/private-key"
+    broker_principal      = "lakestream-kafka-broker"
+    users                 = {{ {user_map} }}
+    consumer_group_prefix = "lakestream-sink"
     replication_factor  = {replication}
     min_insync_replicas = {max(1, replication - 1)}
     log_retention_hours = 168
@@ -55,6 +73,7 @@ output "script" {{
     scala_version       = "2.13"
     kafka_sha512        = ""
     download_base_url   = "https://archive.apache.org/dist/kafka"
+    manage_access       = {str(node_id == 1).lower()}
     create_topics       = {str(node_id == 1).lower()}
     topics              = module.catalog.topics
   }})
@@ -89,6 +108,7 @@ def test_single_broker_is_a_kraft_node_with_the_catalog_topics(terraform_bin, tm
     assert props["advertised.listeners"] == (
         "CLIENT://ec2-203-0-113-1.eu-west-3.compute.amazonaws.com:9092,INTERNAL://10.0.1.10:9094"
     )
+    assert props["listener.security.protocol.map"] == "CLIENT:SASL_SSL,CONTROLLER:SSL,INTERNAL:SSL"
     assert props["default.replication.factor"] == "1"
     assert props["min.insync.replicas"] == "1"
     assert props["auto.create.topics.enable"] == "false"
@@ -126,7 +146,9 @@ def test_module_computes_replication_from_the_broker_count() -> None:
     )
     text = TEMPLATE.read_text()
     loop_vars = {v for pair in re.findall(r"%\{ for (\w+), (\w+) in", text) for v in pair}
-    used = set(re.findall(r"\$\{(\w+)", text)) | set(re.findall(r"%\{ if (\w+)", text))
+    used = set(re.findall(r"(?<!\$)\$\{(\w+)\b(?!\()", text)) | set(
+        re.findall(r"%\{ if (\w+)", text)
+    )
     used |= set(re.findall(r"%\{ for \w+, \w+ in (\w+)", text))
     user_data = KAFKA.of_type("aws_instance")["broker"]["user_data"]
     assert {"topics", "create_topics", "quorum_voters"} <= used
@@ -166,3 +188,200 @@ def test_a_cluster_id_starting_with_a_dash_stays_the_options_value(terraform_bin
     ).stdout.splitlines()  # fmt: skip
     assert "--cluster-id=-kU3OEVBNTcwNTJENDM2Qg" in words
     assert "-kU3OEVBNTcwNTJENDM2Qg" not in words  # never a word of its own
+
+
+# --- SASL_SSL for clients, TLS between brokers, the users ------------------------------------
+
+
+def inner_scripts(script: str) -> dict[str, str]:
+    """The scripts the user data writes (cat > /usr/local/sbin/NAME <<'SCRIPT' ... SCRIPT)."""
+    return dict(
+        re.findall(r"cat > /usr/local/sbin/([\w-]+) <<'SCRIPT'\n(.*?)\nSCRIPT\n", script, re.S)
+    )
+
+
+def test_clients_authenticate_with_scram_over_tls_and_brokers_with_certificates(
+    terraform_bin, tmp_path
+) -> None:
+    script = render(terraform_bin, tmp_path / "tls", node_id=1, broker_count=3)
+    props = properties(script)
+    assert props["listener.security.protocol.map"] == "CLIENT:SASL_SSL,CONTROLLER:SSL,INTERNAL:SSL"
+    assert "PLAINTEXT" not in props["listener.security.protocol.map"]
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.client.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.client.scram-sha-512.sasl.jaas.config"] == (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    )
+    # Replication and the quorum: TLS, and only a certificate of the same CA gets in.
+    assert props["inter.broker.listener.name"] == "INTERNAL"
+    assert props["listener.name.internal.ssl.client.auth"] == "required"
+    assert props["listener.name.controller.ssl.client.auth"] == "required"
+    assert props["ssl.keystore.location"] == "/etc/kafka/tls/broker.pem"
+    assert props["ssl.truststore.location"] == "/etc/kafka/tls/ca.pem"
+    assert props["ssl.keystore.type"] == props["ssl.truststore.type"] == "PEM"
+    assert props["ssl.endpoint.identification.algorithm"] == "https"
+    # Nothing without an ACL, except the brokers' own certificate subject and the admin user.
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:CN=lakestream-kafka-broker;User:admin"
+    # The tools on the node connect like a broker does: INTERNAL, with its certificate.
+    admin = script.split("cat > /etc/kafka/admin.properties <<'PROPERTIES'\n")[1].split("\nPROP")[0]
+    assert "security.protocol=SSL" in admin
+    assert "ssl.keystore.location=/etc/kafka/tls/broker.pem" in admin
+    assert "--command-config /etc/kafka/admin.properties --create" in script
+
+
+def test_no_secret_is_in_the_user_data_only_where_to_read_it(terraform_bin, tmp_path) -> None:
+    script = render(terraform_bin, tmp_path / "nosecret", node_id=1, broker_count=1)
+    assert "BEGIN PRIVATE KEY" not in script.replace('grep -q "BEGIN PRIVATE KEY"', "")
+    assert "password=" not in script.replace("password=%s", "")
+    fetch = inner_scripts(script)["kafka-fetch-tls"]
+    assert 'parameter "/lakestream-kafka/broker-1/private-key" --with-decryption' in fetch
+    assert 'parameter "/lakestream-kafka/broker-1/certificate" >>' in fetch
+    assert 'parameter "/lakestream-kafka/ca-bundle" >' in fetch
+
+
+def _stub(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text("#!/bin/bash\n" + body)
+    path.chmod(0o755)
+
+
+def test_fetching_the_tls_material_writes_the_keystore_and_truststore(
+    terraform_bin, tmp_path
+) -> None:
+    script = render(terraform_bin, tmp_path / "fetch", node_id=2, broker_count=3)
+    bin_dir, tls_dir = tmp_path / "bin", tmp_path / "tls"
+    bin_dir.mkdir()
+    tls_dir.mkdir()
+    # `aws ssm get-parameter --name NAME ...` answers with a PEM named after the parameter.
+    _stub(
+        bin_dir,
+        "aws",
+        """
+echo "$@" >> "$(dirname "$0")/calls"
+case "$6" in
+  */private-key) printf -- '-----BEGIN PRIVATE KEY-----\\nKEY\\n-----END PRIVATE KEY-----\\n' ;;
+  *) printf -- '-----BEGIN CERTIFICATE-----\\n%s\\n-----END CERTIFICATE-----\\n' "$6" ;;
+esac
+""",
+    )
+    fetch = inner_scripts(script)["kafka-fetch-tls"]
+    fetch = fetch.replace("/etc/kafka/tls", str(tls_dir)).replace("chgrp kafka", "true")
+    (tmp_path / "fetch.sh").write_text(fetch)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    done = subprocess.run(
+        [BASH, str(tmp_path / "fetch.sh")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    keystore = (tls_dir / "broker.pem").read_text()
+    assert keystore.index("BEGIN PRIVATE KEY") < keystore.index(
+        "/lakestream-kafka/broker-2/certificate"
+    )
+    assert "/lakestream-kafka/ca-bundle" in (tls_dir / "ca.pem").read_text()
+    assert oct((tls_dir / "broker.pem").stat().st_mode & 0o777) == "0o640"
+    calls = (bin_dir / "calls").read_text().splitlines()
+    assert all(c.startswith("--region eu-west-3 ssm get-parameter") for c in calls)
+    assert sum("--with-decryption" in c for c in calls) == 1
+
+
+def test_the_first_node_creates_each_user_from_its_secret_and_grants_its_role(
+    terraform_bin, tmp_path
+) -> None:
+    script = render(terraform_bin, tmp_path / "access", node_id=1, broker_count=3)
+    assert "systemctl enable --now --no-block kafka-access.service" in script
+    access = inner_scripts(script)["kafka-access"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = bin_dir / "log"
+    # Secrets Manager answers each user's secret; the Kafka tools record what they were asked.
+    _stub(
+        bin_dir,
+        "aws",
+        """
+user=$(basename "$6" | sed 's/-AbCdEf$//')
+printf '{"username": "%s", "password": "pw-of-%s"}\\n' "$user" "$user"
+""",
+    )
+    _stub(bin_dir, "kafka-broker-api-versions.sh", "exit 0\n")
+    _stub(bin_dir, "kafka-acls.sh", f'echo "acls $*" >> {log}\n')
+    _stub(
+        bin_dir,
+        "kafka-configs.sh",
+        f"""
+echo "configs $*" >> {log}
+while [ $# -gt 0 ]; do [ "$1" = --add-config-file ] && echo "file $(cat "$2")" >> {log}; shift; done
+""",
+    )
+    (tmp_path / "access.sh").write_text(access.replace("BIN=/opt/kafka/bin", f"BIN={bin_dir}"))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    done = subprocess.run(
+        [BASH, str(tmp_path / "access.sh")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    files = [line.removeprefix("file ") for line in lines if line.startswith("file ")]
+    # One credential per user, in Terraform's map order (by key), from that user's own secret.
+    expected = [f"SCRAM-SHA-512=[iterations=8192,password=pw-of-{u}]" for u in sorted(USERS)]
+    assert files == expected
+    configs = [line for line in lines if line.startswith("configs ")]
+    for user, command in zip(sorted(USERS), configs, strict=True):
+        assert f"--entity-type users --entity-name {user} --add-config-file" in command
+        assert "pw-of" not in command  # never on a command line
+        assert "--command-config /etc/kafka/admin.properties" in command
+    acls = [line for line in lines if line.startswith("acls ")]
+    catalog = load_catalog(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
+    for ds in catalog:
+        assert any(
+            f"User:producers --operation Write --operation Describe --topic {ds.topic}" in a
+            for a in acls
+        )
+        assert any(
+            f"User:sink --operation Read --operation Describe --topic {ds.topic}" in a for a in acls
+        )
+    assert any(
+        "User:sink --operation Read --operation Describe --group lakestream-sink "
+        "--resource-pattern-type prefixed" in a
+        for a in acls
+    )
+    # The producer writes and the sink reads, nothing more; admin is a super user, without ACLs.
+    assert not any("User:producers" in a and "Read" in a for a in acls)
+    assert not any("User:sink" in a and "Write" in a for a in acls)
+    assert not any("User:admin" in a or "ANONYMOUS" in a for a in acls)
+    assert "3 users and their ACLs are in place" in done.stdout
+
+
+def test_other_nodes_leave_users_to_the_first(terraform_bin, tmp_path) -> None:
+    script = render(terraform_bin, tmp_path / "node2", node_id=2, broker_count=3)
+    assert "/usr/local/sbin/kafka-access" not in script
+    assert "kafka-access.service" not in script
+    assert "kafka-fetch-tls" in script  # every node reads its own certificate
+
+
+def test_the_plaintext_listener_exists_only_when_enabled(terraform_bin, tmp_path) -> None:
+    script = render(
+        terraform_bin, tmp_path / "plain", node_id=1, broker_count=1, plaintext_port=9095
+    )
+    props = properties(script)
+    assert props["listeners"].endswith(",VPC://0.0.0.0:9095")
+    assert props["advertised.listeners"].endswith(",VPC://10.0.1.10:9095")  # private address only
+    assert props["listener.security.protocol.map"].endswith(",VPC:PLAINTEXT")
+    access = inner_scripts(script)["kafka-access"]
+    assert "grant_producer ANONYMOUS" in access
+    assert "grant_consumer ANONYMOUS" in access
+
+
+def test_every_inner_script_is_valid_bash(terraform_bin, tmp_path) -> None:
+    script = render(
+        terraform_bin, tmp_path / "syntax", node_id=1, broker_count=3, plaintext_port=9095
+    )
+    scripts = inner_scripts(script)
+    assert set(scripts) == {"kafka-fetch-tls", "kafka-access", "kafka-create-topics"}
+    bash = shutil.which("bash") or "/bin/bash"
+    for name, body in scripts.items():
+        path = tmp_path / name
+        path.write_text(body)
+        syntax = subprocess.run(
+            [bash, "-n", str(path)], capture_output=True, text=True, check=False
+        )
+        assert syntax.returncode == 0, f"{name}: {syntax.stderr}"

@@ -122,3 +122,72 @@ def test_cli_from_json_file_and_missing_file(tmp_path, capsys) -> None:
     assert main(["env", "--from-json", str(source), "--output", str(tmp_path / ".env")]) == 0
     assert main(["env", "--from-json", str(tmp_path / "nope.json")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+# --- Kafka's credentials and CA: referred to and written, never copied ----------------------
+
+CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+SECRETS = {
+    user: f"arn:aws:secretsmanager:eu-west-3:123456789012:secret:lakestream-kafka/users/{user}-Ab"
+    for user in ("producers", "sink", "admin")
+}
+
+
+def all_outputs(**settings: str) -> str:
+    """`terraform output -json` of a deployment with SASL_SSL brokers."""
+    values = {
+        **OUTPUT,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    }
+    return json.dumps(
+        {
+            "lakestream_settings": {"sensitive": False, "value": {**values, **settings}},
+            "kafka_user_secrets": {"sensitive": False, "value": SECRETS},
+            "kafka_ca_bundle": {"sensitive": False, "value": CA},
+            "glue_database": {"sensitive": False, "value": "kafka_ing"},
+        }
+    )
+
+
+def test_kafka_password_is_a_reference_to_the_chosen_users_secret(tmp_path, capsys) -> None:
+    source, env_file = tmp_path / "outputs.json", tmp_path / ".env"
+    source.write_text(all_outputs())
+    assert main(["env", "--from-json", str(source), "--output", str(env_file)]) == 0
+    assert "Kafka user: producers" in capsys.readouterr().out
+    text = env_file.read_text()
+    assert f"KAFKA_SASL_PASSWORD=secretsmanager:{SECRETS['producers']}" in text
+    settings = Settings(_env_file=env_file)
+    assert settings.kafka_security_protocol == "SASL_SSL"
+    assert settings.kafka_sasl_secret == SECRETS["producers"]
+    # The CA bundle is public: written beside .env, readable, and named by KAFKA_SSL_CAFILE.
+    ca_file = tmp_path / "kafka-ca.pem"
+    assert ca_file.read_text() == CA
+    assert stat.S_IMODE(ca_file.stat().st_mode) == 0o644
+    assert settings.kafka_ssl_cafile == ca_file.resolve()
+    # Another user: only the reference changes.
+    assert (
+        main(["env", "--from-json", str(source), "--output", str(env_file), "--kafka-user", "sink"])
+        == 0
+    )
+    assert "• updated KAFKA_SASL_PASSWORD" in capsys.readouterr().err
+    assert Settings(_env_file=env_file).kafka_sasl_secret == SECRETS["sink"]
+
+
+def test_an_unknown_kafka_user_is_refused_with_the_known_ones(tmp_path, capsys) -> None:
+    source = tmp_path / "outputs.json"
+    source.write_text(all_outputs())
+    assert main(["env", "--from-json", str(source), "--kafka-user", "notebooks"]) == 1
+    err = capsys.readouterr().err
+    assert "no Kafka user 'notebooks' (its users: admin, producers, sink)" in err
+    assert not (tmp_path / ".env").exists()
+
+
+def test_root_outputs_what_make_env_reads() -> None:
+    root = load(INFRA)
+    assert root.outputs["kafka_user_secrets"]["value"] == "${module.kafka.user_secret_arns}"
+    assert root.outputs["kafka_ca_bundle"]["value"] == "${module.kafka.ca_bundle}"
+    settings = root.outputs["lakestream_settings"]["value"]
+    assert "KAFKA_SECURITY_PROTOCOL = module.kafka.security_protocol" in settings
+    assert 'KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"' in settings
+    assert "KAFKA_SASL_PASSWORD" not in settings  # a reference is chosen per user by `make env`

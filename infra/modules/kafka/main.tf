@@ -1,11 +1,16 @@
 # Apache Kafka in KRaft mode on EC2: every node is broker and controller. Each broker gets a
 # network interface created before its instance, so every node's address is known when the
 # user data is rendered and the controller quorum can be written down statically.
+#
+# Clients authenticate with SCRAM-SHA-512 over TLS (SASL_SSL, users.tf); brokers talk to each
+# other and to the controllers over mutually authenticated TLS (tls.tf). PLAINTEXT exists only
+# as an opt-in listener on the private addresses (plaintext_listener).
 
 locals {
   client_port     = 9092
   controller_port = 9093
   internal_port   = 9094
+  plaintext_port  = 9095
 
   replication_factor  = min(3, var.broker_count)
   min_insync_replicas = local.replication_factor > 1 ? local.replication_factor - 1 : 1
@@ -23,6 +28,8 @@ locals {
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 data "aws_ssm_parameter" "al2023" {
   count = var.ami_id == null ? 1 : 0
   name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${var.architecture}"
@@ -37,7 +44,7 @@ resource "random_id" "cluster" {
 
 resource "aws_security_group" "broker" {
   name_prefix = "${var.name}-"
-  description = "Kafka brokers: clients on ${local.client_port} from the client CIDRs only; controller and replication traffic between brokers"
+  description = "Kafka brokers: SASL_SSL clients on ${local.client_port} from the client CIDRs only; controller and replication traffic between brokers"
   vpc_id      = var.vpc_id
   tags        = merge(local.tags, { Name = var.name })
 
@@ -54,6 +61,19 @@ resource "aws_vpc_security_group_ingress_rule" "client" {
   ip_protocol       = "tcp"
   from_port         = local.client_port
   to_port           = local.client_port
+  cidr_ipv4         = strcontains(each.value, ":") ? null : each.value
+  cidr_ipv6         = strcontains(each.value, ":") ? each.value : null
+  tags              = local.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "plaintext" {
+  for_each = var.plaintext_listener ? toset(var.plaintext_cidrs) : toset([])
+
+  security_group_id = aws_security_group.broker.id
+  description       = "Kafka PLAINTEXT clients in the private VPC range ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = local.plaintext_port
+  to_port           = local.plaintext_port
   cidr_ipv4         = strcontains(each.value, ":") ? null : each.value
   cidr_ipv6         = strcontains(each.value, ":") ? each.value : null
   tags              = local.tags
@@ -133,7 +153,7 @@ data "aws_iam_policy_document" "assume_ec2" {
 
 resource "aws_iam_role" "broker" {
   name_prefix        = "${var.name}-"
-  description        = "Kafka brokers: Systems Manager sessions, nothing else"
+  description        = "Kafka brokers: Systems Manager sessions, their TLS material and the users' secrets"
   assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
   tags               = local.tags
 }
@@ -141,6 +161,51 @@ resource "aws_iam_role" "broker" {
 resource "aws_iam_role_policy_attachment" "ssm" {
   role       = aws_iam_role.broker.name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+# What first boot reads: the CA bundle, the brokers' certificates and keys, and the users'
+# secrets (node 1 creates the users); the key only through those two services.
+data "aws_iam_policy_document" "broker" {
+  statement {
+    sid     = "ReadTlsMaterial"
+    actions = ["ssm:GetParameter"]
+    resources = concat(
+      [aws_ssm_parameter.ca_bundle.arn],
+      aws_ssm_parameter.broker_certificate[*].arn,
+      aws_ssm_parameter.broker_key[*].arn,
+    )
+  }
+
+  statement {
+    sid       = "ReadUserSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [for secret in aws_secretsmanager_secret.user : secret.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "DecryptThroughParameterStoreAndSecretsManager"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values = [
+          "ssm.${data.aws_region.current.region}.amazonaws.com",
+          "secretsmanager.${data.aws_region.current.region}.amazonaws.com",
+        ]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "broker" {
+  name   = "read-tls-material-and-user-secrets"
+  role   = aws_iam_role.broker.id
+  policy = data.aws_iam_policy_document.broker.json
 }
 
 resource "aws_iam_instance_profile" "broker" {
@@ -179,24 +244,36 @@ resource "aws_instance" "broker" {
   }
 
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    node_id             = count.index + 1
-    broker_count        = var.broker_count
-    cluster_id          = random_id.cluster.b64_url
-    quorum_voters       = local.quorum_voters
-    advertised_host     = local.advertised_hosts[count.index]
-    private_ip          = aws_network_interface.broker[count.index].private_ip
-    client_port         = local.client_port
-    controller_port     = local.controller_port
-    internal_port       = local.internal_port
-    replication_factor  = local.replication_factor
-    min_insync_replicas = local.min_insync_replicas
-    log_retention_hours = var.log_retention_hours
-    heap_mb             = var.heap_mb
-    kafka_version       = var.kafka_version
-    scala_version       = var.scala_version
-    kafka_sha512        = var.kafka_sha512
-    download_base_url   = var.download_base_url
-    # Topics are created once, by the first node, when the cluster can hold their replicas.
+    node_id         = count.index + 1
+    region          = data.aws_region.current.region
+    broker_count    = var.broker_count
+    cluster_id      = random_id.cluster.b64_url
+    quorum_voters   = local.quorum_voters
+    advertised_host = local.advertised_hosts[count.index]
+    private_ip      = aws_network_interface.broker[count.index].private_ip
+    client_port     = local.client_port
+    controller_port = local.controller_port
+    internal_port   = local.internal_port
+    plaintext_port  = var.plaintext_listener ? local.plaintext_port : 0
+    # TLS material and users: names and ARNs only; the broker reads the values at boot.
+    ca_parameter          = aws_ssm_parameter.ca_bundle.name
+    certificate_parameter = aws_ssm_parameter.broker_certificate[count.index].name
+    key_parameter         = aws_ssm_parameter.broker_key[count.index].name
+    broker_principal      = local.broker_principal
+    users = {
+      for user, role in var.users : user => { role = role, secret = aws_secretsmanager_secret.user[user].arn }
+    }
+    consumer_group_prefix = var.consumer_group_prefix
+    replication_factor    = local.replication_factor
+    min_insync_replicas   = local.min_insync_replicas
+    log_retention_hours   = var.log_retention_hours
+    heap_mb               = var.heap_mb
+    kafka_version         = var.kafka_version
+    scala_version         = var.scala_version
+    kafka_sha512          = var.kafka_sha512
+    download_base_url     = var.download_base_url
+    # Users, ACLs and topics are created once, by the first node, when the cluster answers.
+    manage_access = count.index == 0
     create_topics = count.index == 0 && length(var.topics) > 0
     topics        = var.topics
   })
@@ -204,7 +281,15 @@ resource "aws_instance" "broker" {
   tags        = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
   volume_tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
 
-  depends_on = [aws_eip_association.broker]
+  # First boot reads these: they exist, and the role may read them, before the instance starts.
+  depends_on = [
+    aws_eip_association.broker,
+    aws_iam_role_policy.broker,
+    aws_ssm_parameter.ca_bundle,
+    aws_ssm_parameter.broker_certificate,
+    aws_ssm_parameter.broker_key,
+    aws_secretsmanager_secret_version.user,
+  ]
 
   lifecycle {
     # User data runs at first boot only, and a new AMI must not replace a broker and its log by

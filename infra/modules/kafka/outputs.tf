@@ -32,3 +32,28 @@ output "cluster_id" {
   description = "The KRaft cluster id every node was formatted with."
   value       = random_id.cluster.b64_url
 }
+
+output "security_protocol" {
+  description = "KAFKA_SECURITY_PROTOCOL of the client listener (SASL_SSL; SCRAM-SHA-512)."
+  value       = "SASL_SSL"
+}
+
+output "ca_bundle" {
+  description = "PEM of the CA that signed the broker certificates, for KAFKA_SSL_CAFILE (`make env` writes it to kafka-ca.pem)."
+  value       = local.ca_bundle
+}
+
+output "ca_bundle_parameter" {
+  description = "Parameter Store name of the CA bundle: `aws ssm get-parameter --name <it> --query Parameter.Value --output text > kafka-ca.pem`."
+  value       = aws_ssm_parameter.ca_bundle.name
+}
+
+output "user_secret_arns" {
+  description = "Kafka user => ARN of its secret ({\"username\", \"password\"}); clients take KAFKA_SASL_PASSWORD=secretsmanager:<ARN>."
+  value       = { for user, secret in aws_secretsmanager_secret.user : user => secret.arn }
+}
+
+output "plaintext_bootstrap_servers" {
+  description = "host:port list of the PLAINTEXT listener on the private addresses (plaintext_listener), or null when it is off."
+  value       = var.plaintext_listener ? join(",", [for eni in aws_network_interface.broker : "${eni.private_ip}:${local.plaintext_port}"]) : null
+}

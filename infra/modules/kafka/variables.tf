@@ -204,3 +204,124 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- security: TLS, SCRAM users, the optional PLAINTEXT listener ----------------------------------
+
+variable "ca_arn" {
+  description = "ARN of an AWS Private CA (ACM PCA) that signs the broker certificates. null: the module creates its own CA (a self-signed certificate whose key stays in the Terraform state) and publishes it like the other."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ca_arn == null || can(regex("^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]+$", var.ca_arn))
+    error_message = "The ca_arn must be null or an ACM Private CA ARN (arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID)."
+  }
+}
+
+variable "ca_signing_algorithm" {
+  description = "Signing algorithm of the ACM Private CA given in ca_arn; it must match the CA's key (RSA or ECDSA). Unused with the module's own CA."
+  type        = string
+  default     = "SHA256WITHRSA"
+
+  validation {
+    condition     = contains(["SHA256WITHRSA", "SHA384WITHRSA", "SHA512WITHRSA", "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA"], var.ca_signing_algorithm)
+    error_message = "The ca_signing_algorithm must be one of SHA256WITHRSA, SHA384WITHRSA, SHA512WITHRSA, SHA256WITHECDSA, SHA384WITHECDSA, SHA512WITHECDSA."
+  }
+}
+
+variable "certificate_validity_days" {
+  description = "Validity of the broker certificates. The module's own CA renews them in the plan 30 days before they expire; a new certificate reaches a running broker with /usr/local/sbin/kafka-fetch-tls and a restart (see infra/README.md)."
+  type        = number
+  default     = 397
+
+  validation {
+    condition     = var.certificate_validity_days >= 31 && var.certificate_validity_days <= 3650 && floor(var.certificate_validity_days) == var.certificate_validity_days
+    error_message = "The certificate_validity_days must be a whole number between 31 and 3650."
+  }
+}
+
+variable "users" {
+  description = "Kafka users (SCRAM-SHA-512), one per stage: name => role. producer: write the topics; consumer: read the topics with consumer groups named consumer_group_prefix*; admin: everything (a super user). Each gets a random password in Secrets Manager, <name>/users/<user>."
+  type        = map(string)
+  default = {
+    producers = "producer"
+    sink      = "consumer"
+    admin     = "admin"
+  }
+
+  validation {
+    condition     = length(var.users) > 0 && alltrue([for u, role in var.users : can(regex("^[a-z][a-z0-9_-]{0,62}$", u)) && contains(["producer", "consumer", "admin"], role)])
+    error_message = "Each user name must be 1-63 lowercase letters, digits, _ or -, starting with a letter, and each role one of producer, consumer, admin."
+  }
+}
+
+variable "credential_versions" {
+  description = "user => version of its password. Raising a user's number makes the next apply write a new random password to its secret (rotation: then run /usr/local/sbin/kafka-access on node 1, see infra/README.md). Users not listed are at version 1."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for u, v in var.credential_versions : v >= 1 && floor(v) == v])
+    error_message = "Each credential version must be a whole number of at least 1."
+  }
+}
+
+variable "consumer_group_prefix" {
+  description = "Consumer groups the consumer role may use: every group whose name starts with this (the sink's are lakestream-sink-<dataset>)."
+  type        = string
+  default     = "lakestream-sink"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,200}$", var.consumer_group_prefix))
+    error_message = "The consumer_group_prefix must be 1-200 of [A-Za-z0-9._-]."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the users' secrets and the brokers' private keys in Parameter Store (the lake's key from the root module). null: the AWS-managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "The kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted user secret can be restored (7-30), or 0 to delete at once (throw-away environments: the same names can then be created again right after a destroy)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "The secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "plaintext_listener" {
+  description = "Also open an unauthenticated, unencrypted PLAINTEXT listener on port 9095, advertised on the private addresses, for clients in plaintext_cidrs. Only for brokers in a private VPC: it requires public_access = false. Off by default; clients then get the producer and consumer rights without a user."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.plaintext_listener || !var.public_access
+    error_message = "The PLAINTEXT listener is for a private VPC only: set public_access = false to enable plaintext_listener."
+  }
+}
+
+variable "plaintext_cidrs" {
+  description = "CIDR blocks allowed to reach the PLAINTEXT listener (port 9095) when plaintext_listener is on: private ranges of your VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.plaintext_cidrs : can(cidrhost(c, 0)) && can(regex("^(10\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|192\\.168\\.|f[cd][0-9a-f]{2}:)", c))])
+    error_message = "Each plaintext CIDR must be a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fc00::/7)."
+  }
+
+  validation {
+    condition     = !var.plaintext_listener || length(var.plaintext_cidrs) > 0
+    error_message = "The plaintext_listener needs plaintext_cidrs: the private ranges allowed to use it."
+  }
+}
