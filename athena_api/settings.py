@@ -12,12 +12,18 @@ import secrets
 
 from django.core.exceptions import ImproperlyConfigured
 
+from lakestream.core import clients
 from lakestream.core.settings import load_settings
 
 LAKE = load_settings()
 
 DEBUG = LAKE.api_debug_on
-API_KEY = LAKE.api_key.get_secret_value() if LAKE.api_key else None
+# A Secrets Manager reference (what infra/'s API instance is given) is read once, at start.
+API_KEY = (
+    clients.resolve_secret(LAKE, LAKE.api_key.get_secret_value(), "API_KEY")
+    if LAKE.api_key
+    else None
+)
 if not DEBUG and not API_KEY:
     raise ImproperlyConfigured(
         "API_KEY must be set when API_DEBUG is off (clients send it as X-API-Key)"

@@ -182,3 +182,87 @@ module "athena" {
   queries_dir          = "${path.root}/../glue/queries"
   force_destroy        = var.force_destroy
 }
+
+# --- the settings the Python side reads ---------------------------------------------------------
+
+# What `make env` writes into .env (output lakestream_settings) and what the API instance runs
+# with: the Python side's own variable names (lakestream/core/settings.py), so producers,
+# consumers, crawls and the API point at these resources with no copying by hand. Credentials
+# are not here: boto3 finds them in your profile, SSO session or role, and `make env` points
+# KAFKA_SASL_PASSWORD at a Kafka user's secret (kafka_user_secrets).
+locals {
+  lakestream_settings = merge(
+    {
+      LAKESTREAM_TARGET                = "aws"
+      AWS_REGION                       = data.aws_region.current.region
+      KAFKA_BOOTSTRAP_SERVERS          = module.kafka.bootstrap_servers
+      KAFKA_SECURITY_PROTOCOL          = module.kafka.security_protocol
+      KAFKA_SASL_MECHANISM             = "SCRAM-SHA-512"
+      LAKESTREAM_BUCKET_SUFFIX         = var.bucket_suffix
+      LAKESTREAM_GLUE_DATABASE         = module.glue_catalog.database_name
+      LAKESTREAM_CURATED_DATABASE      = module.curated_lake.database_name
+      LAKESTREAM_ATHENA_WORKGROUP      = module.athena.workgroup_name
+      LAKESTREAM_ATHENA_RESULTS_BUCKET = trimsuffix(module.s3_lake.results_bucket_name, var.bucket_suffix)
+    },
+    # A catalog other than the packaged one must reach the Python side too.
+    { for k, v in { LAKESTREAM_CATALOG = abspath(local.catalog_file) } : k => v if var.catalog_file != null },
+  )
+}
+
+# --- the query API ----------------------------------------------------------------------------------
+
+module "api" {
+  source = "./modules/api"
+  count  = var.api_enabled ? 1 : 0
+
+  vpc_id          = local.vpc_id
+  subnet_ids      = local.subnet_ids
+  allowed_cidrs   = coalesce(var.api_allowed_cidrs, var.client_cidrs)
+  certificate_arn = var.api_certificate_arn
+  host_names      = var.api_host_names
+  instance_type   = var.api_instance_type
+  api_key_version = var.api_key_version
+  policy_arns     = [aws_iam_policy.stage["api"].arn]
+  # The API talks to no broker (KAFKA_* stay out), and reads the catalog packaged in its release.
+  settings                    = { for k, v in local.lakestream_settings : k => v if !startswith(k, "KAFKA_") && k != "LAKESTREAM_CATALOG" }
+  release_bucket              = module.s3_lake.results_bucket_name
+  source_dir                  = abspath("${path.root}/..")
+  kms_key_arn                 = aws_kms_key.lake.arn
+  secret_recovery_window_days = var.force_destroy ? 0 : 7
+  deletion_protection         = !var.force_destroy
+}
+
+# --- one least-privilege policy per stage ---------------------------------------------------------
+
+# What each stage's code calls, checked against a recorded run (tests/infra/test_stage_policies.py):
+# attach each to the role or user that runs that stage. The API's instance role gets its own.
+module "stage_policies" {
+  source = "./modules/stage_policies"
+
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+  datasets = {
+    for name, d in module.catalog.datasets : name => {
+      bucket         = module.s3_lake.bucket_names[name]
+      table          = d.table
+      topic          = d.topic
+      curated_prefix = trimprefix(d.curated_location, "s3://${module.s3_lake.bucket_names[name]}/")
+    }
+  }
+  raw_database       = module.glue_catalog.database_name
+  curated_database   = module.curated_lake.database_name
+  results_bucket     = module.s3_lake.results_bucket_name
+  workgroup          = module.athena.workgroup_name
+  kms_key_arn        = aws_kms_key.lake.arn
+  kafka_user_secrets = module.kafka.user_secret_arns
+  api_key_secret_arn = var.api_enabled ? module.api[0].api_key_secret_arn : null
+}
+
+resource "aws_iam_policy" "stage" {
+  for_each = module.stage_policies.documents
+
+  name_prefix = "lakestream${var.bucket_suffix}-${each.key}-"
+  description = "lakestream ${each.key}: least privilege for the stage's AWS calls"
+  policy      = each.value
+}

@@ -49,8 +49,18 @@ output "curated_database" {
 }
 
 output "curation_policy_arn" {
-  description = "Attach to the role or user that runs `make curate` and `make maintain` on AWS."
-  value       = module.curated_lake.curation_policy_arn
+  description = "Attach to the role or user that runs `make curate` and `make maintain` on AWS (stage_policy_arns[\"curation\"])."
+  value       = aws_iam_policy.stage["curation"].arn
+}
+
+output "stage_policy_arns" {
+  description = "Stage (producers, sink, curation, api) => its least-privilege managed policy: attach each to the role or user that runs that stage."
+  value       = { for stage, policy in aws_iam_policy.stage : stage => policy.arn }
+}
+
+output "stage_policies" {
+  description = "Stage => its policy document (JSON), to read or to attach elsewhere."
+  value       = module.stage_policies.documents
 }
 
 output "athena_workgroup" {
@@ -63,26 +73,23 @@ output "lake_kms_key_arn" {
   value       = aws_kms_key.lake.arn
 }
 
-# What `make env` writes into .env: the Python side's own variable names (lakestream/core/settings.py),
-# so producers, consumers, crawls and the API point at these resources with no copying by hand.
-# Credentials are not here: boto3 finds them in your profile, SSO session or role, and
-# `make env` points KAFKA_SASL_PASSWORD at a Kafka user's secret (kafka_user_secrets).
+# What `make env` writes into .env (built in main.tf, where the API instance gets it too).
 output "lakestream_settings" {
   description = "Settings for the Python tools (LAKESTREAM_*, KAFKA_*, AWS_REGION), written to .env by `make env`."
-  value = merge(
-    {
-      LAKESTREAM_TARGET                = "aws"
-      AWS_REGION                       = data.aws_region.current.region
-      KAFKA_BOOTSTRAP_SERVERS          = module.kafka.bootstrap_servers
-      KAFKA_SECURITY_PROTOCOL          = module.kafka.security_protocol
-      KAFKA_SASL_MECHANISM             = "SCRAM-SHA-512"
-      LAKESTREAM_BUCKET_SUFFIX         = var.bucket_suffix
-      LAKESTREAM_GLUE_DATABASE         = module.glue_catalog.database_name
-      LAKESTREAM_CURATED_DATABASE      = module.curated_lake.database_name
-      LAKESTREAM_ATHENA_WORKGROUP      = module.athena.workgroup_name
-      LAKESTREAM_ATHENA_RESULTS_BUCKET = trimsuffix(module.s3_lake.results_bucket_name, var.bucket_suffix)
-    },
-    # A catalog other than the packaged one must reach the Python side too.
-    { for k, v in { LAKESTREAM_CATALOG = abspath(local.catalog_file) } : k => v if var.catalog_file != null },
-  )
+  value       = local.lakestream_settings
+}
+
+output "api_url" {
+  description = "The query API on AWS (https:// with api_certificate_arn), or null with api_enabled = false."
+  value       = var.api_enabled ? module.api[0].url : null
+}
+
+output "api_key_secret_arn" {
+  description = "The API key's secret: aws secretsmanager get-secret-value --secret-id <it> --query SecretString --output text."
+  value       = var.api_enabled ? module.api[0].api_key_secret_arn : null
+}
+
+output "api_instance_id" {
+  description = "The API instance, for `aws ssm start-session --target <id>`."
+  value       = var.api_enabled ? module.api[0].instance_id : null
 }

@@ -96,6 +96,42 @@ variable "kafka_plaintext_cidrs" {
   default     = []
 }
 
+variable "api_enabled" {
+  description = "Run the query API on AWS: an instance behind a load balancer (about 35 USD a month)."
+  type        = bool
+  default     = true
+}
+
+variable "api_allowed_cidrs" {
+  description = "Who may call the API. null: the same CIDRs as client_cidrs."
+  type        = list(string)
+  default     = null
+}
+
+variable "api_certificate_arn" {
+  description = "ACM certificate (its domain pointed at api_url's host) for HTTPS. null: plain HTTP, a lab setup: the API key travels in clear."
+  type        = string
+  default     = null
+}
+
+variable "api_host_names" {
+  description = "The certificate's domain names, which the API must answer to."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_instance_type" {
+  description = "EC2 instance type of the API."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "api_key_version" {
+  description = "Raise it to draw a new API key (then restart the API; infra/README.md)."
+  type        = number
+  default     = 1
+}
+
 variable "glue_database" {
   description = "Glue database of the lake's tables (LAKESTREAM_GLUE_DATABASE)."
   type        = string

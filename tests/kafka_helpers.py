@@ -1,9 +1,13 @@
-"""Reading topics back in tests (by counts: the embedded broker's end offsets are unreliable)."""
+"""Reading topics back in tests (by counts: the embedded broker's end offsets are unreliable),
+and brokers of a test's own."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -12,6 +16,8 @@ from kafka import TopicPartition
 from lakestream.core import clients
 from lakestream.core.datasets import DEFAULT_CATALOG_PATH, DatasetCatalog, load_catalog
 from lakestream.core.settings import Settings
+from lakestream.stack.embedded import tansu_binary
+from lakestream.stack.processes import port_is_open
 
 
 def consume_all(
@@ -52,3 +58,30 @@ def isolated_catalog(tmp_path: Path, rename_tables: bool = True) -> tuple[Path, 
     path = tmp_path / "datasets.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path, load_catalog(path)
+
+
+@contextmanager
+def memory_broker(folder: Path, port: int, advertised_port: int | None = None) -> Iterator[str]:
+    """A Tansu broker of its own, its log in memory (no S3 behind it); yields host:port."""
+    log = (folder / f"tansu-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [
+            tansu_binary(), "broker",
+            "--listener-url", f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url", f"tcp://127.0.0.1:{advertised_port or port}",
+            "--storage-engine", "memory://tansu/",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not port_is_open("127.0.0.1", port, timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tansu did not start: {Path(log.name).read_text()}")
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()

@@ -13,9 +13,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -26,8 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from lakestream.stack.embedded import tansu_binary
-from lakestream.stack.processes import free_port, port_is_open
+from lakestream.stack.processes import free_port
+from tests.kafka_helpers import memory_broker
 
 
 def _name(common_name: str) -> x509.Name:
@@ -167,28 +165,10 @@ def tls_broker(folder: Path) -> Iterator[TlsBroker]:
     context.load_cert_chain(cert, key)
     broker_port = free_port()
     proxy = TlsProxy(context, ("127.0.0.1", broker_port))
-    log = (folder / "tansu.log").open("wb")
-    process = subprocess.Popen(
-        [
-            tansu_binary(), "broker",
-            "--listener-url", f"tcp://127.0.0.1:{broker_port}",
-            # Metadata sends every client to the proxy, never around it.
-            "--advertised-listener-url", f"tcp://127.0.0.1:{proxy.port}",
-            "--storage-engine", "memory://tansu/",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not port_is_open("127.0.0.1", broker_port, timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"tansu did not start: {(folder / 'tansu.log').read_text()}")
-            time.sleep(0.1)
+    # Metadata sends every client to the proxy, never around it.
+    with memory_broker(folder, broker_port, advertised_port=proxy.port):
         proxy.start()
-        yield TlsBroker(f"127.0.0.1:{proxy.port}", ca_file, proxy)
-    finally:
-        proxy.stop()
-        process.terminate()
-        process.wait(10)
-        log.close()
+        try:
+            yield TlsBroker(f"127.0.0.1:{proxy.port}", ca_file, proxy)
+        finally:
+            proxy.stop()

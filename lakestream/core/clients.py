@@ -18,7 +18,7 @@ from kafka.admin import ACLOperation, KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import Settings
+from lakestream.core.settings import SECRET_REFERENCE, Settings
 
 # Against Tansu, kafka-python's default group timings (10 s session, 3 s heartbeat) made a
 # group's first join take ~23 s; 6 s / 1 s joins in ~3 s and still tolerates a GC pause.
@@ -64,8 +64,43 @@ def aws_client(settings: Settings, service: str, **config: Any) -> Any:
 
 # --- Kafka security: the same settings for kafka-python and librdkafka ---------------------------
 
-_CREDENTIALS_LOCK = threading.Lock()
-_CREDENTIALS: dict[tuple[str, str | None, str], tuple[str, str]] = {}
+_SECRETS_LOCK = threading.Lock()
+_SECRETS: dict[tuple[str, str | None, str], str] = {}
+
+
+def secret_text(settings: Settings, reference: str, setting: str) -> str:
+    """The text of a Secrets Manager secret, read once per process (`setting` names the variable
+    that refers to it, for the error message)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    key = (reference, settings.aws_endpoint_url, settings.aws_region)
+    with _SECRETS_LOCK:
+        if key in _SECRETS:
+            return _SECRETS[key]
+        try:
+            value = aws_client(settings, "secretsmanager").get_secret_value(SecretId=reference)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise LakestreamError(
+                f"{setting} refers to secret {reference!r}, which could not be read: "
+                f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+            ) from None
+        except BotoCoreError as exc:
+            raise LakestreamError(
+                f"could not read secret {reference!r} ({setting}): {exc}"
+            ) from None
+        text = value.get("SecretString")
+        if not text:
+            raise LakestreamError(f"secret {reference!r} ({setting}) has no text value")
+        _SECRETS[key] = text
+        return text
+
+
+def resolve_secret(settings: Settings, value: str, setting: str) -> str:
+    """`value` itself, or the secret's text when it is a reference (secretsmanager:<secret>)."""
+    if value.startswith(SECRET_REFERENCE) and len(value) > len(SECRET_REFERENCE):
+        return secret_text(settings, value[len(SECRET_REFERENCE) :], setting)
+    return value
 
 
 def kafka_credentials(settings: Settings) -> tuple[str, str] | None:
@@ -80,37 +115,15 @@ def kafka_credentials(settings: Settings) -> tuple[str, str] | None:
     if reference is None:
         assert settings.kafka_sasl_password is not None  # the settings' validator checks it
         return settings.kafka_sasl_username or "", settings.kafka_sasl_password.get_secret_value()
-    key = (reference, settings.aws_endpoint_url, settings.aws_region)
-    with _CREDENTIALS_LOCK:
-        if key not in _CREDENTIALS:
-            _CREDENTIALS[key] = _read_secret(settings, reference)
-    user, password = _CREDENTIALS[key]
-    return settings.kafka_sasl_username or user, password
-
-
-def _read_secret(settings: Settings, reference: str) -> tuple[str, str]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        value = aws_client(settings, "secretsmanager").get_secret_value(SecretId=reference)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise LakestreamError(
-            f"KAFKA_SASL_PASSWORD refers to secret {reference!r}, which could not be read: "
-            f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
-        ) from None
-    except BotoCoreError as exc:
-        raise LakestreamError(f"could not read secret {reference!r} for Kafka: {exc}") from None
-    text = value.get("SecretString")
-    if not text:
-        raise LakestreamError(f"secret {reference!r} has no text value (SecretString)")
+    text = secret_text(settings, reference, "KAFKA_SASL_PASSWORD")
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
-        return "", text  # the password alone
+        return settings.kafka_sasl_username or "", text  # the password alone
     if not isinstance(document, dict) or not document.get("password"):
         raise LakestreamError(f'secret {reference!r} is JSON without a "password" field')
-    return str(document.get("username") or ""), str(document["password"])
+    user = settings.kafka_sasl_username or str(document.get("username") or "")
+    return user, str(document["password"])
 
 
 def _cafile(settings: Settings) -> str | None:

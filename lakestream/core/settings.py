@@ -173,7 +173,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None,
         validation_alias="API_KEY",
-        description="Clients send it as X-API-Key; required unless API_DEBUG=1.",
+        description="Clients send it as X-API-Key; required unless API_DEBUG=1. "
+        f"{SECRET_REFERENCE}<secret name or ARN> reads it from AWS Secrets Manager at start.",
     )
     api_debug: bool | None = Field(
         None,
@@ -417,7 +418,9 @@ class Settings(BaseSettings):
         for name, field in type(self).model_fields.items():
             variable = variables[name][0]
             value = getattr(self, name)
-            if name == "kafka_sasl_password" and self.kafka_sasl_secret:
+            if isinstance(value, SecretStr) and value.get_secret_value().startswith(
+                SECRET_REFERENCE
+            ):
                 shown = value.get_secret_value()  # a reference: where the secret is, not it
             elif isinstance(value, SecretStr):
                 shown = "****" if value.get_secret_value() else ""

@@ -96,7 +96,7 @@ CASES = [
     ),
     ("kafka", {"plaintext_listener": True, "public_access": False}, "needs plaintext_cidrs"),
     ("kafka", {"plaintext_cidrs": ["203.0.113.0/24"]}, "must be a private range"),
-    ("kafka", {"users": {"sink": "reader"}}, "one of producer, consumer, admin"),
+    ("kafka", {"users": {"sink": "reader"}}, "one of producer, consumer, observer, admin"),
     ("kafka", {"users": {"Sink": "consumer"}}, "Each user name"),
     ("kafka", {"credential_versions": {"sink": 0}}, "at least 1"),
     ("kafka", {"ca_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc"}, "ACM Private CA"),

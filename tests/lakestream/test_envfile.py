@@ -90,7 +90,9 @@ def test_bad_outputs_are_refused_with_a_reason(document, message) -> None:
 
 
 def test_root_output_names_only_variables_lakestream_reads() -> None:
-    expression = load(INFRA).outputs["lakestream_settings"]["value"]
+    root = load(INFRA)
+    assert root.outputs["lakestream_settings"]["value"] == "${local.lakestream_settings}"
+    expression = root.locals["lakestream_settings"]
     names = set(re.findall(r"\b([A-Z][A-Z0-9_]+) =", expression))
     assert names >= set(OUTPUT)
     assert names <= settings_variables()
@@ -187,7 +189,7 @@ def test_root_outputs_what_make_env_reads() -> None:
     root = load(INFRA)
     assert root.outputs["kafka_user_secrets"]["value"] == "${module.kafka.user_secret_arns}"
     assert root.outputs["kafka_ca_bundle"]["value"] == "${module.kafka.ca_bundle}"
-    settings = root.outputs["lakestream_settings"]["value"]
+    settings = root.locals["lakestream_settings"]
     assert "KAFKA_SECURITY_PROTOCOL = module.kafka.security_protocol" in settings
     assert 'KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"' in settings
     assert "KAFKA_SASL_PASSWORD" not in settings  # a reference is chosen per user by `make env`

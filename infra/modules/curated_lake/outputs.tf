@@ -12,8 +12,3 @@ output "optimizer_role_arn" {
   description = "ARN of the role the Glue table optimizers run as."
   value       = aws_iam_role.optimizer.arn
 }
-
-output "curation_policy_arn" {
-  description = "Managed policy to attach to whatever runs `make curate` and `make maintain` on AWS."
-  value       = aws_iam_policy.curation.arn
-}

@@ -39,7 +39,7 @@ variable "database_name" {
 }
 
 variable "name" {
-  description = "Name prefix of the optimizers' role and the curation policy."
+  description = "Name prefix of the optimizers' role."
   type        = string
   default     = "lakestream"
 

@@ -241,17 +241,18 @@ variable "certificate_validity_days" {
 }
 
 variable "users" {
-  description = "Kafka users (SCRAM-SHA-512), one per stage: name => role. producer: write the topics; consumer: read the topics with consumer groups named consumer_group_prefix*; admin: everything (a super user). Each gets a random password in Secrets Manager, <name>/users/<user>."
+  description = "Kafka users (SCRAM-SHA-512), one per stage: name => role. producer: write the topics; consumer: read the topics with consumer groups named consumer_group_prefix*; observer: describe the topics and those groups (curation reads the sink's committed offsets); admin: everything (a super user). Each gets a random password in Secrets Manager, <name>/users/<user>."
   type        = map(string)
   default = {
     producers = "producer"
     sink      = "consumer"
+    curation  = "observer"
     admin     = "admin"
   }
 
   validation {
-    condition     = length(var.users) > 0 && alltrue([for u, role in var.users : can(regex("^[a-z][a-z0-9_-]{0,62}$", u)) && contains(["producer", "consumer", "admin"], role)])
-    error_message = "Each user name must be 1-63 lowercase letters, digits, _ or -, starting with a letter, and each role one of producer, consumer, admin."
+    condition     = length(var.users) > 0 && alltrue([for u, role in var.users : can(regex("^[a-z][a-z0-9_-]{0,62}$", u)) && contains(["producer", "consumer", "observer", "admin"], role)])
+    error_message = "Each user name must be 1-63 lowercase letters, digits, _ or -, starting with a letter, and each role one of producer, consumer, observer, admin."
   }
 }
 

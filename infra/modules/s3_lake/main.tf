@@ -187,7 +187,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       id     = "expire-query-results"
       status = "Enabled"
 
-      filter {}
+      # The workgroup's output location; releases/ (the API's installs) stays.
+      filter {
+        prefix = "results/"
+      }
 
       expiration {
         days = var.results_expiration_days

@@ -37,10 +37,10 @@ def settings(**values: str) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def fresh_credentials():
-    clients._CREDENTIALS.clear()
+def fresh_secrets():
+    clients._SECRETS.clear()
     yield
-    clients._CREDENTIALS.clear()
+    clients._SECRETS.clear()
 
 
 # --- the options each library gets ----------------------------------------------------------

@@ -1,0 +1,24 @@
+output "url" {
+  description = "The API's base URL (https:// with a certificate: point your domain at dns_name)."
+  value       = "${local.https ? "https" : "http"}://${aws_lb.api.dns_name}"
+}
+
+output "dns_name" {
+  description = "The load balancer's DNS name (a CNAME or alias target for your domain)."
+  value       = aws_lb.api.dns_name
+}
+
+output "api_key_secret_arn" {
+  description = "The secret holding the API key: aws secretsmanager get-secret-value --secret-id <it> --query SecretString --output text."
+  value       = aws_secretsmanager_secret.api_key.arn
+}
+
+output "instance_id" {
+  description = "The API instance, for `aws ssm start-session --target <id>`."
+  value       = aws_instance.api.id
+}
+
+output "role_name" {
+  description = "The instance's role (it carries policy_arns)."
+  value       = aws_iam_role.instance.name
+}

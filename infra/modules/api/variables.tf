@@ -1,0 +1,158 @@
+variable "name" {
+  description = "Name prefix of the instance, load balancer, security groups, role and secret."
+  type        = string
+  default     = "lakestream-api"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,24}$", var.name))
+    error_message = "The name must be 2-25 lowercase letters, digits or dashes, starting with a letter (load balancer names are short)."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the load balancer and the instance."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "The vpc_id must look like vpc-0123456789abcdef0."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the load balancer, in at least two availability zones; the instance runs in the first. With public_ip they must route to an internet gateway (the instance installs its packages from PyPI at first boot); without it, they need a NAT gateway."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "Give at least two subnet ids (a load balancer spans two zones), each like subnet-0123456789abcdef0."
+  }
+}
+
+variable "allowed_cidrs" {
+  description = "Who may call the API through the load balancer (your office, your laptop's /32). Never the whole internet: the API key is the only other lock."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_cidrs) > 0 && alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0)) && !can(regex("/0$", c))])
+    error_message = "Give at least one CIDR block, none of them the whole internet (0.0.0.0/0 or ::/0)."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the load balancer's HTTPS listener (its domain pointed at the load balancer). null: plain HTTP on port 80, for a lab only: the API key then travels in clear."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/", var.certificate_arn))
+    error_message = "The certificate_arn must be null or an ACM certificate ARN."
+  }
+}
+
+variable "host_names" {
+  description = "Extra host names the API answers to (the domain of certificate_arn); the load balancer's own DNS name is always allowed."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for h in var.host_names : can(regex("^[a-z0-9*]([a-z0-9.-]*[a-z0-9])?$", h))])
+    error_message = "Each host name must be a DNS name such as api.example.com."
+  }
+}
+
+variable "policy_arns" {
+  description = "Managed policies of the instance's role: the API stage's least-privilege policy (stage_policies, `api`)."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for a in var.policy_arns : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/", a))])
+    error_message = "Each policy ARN must look like arn:aws:iam::123456789012:policy/NAME."
+  }
+}
+
+variable "settings" {
+  description = "The Python side's settings (LAKESTREAM_*, AWS_REGION, ...: the root's lakestream_settings), written to the service's environment file."
+  type        = map(string)
+}
+
+variable "release_bucket" {
+  description = "Bucket the project's source archive is uploaded to (under releases/), for the instance to install."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.release_bucket))
+    error_message = "The release_bucket must be a legal S3 bucket name."
+  }
+}
+
+variable "source_dir" {
+  description = "The project's root (pyproject.toml and the Python packages)."
+  type        = string
+
+  validation {
+    condition     = fileexists("${var.source_dir}/pyproject.toml")
+    error_message = "The source_dir must be the project's root, the folder of pyproject.toml."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "The lake's key: it encrypts the API key's secret and the release object."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "api_key_version" {
+  description = "Raise it to draw a new API key (written to the secret; restart the service to use it)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.api_key_version >= 1 && floor(var.api_key_version) == var.api_key_version
+    error_message = "The api_key_version must be a whole number of at least 1."
+  }
+}
+
+variable "instance_type" {
+  description = "EC2 instance type of the API (x86_64). API_WORKERS x API_THREADS requests are served at once."
+  type        = string
+  default     = "t3.small"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
+    error_message = "The instance_type must look like t3.small."
+  }
+}
+
+variable "public_ip" {
+  description = "Give the instance a public address for its way out (packages at first boot). Nothing can come in through it: its security group admits the load balancer only."
+  type        = bool
+  default     = true
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted API key secret can be restored (7-30), or 0 to delete at once."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "The secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the load balancer from deletion (turn off before `terraform destroy`)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags added to every resource of the module."
+  type        = map(string)
+  default     = {}
+}
