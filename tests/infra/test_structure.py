@@ -135,7 +135,7 @@ def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
 
 def test_module_outputs_used_by_the_root_exist() -> None:
     root_text = "\n".join(p.read_text() for p in INFRA.glob("*.tf"))
-    used = set(re.findall(r"module\.(\w+)\.(\w+)", root_text))
+    used = set(re.findall(r"module\.(\w+)(?:\[\d+\])?\.(\w+)", root_text))
     root = load(INFRA)
     for module, output in used:
         outputs = load((INFRA / root.modules[module]["source"]).resolve()).outputs

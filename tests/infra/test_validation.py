@@ -58,6 +58,34 @@ BASE = {
     "dataset_catalog": {
         "catalog_file": str(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
     },
+    "api": {
+        "vpc_id": "vpc-0a1b2c3d",
+        "subnet_ids": ["subnet-0a1b2c3d", "subnet-0e1f2a3b"],
+        "allowed_cidrs": ["203.0.113.7/32"],
+        "policy_arns": ["arn:aws:iam::123456789012:policy/lakestream-api-x"],
+        "settings": {"LAKESTREAM_TARGET": "aws"},
+        "release_bucket": "kafka-ing-athena-results-x",
+        "source_dir": str(INFRA.parent),
+        "kms_key_arn": KEY,
+    },
+    "stage_policies": {
+        "region": "eu-west-3",
+        "account_id": "123456789012",
+        "datasets": {
+            "t": {
+                "bucket": "b-x",
+                "table": "kafka_ing_t",
+                "topic": "t_topic",
+                "curated_prefix": "curated/kafka_ing_t",
+            }
+        },
+        "raw_database": "kafka_ing",
+        "curated_database": "kafka_ing_curated",
+        "results_bucket": "kafka-ing-athena-results-x",
+        "workgroup": "lakestream",
+        "kms_key_arn": KEY,
+        "kafka_user_secrets": {"producers": "arn:aws:secretsmanager:eu-west-3:1:secret:p"},
+    },
 }
 
 CURATED = BASE["curated_lake"]["datasets"]["t"]
@@ -132,6 +160,21 @@ CASES = [
     ("athena", {"results_location": "s3://kafka-ing-athena-results-x/results"}, "end with a slash"),
     ("athena", {"queries_dir": str(INFRA / "modules")}, "holds no .sql file"),
     ("dataset_catalog", {"bucket_suffix": "-acme"}, None),
+    ("api", {}, None),
+    ("api", {"certificate_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc"}, None),
+    ("api", {"subnet_ids": ["subnet-0a1b2c3d"]}, "at least two subnet ids"),
+    ("api", {"allowed_cidrs": ["0.0.0.0/0"]}, "none of them the whole internet"),
+    ("api", {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "ACM"),
+    ("api", {"source_dir": str(INFRA)}, "the folder of pyproject.toml"),
+    ("api", {"policy_arns": ["lakestream-api"]}, "arn:aws:iam::123456789012:policy/NAME"),
+    ("stage_policies", {}, None),
+    ("stage_policies", {"account_id": "12345"}, "12 digits"),
+    ("stage_policies", {"raw_database": "Kafka-Ing"}, "Glue database name"),
+    (
+        "stage_policies",
+        {"datasets": {"t": {"bucket": "b", "table": "t", "topic": "t", "curated_prefix": "/c/"}}},
+        "no leading or trailing slash",
+    ),
     ("dataset_catalog", {"bucket_suffix": "_x"}, "dash-separated lowercase"),
     ("dataset_catalog", {"catalog_file": "datasets.ini"}, ".yaml, .yml or .json"),
 ]
