@@ -237,3 +237,30 @@ def test_a_broker_signed_by_another_ca_is_refused_with_the_reason(broker, tmp_pa
     assert str(other_ca) in message
     assert broker.proxy.refused > before
     assert clients.kafka_tls_problem(_tls(broker)) is None
+
+
+def test_no_kafka_client_is_built_around_the_option_builders() -> None:
+    """A client given its brokers by hand would miss the security settings: only the builders
+    in lakestream/core/clients.py name them."""
+    root = Path(__file__).resolve().parents[3]
+    packages = (
+        "lakestream",
+        "producers",
+        "consumers",
+        "curation",
+        "glue",
+        "engines",
+        "athena_api",
+        "simulator",
+    )
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for package in packages
+        for path in (root / package).rglob("*.py")
+        if path != root / "lakestream" / "core" / "clients.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if '"bootstrap.servers"' in line
+        or "bootstrap_servers=" in line
+        or '"bootstrap_servers"' in line
+    ]
+    assert not offenders, offenders
