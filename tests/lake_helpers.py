@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from consumers.audit import LakeCount, count_lake
 from lakestream.core.datasets import DatasetCatalog
 from lakestream.core.settings import Settings
+from lakestream.stack.processes import free_port, port_is_open
 from lakestream.stack.provision import provision
 from tests.kafka_helpers import isolated_catalog
 
@@ -121,3 +124,31 @@ def make_lake(running_stack, tmp_path: Path, deployment: bool = False) -> Lake:
     if deployment:
         provision(settings)
     return Lake(env, catalog, settings, f"test-{uuid.uuid4().hex[:8]}")
+
+
+@contextmanager
+def gunicorn_api(
+    env: dict[str, str], key: str, **extra: str
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`python -m athena_api serve` (gunicorn) on a free port with the environment `env` (a
+    lake's), API key `key` and the local engine; `extra` adds settings. Yields (port, process);
+    SIGTERM at the end."""
+    port = free_port()
+    environment = {**os.environ, **env, "API_KEY": key, "API_DEBUG": "0",
+                   "API_ENGINE": "local", **extra}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            time.sleep(0.2)
+        yield port, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)

@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -168,34 +169,54 @@ def kafka_tls_problem(settings: Settings, timeout: float = 5.0) -> str | None:
     return None
 
 
-def kafka_python_security(settings: Settings) -> dict[str, Any]:
-    """kafka-python's options for the settings' security protocol, credentials and CA."""
-    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
-    if settings.kafka_security_protocol.endswith("SSL"):
-        options["ssl_check_hostname"] = True
+@dataclass(frozen=True)
+class _SecurityNames:
+    """One library's names for the same security options."""
+
+    protocol: str
+    lower_case_protocol: bool
+    verify_hostname: tuple[str, object]
+    cafile: str
+    mechanism: str
+    username: str
+    password: str
+
+
+_KAFKA_PYTHON = _SecurityNames(
+    "security_protocol", False, ("ssl_check_hostname", True), "ssl_cafile",
+    "sasl_mechanism", "sasl_plain_username", "sasl_plain_password",
+)  # fmt: skip
+_LIBRDKAFKA = _SecurityNames(
+    "security.protocol", True, ("ssl.endpoint.identification.algorithm", "https"),
+    "ssl.ca.location", "sasl.mechanism", "sasl.username", "sasl.password",
+)  # fmt: skip
+
+
+def _security(settings: Settings, names: _SecurityNames) -> dict[str, Any]:
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {
+        names.protocol: protocol.lower() if names.lower_case_protocol else protocol
+    }
+    if protocol.endswith("SSL"):
+        options[names.verify_hostname[0]] = names.verify_hostname[1]
         cafile = _cafile(settings)
         if cafile:
-            options["ssl_cafile"] = cafile
+            options[names.cafile] = cafile
     credentials = kafka_credentials(settings)
     if credentials:
-        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        options["sasl_plain_username"], options["sasl_plain_password"] = credentials
+        options[names.mechanism] = settings.kafka_sasl_mechanism
+        options[names.username], options[names.password] = credentials
     return options
+
+
+def kafka_python_security(settings: Settings) -> dict[str, Any]:
+    """kafka-python's options for the settings' security protocol, credentials and CA."""
+    return _security(settings, _KAFKA_PYTHON)
 
 
 def librdkafka_security(settings: Settings) -> dict[str, Any]:
     """The same for confluent-kafka (librdkafka's property names)."""
-    options: dict[str, Any] = {"security.protocol": settings.kafka_security_protocol.lower()}
-    if settings.kafka_security_protocol.endswith("SSL"):
-        options["ssl.endpoint.identification.algorithm"] = "https"
-        cafile = _cafile(settings)
-        if cafile:
-            options["ssl.ca.location"] = cafile
-    credentials = kafka_credentials(settings)
-    if credentials:
-        options["sasl.mechanism"] = settings.kafka_sasl_mechanism
-        options["sasl.username"], options["sasl.password"] = credentials
-    return options
+    return _security(settings, _LIBRDKAFKA)
 
 
 def kafka_python_options(settings: Settings, client_id: str = "lakestream") -> dict[str, Any]:

@@ -3,14 +3,6 @@ the API served by gunicorn over it."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pandas as pd
 import pytest
 
@@ -21,9 +13,8 @@ setup_django(debug=True)
 
 from curation.run import curate
 from glue.crawler import LocalCrawler
-from lakestream.stack.processes import free_port, port_is_open
 from simulator.simulation import SimulationConfig, Simulator
-from tests.lake_helpers import Lake, make_lake
+from tests.lake_helpers import make_lake
 
 N = 1_000
 SEED = 23
@@ -37,31 +28,6 @@ def api_lake(running_stack, tmp_path_factory):
         LocalCrawler(lake.settings).crawl(ds)
     curate(lake.settings, list(lake.datasets), lake.group_prefix)
     return lake
-
-
-@contextmanager
-def gunicorn_api(lake: Lake, key: str, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`python -m athena_api serve` (gunicorn) on a free port over `lake`, with API key `key`
-    and the local engine; `env` adds settings. Yields (port, process); SIGTERM at the end."""
-    port = free_port()
-    environment = {**os.environ, **lake.env, "API_KEY": key, "API_DEBUG": "0",
-                   "API_ENGINE": "local", **env}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[1][-2000:]
-            time.sleep(0.2)
-        yield port, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.athena_api.conftest import gunicorn_api
+from tests.lake_helpers import gunicorn_api
 
 pytestmark = pytest.mark.stack
 KEY = "dashboard-key-42"
@@ -46,7 +46,7 @@ def fetch(port: int, path: str) -> dict:
 
 @pytest.fixture(scope="module")
 def served(api_lake):
-    with gunicorn_api(api_lake, KEY, API_THROTTLE_RATE="100000/min") as (port, _):
+    with gunicorn_api(api_lake.env, KEY, API_THROTTLE_RATE="100000/min") as (port, _):
         yield port
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lakestream.stack.processes import free_port, port_is_open
-from tests.athena_api.conftest import gunicorn_api
+from tests.lake_helpers import gunicorn_api
 
 pytestmark = pytest.mark.stack
 KEY = "test-key-123"
@@ -33,7 +33,7 @@ def fetch(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture
 def served(api_lake):
     env = {"API_WORKERS": "2", "API_THREADS": "4", "API_THROTTLE_RATE": "10000/min"}
-    with gunicorn_api(api_lake, KEY, **env) as (port, proc):
+    with gunicorn_api(api_lake.env, KEY, **env) as (port, proc):
         yield port, proc
 
 

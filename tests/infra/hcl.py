@@ -7,7 +7,9 @@ the dataset catalog module, the user data template and copies of the variables f
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,3 +113,20 @@ def terraform(
     if check and result.returncode != 0:
         raise AssertionError(f"terraform {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+def evaluate_output(binary: str, workdir: Path, main_tf: str, output: str) -> Any:
+    """The value of `output` of a provider-free configuration written to workdir/main.tf."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "main.tf").write_text(main_tf)
+    terraform(binary, workdir, "init", "-input=false", "-backend=false")
+    terraform(binary, workdir, "apply", "-auto-approve", "-input=false")
+    return json.loads(terraform(binary, workdir, "output", "-json", output).stdout)
+
+
+def bash_syntax_errors(script: str, path: Path) -> str:
+    """bash -n's complaints about `script` (written to `path`), or an empty string."""
+    path.write_text(script)
+    bash = shutil.which("bash") or "/bin/bash"
+    checked = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, check=False)
+    return checked.stderr if checked.returncode else ""

@@ -4,11 +4,9 @@ parsed configuration."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-from tests.infra.hcl import INFRA, MODULES, load, one, terraform
+from tests.infra.hcl import INFRA, MODULES, bash_syntax_errors, evaluate_output, load, one
 
 API = load(MODULES / "api")
 ROOT = load(INFRA)
@@ -28,9 +26,7 @@ def render(terraform_bin: str, workdir: Path) -> str:
         "API_PORT": "8000",
         "API_ALLOWED_HOSTS": "lsapi-123.eu-west-3.elb.amazonaws.com,api.example.com",
     }
-    workdir.mkdir()
-    (workdir / "main.tf").write_text(
-        f"""
+    main_tf = f"""
 output "script" {{
   value = templatefile("{TEMPLATE}", {{
     region         = "eu-west-3"
@@ -42,15 +38,8 @@ output "script" {{
   }})
 }}
 """
-    )
-    terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
-    terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
-    script = json.loads(terraform(terraform_bin, workdir, "output", "-json", "script").stdout)
-    path = workdir / "user_data.sh"
-    path.write_text(script)
-    bash = shutil.which("bash") or "/bin/bash"
-    syntax = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, check=False)
-    assert syntax.returncode == 0, syntax.stderr
+    script = evaluate_output(terraform_bin, workdir, main_tf, "script")
+    assert not bash_syntax_errors(script, workdir / "user_data.sh")
     return script
 
 

@@ -17,7 +17,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,12 +37,13 @@ from lakestream.core import clients
 from lakestream.core.errors import QueryTimeout
 from lakestream.core.formats import JsonLinesGzip
 from lakestream.core.settings import Settings
-from lakestream.stack.processes import free_port, port_is_open
+from lakestream.stack.processes import free_port
 from lakestream.stack.provision import provision
 from tests.aws_calls import ACCOUNT, Need, implied, needed, recording_moto
-from tests.infra.hcl import INFRA, MODULES, load, terraform
+from tests.infra.hcl import INFRA, MODULES, evaluate_output, load
 from tests.infra.iam import evaluate
 from tests.kafka_helpers import memory_broker
+from tests.lake_helpers import gunicorn_api
 
 pytestmark = pytest.mark.stack
 
@@ -227,33 +227,13 @@ def run(tmp_path_factory) -> Run:
                     "--snapshot-age", "0", "--orphan-age", "0")  # fmt: skip
             _start_kafka_clients_as_on_aws(settings, "curation", secrets["curation"])
 
-        port = free_port()
-        with moto.window("api"):
-            api = subprocess.Popen(
-                [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
-                env={
-                    **env,
-                    "API_KEY": f"secretsmanager:{secrets['api']}",
-                    "API_DEBUG": "0",
-                    "API_ENGINE": "athena",
-                },
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                deadline = time.monotonic() + 60
-                while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
-                    assert api.poll() is None, api.communicate()[1][-2000:]
-                    time.sleep(0.2)
-                statuses = _call_every_endpoint(port)
-                assert statuses.count(200) >= 15, statuses
-                # The engine's timeout path stops the query (StopQueryExecution).
-                with pytest.raises(QueryTimeout):
-                    AthenaEngine(settings, timeout=1e-9).execute("SELECT 1")
-            finally:
-                api.terminate()
-                api.wait(30)
+        with moto.window("api"), gunicorn_api(env, f"secretsmanager:{secrets['api']}",
+                                               API_ENGINE="athena") as (port, _):  # fmt: skip
+            statuses = _call_every_endpoint(port)
+            assert statuses.count(200) >= 15, statuses
+            # The engine's timeout path stops the query (StopQueryExecution).
+            with pytest.raises(QueryTimeout):
+                AthenaEngine(settings, timeout=1e-9).execute("SELECT 1")
 
     needs = {}
     for stage in STAGES:
@@ -287,16 +267,15 @@ def policies(terraform_bin, tmp_path_factory, run) -> dict[str, dict]:
         "kafka_user_secrets": {user: run.secrets[user] for user in KAFKA_USERS.values()},
         "api_key_secret_arn": run.secrets["api"],
     }
-    workdir = tmp_path_factory.mktemp("policies")
-    (workdir / "main.tf").write_text(
+    main_tf = (
         f'module "stages" {{\n  source = "{MODULES / "stage_policies"}"\n'
         + "".join(f"  {k} = {json.dumps(v)}\n" for k, v in variables.items())
         + '}\noutput "documents" {\n  value = module.stages.documents\n}\n'
     )
-    terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
-    terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
-    out = terraform(terraform_bin, workdir, "output", "-json", "documents")
-    return {stage: json.loads(document) for stage, document in json.loads(out.stdout).items()}
+    documents = evaluate_output(
+        terraform_bin, tmp_path_factory.mktemp("policies"), main_tf, "documents"
+    )
+    return {stage: json.loads(document) for stage, document in documents.items()}
 
 
 def test_every_stage_has_a_policy(policies) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 
 from lakestream.core.datasets import load_catalog
 from lakestream.stack.provision import replication_for
-from tests.infra.hcl import INFRA, MODULES, load, terraform
+from tests.infra.hcl import INFRA, MODULES, bash_syntax_errors, evaluate_output, load, terraform
 
 TEMPLATE = MODULES / "kafka" / "user_data.sh.tftpl"
 BASH = shutil.which("bash") or "/bin/bash"
@@ -38,9 +37,7 @@ def render(
     user_map = ", ".join(
         f'{u} = {{ role = "{role}", secret = "{SECRET.format(u)}" }}' for u, role in users.items()
     )
-    workdir.mkdir()
-    (workdir / "main.tf").write_text(
-        f"""
+    main_tf = f"""
 module "catalog" {{
   source       = "{MODULES / "dataset_catalog"}"
   catalog_file = "{INFRA.parent / "lakestream" / "core" / "datasets.yaml"}"
@@ -79,16 +76,8 @@ output "script" {{
   }})
 }}
 """
-    )
-    terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
-    terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
-    out = terraform(terraform_bin, workdir, "output", "-json", "script")
-    script = json.loads(out.stdout)
-    path = workdir / "user_data.sh"
-    path.write_text(script)
-    bash = shutil.which("bash") or "/bin/bash"
-    syntax = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, check=False)
-    assert syntax.returncode == 0, syntax.stderr
+    script = evaluate_output(terraform_bin, workdir, main_tf, "script")
+    assert not bash_syntax_errors(script, workdir / "user_data.sh")
     return script
 
 
