@@ -193,3 +193,39 @@ def test_root_outputs_what_make_env_reads() -> None:
     assert "KAFKA_SECURITY_PROTOCOL = module.kafka.security_protocol" in settings
     assert 'KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"' in settings
     assert "KAFKA_SASL_PASSWORD" not in settings  # a reference is chosen per user by `make env`
+
+
+def test_make_env_takes_the_kafka_outputs_from_terraform_state(
+    terraform_bin, tmp_path, capsys
+) -> None:
+    workdir = tmp_path / "tf"
+    workdir.mkdir()
+    settings = {
+        **OUTPUT,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    }
+    (workdir / "main.tf").write_text(
+        f'output "lakestream_settings" {{\n  value = {json.dumps(settings)}\n}}\n'
+        f'output "kafka_user_secrets" {{\n  value = {json.dumps(SECRETS)}\n}}\n'
+        f'output "kafka_ca_bundle" {{\n  value = {json.dumps(CA)}\n}}\n'
+    )
+    terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
+    terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
+    env_file = tmp_path / ".env"
+    argv = [
+        "env",
+        "--terraform-dir",
+        str(workdir),
+        "--output",
+        str(env_file),
+        "--kafka-user",
+        "admin",
+    ]
+    assert main(argv) == 0
+    assert "wrote the brokers' CA bundle" in capsys.readouterr().err
+    written = Settings(_env_file=env_file)
+    assert written.kafka_sasl_secret == SECRETS["admin"]
+    assert written.kafka_ssl_cafile.read_text() == CA
+    # The password stays in Secrets Manager: .env holds where it is.
+    assert f"KAFKA_SASL_PASSWORD=secretsmanager:{SECRETS['admin']}\n" in env_file.read_text()
