@@ -212,8 +212,8 @@ def _glue(request: Request, region: str) -> list[Need]:
     ]
 
 
-def needed(requests: list[Request], workgroup: str, secrets: dict[str, str]) -> set[Need]:
-    """What IAM must allow for these requests. `secrets` maps secret names to their ARNs."""
+def needed(requests: list[Request], workgroup: str) -> set[Need]:
+    """What IAM must allow for these requests (secrets are named by their ARNs)."""
     needs: set[Need] = set()
     for request in requests:
         region = request.region or "us-east-1"
@@ -226,7 +226,7 @@ def needed(requests: list[Request], workgroup: str, secrets: dict[str, str]) -> 
             needs.add(Need(f"athena:{request.target}", resource))
         elif request.service == "secretsmanager":
             secret = request.body["SecretId"]  # type: ignore[index]
-            needs.add(Need(f"secretsmanager:{request.target}", secrets.get(secret, secret)))
+            needs.add(Need(f"secretsmanager:{request.target}", secret))
         elif request.service == "sts" and request.method == "POST":
             continue  # GetCallerIdentity needs no permission
         else:

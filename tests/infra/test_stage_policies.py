@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 import pytest
@@ -223,7 +223,9 @@ def run(tmp_path_factory) -> Run:
         with moto.window("curation"):
             out = _python(env, "-m", "curation", "--group-prefix", GROUP_PREFIX, "--json")
             assert sum(r["dead_letters"] for r in json.loads(out)) >= 4
-            _python(env, "-m", "curation", "maintain", "--retention-days", "770",
+            # A cutoff inside the data (2024-10-01 on): raw days and curated rows go.
+            keep = (datetime.now(UTC).date() - date(2024, 10, 10)).days
+            _python(env, "-m", "curation", "maintain", "--retention-days", str(keep),
                     "--snapshot-age", "0", "--orphan-age", "0")  # fmt: skip
             _start_kafka_clients_as_on_aws(settings, "curation", secrets["curation"])
 
@@ -237,7 +239,7 @@ def run(tmp_path_factory) -> Run:
 
     needs = {}
     for stage in STAGES:
-        made = needed(moto.windows[stage], settings.athena_workgroup, {})
+        made = needed(moto.windows[stage], settings.athena_workgroup)
         needs[stage] = made | implied(made, KEY, settings.aws_region, athena_reads(settings))
     return Run(settings, secrets, needs)
 
