@@ -294,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kafka-user",
         default=DEFAULT_KAFKA_USER,
         metavar="USER",
-        help="whose Kafka credentials the tools use: producers (default), sink or admin; "
+        help="whose Kafka credentials the tools use: producers (default), sink, curation or "
+        "admin; "
         "KAFKA_SASL_PASSWORD refers to that user's secret, it is not copied",
     )
     env.add_argument(

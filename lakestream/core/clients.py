@@ -19,7 +19,7 @@ from kafka.admin import ACLOperation, KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import SECRET_REFERENCE, Settings
+from lakestream.core.settings import Settings, secret_reference
 
 # Against Tansu, kafka-python's default group timings (10 s session, 3 s heartbeat) made a
 # group's first join take ~23 s; 6 s / 1 s joins in ~3 s and still tolerates a GC pause.
@@ -99,9 +99,8 @@ def secret_text(settings: Settings, reference: str, setting: str) -> str:
 
 def resolve_secret(settings: Settings, value: str, setting: str) -> str:
     """`value` itself, or the secret's text when it is a reference (secretsmanager:<secret>)."""
-    if value.startswith(SECRET_REFERENCE) and len(value) > len(SECRET_REFERENCE):
-        return secret_text(settings, value[len(SECRET_REFERENCE) :], setting)
-    return value
+    reference = secret_reference(value)
+    return secret_text(settings, reference, setting) if reference else value
 
 
 def kafka_credentials(settings: Settings) -> tuple[str, str] | None:

@@ -39,6 +39,13 @@ LOCAL_CREDENTIAL = "test"  # moto accepts any credentials; this one is no secret
 SECRET_REFERENCE = "secretsmanager:"  # noqa: S105 - a prefix, not a password
 
 
+def secret_reference(value: str) -> str | None:
+    """The secret a `secretsmanager:<name or ARN>` value refers to; None for a plain value."""
+    if value.startswith(SECRET_REFERENCE) and len(value) > len(SECRET_REFERENCE):
+        return value[len(SECRET_REFERENCE) :]
+    return None
+
+
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
@@ -331,10 +338,9 @@ class Settings(BaseSettings):
     @property
     def kafka_sasl_secret(self) -> str | None:
         """The Secrets Manager secret KAFKA_SASL_PASSWORD refers to, if it is a reference."""
-        value = self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else ""
-        if value.startswith(SECRET_REFERENCE) and len(value) > len(SECRET_REFERENCE):
-            return value[len(SECRET_REFERENCE) :]
-        return None
+        return secret_reference(
+            self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else ""
+        )
 
     @property
     def kafka_servers(self) -> list[tuple[str, int]]:
@@ -418,9 +424,7 @@ class Settings(BaseSettings):
         for name, field in type(self).model_fields.items():
             variable = variables[name][0]
             value = getattr(self, name)
-            if isinstance(value, SecretStr) and value.get_secret_value().startswith(
-                SECRET_REFERENCE
-            ):
+            if isinstance(value, SecretStr) and secret_reference(value.get_secret_value()):
                 shown = value.get_secret_value()  # a reference: where the secret is, not it
             elif isinstance(value, SecretStr):
                 shown = "****" if value.get_secret_value() else ""
