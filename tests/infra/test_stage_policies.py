@@ -201,10 +201,10 @@ def run(tmp_path_factory) -> Run:
         produce = ("-m", "producers", "--quiet", "--malformed-rate", "0.05")
 
         with moto.window("producers"):
-            _python(env, *produce, "--count", "300")
+            _python(env, *produce, "--count", "200")
             _start_kafka_clients_as_on_aws(settings, "producers", secrets["producers"])
 
-        sink = ("-m", "consumers", "--until-idle", "2", "--assignment", "manual",
+        sink = ("-m", "consumers", "--until-idle", "1", "--assignment", "manual",
                 "--group-prefix", GROUP_PREFIX)  # fmt: skip
         with moto.window("sink"):  # the tables are not crawled yet: no partition to register
             _python(env, *sink)
