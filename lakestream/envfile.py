@@ -86,8 +86,10 @@ def parse_outputs(document: str) -> Outputs:
     except json.JSONDecodeError as exc:
         raise LakestreamError(f"the settings output is not JSON ({exc})") from None
     wrapped = isinstance(values, dict) and isinstance(values.get(OUTPUT_NAME), dict)
+    if not isinstance(values, dict):
+        raise LakestreamError("the settings output must be a non-empty JSON object of strings")
     if not wrapped or "value" not in values[OUTPUT_NAME]:
-        return Outputs(values if isinstance(values, dict) else {"": values})
+        return Outputs(values)
 
     def value(name: str) -> object:
         return (values.get(name) or {}).get("value")
@@ -127,7 +129,7 @@ def kafka_client_settings(
 def parse_settings(document: str | dict[str, object]) -> dict[str, str]:
     """Checked settings from the output's JSON: known names, string values, valid together."""
     values = parse_outputs(document).settings if isinstance(document, str) else document
-    if not isinstance(values, dict) or not values or "" in values:
+    if not isinstance(values, dict) or not values:
         raise LakestreamError("the settings output must be a non-empty JSON object of strings")
     unknown = sorted(set(values) - settings_variables())
     if unknown:
@@ -182,15 +184,8 @@ def merge_env(existing: str, values: dict[str, str]) -> tuple[str, list[str]]:
     return "\n".join(result) + "\n", changes
 
 
-def write_env(path: Path, values: dict[str, str]) -> list[str]:
-    """Update the settings file atomically; its changes (none: the file was left alone)."""
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    text, changes = merge_env(existing, values)
-    if not changes:
-        return []
-    # Same folder, then rename: a reader never sees half a file. Keep a private mode: the file
-    # may also hold API_KEY.
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+def _write_atomically(path: Path, text: str, mode: int) -> None:
+    # Same folder, then rename: a reader never sees half a file.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -200,6 +195,16 @@ def write_env(path: Path, values: dict[str, str]) -> list[str]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_env(path: Path, values: dict[str, str]) -> list[str]:
+    """Update the settings file atomically; its changes (none: the file was left alone)."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    text, changes = merge_env(existing, values)
+    if not changes:
+        return []
+    # Keep a private mode: the file may also hold API_KEY.
+    _write_atomically(path, text, path.stat().st_mode & 0o777 if path.exists() else 0o600)
     return changes
 
 
@@ -209,13 +214,5 @@ def write_ca_bundle(path: Path, pem: str) -> bool:
         raise LakestreamError(f"the {CA_OUTPUT} output holds no PEM certificate")
     if path.exists() and path.read_text(encoding="utf-8") == pem:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(pem)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomically(path, pem, 0o644)
     return True

@@ -236,10 +236,6 @@ def librdkafka_options(settings: Settings, client_id: str = "lakestream") -> dic
     }
 
 
-def _kafka_common(settings: Settings) -> dict[str, Any]:
-    return kafka_python_options(settings)
-
-
 class _KafkaAdmin(KafkaAdminClient):
     """kafka-python's admin client, tolerant of authorized-operation codes it does not know.
 
@@ -256,16 +252,18 @@ class _KafkaAdmin(KafkaAdminClient):
 
 
 def kafka_admin(settings: Settings, **overrides: Any) -> KafkaAdminClient:
-    return _KafkaAdmin(**{**_kafka_common(settings), "request_timeout_ms": 15000, **overrides})
+    return _KafkaAdmin(
+        **{**kafka_python_options(settings), "request_timeout_ms": 15000, **overrides}
+    )
 
 
 def kafka_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
-    return KafkaProducer(**{**_kafka_common(settings), "acks": "all", **overrides})
+    return KafkaProducer(**{**kafka_python_options(settings), "acks": "all", **overrides})
 
 
 def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
     """A consumer; with `group_id` in overrides, group timings suited to the broker apply."""
-    options = {**_kafka_common(settings), "enable_auto_commit": False}
+    options = {**kafka_python_options(settings), "enable_auto_commit": False}
     if overrides.get("group_id"):
         options.update(CONSUMER_GROUP_DEFAULTS)
     return KafkaConsumer(*topics, **{**options, **overrides})
