@@ -5,33 +5,46 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# checkov has a virtualenv of its own: its pins clash with the project's (infra/requirements-checkov.txt).
+# uv installs everything from the lock files; it is bootstrapped, hash-checked, into a
+# virtualenv of its own (tools/uv.txt).
+UV_VENV := .venv-uv
+UV      := $(UV_VENV)/bin/uv
+# checkov has a virtualenv and a lock of its own: its pins clash with the project's
+# (tools/checkov/pyproject.toml).
 CHECKOV_VENV := .venv-checkov
 CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 LS     := $(BIN)/lakestream
+# The locked production set the AWS instances install (the project's dependencies and what
+# builds it from source; no laptop stack, no dev tools), exported from uv.lock with hashes.
+EXPORT_PRODUCTION := $(UV) export --locked --no-default-groups --group build --no-emit-project \
+	--format requirements-txt --no-header --quiet
+export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
+.PHONY: help install up down status demo test lint lock-check lock upgrade format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV): tools/uv.txt
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--no-deps -r tools/uv.txt
 	@touch $@
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
-
-$(CHECKOV): infra/requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+# Exactly the lock's pins, hash-checked: the runtime set, every extra, the dev and build groups.
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --all-extras --all-groups --python $(PYTHON)
 	@touch $@
 
-checkov: $(CHECKOV) ## install checkov into .venv-checkov (make test does it too)
+install: $(STAMP) ## create .venv and install the project, its extras and dev tools from uv.lock
+
+$(CHECKOV): tools/checkov/pyproject.toml tools/checkov/uv.lock $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CHECKOV_VENV) $(UV) sync --locked \
+		--project tools/checkov --python $(PYTHON)
+	@touch $@
+
+checkov: $(CHECKOV) ## install checkov into .venv-checkov from its lock (make test does it too)
 
 up: $(STAMP) ## start the embedded stack and provision everything
 	$(LS) up
@@ -50,10 +63,28 @@ test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stack on free po
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$rc
 
-lint: $(STAMP) ## ruff lint and format check, and the layer contract (docs/architecture.md)
+lint: $(STAMP) lock-check ## ruff, the layer contract (docs/architecture.md), and the locks against pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+lock-check: $(UV) ## fail when a lock or tools/production.txt no longer matches what it was made from
+	$(UV) lock --check --quiet
+	$(UV) lock --check --quiet --project tools/checkov
+	$(EXPORT_PRODUCTION) --offline | diff -u tools/production.txt - \
+		|| { echo "tools/production.txt is stale: run make lock" >&2; exit 1; }
+
+lock: $(UV) ## after editing pyproject.toml: re-lock what changed, keep every other pin
+	$(UV) lock
+	$(UV) lock --project tools/checkov
+	$(EXPORT_PRODUCTION) -o tools/production.txt
+
+upgrade: $(UV) ## re-lock to the newest versions the ranges allow, then install and run the suite
+	$(UV) lock --upgrade
+	$(UV) lock --upgrade --project tools/checkov
+	$(EXPORT_PRODUCTION) -o tools/production.txt
+	@git diff --stat -- uv.lock tools/ 2>/dev/null || true
+	$(MAKE) test
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -95,4 +126,4 @@ infra-check: $(STAMP) $(CHECKOV) ## static checks of infra/: terraform fmt, pyth
 
 clean: ## remove the virtualenvs and the run folder (stop the stack first)
 	-$(LS) down
-	rm -rf $(VENV) $(CHECKOV_VENV) .lakestream
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) .lakestream
