@@ -335,7 +335,8 @@ def _run(settings: Settings, create: bool) -> list[Outcome]:
                 outcomes.append(outcome)
             except (ClientError, BotoCoreError) as exc:
                 raise StackError(
-                    f"{resource.kind} {resource.name!r}: the AWS API refused: {exc}"
+                    f"{resource.kind} {resource.name!r}: "
+                    f"{_unroutable(settings, resource, exc) or f'the AWS API refused: {exc}'}"
                 ) from None
             except StackError:
                 raise
@@ -346,6 +347,22 @@ def _run(settings: Settings, create: bool) -> list[Outcome]:
     finally:
         ctx.close()
     return outcomes
+
+
+def _unroutable(settings: Settings, resource: Resource, exc: Exception) -> str | None:
+    """Why a local Athena endpoint answered 404, when the cause is a botocore moto cannot route.
+
+    The 404 body is moto's HTML page, which tells the user nothing (lakestream/stack/compat.py).
+    """
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if settings.target != "local" or status != 404 or not isinstance(resource, Workgroup):
+        return None
+    try:
+        from lakestream.stack.compat import athena_mismatch
+
+        return athena_mismatch()
+    except ImportError:  # a local endpoint that is not moto: nothing more to say
+        return None
 
 
 def provision(settings: Settings) -> list[Outcome]:
