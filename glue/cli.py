@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from engines import LocalEngine
+from engines import local_engine_class
 from engines.values import json_value
 from glue.crawler import LocalCrawler, run_aws_crawlers
 from glue.queries import saved_queries
@@ -67,7 +67,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             raise LakestreamError(str(exc)) from None
     else:
         sql = args.query
-    engine = LocalEngine(load_settings(), timeout=args.timeout)
+    engine = local_engine_class()(load_settings(), timeout=args.timeout)
     result = engine.execute(sql, params)
     rows = result.rows[: args.max_rows]
     if args.json:
@@ -95,7 +95,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
-    engine = LocalEngine(load_settings())
+    engine = local_engine_class()(load_settings())
     for name in engine.tables():
         info = engine.table(name)
         print(f"{name}\t{info.format}\t{len(info.partitions)} partitions\t{info.location}")

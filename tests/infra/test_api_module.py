@@ -33,6 +33,7 @@ output "script" {{
     release_bucket = "kafka-ing-athena-results-acme"
     release_key    = "releases/lakestream-0123456789abcdef.zip"
     release_sha256 = "{"ab" * 32}"
+    requirements   = "tools/production.txt"
     port           = 8000
     environment    = {json.dumps(environment)}
   }})
@@ -50,6 +51,15 @@ def test_first_boot_installs_the_checked_release_and_runs_gunicorn(terraform_bin
         in script
     )
     assert f'echo "{"ab" * 32}  $work/release.zip" | sha256sum --check --strict' in script
+    # The locked set with its hashes, then the project from the release; nothing unpinned.
+    installs = [line for line in script.replace("\\\n", " ").splitlines() if "pip install" in line]
+    assert len(installs) == 2, installs
+    locked, project = (" ".join(line.split()) for line in installs)
+    assert "--no-deps --require-hashes --only-binary=:all:" in locked
+    assert locked.endswith('-r "$work/src/tools/production.txt"')
+    assert "--no-deps --no-build-isolation --no-index" in project
+    assert project.endswith('"$work/src"')
+    assert "--upgrade" not in script
     env = script.split("cat > /etc/lakestream/api.env <<'ENV'\n")[1].split("\nENV\n")[0]
     values = dict(line.split("=", 1) for line in env.splitlines())
     assert values["API_KEY"] == f"secretsmanager:{SECRET}"  # a reference, not the key

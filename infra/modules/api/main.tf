@@ -184,6 +184,7 @@ resource "aws_instance" "api" {
     release_bucket = var.release_bucket
     release_key    = aws_s3_object.release.key
     release_sha256 = data.archive_file.release.output_sha256
+    requirements   = module.release.requirements
     port           = local.app_port
     # No secret here: the key is read from Secrets Manager by the service itself.
     environment = merge(var.settings, {

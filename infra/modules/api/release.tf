@@ -1,15 +1,24 @@
-# The release the instance installs: the project's source (pyproject.toml and the packages), as
-# a zip in the results bucket under releases/, checked by its SHA-256 at first boot.
+# The release the instance installs: the files the release module lists (the packages' source
+# and data, pyproject.toml and the locked production set; never the working tree), zipped
+# into the results bucket under releases/, and checked by its SHA-256 at first boot.
+
+module "release" {
+  source = "../release"
+
+  source_dir = var.source_dir
+}
 
 data "archive_file" "release" {
   type        = "zip"
-  source_dir  = var.source_dir
   output_path = "${path.root}/.terraform/lakestream-release.zip"
-  excludes = [
-    ".git/**", ".venv/**", ".venv-checkov/**", ".cache/**", ".lakestream/**", ".terraform/**",
-    "**/__pycache__/**", "infra/**", "tests/**", "notebooks/**", "docs/**", "data/**",
-    "bench-results/**", "**/.terraform/**", ".env", "**/*.pem",
-  ]
+
+  dynamic "source" {
+    for_each = toset(module.release.files)
+    content {
+      filename = source.value
+      content  = file("${var.source_dir}/${source.value}")
+    }
+  }
 }
 
 resource "aws_s3_object" "release" {
