@@ -112,21 +112,40 @@ def test_production_is_hash_pinned_and_holds_no_laptop_stack() -> None:
         assert "--hash=sha256:" in block, f"no hash: {block.splitlines()[0]}"
 
 
-def test_uv_is_bootstrapped_at_the_locked_version() -> None:
-    ((name, bootstrap, _),) = pins((ROOT / "tools" / "uv.txt").read_text())
-    locked = {
-        p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
-    }
+def locked_package(name: str) -> dict:
+    (package,) = [
+        p for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"] if p["name"] == name
+    ]
+    return package
+
+
+def test_uv_is_bootstrapped_at_the_locked_version_and_files() -> None:
+    text = (ROOT / "tools" / "uv.txt").read_text()
+    ((name, bootstrap, _),) = pins(text)
+    locked = locked_package("uv")
     assert name == "uv"
-    assert bootstrap == locked["uv"] == metadata.version("uv")
-    assert "--hash=sha256:" in (ROOT / "tools" / "uv.txt").read_text()
+    assert bootstrap == locked["version"] == metadata.version("uv")
+    files = [*locked.get("wheels", []), *([locked["sdist"]] if "sdist" in locked else [])]
+    assert set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", text)) == {f["hash"] for f in files}
+
+
+def test_the_project_is_built_with_the_locked_build_group() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["build-system"]["requires"] == project["dependency-groups"]["build"]
+    # No isolated build environment resolving setuptools afresh: the group's pins build it.
+    assert project["tool"]["uv"]["no-build-isolation-package"] == ["lakestream"]
 
 
 def installed(site_packages: Path) -> dict[str, str]:
-    return {
-        canonicalize_name(d.metadata["Name"]): d.version
+    found = [
+        (canonicalize_name(d.metadata["Name"]), d.version)
         for d in metadata.distributions(path=[str(site_packages)])
-    }
+    ]
+    names = [name for name, _ in found]
+    assert len(names) == len(set(names)), (
+        f"installed twice: {sorted({n for n in names if names.count(n) > 1})}"
+    )
+    return dict(found)
 
 
 def expected(export: str) -> dict[str, str]:
@@ -148,7 +167,9 @@ def difference(want: dict[str, str], have: dict[str, str]) -> list[str]:
 
 def test_this_environment_is_the_lock_package_for_package() -> None:
     """What `pip freeze` of .venv shows is what uv.lock pins: nothing more, nothing else."""
-    export = uv("export", "--locked", "--all-extras", "--all-groups", "--no-hashes", "--no-emit-project")
+    export = uv(
+        "export", "--locked", "--all-extras", "--all-groups", "--no-hashes", "--no-emit-project"
+    )
     assert export.returncode == 0, export.stderr
     site = Path(metadata.distribution("pytest").locate_file(""))
     have = installed(site)
