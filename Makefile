@@ -19,9 +19,13 @@ LS     := $(BIN)/lakestream
 EXPORT_PRODUCTION := $(UV) export --locked --no-default-groups --group build --no-emit-project \
 	--format requirements-txt --no-header --quiet
 export UV_PYTHON_DOWNLOADS := never
+# What a release for AWS holds (tools/release.txt): the tracked files under these paths, from
+# git's index, so nothing untracked ships. The packages are pyproject.toml's (a test checks).
+RELEASE_PATHS := pyproject.toml README.md tools/production.txt \
+	lakestream simulator producers consumers curation glue engines athena_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint lock-check lock upgrade format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
+.PHONY: help install up down status demo test lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -29,7 +33,7 @@ help: ## list the targets
 $(UV): tools/uv.txt
 	$(PYTHON) -m venv $(UV_VENV)
 	$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
-		--no-deps -r tools/uv.txt
+		--no-deps --only-binary=:all: -r tools/uv.txt
 	@touch $@
 
 # Exactly the lock's pins, hash-checked: the runtime set, every extra, the dev and build groups.
@@ -68,16 +72,22 @@ lint: $(STAMP) lock-check ## ruff, the layer contract (docs/architecture.md), an
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-lock-check: $(UV) ## fail when a lock or tools/production.txt no longer matches what it was made from
+lock-check: $(UV) ## fail when a lock, tools/production.txt or tools/release.txt is stale
 	$(UV) lock --check --quiet
 	$(UV) lock --check --quiet --project tools/checkov
-	$(EXPORT_PRODUCTION) --offline | diff -u tools/production.txt - \
+	$(EXPORT_PRODUCTION) --offline -o $(UV_VENV)/production.txt
+	diff -u tools/production.txt $(UV_VENV)/production.txt \
 		|| { echo "tools/production.txt is stale: run make lock" >&2; exit 1; }
+	git ls-files -- $(RELEASE_PATHS) | diff -u tools/release.txt - \
+		|| { echo "tools/release.txt is stale: run make manifest" >&2; exit 1; }
 
 lock: $(UV) ## after editing pyproject.toml: re-lock what changed, keep every other pin
 	$(UV) lock
 	$(UV) lock --project tools/checkov
 	$(EXPORT_PRODUCTION) -o tools/production.txt
+
+manifest: ## after adding or removing a tracked file under a package: list the release's files
+	git ls-files -- $(RELEASE_PATHS) > tools/release.txt
 
 upgrade: $(UV) ## re-lock to the newest versions the ranges allow, then install and run the suite
 	$(UV) lock --upgrade

