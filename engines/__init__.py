@@ -49,4 +49,5 @@ def __getattr__(name: str) -> Any:  # PEP 562: `from engines import LocalEngine`
     raise AttributeError(f"module 'engines' has no attribute {name!r}")
 
 
-__all__ = ["AthenaEngine", "LocalEngine", "QueryEngine", "QueryResult", "make_engine"]
+# LocalEngine is importable by name but left out of `*`: it needs the laptop stack.
+__all__ = ["AthenaEngine", "QueryEngine", "QueryResult", "local_engine_class", "make_engine"]

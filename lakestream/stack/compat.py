@@ -19,10 +19,16 @@ PROBE = ("athena", "ListWorkGroups")
 
 
 def request_line(session: Any, service: str, operation: str) -> tuple[str, str, str]:
-    """(protocol, method, path) that botocore uses for one operation."""
+    """(protocol, method, path) that botocore uses for one operation.
+
+    The protocol is the one a client really speaks: botocore picks it from `protocols` in its own
+    order of preference (`resolved_protocol`), `protocol` is only the legacy trait. For the json,
+    query and rest protocols, `requestUri` is the path sent; smithy-rpc-v2-cbor would differ,
+    and Athena does not speak it."""
     model = session.get_service_model(service)
+    protocol = getattr(model, "resolved_protocol", None) or model.protocol
     http = model.operation_model(operation).http
-    return model.protocol, http["method"], http["requestUri"].split("?", 1)[0]
+    return protocol, http["method"], http["requestUri"].split("?", 1)[0]
 
 
 def moto_routes(service: str, method: str, path: str) -> bool:
@@ -54,5 +60,5 @@ def athena_mismatch(session: Any | None = None) -> str | None:
         f"({operation} is {method} {path}), which moto {metadata.version('moto')} does not route "
         "(it answers 404 to every Athena call). Install the locked versions with `make install`, "
         "or pin `botocore<1.44.14` and `boto3<1.44.14` in your environment until a moto release "
-        "routes them (README, 'Upgrading')"
+        "routes them (README, 'Installs and upgrades')"
     )

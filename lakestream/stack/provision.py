@@ -361,7 +361,7 @@ def _unroutable(settings: Settings, resource: Resource, exc: Exception) -> str |
         from lakestream.stack.compat import athena_mismatch
 
         return athena_mismatch()
-    except ImportError:  # a local endpoint that is not moto: nothing more to say
+    except Exception:  # no moto here, or it changed shape: the original error says enough
         return None
 
 

