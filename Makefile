@@ -25,7 +25,7 @@ RELEASE_PATHS := pyproject.toml README.md tools/production.txt \
 	lakestream simulator producers consumers curation glue engines athena_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
+.PHONY: help install up down status demo test test-fast lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -62,10 +62,18 @@ status: $(STAMP) ## show services and provisioned resources
 demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_SERVE=0 exits)
 	$(LS) demo --records $(or $(DEMO_RECORDS),5000) $(if $(filter 0,$(DEMO_SERVE)),--no-serve,)
 
-test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stack on free ports)
-	$(BIN)/python -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
-	exit $$rc
+# The suite's files run on PYTEST_WORKERS processes (pytest-xdist), a file per worker at a time
+# so module fixtures are built once; each worker starts its own stack on free ports. Most of the
+# suite waits on processes, group joins and fault windows, so three workers fit two cores.
+PYTEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+NO_TESTS := if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
+
+test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stacks on free ports)
+	$(PYTEST); rc=$$?; $(NO_TESTS); exit $$rc
+
+test-fast: $(STAMP) $(CHECKOV) ## the tests that need no embedded stack, for the edit loop
+	$(PYTEST) -m "not stack"; rc=$$?; $(NO_TESTS); exit $$rc
 
 lint: $(STAMP) lock-check ## ruff, the layer contract (docs/architecture.md), and the locks against pyproject.toml
 	$(BIN)/ruff check .

@@ -60,6 +60,14 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             stack.down()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches the session's stack, even through another fixture, is a `stack`
+    test: `make test-fast` (-m "not stack") leaves exactly those out."""
+    for item in items:
+        if "running_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.stack)
+
+
 @pytest.fixture
 def lake(running_stack, tmp_path: Path) -> Lake:
     """Own topics and table prefixes in the session's stack."""

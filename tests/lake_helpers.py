@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -9,16 +10,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 from consumers.audit import LakeCount, count_lake
+from consumers.cli import main as consumers_main
 from lakestream.core.datasets import DatasetCatalog
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port, port_is_open
 from lakestream.stack.provision import provision
+from producers.cli import main as producers_main
 from tests.kafka_helpers import isolated_catalog
 
 Names = str | Sequence[str]  # one dataset, or several for one producer or sink
@@ -33,8 +36,9 @@ class Lake:
     group_prefix: str
 
     def produce(self, dataset: Names, count: int, *args: str) -> int:
-        """Produce with the real producer CLI; the number of acknowledged messages."""
-        return acked(finish(self.produce_in_background(dataset, count, *args), timeout=300))
+        """Produce with the real producer CLI, in this process; the number acknowledged."""
+        argv = ["--quiet", "--topics", *_names(dataset), "--count", str(count), *args]
+        return acked(run_in_process(producers_main, argv, self.env))
 
     def produce_in_background(self, dataset: Names, count: int, *args: str) -> subprocess.Popen:
         argv = ["--quiet", "--topics", *_names(dataset), "--count", str(count), *args]
@@ -53,22 +57,19 @@ class Lake:
         The sink takes its partitions by manual assignment: tests/consumers exercise group
         membership, and here a group join would only add seconds per run."""
         produced = self.produce(dataset, count, *args)
-        finish(self.sink(dataset, "--until-idle", "1", "--assignment", "manual", *sink))
+        run_in_process(
+            consumers_main,
+            [*self.sink_argv(dataset), "--until-idle", "1", "--assignment", "manual", *sink],
+            self.env,
+        )
         return produced
+
+    def sink_argv(self, dataset: Names) -> list[str]:
+        return ["--quiet", "--topics", *_names(dataset), "--group-prefix", self.group_prefix]
 
     def sink(self, dataset: Names, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "consumers",
-                "--quiet",
-                "--topics",
-                *_names(dataset),
-                "--group-prefix",
-                self.group_prefix,
-                *args,
-            ],
+            [sys.executable, "-m", "consumers", *self.sink_argv(dataset), *args],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -97,6 +98,33 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> str:
     if stderr.strip():
         print(stderr[-3000:])  # shown by pytest when the test fails
     return stdout
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """os.environ is `env` inside, as a subprocess started with `env` would see it."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_in_process(main: Callable[[list[str]], int], argv: list[str], env: dict[str, str]) -> str:
+    """A stage's command line run in this process: the same parsing, settings, work and output
+    as `python -m <stage>`, without a new interpreter's 1.5-2.5 s of imports. Tests about
+    processes (signals, kills, restarts) start real ones with `sink` and `produce_in_background`.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with environment(env), redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    assert code == 0, f"exit {code}: {err.getvalue()[-2000:]}"
+    if err.getvalue().strip():
+        print(err.getvalue()[-3000:])  # shown by pytest when the test fails
+    return out.getvalue()
 
 
 def acked(stdout: str) -> int:

@@ -80,6 +80,7 @@ def test_the_locks_agree_with_their_pyproject() -> None:
         ("a new dependency", '"whitenoise>=6.6,<7",', '"whitenoise>=6.6,<7",\n    "six>=1.16",'),
         ("a range the locked version leaves", '"botocore<1.44.14"', '"botocore<1.44.10"'),
     ],
+    ids=["new-dependency", "narrowed-range"],
 )
 def test_a_pyproject_edited_without_relocking_is_caught(tmp_path, edit, old, new) -> None:
     text = (ROOT / "pyproject.toml").read_text()
