@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from athena_api import setup_django
-from lakestream.core.settings import settings_error
+from lakestream.core.entry import command_main
+from lakestream.core.errors import LakestreamError
 
 POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
 
@@ -30,6 +30,10 @@ def openapi_document() -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return command_main("athena_api", lambda: _run(argv))
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m athena_api",
         description="Serve the query API: GET /api/query-table/?table=...&limit=...&filter=..., "
@@ -40,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the server (the default)")
-    serve.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    serve.add_argument("--host", help="default: API_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="default: API_PORT (8000)")
     serve.add_argument(
         "--dev",
         action="store_true",
@@ -66,17 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(args.out)
         return 0
-    host = getattr(args, "host", os.environ.get("API_HOST", "127.0.0.1"))
-    port = getattr(args, "port", int(os.environ.get("API_PORT", "8000")))
     try:
         setup_django()
-    except ValidationError as exc:
-        print(f"athena_api: error: {settings_error(exc)}", file=sys.stderr)
-        return 1
+    except (ValidationError, LakestreamError):
+        raise
     except Exception as exc:  # ImproperlyConfigured and friends: one line, no traceback
-        print(f"athena_api: error: {exc}", file=sys.stderr)
-        return 1
+        raise LakestreamError(str(exc)) from None
     from django.conf import settings
+
+    lake = settings.LAKE
+    host = getattr(args, "host", None) or lake.api_host
+    port = getattr(args, "port", None) or lake.api_port
 
     if getattr(args, "dev", False):
         if not settings.DEBUG:
@@ -95,7 +99,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
         return 0
-    lake = settings.LAKE
     print(
         f"serving on http://{host}:{port}/ with gunicorn: {lake.api_workers} workers x "
         f"{lake.api_threads} threads (API_WORKERS, API_THREADS); dashboard: /dashboard/, "

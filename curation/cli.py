@@ -17,7 +17,7 @@ from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import positive
 from lakestream.core.console import err_console, figures_table, out_console
-from lakestream.core.errors import LakestreamError
+from lakestream.core.entry import command_main
 from lakestream.core.settings import load_settings
 
 
@@ -156,39 +156,33 @@ def run_maintain(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    err = err_console()
     if argv[:1] == ["maintain"]:
-        try:
-            return run_maintain(argv[1:])
-        except LakestreamError as exc:
-            err.print(f"curation: error: {exc}", highlight=False, soft_wrap=True)
-            return 1
+        return command_main("curation", lambda: run_maintain(argv[1:]))
     args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-        datasets = settings.datasets.select(args.datasets)
-        rebuild = args.rebuild
-        while True:
-            results = curate(
-                settings,
-                datasets,
-                args.group_prefix,
-                rebuild=rebuild,
-                progress=lambda m: err.print(f"• {m}", highlight=False),
-            )
-            rebuild = False  # --follow rebuilds once, then follows
-            if args.json:
-                print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))
-            else:
-                out_console().print(_table(results))
-            if not args.follow:
-                return 0
-            time.sleep(args.follow)
-    except LakestreamError as exc:
-        err.print(f"curation: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return command_main("curation", lambda: run_curate(args))
+
+
+def run_curate(args: argparse.Namespace) -> int:
+    err = err_console()
+    settings = load_settings()
+    datasets = settings.datasets.select(args.datasets)
+    rebuild = args.rebuild
+    while True:
+        results = curate(
+            settings,
+            datasets,
+            args.group_prefix,
+            rebuild=rebuild,
+            progress=lambda m: err.print(f"• {m}", highlight=False),
+        )
+        rebuild = False  # --follow rebuilds once, then follows
+        if args.json:
+            print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))
+        else:
+            out_console().print(_table(results))
+        if not args.follow:
+            return 0
+        time.sleep(args.follow)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from engines.values import json_value
 from glue.crawler import LocalCrawler, run_aws_crawlers
 from glue.queries import saved_queries
 from lakestream.core.console import out_console
-from lakestream.core.errors import LakestreamError, QueryError
+from lakestream.core.entry import command_main
+from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 
 err = Console(stderr=True)
@@ -155,11 +156,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except QueryError as exc:
-        err.print(f"glue: error ({exc.kind}): {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except (LakestreamError, OSError) as exc:
-        err.print(f"glue: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
+    return command_main("glue", lambda: args.func(args), expected=(OSError,))

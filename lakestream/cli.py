@@ -11,7 +11,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from rich.table import Table
 
 from consumers.groups import describe_group, group_lag
@@ -19,8 +18,9 @@ from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
+from lakestream.core.entry import command_main
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import Settings, load_settings, settings_error
+from lakestream.core.settings import Settings, load_settings
 from lakestream.core.signals import interrupt_on_termination
 from lakestream.envfile import (
     CA_FILE_NAME,
@@ -194,7 +194,9 @@ def cmd_env(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from lakestream.demo import run_demo  # imported on use: it loads Django, DuckDB, Kafka
 
-    return run_demo(load_settings(), args.records, serve=not args.no_serve, port=args.port)
+    settings = load_settings()
+    port = args.port or settings.api_port
+    return run_demo(settings, args.records, serve=not args.no_serve, port=port)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -259,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--records", type=int, default=5_000, help="per dataset (default %(default)s)"
     )
     demo.add_argument("--no-serve", action="store_true", help="exit after the summary")
-    demo.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    demo.add_argument("--port", type=int, help="the API's port (default: API_PORT, 8000)")
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser(
@@ -311,21 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     interrupt_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: what we started is stopped
-    try:
-        return args.func(args)
-    except LakestreamError as exc:
-        err_console.print(f"lakestream: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except ValidationError as exc:
-        err_console.print(
-            f"lakestream: error: {settings_error(exc)}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return 1
-    except KeyboardInterrupt:
-        err_console.print("lakestream: interrupted")
-        return 130
+    return command_main("lakestream", lambda: args.func(args))
 
 
 if __name__ == "__main__":

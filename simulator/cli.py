@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lakestream.core.argtypes import fraction, iso_datetime, positive
 from lakestream.core.console import figures_table, out_console
 from lakestream.core.datasets import default_catalog
+from lakestream.core.entry import command_main
 from lakestream.core.errors import LakestreamError
 from simulator import bench
 from simulator.clock import DEFAULT_START
@@ -207,10 +208,8 @@ COMMANDS = {"sample": cmd_sample, "bench": cmd_bench}
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = COMMANDS.get(argv[0]) if argv else None
-    try:
-        return command(argv[1:]) if command else cmd_export(argv)
-    except (LakestreamError, ValueError, OSError) as exc:
-        err.print(f"simulator: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return command_main(
+        "simulator",
+        lambda: command(argv[1:]) if command else cmd_export(argv),
+        expected=(ValueError, OSError),
+    )

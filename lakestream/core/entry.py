@@ -1,7 +1,9 @@
-"""The entry point shared by the stages' command lines (`python -m producers`, `consumers`).
+"""The error boundary of every command line, and the entry point shared by the stages'.
 
-Each stage runs its own parser; `bench` as the first word runs its benchmark instead. Errors
-the user can act on are one line on stderr, never a traceback; Ctrl-C exits with 130.
+What the user can act on is one line on stderr, never a traceback: query errors with their
+kind, refused settings by the variable's name (never its value: it may be a password), and
+whatever else a command declares expected (a missing file, say). Ctrl-C exits with 130. Each
+stage runs its own parser; `bench` as the first word runs its benchmark instead.
 """
 
 from __future__ import annotations
@@ -10,11 +12,37 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError
 from rich.console import Console
 
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import LakestreamError, QueryError
+from lakestream.core.settings import settings_error
 
 Command = Callable[[list[str]], int]
+
+
+def _say(prog: str, message: str) -> None:
+    Console(stderr=True).print(f"{prog}: {message}", highlight=False, soft_wrap=True)
+
+
+def command_main(
+    prog: str, run: Callable[[], int], expected: tuple[type[Exception], ...] = ()
+) -> int:
+    """`run()`'s exit code, or 1 after one line naming what went wrong (130 on Ctrl-C)."""
+    try:
+        return run()
+    except QueryError as exc:
+        _say(prog, f"error ({exc.kind}): {exc}")
+    except LakestreamError as exc:
+        _say(prog, f"error: {exc}")
+    except ValidationError as exc:
+        _say(prog, f"error: {settings_error(exc)}")
+    except expected as exc:
+        _say(prog, f"error: {exc}")
+    except KeyboardInterrupt:
+        _say(prog, "interrupted")
+        return 130
+    return 1
 
 
 def stage_main(
@@ -24,12 +52,6 @@ def stage_main(
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
-    try:
-        if args[:1] == ["bench"]:
-            return load_bench()(args[1:])
-        return run(args)
-    except LakestreamError as exc:
-        Console(stderr=True).print(f"{prog}: error: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    if args[:1] == ["bench"]:
+        return command_main(prog, lambda: load_bench()(args[1:]))
+    return command_main(prog, lambda: run(args))

@@ -177,6 +177,15 @@ class Settings(BaseSettings):
     )
 
     # -- the query API (athena_api/settings.py turns these into Django settings) ---------------
+    api_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        validation_alias="API_HOST",
+        description="Address the API listens on (0.0.0.0 behind a load balancer).",
+    )
+    api_port: int = Field(
+        8000, ge=1, le=65535, validation_alias="API_PORT", description="Port the API listens on."
+    )
     api_key: SecretStr | None = Field(
         None,
         validation_alias="API_KEY",
@@ -439,8 +448,9 @@ class Settings(BaseSettings):
 def settings_error(exc: ValidationError) -> str:
     """One line for a refused setting: which variable, and why."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "settings"
-    return f"invalid setting {where}: {first['msg']}"
+    where = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")  # a rule across several variables
+    return f"invalid setting {where}: {message}" if where else f"invalid settings: {message}"
 
 
 def load_settings(**overrides: object) -> Settings:
