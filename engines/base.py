@@ -23,9 +23,6 @@ class QueryResult:
     scanned_partitions: dict[str, list[str]] = field(default_factory=dict)
     engine_sql: str = ""
 
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
 
 class GlueTables:
     """Tables as the Glue catalog describes them: both engines resolve names the same way."""
