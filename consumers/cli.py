@@ -15,7 +15,7 @@ from rich.table import Table
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.run import SinkRun
-from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, TopicStats
+from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, SinkStats
 from lakestream.core import clients
 from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table, out_console, with_progress
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(stats: list[TopicStats], title: str) -> Table:
+def _table(stats: list[SinkStats], title: str) -> Table:
     table = figures_table(
         title,
         ("topic", "records", "dead letters", "objects", "bytes", "batches", "errors"),

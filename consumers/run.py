@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from consumers.sink import SinkOptions, SinkWorker, TopicStats
+from consumers.sink import SinkOptions, SinkStats, SinkWorker
 from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
 
@@ -44,7 +44,7 @@ class SinkRun:
     ) -> None:
         self.stop = threading.Event()
         self.abort = threading.Event()
-        self.stats = [TopicStats(ds.name, ds.topic) for ds in datasets]
+        self.stats = [SinkStats(ds.name, ds.topic) for ds in datasets]
         prefix = f"{name}-" if name else ""
         self.workers = [
             SinkWorker(
@@ -70,7 +70,7 @@ class SinkRun:
     def alive(self) -> bool:
         return any(w.is_alive() for w in self.workers)
 
-    def wait(self, tick: Callable[[list[TopicStats]], None] | None = None) -> None:
+    def wait(self, tick: Callable[[list[SinkStats]], None] | None = None) -> None:
         """Until every worker has ended (idle, stopped or failed); `tick` runs 4 times a second."""
         while self.alive:
             for worker in self.workers:
@@ -78,7 +78,7 @@ class SinkRun:
             if tick:
                 tick(self.stats)
 
-    def run(self, tick: Callable[[list[TopicStats]], None] | None = None) -> SinkRun:
+    def run(self, tick: Callable[[list[SinkStats]], None] | None = None) -> SinkRun:
         """Start and wait: with `until_idle` in the options, a drain of what the topics hold."""
         self.start()
         self.wait(tick)

@@ -43,7 +43,9 @@ ASSIGNMENTS = ("auto", "group", "manual")
 
 
 @dataclass
-class TopicStats:
+class SinkStats:
+    """One topic's landing: records, dead letters, objects, bytes, batches, errors."""
+
     dataset: str
     topic: str
     records: int = 0
@@ -131,7 +133,7 @@ class SinkWorker(threading.Thread):
         settings: Settings,
         dataset: Dataset,
         options: SinkOptions,
-        stats: TopicStats,
+        stats: SinkStats,
         stop: threading.Event,
         abort: threading.Event,
         name: str,

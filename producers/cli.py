@@ -20,7 +20,7 @@ from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 from producers.clients import CLIENTS
 from producers.produce import produce
-from producers.run import ProduceRun, RunOptions, TopicStats
+from producers.run import DeliveryStats, ProduceRun, RunOptions
 from producers.sources import file_source, simulator_source
 from simulator.clock import DEFAULT_START
 from simulator.simulation import SimulationConfig, Simulator
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(stats: list[TopicStats], title: str) -> Table:
+def _table(stats: list[DeliveryStats], title: str) -> Table:
     table = figures_table(
         title,
         ("topic", "accepted", "acked", "failed", "pending", "msg/s", "note"),

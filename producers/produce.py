@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
 from producers.clients import make_client
-from producers.run import ProduceRun, RunOptions, TopicPlan, TopicStats
+from producers.run import DeliveryStats, ProduceRun, RunOptions, TopicPlan
 from producers.sources import Chunk, simulator_source
 from producers.topics import ensure_topics
 from simulator.simulation import SimulationConfig, Simulator
@@ -22,7 +22,7 @@ SourceFor = Callable[[Dataset], Iterator[Chunk]]
 
 @dataclass
 class ProduceResult:
-    stats: list[TopicStats]
+    stats: list[DeliveryStats]
     flushed: bool
     interrupted: bool
     created_topics: list[str]
@@ -53,7 +53,7 @@ def produce(
     options: RunOptions | None = None,
     create_topics: bool = True,
     on_start: Callable[[ProduceRun], None] | None = None,
-    tick: Callable[[list[TopicStats]], None] | None = None,
+    tick: Callable[[list[DeliveryStats]], None] | None = None,
 ) -> ProduceResult:
     """Send `count` messages (None: until the source ends) per dataset, one thread per topic.
 
@@ -82,7 +82,7 @@ def produce_simulated(
     client: str = "kafka-python",
     options: RunOptions | None = None,
     on_start: Callable[[ProduceRun], None] | None = None,
-    tick: Callable[[list[TopicStats]], None] | None = None,
+    tick: Callable[[list[DeliveryStats]], None] | None = None,
 ) -> ProduceResult:
     """`count` simulated messages per dataset (all of the catalog's by default)."""
     sim = Simulator(config or SimulationConfig(), settings.datasets)

@@ -25,7 +25,9 @@ MAX_LOGGED_FAILURES = 5  # per topic; the rest are counted
 
 
 @dataclass
-class TopicStats:
+class DeliveryStats:
+    """One topic's deliveries: accepted by the client, acknowledged, failed."""
+
     dataset: str
     topic: str
     accepted: int = 0
@@ -81,11 +83,11 @@ class ProduceRun:
         self.plans = plans
         self.options = options
         self.stop = threading.Event()
-        self.stats = [TopicStats(p.dataset.name, p.dataset.topic) for p in plans]
+        self.stats = [DeliveryStats(p.dataset.name, p.dataset.topic) for p in plans]
         self.flushed: bool | None = None
         self.interrupted = False
 
-    def _work(self, plan: TopicPlan, stats: TopicStats) -> None:
+    def _work(self, plan: TopicPlan, stats: DeliveryStats) -> None:
         opts = self.options
         bucket = TokenBucket(opts.rate) if opts.rate else None
         # Sub-chunks keep stop/deadline checks and rate steps fine-grained.
@@ -113,7 +115,7 @@ class ProduceRun:
         finally:
             stats.finished = time.monotonic()
 
-    def run(self, tick: Callable[[list[TopicStats]], None] | None = None) -> list[TopicStats]:
+    def run(self, tick: Callable[[list[DeliveryStats]], None] | None = None) -> list[DeliveryStats]:
         threads = [
             threading.Thread(target=self._work, args=(plan, stats), name=f"produce-{stats.topic}")
             for plan, stats in zip(self.plans, self.stats, strict=True)

@@ -17,7 +17,7 @@ from consumers import sink
 from consumers.batch import BatchLimits
 from consumers.groups import describe_group, end_offsets, group_lag
 from consumers.run import SinkRun
-from consumers.sink import SinkOptions, SinkWorker, TopicStats, group_id
+from consumers.sink import SinkOptions, SinkStats, SinkWorker, group_id
 from tests.kafka_helpers import consume_all
 from tests.lake_helpers import finish
 
@@ -80,7 +80,7 @@ def test_a_group_that_never_assigns_is_taken_over_by_manual_assignment(lake, mon
         lake.settings,
         ds,
         SinkOptions(BatchLimits(max_age_s=1), group_prefix=lake.group_prefix, until_idle=2),
-        TopicStats(ds.name, ds.topic),
+        SinkStats(ds.name, ds.topic),
         threading.Event(),
         threading.Event(),
         "wedged",

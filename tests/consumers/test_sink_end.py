@@ -11,7 +11,7 @@ import pytest
 from kafka import TopicPartition
 
 from consumers.clients import PythonSinkConsumer
-from consumers.sink import STALL_GRACE_S, SinkOptions, SinkWorker, TopicStats
+from consumers.sink import STALL_GRACE_S, SinkOptions, SinkStats, SinkWorker
 from lakestream.core.settings import Settings
 
 UNTIL_IDLE = 2.0
@@ -38,7 +38,7 @@ def worker(ends: dict[int, int | None], positions: dict[int, int]) -> SinkWorker
         settings,
         ds,
         SinkOptions(until_idle=UNTIL_IDLE),
-        TopicStats(ds.name, ds.topic),
+        SinkStats(ds.name, ds.topic),
         threading.Event(),
         threading.Event(),
         "t",
