@@ -32,7 +32,6 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException
 
 from consumers.groups import committed_offsets
-from consumers.layout import batch_name
 from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
@@ -48,6 +47,7 @@ from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.layout import batch_name
 from lakestream.core.settings import Settings
 
 COMMIT_ATTEMPTS = 5
