@@ -64,7 +64,7 @@ def batch_name(topic: str, partition: int, first_offset: int) -> str:
 
 
 def _root(root: str) -> str:
-    return root if root.endswith("/") else f"{root}/"
+    return root if not root or root.endswith("/") else f"{root}/"
 
 
 def table_prefix(table: str) -> str:
@@ -87,6 +87,11 @@ def day_prefix(root: str, dt: str) -> str:
     """One day's folder under `root` (as `data_prefix`); a Glue partition's Location when
     `root` is the table's location."""
     return f"{data_prefix(root)}{dt}/"
+
+
+def days_glob(root: str) -> str:
+    """Every object of every day under `root` (as `data_prefix`), as a glob (DuckDB's)."""
+    return f"{data_prefix(root)}*/*"
 
 
 def data_key(

@@ -70,6 +70,8 @@ def test_prefixes_hold_the_keys_built_under_them() -> None:
     location = layout.table_location("kafka-ing-transactions", TX.table)
     assert location == "s3://kafka-ing-transactions/kafka_ing_transactions/"
     assert layout.day_prefix(location, "2024-10-01") == f"{location}dt=2024-10-01/"
+    assert layout.days_glob(location) == f"{location}dt=*/*"
+    assert layout.data_prefix("") == "dt="  # a table at the bucket's root
 
 
 @pytest.mark.parametrize(
