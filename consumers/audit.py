@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import format_of_key
 from lakestream.core.settings import Settings
@@ -45,14 +45,16 @@ def count_lake(settings: Settings, dataset: Dataset) -> LakeCount:
     s3 = clients.aws_client(settings, "s3")
     bucket = settings.bucket(dataset)
     count = LakeCount()
-    for key in [o["Key"] for o in clients.list_objects(s3, bucket, f"{dataset.table}/")]:
+    data = clients.list_objects(s3, bucket, layout.table_prefix(dataset.table))
+    for key in [o["Key"] for o in data]:
         rows = read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key)
         count.objects += 1
         count.rows += len(rows)
         count.coordinates.update(
             (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"]) for r in rows
         )
-    for key in [o["Key"] for o in clients.list_objects(s3, bucket, f"_dlq/{dataset.topic}/")]:
+    dead_letters = clients.list_objects(s3, bucket, layout.dlq_prefix(dataset.topic))
+    for key in [o["Key"] for o in dead_letters]:
         rows = read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key)
         count.dead_letters += len(rows)
         count.dead_coordinates.update(

@@ -24,9 +24,9 @@ from typing import Any, cast
 
 import orjson
 
-from consumers.layout import data_key, dlq_key, event_date
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS, Format, ObjectBuilder
+from lakestream.core.layout import data_key, dlq_key, event_date
 from lakestream.core.records import RecordError, parse_record
 
 DLQ_VALUE_LIMIT = 64 * 1024

@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from lakestream.core import clients
-from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core import clients, layout
+from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
@@ -30,7 +30,7 @@ class PartitionRegistrar:
         self.glue = clients.aws_client(settings, "glue")
         self.database = settings.glue_database
         self.table = dataset.table
-        self.location = f"s3://{settings.bucket(dataset)}/{dataset.table}"
+        self.location = layout.table_location(settings.bucket(dataset), dataset.table)
         self.known: set[str] = set()
         self.registered = 0  # partitions this process created (for the summary and tests)
         self._descriptor: dict[str, Any] | None = None
@@ -71,7 +71,7 @@ class PartitionRegistrar:
             inputs = []
             for day in chunk:
                 sd = copy.deepcopy(descriptor)
-                sd["Location"] = f"{self.location}/{PARTITION_KEY}={day}/"
+                sd["Location"] = layout.day_prefix(self.location, day)
                 inputs.append({"Values": [day], "StorageDescriptor": sd})
             response = self.glue.batch_create_partition(
                 DatabaseName=self.database, TableName=self.table, PartitionInputList=inputs

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import orjson
 
 from consumers.batch import Segment
-from consumers.layout import data_key, dlq_key, manifest_key
 from consumers.storage import S3Storage
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import Format, JsonLinesGzip
+from lakestream.core.layout import data_key, dlq_key, manifest_key
 
 log = logging.getLogger("consumers")
 DLQ_FORMAT = JsonLinesGzip()

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
             "curated table's watermark, validated, cast and appended to its Apache Iceberg "
             "table (Glue database LAKESTREAM_CURATED_DATABASE, default kafka_ing_curated) in one "
             "commit per table. Every Kafka record lands exactly once; records that cannot be "
-            "cast go to s3://<bucket>/_dlq/curated/ with their reason."
+            "cast go to s3://<bucket>/_dlq/curated/<topic>/ with their reason."
         ),
     )
     parser.add_argument(

@@ -38,8 +38,8 @@ from pyiceberg.table import Table
 from curation.catalog import iceberg_catalog
 from curation.tables import identifier
 from curation.watermark import WATERMARK_PROPERTY
-from lakestream.core import clients
-from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core import clients, layout
+from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
 
 TARGET_FILE_BYTES = 128 * 1024**2
@@ -133,16 +133,16 @@ def apply_retention(table: Table, dataset: Dataset, cutoff: date) -> None:
 
 
 def purge_raw(settings: Settings, dataset: Dataset, cutoff: date) -> list[str]:
-    """Delete the raw `dt=` partitions older than `cutoff`: their objects and Glue partitions."""
+    """Delete the raw `dt=` partitions older than `cutoff`: their batch objects (the keys the
+    layout parses) and Glue partitions."""
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket = settings.bucket(dataset)
-    prefix = f"{dataset.table}/{PARTITION_KEY}="
     old: dict[str, list[str]] = {}
-    for obj in clients.list_objects(s3, bucket, prefix):
-        dt = obj["Key"][len(prefix) :].split("/", 1)[0]
-        if dt < cutoff.isoformat():
-            old.setdefault(dt, []).append(obj["Key"])
+    for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
+        raw = layout.parse_key(obj["Key"])
+        if raw is not None and raw.dt < cutoff.isoformat():
+            old.setdefault(raw.dt, []).append(obj["Key"])
     for keys in old.values():
         for i in range(0, len(keys), 1000):
             s3.delete_objects(

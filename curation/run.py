@@ -13,7 +13,8 @@ Every Kafka record appears exactly once in the curated table, whatever happens:
   records the watermark already covers, and duplicates within a pass are dropped by coordinates;
 - nothing new: no snapshot is made.
 
-Records that cannot be cast go to `_dlq/curated/<topic>/` with their reason. If the sink's
+Records that cannot be cast go to `_dlq/curated/<topic>/dt=<day>/`, one object per raw object
+and named after it (`lakestream.core.layout.curated_dlq_key`), with their reason. If the sink's
 committed offsets are below the watermark (a topic deleted and recreated, a group reset), the
 pass stops and says so, rather than skip or overwrite.
 """
@@ -32,11 +33,10 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException
 
 from consumers.groups import committed_offsets
-from consumers.layout import batch_name
 from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
-from curation.sources import RawObject, pending_objects, typed_records, typed_table
+from curation.sources import pending_objects, typed_records, typed_table
 from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
 from curation.watermark import (
     DEAD_LETTERS_PROPERTY,
@@ -48,10 +48,10 @@ from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.layout import LakeKey, curated_dlq_key
 from lakestream.core.settings import Settings
 
 COMMIT_ATTEMPTS = 5
-DLQ_PREFIX = "_dlq/curated"
 FETCH_THREADS = 4
 
 
@@ -176,10 +176,10 @@ class Pass:
         return result
 
     def _read(
-        self, objects: list[RawObject]
-    ) -> tuple[pa.Table, dict[RawObject, list[dict[str, Any]]], int]:
+        self, objects: list[LakeKey]
+    ) -> tuple[pa.Table, dict[LakeKey, list[dict[str, Any]]], int]:
         parts: list[pa.Table] = []
-        dead: dict[RawObject, list[dict[str, Any]]] = {}
+        dead: dict[LakeKey, list[dict[str, Any]]] = {}
         with ThreadPoolExecutor(FETCH_THREADS) as pool:
             # Fetch ahead while this thread parses: each raw object is a GET round trip of a few
             # ms. map keeps the order, so the data stays in offset order.
@@ -192,10 +192,10 @@ class Pass:
         data, dropped = _dedupe(data)
         return data, dead, dropped
 
-    def _fetch(self, obj: RawObject) -> bytes:
+    def _fetch(self, obj: LakeKey) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=obj.key)["Body"].read()
 
-    def _parse(self, obj: RawObject, body: bytes) -> tuple[pa.Table, list[dict[str, Any]]]:
+    def _parse(self, obj: LakeKey, body: bytes) -> tuple[pa.Table, list[dict[str, Any]]]:
         """The object's records that fit, and dead letters for those that do not."""
         try:
             return typed_table(body, obj.key, self.schema), []
@@ -214,13 +214,11 @@ class Pass:
             "record": record,
         }
 
-    def _write_dead_letters(self, dead: dict[RawObject, list[dict[str, Any]]]) -> None:
+    def _write_dead_letters(self, dead: dict[LakeKey, list[dict[str, Any]]]) -> None:
         encoder = JsonLinesGzip()
         for obj, records in dead.items():
             # Named after the raw object (its dt and batch): a pass run again overwrites it.
-            dt = obj.key.split("/")[1]
-            name = batch_name(self.dataset.topic, obj.partition, obj.first_offset)
-            key = f"{DLQ_PREFIX}/{self.dataset.topic}/{dt}/{name}.jsonl.gz"
+            key = curated_dlq_key(obj.topic, obj.dt, obj.partition, obj.first_offset)
             self.storage.put(self.bucket, key, encoder.encode(records), "application/gzip")
 
 

@@ -1,54 +1,39 @@
 """Which raw objects a pass applies, and their records as a typed Arrow table.
 
-A raw object is named `<topic>+<partition>+<first offset>` by the sink and holds part of one
-batch. The sink commits a batch's offsets only after all its objects are written, and re-reads
-start at the committed offset, so an object whose first offset is below the sink's committed
-offset is final; one at or past it may still be rewritten, and is left for a later pass.
+A raw object is named after its batch's Kafka coordinates by the sink (`lakestream.core.layout`
+builds and parses the names) and holds part of one batch. The sink commits a batch's offsets
+only after all its objects are written, and re-reads start at the committed offset, so an object
+whose first offset is below the sink's committed offset is final; one at or past it may still be
+rewritten, and is left for a later pass.
 """
 
 from __future__ import annotations
 
 import io
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakestream.core import clients
-from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core import clients, layout
+from lakestream.core.datasets import Dataset
 from lakestream.core.formats import JsonLinesGzip, format_of_key, json_lines_table
+from lakestream.core.layout import LakeKey
 from lakestream.core.types import TYPES
-
-
-@dataclass(frozen=True)
-class RawObject:
-    key: str
-    partition: int
-    first_offset: int
-
-
-def object_pattern(dataset: Dataset) -> re.Pattern[str]:
-    topic = re.escape(dataset.topic)
-    return re.compile(
-        rf"^{re.escape(dataset.table)}/{PARTITION_KEY}=[^/]+/{topic}\+(\d+)\+(\d+)\.[a-z.]+$"
-    )
 
 
 def pending_objects(
     s3: Any, bucket: str, dataset: Dataset, applied: dict[int, int], committed: dict[int, int]
-) -> list[RawObject]:
-    """Objects with applied[p] <= first offset < committed[p], in offset order."""
-    pattern = object_pattern(dataset)
+) -> list[LakeKey]:
+    """The dataset's data objects with applied[p] <= first offset < committed[p], in offset
+    order."""
     found = []
-    for obj in clients.list_objects(s3, bucket, f"{dataset.table}/{PARTITION_KEY}="):
-        match = pattern.match(obj["Key"])
-        if not match:
+    for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
+        raw = layout.parse_key(obj["Key"])
+        if raw is None or raw.kind != "data" or raw.topic != dataset.topic:
             continue
-        partition, first = int(match.group(1)), int(match.group(2))
-        if applied.get(partition, 0) <= first < committed.get(partition, 0):
-            found.append(RawObject(obj["Key"], partition, first))
+        if applied.get(raw.partition, 0) <= raw.first_offset < committed.get(raw.partition, 0):
+            found.append(raw)
     return sorted(found, key=lambda o: (o.partition, o.first_offset, o.key))
 
 

@@ -30,7 +30,7 @@ from engines.base import GlueTables, QueryResult
 from engines.pruning import prune
 from engines.quoting import quote_ident, quote_string
 from engines.tables import GlueCatalog, TableInfo
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.datasets import PARTITION_KEY
 from lakestream.core.errors import (
     BadParameter,
@@ -216,7 +216,7 @@ class LocalEngine(GlueTables):
             return f"SELECT {', '.join(nulls)} WHERE false"
         # One glob over every partition, filtered to the registered (and pruned) ones: DuckDB
         # drops the other files before reading, and an emptied partition is no error.
-        files = quote_string(f"{base}{PARTITION_KEY}=*/*")
+        files = quote_string(layout.days_glob(base))
         wanted = ", ".join(quote_string(p) for p in partitions)
         hive = f"hive_partitioning = true, hive_types = {{'{PARTITION_KEY}': 'VARCHAR'}}"
         fmt = BY_CLASSIFICATION[info.format]
@@ -250,7 +250,7 @@ class LocalEngine(GlueTables):
     def _has_objects(self, location: str) -> bool:
         bucket, _, prefix = location.removeprefix("s3://").partition("/")
         listed = self.s3.list_objects_v2(
-            Bucket=bucket, Prefix=f"{prefix}{PARTITION_KEY}=", MaxKeys=1
+            Bucket=bucket, Prefix=layout.data_prefix(prefix), MaxKeys=1
         )
         return listed.get("KeyCount", 0) > 0
 

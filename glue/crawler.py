@@ -1,6 +1,7 @@
 """The local crawler: what a Glue crawler does for our layout, through the Glue API.
 
-For each dataset it lists `s3://<bucket>/<table>/`, finds the `dt=` partitions, samples objects
+For each dataset it lists `s3://<bucket>/<table>/`, groups the batch objects by `dt` partition
+(`lakestream.core.layout` parses their keys; anything else there is skipped), samples objects
 (JSON lines or Parquet) to infer the schema, merges it with the table's current columns (never
 dropping one), and creates or updates the table and its partitions. Column names are lowercased
 as the catalog stores them; JSON keys that differ from their column name are mapped through the
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
 from glue import schema as sch
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.datasets import PARTITION_KEY, Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.formats import BY_CLASSIFICATION, format_of_key
@@ -33,7 +33,6 @@ log = logging.getLogger("glue")
 
 SAMPLE_OBJECTS_PER_PARTITION = 3
 SAMPLE_ROWS_PER_OBJECT = 2_000
-_PARTITION = re.compile(rf"^{PARTITION_KEY}=([^/]+)/")
 
 
 class CrawlError(LakestreamError):
@@ -131,7 +130,7 @@ class LocalCrawler:
         result.columns = columns
         result.new_columns = [n for n, _ in columns if n not in old_columns] if existing else []
 
-        location = f"s3://{bucket}/{dataset.table}/"
+        location = layout.table_location(bucket, dataset.table)
         serde_params = dict(old_params)
         for column, key in names.items():
             if key != column and fmt == "json":
@@ -160,20 +159,20 @@ class LocalCrawler:
 
     def _scan(self, bucket: str, table: str) -> tuple[dict[str, list[str]], str | None]:
         """The table prefix's objects by `dt` partition, and their one format."""
-        root = f"{table}/"
         partitions: dict[str, list[str]] = {}
         fmt = None
-        for key in [o["Key"] for o in clients.list_objects(self.s3, bucket, root)]:
-            match = _PARTITION.match(key[len(root) :])
-            if not match or key.endswith("/"):
+        listed = clients.list_objects(self.s3, bucket, layout.data_prefix(table))
+        for key in [o["Key"] for o in listed]:
+            raw = layout.parse_key(key)
+            if raw is None:
                 continue  # not in our layout: a crawler skips what it cannot classify
-            partitions.setdefault(match.group(1), []).append(key)
+            partitions.setdefault(raw.dt, []).append(key)
             this = format_of_key(key).classification
             if fmt is None:
                 fmt = this
             elif fmt != this:
                 raise CrawlError(
-                    f"s3://{bucket}/{root} mixes JSON and Parquet objects; "
+                    f"{layout.table_location(bucket, table)} mixes JSON and Parquet objects; "
                     "one table needs one format"
                 )
         return partitions, fmt
@@ -209,7 +208,7 @@ class LocalCrawler:
                 PartitionInputList=[
                     {
                         "Values": [dt],
-                        "StorageDescriptor": {**sd, "Location": f"{location}{PARTITION_KEY}={dt}/"},
+                        "StorageDescriptor": {**sd, "Location": layout.day_prefix(location, dt)},
                     }
                     for dt in missing[i : i + 100]
                 ],

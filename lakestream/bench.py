@@ -44,7 +44,7 @@ from engines import LocalEngine
 from engines.tables import GlueCatalog
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.console import figures_table, out_console
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
@@ -257,7 +257,8 @@ class LandingWatcher:
 
     def __init__(self, settings: Settings, ds: Any) -> None:
         self.s3 = clients.aws_client(settings, "s3")
-        self.bucket, self.prefix, self.table = settings.bucket(ds), f"{ds.table}/", ds.table
+        self.bucket, self.prefix = settings.bucket(ds), layout.data_prefix(ds.table)
+        self.table = ds.table
         self.catalog = GlueCatalog(settings)  # what the engines read: the table's days
         self.landed: dict[tuple[int, int], float] = {}
         self.queryable: dict[tuple[int, int], float] = {}
@@ -281,13 +282,15 @@ class LandingWatcher:
                 if obj["Key"] in self._done:
                     continue
                 self._done.add(obj["Key"])
+                raw = layout.parse_key(obj["Key"])
+                if raw is None:
+                    continue  # not a batch object
                 body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
                 now = time.monotonic()
                 coordinates = _coordinates(body)
                 for c in coordinates:
                     self.landed.setdefault(c, now)
-                day = obj["Key"].split("/")[1][3:]
-                self._pending.setdefault(day, []).extend(coordinates)
+                self._pending.setdefault(raw.dt, []).extend(coordinates)
             days = set(self.catalog.table(self.table).partitions)
             now = time.monotonic()
             for day in [d for d in self._pending if d in days]:
@@ -445,7 +448,8 @@ def api_section(settings: Settings, quick: bool) -> list[Figure]:
     repeats = 10 if quick else 30
     for fmt, target in (("jsonl", settings), ("parquet", parquet)):
         s3 = clients.aws_client(target, "s3")
-        size = sum(o["Size"] for o in clients.list_objects(s3, target.bucket(ds), f"{ds.table}/"))
+        objects = clients.list_objects(s3, target.bucket(ds), layout.table_prefix(ds.table))
+        size = sum(o["Size"] for o in objects)
         landed = count_lake(target, ds).rows if quick else rows
         with override_settings(LAKE=target, API_KEY=None, API_ENGINE="local"):
             views._shared.clear()

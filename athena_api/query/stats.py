@@ -35,8 +35,8 @@ from curation.catalog import iceberg_catalog
 from curation.maintain import iso_day
 from curation.tables import identifier
 from curation.watermark import DEAD_LETTERS_PROPERTY, read_watermark
-from lakestream.core import clients
-from lakestream.core.datasets import PARTITION_KEY, Dataset
+from lakestream.core import clients, layout
+from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
@@ -65,9 +65,9 @@ def dead_letters(s3: Any, bucket: str, prefix: str) -> int:
 
 def raw_stats(settings: Settings, s3: Any, dataset: Dataset, committed: dict[int, int]) -> dict:
     bucket = settings.bucket(dataset)
-    objects = clients.list_objects(s3, bucket, f"{dataset.table}/{PARTITION_KEY}=")
-    days = {o["Key"].split("/")[1].removeprefix(f"{PARTITION_KEY}=") for o in objects}
-    dead = dead_letters(s3, bucket, f"_dlq/{dataset.topic}/")
+    objects = clients.list_objects(s3, bucket, layout.data_prefix(dataset.table))
+    days = {raw.dt for raw in map(layout.parse_key, (o["Key"] for o in objects)) if raw}
+    dead = dead_letters(s3, bucket, layout.dlq_prefix(dataset.topic))
     return {
         "layer": "raw",
         "database": settings.glue_database,

@@ -1,2 +1,3 @@
 """The core every stage builds on: settings, the dataset catalog, column types, record rules,
-storage formats, client factories and errors. It imports no stage (see docs/architecture.md)."""
+storage formats, the raw lake's layout, client factories and errors. It imports no stage (see
+docs/architecture.md)."""

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.errors import StackError
 from lakestream.core.settings import Settings
 
@@ -310,7 +310,7 @@ def desired_resources(settings: Settings) -> list[Resource]:
             ds.crawler,
             CRAWLER_ROLE,
             settings.glue_database,
-            f"s3://{settings.bucket(ds)}/{ds.table}/",
+            layout.table_location(settings.bucket(ds), ds.table),
             catalog.crawler_exclusions,
         )
         for ds in catalog

@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from consumers.batch import Batch, BatchLimits, Polled
-from consumers.layout import data_key, dlq_key, event_date
 from lakestream.core.datasets import default_catalog
 from lakestream.core.formats import JsonLinesGzip
+from lakestream.core.layout import data_key, dlq_key, event_date
 
 Msg = namedtuple("Msg", "topic partition offset key value timestamp")
 CATALOG = default_catalog()

@@ -7,11 +7,11 @@ import orjson
 import pytest
 
 from consumers.batch import Batch, BatchLimits, Polled
-from consumers.layout import manifest_key
 from consumers.storage import S3Storage
 from consumers.writer import PartitionWriter
 from lakestream.core import clients
 from lakestream.core.formats import FORMATS
+from lakestream.core.layout import manifest_key
 
 pytestmark = pytest.mark.stack
 

@@ -19,13 +19,13 @@ from pyiceberg.schema import Schema
 from pyiceberg.types import NestedField
 
 from consumers.audit import read_rows
-from consumers.layout import data_key
 from curation.catalog import iceberg_catalog
 from curation.run import CurationError, Pass, curate
 from curation.tables import TABLE_PROPERTIES, columns, identifier, location
 from curation.watermark import DEAD_LETTERS_PROPERTY, WATERMARK_PROPERTY, read_watermark
 from lakestream.core import clients
 from lakestream.core.formats import JsonLinesGzip
+from lakestream.core.layout import data_key
 from lakestream.core.types import TYPES
 from tests.lake_helpers import finish
 

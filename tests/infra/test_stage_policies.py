@@ -29,13 +29,13 @@ from pydantic import SecretStr
 
 from consumers.audit import read_rows
 from consumers.groups import committed_offsets
-from consumers.layout import manifest_key
 from consumers.sink import group_id
 from curation.tables import location
 from engines.athena import AthenaEngine
 from lakestream.core import clients
 from lakestream.core.errors import QueryTimeout
 from lakestream.core.formats import JsonLinesGzip
+from lakestream.core.layout import manifest_key
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import provision
