@@ -14,8 +14,9 @@ from rich.table import Table
 
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
+from consumers.groups import DEFAULT_GROUP_PREFIX
 from consumers.run import SinkRun
-from consumers.sink import ASSIGNMENTS, DEFAULT_GROUP_PREFIX, SinkOptions, SinkStats
+from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
 from lakestream.core import clients
 from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table, out_console, with_progress

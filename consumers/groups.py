@@ -16,7 +16,17 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from lakestream.core import clients
+from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
+
+# One consumer group per dataset: `<prefix>-<dataset name>`. Curation and the stats read the
+# sink's committed offsets through the same name.
+DEFAULT_GROUP_PREFIX = "lakestream-sink"
+
+
+def group_id(prefix: str, dataset: Dataset) -> str:
+    return f"{prefix}-{dataset.name}"
+
 
 PROBE_TIMEOUT_S = 10.0
 

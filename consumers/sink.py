@@ -24,7 +24,7 @@ from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.clients import CommitFailed, SinkConsumer, make_consumer
-from consumers.groups import GroupInfo, describe_group
+from consumers.groups import DEFAULT_GROUP_PREFIX, GroupInfo, describe_group, group_id
 from consumers.partitions import PartitionRegistrar
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
@@ -34,7 +34,6 @@ from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
 
-DEFAULT_GROUP_PREFIX = "lakestream-sink"
 POLL_S = 0.5
 UPLOAD_THREADS = 8  # objects of one flush go up concurrently (one per day and partition)
 JOIN_GRACE_S = 30.0  # how long a sink waits for partitions before it looks into why
@@ -93,10 +92,6 @@ class SinkOptions:
     # kafka-python, or confluent (librdkafka: ~3x the drain rate, consumers/clients.py)
     client: str = "kafka-python"
     compression_level: int = DEFAULT_GZIP_LEVEL  # gzip level of JSON-lines objects
-
-
-def group_id(prefix: str, dataset: Dataset) -> str:
-    return f"{prefix}-{dataset.name}"
 
 
 def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:

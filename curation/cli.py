@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from rich.table import Table
 
-from consumers.sink import DEFAULT_GROUP_PREFIX
+from consumers.groups import DEFAULT_GROUP_PREFIX
 from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import positive

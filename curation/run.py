@@ -32,8 +32,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException
 
-from consumers.groups import committed_offsets
-from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
+from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
 from curation.sources import pending_objects, typed_records, typed_table

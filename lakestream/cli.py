@@ -13,8 +13,7 @@ from typing import Any
 
 from rich.table import Table
 
-from consumers.groups import describe_group, group_lag
-from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
+from consumers.groups import DEFAULT_GROUP_PREFIX, describe_group, group_id, group_lag
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console

@@ -29,8 +29,7 @@ from rest_framework.views import APIView
 
 from athena_api.query.params import StrictQuerySerializer
 from consumers.audit import read_rows
-from consumers.groups import group_lag
-from consumers.sink import DEFAULT_GROUP_PREFIX, group_id
+from consumers.groups import DEFAULT_GROUP_PREFIX, group_id, group_lag
 from curation.catalog import iceberg_catalog
 from curation.maintain import iso_day
 from curation.tables import identifier

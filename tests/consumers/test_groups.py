@@ -15,9 +15,9 @@ import pytest
 
 from consumers import sink
 from consumers.batch import BatchLimits
-from consumers.groups import describe_group, end_offsets, group_lag
+from consumers.groups import describe_group, end_offsets, group_id, group_lag
 from consumers.run import SinkRun
-from consumers.sink import SinkOptions, SinkStats, SinkWorker, group_id
+from consumers.sink import SinkOptions, SinkStats, SinkWorker
 from tests.kafka_helpers import consume_all
 from tests.lake_helpers import finish
 

@@ -28,8 +28,7 @@ import pytest
 from pydantic import SecretStr
 
 from consumers.audit import read_rows
-from consumers.groups import committed_offsets
-from consumers.sink import group_id
+from consumers.groups import committed_offsets, group_id
 from curation.tables import location
 from engines.athena import AthenaEngine
 from lakestream.core import clients
