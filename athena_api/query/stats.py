@@ -1,4 +1,4 @@
-"""`GET /api/stats/`: the lake at a glance, per dataset and layer, from metadata only.
+"""`GET /api/stats/`: the lake at a glance, per dataset and layer, from metadata.
 
 - raw: one S3 listing of the table prefix (objects, bytes, dt= partitions, newest event day, last
   landed at); rows from the sink group's committed offsets minus the dead letters; dead letters
@@ -9,7 +9,7 @@
 - kafka: per partition, the sink group's committed offset, the end offset as the broker reports
   it through a fetch (the embedded broker's ListOffsets is wrong: docs/broker-quirks.md), and
   the lag between them.
-No data file is read.
+No data file is read; the raw dead-letter objects are the one exception.
 """
 
 from __future__ import annotations
@@ -187,7 +187,8 @@ class StatsView(APIView):
         operation_id="lake_stats",
         operation_description="Per dataset and layer: rows, objects or files, bytes, partitions, "
         "newest event, last landed or committed, dead letters, curated lag; and the sink "
-        "group's Kafka lag per partition. Read from metadata only.",
+        "group's Kafka lag per partition. Read from metadata, and the raw dead-letter objects "
+        "(each once per process).",
         query_serializer=StatsParams,
         responses={200: "stats", 400: "a parameter was refused", 502: "catalog failure"},
     )
