@@ -134,7 +134,7 @@ sql: $(STAMP) ## run Athena SQL on the lake: make sql Q="SELECT ..." or SAVED=we
 	$(BIN)/python -m glue sql $(if $(SAVED),--saved $(SAVED),"$(Q)")
 
 api: $(STAMP) ## serve the query API with gunicorn on API_PORT (default 8000); Swagger UI at /swagger/
-	$(BIN)/python -m athena_api serve --port $(or $(API_PORT),8000)
+	$(BIN)/python -m athena_api serve $(if $(API_PORT),--port $(API_PORT),)
 
 env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env (KAFKA_USER=sink: the sink's credentials)
 	$(LS) env $(if $(KAFKA_USER),--kafka-user $(KAFKA_USER),)

@@ -79,8 +79,8 @@ def _run(argv: Sequence[str] | None) -> int:
     from django.conf import settings
 
     lake = settings.LAKE
-    host = getattr(args, "host", None) or lake.api_host
-    port = getattr(args, "port", None) or lake.api_port
+    host = lake.api_host if getattr(args, "host", None) is None else args.host
+    port = lake.api_port if getattr(args, "port", None) is None else args.port
 
     if getattr(args, "dev", False):
         if not settings.DEBUG:

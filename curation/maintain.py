@@ -133,16 +133,25 @@ def apply_retention(table: Table, dataset: Dataset, cutoff: date) -> None:
 
 
 def purge_raw(settings: Settings, dataset: Dataset, cutoff: date) -> list[str]:
-    """Delete the raw `dt=` partitions older than `cutoff`: their batch objects (the keys the
-    layout parses) and Glue partitions."""
+    """Delete the raw `dt=` partitions older than `cutoff`: everything under each such day's
+    prefix (the days are found through the layout's parser) and their Glue partitions."""
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket = settings.bucket(dataset)
-    old: dict[str, list[str]] = {}
-    for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
-        raw = layout.parse_key(obj["Key"])
-        if raw is not None and raw.dt < cutoff.isoformat():
-            old.setdefault(raw.dt, []).append(obj["Key"])
+    days = {
+        raw.dt
+        for raw in map(
+            layout.parse_key,
+            (o["Key"] for o in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table))),
+        )
+        if raw is not None and raw.dt < cutoff.isoformat()
+    }
+    old = {
+        dt: [
+            o["Key"] for o in clients.list_objects(s3, bucket, layout.day_prefix(dataset.table, dt))
+        ]
+        for dt in days
+    }
     for keys in old.values():
         for i in range(0, len(keys), 1000):
             s3.delete_objects(

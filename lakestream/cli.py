@@ -194,7 +194,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from lakestream.demo import run_demo  # imported on use: it loads Django, DuckDB, Kafka
 
     settings = load_settings()
-    port = args.port or settings.api_port
+    port = settings.api_port if args.port is None else args.port
     return run_demo(settings, args.records, serve=not args.no_serve, port=port)
 
 

@@ -119,11 +119,13 @@ def run_in_process(main: Callable[[list[str]], int], argv: list[str], env: dict[
     processes (signals, kills, restarts) start real ones with `sink` and `produce_in_background`.
     """
     out, err = io.StringIO(), io.StringIO()
-    with environment(env), redirect_stdout(out), redirect_stderr(err):
-        code = main(argv)
+    try:
+        with environment(env), redirect_stdout(out), redirect_stderr(err):
+            code = main(argv)
+    finally:
+        if err.getvalue().strip():
+            print(err.getvalue()[-3000:])  # shown by pytest when the test fails
     assert code == 0, f"exit {code}: {err.getvalue()[-2000:]}"
-    if err.getvalue().strip():
-        print(err.getvalue()[-3000:])  # shown by pytest when the test fails
     return out.getvalue()
 
 

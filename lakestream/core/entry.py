@@ -1,7 +1,7 @@
 """The error boundary of every command line, and the entry point shared by the stages'.
 
 What the user can act on is one line on stderr, never a traceback: query errors with their
-kind, refused settings by the variable's name (never its value: it may be a password), and
+kind, refused settings by the variable's name (a secret's value is never shown), and
 whatever else a command declares expected (a missing file, say). Ctrl-C exits with 130. Each
 stage runs its own parser; `bench` as the first word runs its benchmark instead.
 """
@@ -9,6 +9,7 @@ stage runs its own parser; `bench` as the first word runs its benchmark instead.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -17,12 +18,14 @@ from rich.console import Console
 
 from lakestream.core.errors import LakestreamError, QueryError
 from lakestream.core.settings import settings_error
+from lakestream.core.signals import handlers_restored
 
 Command = Callable[[list[str]], int]
 
 
 def _say(prog: str, message: str) -> None:
-    Console(stderr=True).print(f"{prog}: {message}", highlight=False, soft_wrap=True)
+    # No markup: messages quote user input, in which `[...]` is text.
+    Console(stderr=True).print(f"{prog}: {message}", highlight=False, markup=False, soft_wrap=True)
 
 
 def command_main(
@@ -52,6 +55,8 @@ def stage_main(
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
-    if args[:1] == ["bench"]:
-        return command_main(prog, lambda: load_bench()(args[1:]))
-    return command_main(prog, lambda: run(args))
+    # The sink and the producer install their own Ctrl-C/SIGTERM handlers; they end with the run.
+    with handlers_restored(signal.SIGINT, signal.SIGTERM):
+        if args[:1] == ["bench"]:
+            return command_main(prog, lambda: load_bench()(args[1:]))
+        return command_main(prog, lambda: run(args))

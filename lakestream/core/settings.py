@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -254,6 +255,14 @@ class Settings(BaseSettings):
         validation_alias="API_SECRET_KEY",
         description="Django's signing key (no sessions or cookies are used; random if unset).",
     )
+
+    @field_validator("api_host", "api_port", mode="before")
+    @classmethod
+    def _empty_is_the_default(cls, value: object, info: ValidationInfo) -> object:
+        """`API_PORT=` in an environment or `.env` means the default, as for a shell."""
+        if value == "":
+            return cls.model_fields[info.field_name].default
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -7,6 +7,8 @@ process at once and leave the embedded moto server and broker running.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -20,3 +22,16 @@ def interrupt_on_termination() -> None:
     """From now on SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread."""
     for signum in TERMINATION_SIGNALS:
         signal.signal(signum, _interrupt)
+
+
+@contextmanager
+def handlers_restored(*signums: signal.Signals) -> Iterator[None]:
+    """Whatever a command installs for these signals is undone when it returns, so a command
+    run in-process (a test, a notebook) leaves the caller's Ctrl-C as it found it."""
+    saved = {signum: signal.getsignal(signum) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:  # None: installed outside Python, nothing to put back
+                signal.signal(signum, handler)

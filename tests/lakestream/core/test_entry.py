@@ -4,12 +4,13 @@ never a secret; the exit code says what happened."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
-from lakestream.core.entry import command_main
+from lakestream.core.entry import command_main, stage_main
 from lakestream.core.errors import LakestreamError, UnknownTable
 from lakestream.core.settings import Settings
 
@@ -79,3 +80,29 @@ def test_every_stage_refuses_a_setting_in_one_line_without_the_secret(stage) -> 
         "KAFKA_SECURITY_PROTOCOL is PLAINTEXT: set it to SASL_SSL (or unset the credentials)"
     ]
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_message_quoting_brackets_is_printed_as_written(capsys) -> None:
+    assert command_main("tool", fails(LakestreamError("bad value '[/x]' in row 3"))) == 1
+    assert capsys.readouterr().err.strip() == "tool: error: bad value '[/x]' in row 3"
+
+
+def test_a_stage_run_in_process_leaves_the_callers_signal_handlers_as_they_were() -> None:
+    """The sink and the producer install their own Ctrl-C and SIGTERM handlers."""
+
+    def mine(_signum, _frame) -> None:
+        pass
+
+    def run(_args: list[str]) -> int:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return 0
+
+    before = signal.getsignal(signal.SIGINT)
+    previous_term = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert stage_main("tool", [], run, lambda: run) == 0
+        assert signal.getsignal(signal.SIGINT) is before
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)

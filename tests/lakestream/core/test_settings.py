@@ -102,3 +102,12 @@ def test_describe_masks_secrets(monkeypatch):
     assert rows["AWS_SECRET_ACCESS_KEY"] == "****"
     assert "hunter2" not in str(rows)
     assert rows["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:9092"
+
+
+def test_an_empty_api_host_or_port_means_the_default(monkeypatch) -> None:
+    monkeypatch.setenv("API_HOST", "")
+    monkeypatch.setenv("API_PORT", "")
+    settings = Settings()
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
+    monkeypatch.setenv("API_PORT", "8123")
+    assert Settings().api_port == 8123
