@@ -76,7 +76,7 @@ class CurateResult:
     @property
     def lag(self) -> int:
         """Offsets the sink has committed that the table does not cover yet."""
-        return sum(max(0, c - self.watermark.get(p, 0)) for p, c in self.committed.items())
+        return Watermark(offsets=self.watermark).lag(self.committed)
 
 
 def check_not_backwards(dataset: Dataset, mark: Watermark, committed: dict[int, int]) -> None:

@@ -35,6 +35,10 @@ class Watermark:
     def of(self, partition: int) -> int:
         return self.offsets.get(partition, 0)
 
+    def lag(self, committed: dict[int, int]) -> int:
+        """Offsets the sink has committed that the table does not cover yet."""
+        return sum(max(0, offset - self.of(p)) for p, offset in committed.items())
+
 
 def parse(raw: str) -> Watermark:
     doc = json.loads(raw)

@@ -100,7 +100,7 @@ def curated_stats(settings: Settings, catalog: Any, dataset: Dataset, committed:
                 value = from_bytes(field.field_type, bound)
                 newest = value if newest is None else max(newest, value)
     mark = read_watermark(table)
-    lag = sum(max(0, o - mark.offsets.get(p, 0)) for p, o in committed.items())
+    lag = mark.lag(committed)
     newest_text = None
     if newest is not None:  # days since the epoch (date) or microseconds (timestamp)
         if dataset.column(dataset.event_time_field).type == "date":
