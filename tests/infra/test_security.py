@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -311,3 +312,41 @@ def test_bytes_scanned_cutoff_matches_the_embedded_stack() -> None:
 
     assert ATHENA.variables["bytes_scanned_cutoff"]["default"] == BYTES_SCANNED_CUTOFF
     assert ROOT.variables["bytes_scanned_cutoff"]["default"] == BYTES_SCANNED_CUTOFF
+
+
+# EC2's rule for security-group and rule descriptions (CreateSecurityGroup, the
+# AuthorizeSecurityGroup* IpRanges): up to 255 characters of a-z, A-Z, 0-9, spaces and
+# ._-:/()#,@[]+=&;{}!$*. Anything else, an apostrophe say, fails the apply with
+# InvalidParameterValue; no offline check but this one sees it.
+EC2_DESCRIPTION = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}")
+SECURITY_GROUP_KINDS = (
+    "aws_security_group",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+)
+
+
+def _literal_text(description: str) -> str:
+    """The description's own words: interpolations are replaced by a placeholder of legal
+    characters (what they insert, a CIDR or a port, is checked where it is declared)."""
+    text = re.sub(r"\$\{(?:[^{}]|\{[^{}]*\})*\}", "x", description)
+    return re.sub(r"%\{[^}]*\}", "", text)
+
+
+@pytest.mark.parametrize("config", all_configs(), ids=lambda c: c.path.name)
+def test_security_group_descriptions_use_only_what_ec2_accepts(config) -> None:
+    for kind in SECURITY_GROUP_KINDS:
+        for name, body in config.of_type(kind).items():
+            description = body.get("description")
+            if description is None:
+                continue
+            text = _literal_text(str(description))
+            assert EC2_DESCRIPTION.fullmatch(text), (
+                f"{config.path.name}: {kind}.{name} description {description!r} has characters "
+                "EC2 refuses"
+            )
+
+
+def test_the_description_rule_refuses_an_apostrophe() -> None:
+    assert not EC2_DESCRIPTION.fullmatch(_literal_text("To the API instance's gunicorn"))
+    assert EC2_DESCRIPTION.fullmatch(_literal_text("API clients from ${each.value[0]} on 443"))

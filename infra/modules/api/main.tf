@@ -49,7 +49,7 @@ resource "aws_vpc_security_group_ingress_rule" "lb" {
 
 resource "aws_vpc_security_group_egress_rule" "lb" {
   security_group_id            = aws_security_group.lb.id
-  description                  = "To the API instance's gunicorn"
+  description                  = "To the API instance: gunicorn"
   ip_protocol                  = "tcp"
   from_port                    = local.app_port
   to_port                      = local.app_port
