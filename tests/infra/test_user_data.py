@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -223,7 +226,7 @@ def test_clients_authenticate_with_scram_over_tls_and_brokers_with_certificates(
 def test_no_secret_is_in_the_user_data_only_where_to_read_it(terraform_bin, tmp_path) -> None:
     script = render(terraform_bin, tmp_path / "nosecret", node_id=1, broker_count=1)
     assert "BEGIN PRIVATE KEY" not in script.replace('grep -q "BEGIN PRIVATE KEY"', "")
-    assert "password=" not in script.replace("password=%s", "")
+    assert "password=" not in script.replace('password=" + escaped', "")  # the template
     fetch = inner_scripts(script)["kafka-fetch-tls"]
     assert 'parameter "/lakestream-kafka/broker-1/private-key" --with-decryption' in fetch
     assert 'parameter "/lakestream-kafka/broker-1/certificate" >>' in fetch
@@ -274,50 +277,80 @@ esac
     assert sum("--with-decryption" in c for c in calls) == 1
 
 
-def test_the_first_node_creates_each_user_from_its_secret_and_grants_its_role(
-    terraform_bin, tmp_path
-) -> None:
+# kafka-configs as Kafka 3.x runs `--alter --entity-type users --add-config-file`: the file is
+# loaded by java.util.Properties and each SCRAM value must match ConfigCommand's pattern as it is
+# (apache/kafka ConfigCommand.scala, parseConfigsToBeAdded and alterUserScramCredentialConfigs:
+# the [brackets] are stripped only from --add-config). A refused value exits 1 quoting it.
+KAFKA_CONFIGS = """#!{python}
+import re, sys
+sys.path.insert(0, {root!r})
+from tests.infra.java_properties import load
+args = sys.argv[1:]
+log = open({log!r}, "a")
+log.write("configs " + " ".join(args) + "\\n")
+path = args[args.index("--add-config-file") + 1]
+for mechanism, value in load(open(path, "rb").read()).items():
+    match = re.fullmatch(r"(?:iterations=(-?[0-9]*),)?password=(.*)", value)
+    if match is None:
+        print(f"Invalid credential property {{mechanism}}={{value}}", file=sys.stderr)
+        sys.exit(1)
+    log.write(f"credential {{mechanism}} iterations={{match[1]}} password={{match[2]}}\\n")
+log.write(f"file {{path}}\\n")
+"""
+
+
+def run_access(terraform_bin, tmp_path, password: Callable[[str], str], configs: str = ""):
+    """The rendered kafka-access script with stand-ins for the AWS CLI and Kafka's tools; the
+    AWS CLI answers each user's secret with {"username": user, "password": password(user)}."""
     script = render(terraform_bin, tmp_path / "access", node_id=1, broker_count=3)
     assert "systemctl enable --now --no-block kafka-access.service" in script
     access = inner_scripts(script)["kafka-access"]
-    bin_dir = tmp_path / "bin"
+    bin_dir, secrets = tmp_path / "bin", tmp_path / "secrets"
     bin_dir.mkdir()
+    secrets.mkdir()
+    for user in USERS:
+        (secrets / f"{user}.json").write_text(
+            json.dumps({"username": user, "password": password(user)})
+        )
     log = bin_dir / "log"
-    # Secrets Manager answers each user's secret; the Kafka tools record what they were asked.
-    _stub(
-        bin_dir,
-        "aws",
-        """
-user=$(basename "$6" | sed 's/-AbCdEf$//')
-printf '{"username": "%s", "password": "pw-of-%s"}\\n' "$user" "$user"
-""",
-    )
+    log.touch()
+    _stub(bin_dir, "aws", f'cat "{secrets}/$(basename "$6" | sed \'s/-AbCdEf$//\').json"\n')
     _stub(bin_dir, "kafka-broker-api-versions.sh", "exit 0\n")
     _stub(bin_dir, "kafka-acls.sh", f'echo "acls $*" >> {log}\n')
-    _stub(
-        bin_dir,
-        "kafka-configs.sh",
-        f"""
-echo "configs $*" >> {log}
-while [ $# -gt 0 ]; do [ "$1" = --add-config-file ] && echo "file $(cat "$2")" >> {log}; shift; done
-""",
+    standin = bin_dir / "kafka-configs.sh"
+    standin.write_text(
+        configs or KAFKA_CONFIGS.format(python=sys.executable, root=str(INFRA.parent), log=str(log))
     )
+    standin.chmod(0o755)
     (tmp_path / "access.sh").write_text(access.replace("BIN=/opt/kafka/bin", f"BIN={bin_dir}"))
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [BASH, str(tmp_path / "access.sh")], env=env, capture_output=True, text=True
     )
+    return done, log.read_text().splitlines()
+
+
+def test_the_first_node_creates_each_user_from_its_secret_and_grants_its_role(
+    terraform_bin, tmp_path
+) -> None:
+    done, lines = run_access(terraform_bin, tmp_path, lambda user: f"pw-of-{user}")
     assert done.returncode == 0, done.stderr
-    lines = log.read_text().splitlines()
-    files = [line.removeprefix("file ") for line in lines if line.startswith("file ")]
-    # One credential per user, in Terraform's map order (by key), from that user's own secret.
-    expected = [f"SCRAM-SHA-512=[iterations=8192,password=pw-of-{u}]" for u in sorted(USERS)]
-    assert files == expected
+    credentials = [line for line in lines if line.startswith("credential ")]
+    # One credential per user, in Terraform's map order (by key), from that user's own secret,
+    # as Kafka parses the file.
+    assert credentials == [
+        f"credential SCRAM-SHA-512 iterations=8192 password=pw-of-{u}" for u in sorted(USERS)
+    ]
+    files = [Path(line.removeprefix("file ")) for line in lines if line.startswith("file ")]
+    assert len(files) == len(USERS)
+    assert not any(f.exists() for f in files)  # the password's file is gone
+    assert not list(tmp_path.glob("tmp.*"))
     configs = [line for line in lines if line.startswith("configs ")]
     for user, command in zip(sorted(USERS), configs, strict=True):
         assert f"--entity-type users --entity-name {user} --add-config-file" in command
         assert "pw-of" not in command  # never on a command line
         assert "--command-config /etc/kafka/admin.properties" in command
+    assert "pw-of" not in done.stdout + done.stderr
     acls = [line for line in lines if line.startswith("acls ")]
     catalog = load_catalog(INFRA.parent / "lakestream" / "core" / "datasets.yaml")
     for ds in catalog:
@@ -338,6 +371,37 @@ while [ $# -gt 0 ]; do [ "$1" = --add-config-file ] && echo "file $(cat "$2")" >
     assert not any("User:sink" in a and "Write" in a for a in acls)
     assert not any("User:admin" in a or "ANONYMOUS" in a for a in acls)
     assert "3 users and their ACLs are in place" in done.stdout
+
+
+# What a password could hold if the generator changed (or an operator set one): the escaping
+# must give Kafka the same password back.
+AWKWARD = "a\\b=c:d,e#f!g [h] i\\\\j \u00e9\u20ac\U0001f600 "
+
+
+def test_an_awkward_password_reaches_kafka_unchanged(terraform_bin, tmp_path) -> None:
+    done, lines = run_access(terraform_bin, tmp_path, lambda _user: AWKWARD)
+    assert done.returncode == 0, done.stderr
+    credentials = [line for line in lines if line.startswith("credential ")]
+    assert credentials == [
+        f"credential SCRAM-SHA-512 iterations=8192 password={AWKWARD}" for _ in USERS
+    ]
+
+
+def test_a_refused_credential_stops_without_quoting_it_and_leaves_no_file(
+    terraform_bin, tmp_path
+) -> None:
+    refusing = (
+        "#!/bin/bash\n"
+        'echo "Invalid credential property SCRAM-SHA-512=$(cat "${@: -1}")" >&2\n'
+        "echo 'broker said no' >&2\n"
+        "exit 1\n"
+    )
+    done, _ = run_access(terraform_bin, tmp_path, lambda user: f"pw-of-{user}", refusing)
+    assert done.returncode == 1
+    assert "pw-of" not in done.stdout + done.stderr
+    assert "broker said no" in done.stderr
+    assert "kafka-access: could not set the SCRAM credential of admin (exit 1)" in done.stderr
+    assert not list(tmp_path.glob("tmp.*"))
 
 
 def test_other_nodes_leave_users_to_the_first(terraform_bin, tmp_path) -> None:

@@ -7,7 +7,7 @@ ephemeral "random_password" "user" {
   for_each = var.users
 
   length  = 40
-  special = false # SCRAM credentials are written as [password=...]: no brackets, commas or quotes
+  special = false # letters and digits: nothing to escape in a shell, a URL or a properties file
 }
 
 resource "aws_secretsmanager_secret" "user" {
