@@ -126,3 +126,13 @@ def test_https_uses_a_modern_policy_and_http_only_redirects_with_a_certificate()
 def test_the_health_probe_file_exists() -> None:
     path = API.locals["health_path"].removeprefix("/static/")
     assert (INFRA.parent / "athena_api" / "dashboard" / "static" / path).is_file()
+
+
+def test_the_instance_is_replaced_new_first_and_never_by_a_newly_published_ami() -> None:
+    """A new AL2023 AMI is published every few weeks: it must not replace a running instance."""
+    instance = API.of_type("aws_instance")["api"]
+    lifecycle = one(instance["lifecycle"])
+    assert lifecycle["create_before_destroy"] is True
+    assert "ami" in lifecycle["ignore_changes"]
+    attachment = API.of_type("aws_lb_target_group_attachment")["api"]
+    assert one(attachment["lifecycle"])["create_before_destroy"] is True

@@ -438,3 +438,11 @@ def test_every_inner_script_is_valid_bash(terraform_bin, tmp_path) -> None:
             [bash, "-n", str(path)], capture_output=True, text=True, check=False
         )
         assert syntax.returncode == 0, f"{name}: {syntax.stderr}"
+
+
+def test_a_stopped_broker_is_a_clean_stop_for_systemd(terraform_bin, tmp_path) -> None:
+    """kafka-server-stop sends SIGTERM; the JVM then exits 143, which systemd would count as a
+    failure (and `Restart=on-failure` would fight the stop) without SuccessExitStatus."""
+    script = render(terraform_bin, tmp_path / "unit", node_id=1, broker_count=1)
+    unit = script.split("cat > /etc/systemd/system/kafka.service <<'UNIT'\n")[1].split("\nUNIT")[0]
+    assert "SuccessExitStatus=143" in unit.splitlines()

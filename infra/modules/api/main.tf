@@ -196,8 +196,15 @@ resource "aws_instance" "api" {
       API_ALLOWED_HOSTS = join(",", concat([aws_lb.api.dns_name], var.host_names))
     })
   })
-  # A new release or new settings replace the instance (a minute of downtime with one instance).
+  # A new release or new settings replace the instance. The replacement is created (and
+  # registered with the load balancer) before the old one goes; a newly published AMI replaces
+  # nothing (`terraform apply -replace=module.api.aws_instance.api` takes it on purpose).
   user_data_replace_on_change = true
+
+  lifecycle {
+    create_before_destroy = true
+    ignore_changes        = [ami]
+  }
 
   tags        = merge(local.tags, { Name = var.name })
   volume_tags = merge(local.tags, { Name = var.name })
@@ -248,6 +255,10 @@ resource "aws_lb_target_group_attachment" "api" {
   target_group_arn = aws_lb_target_group.api.arn
   target_id        = aws_instance.api.id
   port             = local.app_port
+
+  lifecycle {
+    create_before_destroy = true # the new instance is registered before the old one leaves
+  }
 }
 
 resource "aws_lb_listener" "https" {
