@@ -127,6 +127,8 @@ CASES = [
     ("kafka", {"users": {"sink": "reader"}}, "one of producer, consumer, observer, admin"),
     ("kafka", {"users": {"Sink": "consumer"}}, "Each user name"),
     ("kafka", {"credential_versions": {"sink": 0}}, "at least 1"),
+    ("kafka", {"credential_versions": {"snik": 2}}, "one of the users"),
+    ("kafka", {"credential_versions": {"sink": 2}}, None),
     ("kafka", {"ca_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc"}, "ACM Private CA"),
     ("kafka", {"secret_recovery_window_days": 3}, "0 or between 7 and 30"),
     ("s3_lake", {}, None),

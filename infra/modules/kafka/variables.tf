@@ -265,6 +265,12 @@ variable "credential_versions" {
     condition     = alltrue([for u, v in var.credential_versions : v >= 1 && floor(v) == v])
     error_message = "Each credential version must be a whole number of at least 1."
   }
+
+  # A misspelt user would otherwise rotate nothing, silently.
+  validation {
+    condition     = alltrue([for u in keys(var.credential_versions) : contains(keys(var.users), u)])
+    error_message = "Each credential_versions key must be one of the users (var.users)."
+  }
 }
 
 variable "consumer_group_prefix" {
