@@ -151,6 +151,12 @@ def test_readme_tables_list_every_input_and_output(module: Path) -> None:
     for name, var in config.variables.items():
         row = re.search(rf"^\| `{name}` \|(.*)$", inputs, re.MULTILINE)
         assert row, f"{module.name}/README.md: input {name} is not in the Inputs table"
+        # The row says what variables.tf says, word for word (a README that still listed three
+        # Kafka users after a fourth was added is how this check came to be).
+        cells = row.group(1).split(" | ")
+        assert cells[0].strip() == var["description"], (
+            f"{module.name}/README.md: input {name}'s description differs from variables.tf"
+        )
         required = "default" not in var
         assert row.group(1).rstrip(" |").endswith("yes" if required else "no"), (
             f"{module.name}/README.md: input {name} should say required = "
