@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import hcl2
 import pytest
 
-from tests.infra.hcl import INFRA, MODULES, all_configs, load, one
+from tests.infra.hcl import INFRA, MODULES, OPTIONS, all_configs, load, one
 
 WORLD = ("0.0.0.0/0", "::/0")
 KAFKA = load(MODULES / "kafka")
@@ -350,3 +351,14 @@ def test_security_group_descriptions_use_only_what_ec2_accepts(config) -> None:
 def test_the_description_rule_refuses_an_apostrophe() -> None:
     assert not EC2_DESCRIPTION.fullmatch(_literal_text("To the API instance's gunicorn"))
     assert EC2_DESCRIPTION.fullmatch(_literal_text("API clients from ${each.value[0]} on 443"))
+
+
+def test_the_shipped_backend_keeps_the_state_encrypted_and_locked() -> None:
+    """The state holds the brokers' private keys: the README's first step is this backend."""
+    doc = hcl2.loads((INFRA / "backend.tf.example").read_text(), serialization_options=OPTIONS)
+    (backend,) = [b["s3"] for t in doc["terraform"] for b in t["backend"]]
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+    assert backend["kms_key_id"]
+    apply = (INFRA / "README.md").read_text().split("## Apply", 1)[1]
+    assert apply.index("cp backend.tf.example backend.tf") < apply.index("terraform init")
