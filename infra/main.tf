@@ -27,12 +27,34 @@ data "aws_vpc" "default" {
   default = true
 }
 
+# Not every Availability Zone offers every instance type (us-east-1e offers few): the default
+# subnets are those of the zones that offer both the brokers' and the API's types, or a launch
+# would fail there.
+data "aws_ec2_instance_type_offerings" "zones" {
+  for_each = var.subnet_ids == null ? toset(["broker", "api"]) : toset([])
+
+  location_type = "availability-zone"
+
+  filter {
+    name   = "instance-type"
+    values = [each.key == "broker" ? var.broker_instance_type : var.api_instance_type]
+  }
+}
+
 data "aws_subnets" "brokers" {
   count = var.subnet_ids == null ? 1 : 0
 
   filter {
     name   = "vpc-id"
     values = [local.vpc_id]
+  }
+
+  filter {
+    name = "availability-zone"
+    values = setintersection(
+      data.aws_ec2_instance_type_offerings.zones["broker"].locations,
+      data.aws_ec2_instance_type_offerings.zones["api"].locations,
+    )
   }
 
   dynamic "filter" {

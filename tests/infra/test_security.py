@@ -362,3 +362,18 @@ def test_the_shipped_backend_keeps_the_state_encrypted_and_locked() -> None:
     assert backend["kms_key_id"]
     apply = (INFRA / "README.md").read_text().split("## Apply", 1)[1]
     assert apply.index("cp backend.tf.example backend.tf") < apply.index("terraform init")
+
+
+def test_default_subnets_are_in_zones_that_offer_both_instance_types() -> None:
+    """A subnet picked by id alone can be in a zone without the instance type: the launch fails."""
+    offerings = ROOT.data[("aws_ec2_instance_type_offerings", "zones")]
+    assert offerings["location_type"] == "availability-zone"
+    (offered,) = offerings["filter"]
+    assert offered["name"] == "instance-type"
+    assert "var.broker_instance_type" in str(offered["values"])
+    assert "var.api_instance_type" in str(offered["values"])
+    subnets = ROOT.data[("aws_subnets", "brokers")]
+    zones = [f for f in subnets["filter"] if f["name"] == "availability-zone"]
+    assert len(zones) == 1
+    assert 'zones["broker"].locations' in str(zones[0]["values"])
+    assert 'zones["api"].locations' in str(zones[0]["values"])
