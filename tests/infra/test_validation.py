@@ -163,7 +163,19 @@ CASES = [
     ("athena", {"queries_dir": str(INFRA / "modules")}, "holds no .sql file"),
     ("dataset_catalog", {"bucket_suffix": "-acme"}, None),
     ("api", {}, None),
-    ("api", {"certificate_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc"}, None),
+    (
+        "api",
+        {
+            "certificate_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc",
+            "host_names": ["api.example.com"],
+        },
+        None,
+    ),
+    (
+        "api",
+        {"certificate_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/abc"},
+        "host_names must list its domain names",
+    ),
     ("api", {"subnet_ids": ["subnet-0a1b2c3d"]}, "at least two subnet ids"),
     ("api", {"allowed_cidrs": ["0.0.0.0/0"]}, "none of them the whole internet"),
     ("api", {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "ACM"),

@@ -59,6 +59,13 @@ variable "host_names" {
     condition     = alltrue([for h in var.host_names : can(regex("^[a-z0-9*]([a-z0-9.-]*[a-z0-9])?$", h))])
     error_message = "Each host name must be a DNS name such as api.example.com."
   }
+
+  # Clients of the HTTPS listener ask for the certificate's domain: a name Django does not know
+  # answers 400 (ALLOWED_HOSTS) to every request.
+  validation {
+    condition     = var.certificate_arn == null || length(var.host_names) > 0
+    error_message = "With a certificate_arn, host_names must list its domain names (the API answers 400 to any other Host)."
+  }
 }
 
 variable "policy_arns" {
