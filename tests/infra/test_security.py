@@ -377,3 +377,12 @@ def test_default_subnets_are_in_zones_that_offer_both_instance_types() -> None:
     assert len(zones) == 1
     assert 'zones["broker"].locations' in str(zones[0]["values"])
     assert 'zones["api"].locations' in str(zones[0]["values"])
+
+
+def test_every_bucket_sheds_old_versions_and_leftover_delete_markers() -> None:
+    lifecycle = LAKE.of_type("aws_s3_bucket_lifecycle_configuration")["this"]
+    (catch_all,) = [
+        r for r in lifecycle["rule"] if r["id"] == "abort-uploads-and-expire-old-versions"
+    ]
+    assert one(catch_all["noncurrent_version_expiration"])["noncurrent_days"]
+    assert one(catch_all["expiration"])["expired_object_delete_marker"] is True

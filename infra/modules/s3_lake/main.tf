@@ -129,6 +129,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
+
+    # Expiring an object in a versioned bucket leaves a delete marker; once its noncurrent
+    # versions are gone too, the marker is all that is left: remove it.
+    expiration {
+      expired_object_delete_marker = true
+    }
   }
 
   dynamic "rule" {
