@@ -386,3 +386,16 @@ def test_every_bucket_sheds_old_versions_and_leftover_delete_markers() -> None:
     ]
     assert one(catch_all["noncurrent_version_expiration"])["noncurrent_days"]
     assert one(catch_all["expiration"])["expired_object_delete_marker"] is True
+
+
+@pytest.mark.parametrize("module", ["kafka", "api"])
+def test_the_image_follows_the_instance_types_architecture(module) -> None:
+    """A Graviton type (t4g, m7g) cannot boot the x86_64 image: the lookup must follow it."""
+    config = load(MODULES / module)
+    lookup = config.data[("aws_ssm_parameter", "al2023")]["name"]
+    assert "al2023-ami-kernel-default-" in lookup
+    assert "supported_architectures" in lookup
+    assert '"arm64"' in lookup
+    assert lookup.count("x86_64") == 1  # the fallback, never the only choice
+    (kind,) = [name for (kind, name) in config.data if kind == "aws_ec2_instance_type"]
+    assert config.data[("aws_ec2_instance_type", kind)]["instance_type"] == "${var.instance_type}"

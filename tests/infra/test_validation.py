@@ -114,7 +114,6 @@ CASES = [
     ("kafka", {"heap_mb": 128}, "between 256 and 32768"),
     ("kafka", {"topics": {"bad topic": 3}}, "Each topic name"),
     ("kafka", {"topics": {"ok_topic": 0}}, "Each topic name"),
-    ("kafka", {"architecture": "ppc64"}, "x86_64 or arm64"),
     ("kafka", {"subnet_ids": ["sg-123"]}, "subnet-0123456789abcdef0"),
     ("kafka", {"plaintext_listener": True, "plaintext_cidrs": ["10.0.0.0/16"]}, "private VPC only"),
     (

@@ -17,8 +17,13 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+# The image's architecture follows the instance type's (Graviton types run the arm64 image).
+data "aws_ec2_instance_type" "api" {
+  instance_type = var.instance_type
+}
+
 data "aws_ssm_parameter" "al2023" {
-  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${contains(data.aws_ec2_instance_type.api.supported_architectures, "arm64") ? "arm64" : "x86_64"}"
 }
 
 # --- network -------------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ variable "api_key_version" {
 }
 
 variable "instance_type" {
-  description = "EC2 instance type of the API (x86_64). API_WORKERS x API_THREADS requests are served at once."
+  description = "EC2 instance type of the API (a Graviton type runs the arm64 image). API_WORKERS x API_THREADS requests are served at once."
   type        = string
   default     = "t3.small"
 

@@ -30,9 +30,16 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+# The image's architecture follows the instance type's: a Graviton type (t4g, m7g) gets the arm64
+# Amazon Linux 2023, any other the x86_64 one.
+data "aws_ec2_instance_type" "broker" {
+  count         = var.ami_id == null ? 1 : 0
+  instance_type = var.instance_type
+}
+
 data "aws_ssm_parameter" "al2023" {
   count = var.ami_id == null ? 1 : 0
-  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${var.architecture}"
+  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${contains(data.aws_ec2_instance_type.broker[0].supported_architectures, "arm64") ? "arm64" : "x86_64"}"
 }
 
 # The KRaft cluster id: 16 random bytes, base64url without padding, the same on every node.

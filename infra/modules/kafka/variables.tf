@@ -62,24 +62,13 @@ variable "public_access" {
 }
 
 variable "instance_type" {
-  description = "EC2 instance type of the brokers. Its architecture must match var.architecture."
+  description = "EC2 instance type of the brokers; a Graviton type (t4g, m7g) runs the arm64 Amazon Linux 2023."
   type        = string
   default     = "t3.small"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
     error_message = "The instance_type must look like t3.small or m7g.large."
-  }
-}
-
-variable "architecture" {
-  description = "CPU architecture of the Amazon Linux 2023 image: x86_64 or arm64 (Graviton types such as t4g, m7g)."
-  type        = string
-  default     = "x86_64"
-
-  validation {
-    condition     = contains(["x86_64", "arm64"], var.architecture)
-    error_message = "The architecture must be x86_64 or arm64."
   }
 }
 
