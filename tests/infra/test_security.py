@@ -399,3 +399,10 @@ def test_the_image_follows_the_instance_types_architecture(module) -> None:
     assert lookup.count("x86_64") == 1  # the fallback, never the only choice
     (kind,) = [name for (kind, name) in config.data if kind == "aws_ec2_instance_type"]
     assert config.data[("aws_ec2_instance_type", kind)]["instance_type"] == "${var.instance_type}"
+
+
+def test_the_heap_is_bounded_by_the_instance_memory_not_the_disk() -> None:
+    broker = KAFKA.of_type("aws_instance")["broker"]
+    (condition,) = [p["condition"] for p in one(broker["lifecycle"])["precondition"]]
+    assert "data.aws_ec2_instance_type.broker.memory_size" in condition
+    assert "root_volume_size_gb" not in condition

@@ -30,16 +30,15 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
-# The image's architecture follows the instance type's: a Graviton type (t4g, m7g) gets the arm64
-# Amazon Linux 2023, any other the x86_64 one.
+# The instance type's facts: its architecture picks the image (a Graviton type such as t4g or m7g
+# gets the arm64 Amazon Linux 2023), its memory bounds the heap.
 data "aws_ec2_instance_type" "broker" {
-  count         = var.ami_id == null ? 1 : 0
   instance_type = var.instance_type
 }
 
 data "aws_ssm_parameter" "al2023" {
   count = var.ami_id == null ? 1 : 0
-  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${contains(data.aws_ec2_instance_type.broker[0].supported_architectures, "arm64") ? "arm64" : "x86_64"}"
+  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${contains(data.aws_ec2_instance_type.broker.supported_architectures, "arm64") ? "arm64" : "x86_64"}"
 }
 
 # The KRaft cluster id: 16 random bytes, base64url without padding, the same on every node.
@@ -303,9 +302,10 @@ resource "aws_instance" "broker" {
     # surprise: roll brokers one at a time with `terraform apply -replace=...` instead.
     ignore_changes = [ami, user_data]
 
+    # Kafka lives on the page cache: the heap may take half the memory at most.
     precondition {
-      condition     = var.heap_mb * 2 <= var.root_volume_size_gb * 1024
-      error_message = "The heap (heap_mb) cannot be larger than half the root volume; check the units."
+      condition     = var.heap_mb * 2 <= data.aws_ec2_instance_type.broker.memory_size
+      error_message = "The heap (heap_mb) cannot be more than half the instance type's memory (memory_size, MiB): leave the rest to the page cache."
     }
   }
 }
