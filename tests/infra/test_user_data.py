@@ -54,6 +54,7 @@ output "script" {{
     cluster_id          = "{cluster_id}"
     quorum_voters       = "{voters}"
     advertised_host     = "ec2-203-0-113-{node_id}.eu-west-3.compute.amazonaws.com"
+    rack                = "eu-west-3{"abc"[(node_id - 1) % 3]}"
     private_ip          = "10.0.{node_id}.10"
     client_port         = 9092
     controller_port     = 9093
@@ -446,3 +447,14 @@ def test_a_stopped_broker_is_a_clean_stop_for_systemd(terraform_bin, tmp_path) -
     script = render(terraform_bin, tmp_path / "unit", node_id=1, broker_count=1)
     unit = script.split("cat > /etc/systemd/system/kafka.service <<'UNIT'\n")[1].split("\nUNIT")[0]
     assert "SuccessExitStatus=143" in unit.splitlines()
+
+
+def test_each_broker_names_its_zone_as_its_rack(terraform_bin, tmp_path) -> None:
+    """With brokers in several zones, rack-aware placement keeps a partition's replicas apart."""
+    for node in (1, 2):
+        script = render(terraform_bin, tmp_path / f"rack{node}", node_id=node, broker_count=3)
+        props = script.split("<<'PROPERTIES'\n")[1].split("\nPROPERTIES")[0].splitlines()
+        assert f"broker.rack=eu-west-3{'abc'[node - 1]}" in props
+    rack = KAFKA.of_type("aws_instance")["broker"]["user_data"]
+    assert "data.aws_subnet.broker[var.subnet_ids[count.index % length(var.subnet_ids)]]" in rack
+    assert ".availability_zone" in rack

@@ -36,6 +36,13 @@ data "aws_ec2_instance_type" "broker" {
   instance_type = var.instance_type
 }
 
+# Each broker's rack is its subnet's Availability Zone: Kafka then puts the replicas of a
+# partition in different zones, so losing a zone loses no partition.
+data "aws_subnet" "broker" {
+  for_each = toset(var.subnet_ids)
+  id       = each.value
+}
+
 data "aws_ssm_parameter" "al2023" {
   count = var.ami_id == null ? 1 : 0
   name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${contains(data.aws_ec2_instance_type.broker.supported_architectures, "arm64") ? "arm64" : "x86_64"}"
@@ -256,6 +263,7 @@ resource "aws_instance" "broker" {
     cluster_id      = random_id.cluster.b64_url
     quorum_voters   = local.quorum_voters
     advertised_host = local.advertised_hosts[count.index]
+    rack            = data.aws_subnet.broker[var.subnet_ids[count.index % length(var.subnet_ids)]].availability_zone
     private_ip      = aws_network_interface.broker[count.index].private_ip
     client_port     = local.client_port
     controller_port = local.controller_port
