@@ -169,3 +169,12 @@ def test_readme_tables_list_every_input_and_output(module: Path) -> None:
     documented = set(re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE))
     stale = documented - set(config.variables) - set(config.outputs)
     assert not stale, f"{module.name}/README.md documents what does not exist: {stale}"
+
+
+def test_the_cost_table_counts_every_public_ipv4_address() -> None:
+    """AWS bills each public IPv4 address: the brokers', the API instance's, the load balancer's."""
+    cost = (INFRA / "README.md").read_text().split("## Cost", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in cost.splitlines() if "public IPv4" in line]
+    assert any("Elastic IP" in row for row in rows)
+    assert any("API instance" in row for row in rows)
+    assert any("load balancer" in row for row in rows)
