@@ -138,24 +138,21 @@ def purge_raw(settings: Settings, dataset: Dataset, cutoff: date) -> list[str]:
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket = settings.bucket(dataset)
+    # One listing: the parser finds the old days, and every key under such a day goes with it.
+    keys = [o["Key"] for o in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table))]
     days = {
         raw.dt
-        for raw in map(
-            layout.parse_key,
-            (o["Key"] for o in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table))),
-        )
+        for raw in map(layout.parse_key, keys)
         if raw is not None and raw.dt < cutoff.isoformat()
     }
     old = {
-        dt: [
-            o["Key"] for o in clients.list_objects(s3, bucket, layout.day_prefix(dataset.table, dt))
-        ]
+        dt: [key for key in keys if key.startswith(layout.day_prefix(dataset.table, dt))]
         for dt in days
     }
-    for keys in old.values():
-        for i in range(0, len(keys), 1000):
+    for day_keys in old.values():
+        for i in range(0, len(day_keys), 1000):
             s3.delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]]}
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in day_keys[i : i + 1000]]}
             )
     if old:
         # A table that was never crawled has no Glue partitions to remove.
