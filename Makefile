@@ -90,17 +90,15 @@ lock-check: $(UV) ## fail when a lock, tools/production.txt or tools/release.txt
 		|| { echo "tools/release.txt is stale: run make manifest" >&2; exit 1; }
 
 lock: $(UV) ## after editing pyproject.toml: re-lock what changed, keep every other pin
-	$(UV) lock
-	$(UV) lock --project tools/checkov
+	$(UV) lock $(LOCK_OPTIONS)
+	$(UV) lock $(LOCK_OPTIONS) --project tools/checkov
 	$(EXPORT_PRODUCTION) -o tools/production.txt
 
 manifest: ## after adding or removing a tracked file under a package: list the release's files
 	git ls-files -- $(RELEASE_PATHS) > tools/release.txt
 
 upgrade: $(UV) ## re-lock to the newest versions the ranges allow, then install and run the suite
-	$(UV) lock --upgrade
-	$(UV) lock --upgrade --project tools/checkov
-	$(EXPORT_PRODUCTION) -o tools/production.txt
+	$(MAKE) lock LOCK_OPTIONS=--upgrade
 	@git diff --stat -- uv.lock tools/ 2>/dev/null || true
 	$(MAKE) test
 
