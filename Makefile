@@ -22,7 +22,7 @@ export UV_PYTHON_DOWNLOADS := never
 # What a release for AWS holds (tools/release.txt): the tracked files under these paths, from
 # git's index, so nothing untracked ships. The packages are pyproject.toml's (a test checks).
 RELEASE_PATHS := pyproject.toml README.md tools/production.txt \
-	lakestream simulator producers consumers curation glue engines athena_api
+	lakestream simulator producers consumers curation glue engines athena_api orchestration
 
 .DEFAULT_GOAL := help
 .PHONY: help install up down status demo test test-fast lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean

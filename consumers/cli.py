@@ -20,7 +20,7 @@ from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
 from lakestream.core import clients
 from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table, out_console, with_progress
-from lakestream.core.entry import Command, stage_main
+from lakestream.core.entry import stage_main
 from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.settings import load_settings
@@ -231,13 +231,5 @@ def run_sink(args: argparse.Namespace) -> int:
     return 1 if run.errors or run.abort.is_set() else 0
 
 
-def _bench() -> Command:
-    from consumers.bench import main as bench_main  # imported on use: it starts a stack
-
-    return bench_main
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    return stage_main(
-        "consumers", argv, lambda args: run_sink(build_parser().parse_args(args)), _bench
-    )
+    return stage_main("consumers", argv, lambda args: run_sink(build_parser().parse_args(args)))

@@ -1,3 +1,4 @@
-"""lakestream: settings, dataset catalog, client factories, the embedded stack and the CLI."""
+"""lakestream: the ground floor. Settings, the dataset catalog, client factories, the raw lake's
+layout and errors (`core`), and the embedded stack (`stack`)."""
 
 __version__ = "0.1.0"

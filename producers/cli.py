@@ -15,7 +15,7 @@ from rich.table import Table
 
 from lakestream.core.argtypes import iso_datetime, positive
 from lakestream.core.console import figures_table, out_console, with_progress
-from lakestream.core.entry import Command, stage_main
+from lakestream.core.entry import stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 from producers.clients import CLIENTS
@@ -206,13 +206,5 @@ def run_produce(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _bench() -> Command:
-    from producers.bench import main as bench_main  # imported on use: it starts a stack
-
-    return bench_main
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    return stage_main(
-        "producers", argv, lambda args: run_produce(build_parser().parse_args(args)), _bench
-    )
+    return stage_main("producers", argv, lambda args: run_produce(build_parser().parse_args(args)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,11 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lakestream.core.argtypes import fraction, iso_datetime, positive
-from lakestream.core.console import figures_table, out_console
 from lakestream.core.datasets import default_catalog
-from lakestream.core.entry import command_main
+from lakestream.core.entry import benchmark, command_main
 from lakestream.core.errors import LakestreamError
-from simulator import bench
 from simulator.clock import DEFAULT_START
 from simulator.export import export_seed_files
 from simulator.simulation import SimulationConfig, Simulator
@@ -169,40 +166,7 @@ def cmd_sample(argv: Sequence[str]) -> int:
     return 0
 
 
-def cmd_bench(argv: Sequence[str]) -> int:
-    names = [ds.name for ds in default_catalog()]
-    parser = argparse.ArgumentParser(
-        prog="python -m simulator bench",
-        description="Ready-to-send records per second for each dataset, and the ratio against "
-        "a naive per-record Faker loop measured in the same run.",
-    )
-    parser.add_argument(
-        "--seconds", type=float, default=2.0, help="time per measurement (default %(default)s)"
-    )
-    parser.add_argument("--datasets", nargs="+", choices=names, default=names)
-    parser.add_argument("--json", action="store_true", help="print a JSON report instead")
-    args = parser.parse_args(argv)
-    results = bench.run(args.datasets, seconds=args.seconds)
-    doc = bench.report(results)
-    if args.json:
-        print(json.dumps(doc, indent=2))
-        return 0
-    table = figures_table(
-        f"simulator: {doc['unit']}",
-        ("dataset", "naive Faker loop", "simulator", "ratio"),
-        ("dataset",),
-    )
-    for r in results:
-        table.add_row(
-            r.dataset, f"{r.naive_per_s:,.0f}", f"{r.simulator_per_s:,.0f}", f"{r.ratio:.1f}x"
-        )
-    out_console(120).print(table)
-    m = doc["machine"]
-    print(f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}")
-    return 0
-
-
-COMMANDS = {"sample": cmd_sample, "bench": cmd_bench}
+COMMANDS = {"sample": cmd_sample, "bench": benchmark("simulator")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,10 +18,10 @@ from kafka.admin import NewTopic
 from pydantic import ValidationError
 
 from consumers.clients import ConfluentSinkConsumer, PythonSinkConsumer
-from lakestream.cli import main
 from lakestream.core import clients
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
+from orchestration.cli import main
 from producers.clients import CLIENTS, make_client
 from producers.topics import ensure_topics
 from tests.tls_broker import TlsBroker, make_ca, tls_broker

@@ -101,7 +101,7 @@ def test_a_stage_run_in_process_leaves_the_callers_signal_handlers_as_they_were(
     before = signal.getsignal(signal.SIGINT)
     previous_term = signal.signal(signal.SIGTERM, mine)
     try:
-        assert stage_main("tool", [], run, lambda: run) == 0
+        assert stage_main("tool", [], run) == 0
         assert signal.getsignal(signal.SIGINT) is before
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:

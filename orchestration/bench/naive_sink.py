@@ -1,7 +1,8 @@
 """The baseline the sink is measured against: the original design's consumer.
 
-One S3 object per message, offsets auto-committed by the client. Kept only for `bench`; it
-loses and duplicates records on crashes, which is exactly what the real sink fixes.
+One S3 object per message, offsets auto-committed by the client. Kept only for `python -m
+consumers bench`; it loses and duplicates records on crashes, which is exactly what the real
+sink fixes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from lakestream.core.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m consumers.naive", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.bench.naive_sink", description=__doc__
+    )
     parser.add_argument("--topic-dataset", default="transactions")
     parser.add_argument("--limit", type=int, required=True, help="stop after this many messages")
     parser.add_argument("--group", default="naive-baseline")

@@ -1,4 +1,5 @@
-"""Producer benchmark: messages/s over the four topics, per client, against its raw ceiling.
+"""`python -m producers bench`: messages/s over the four topics, per client, against its raw
+ceiling.
 
 The raw ceiling is the same client sending pre-serialised messages (built before the clock
 starts) through the same threads; the pipeline adds the simulator on the hot path. Both run in
@@ -10,21 +11,20 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from rich.console import Console
 
-from lakestream.core.console import figures_table, out_console
+from lakestream.core.console import figures_table
 from lakestream.core.settings import Settings, load_settings
 from lakestream.stack.embedded import private_stack
+from orchestration.bench.report import Figure, machine, show
 from producers.clients import CLIENTS
 from producers.produce import SourceFor, produce
 from producers.run import RunOptions
 from producers.sources import Chunk, prepared_source, simulator_source
-from simulator.bench import machine
 from simulator.simulation import SimulationConfig, Simulator
 
 err = Console(stderr=True)
@@ -114,9 +114,6 @@ def main(argv: Sequence[str]) -> int:
         "machine": machine(),
         "results": [{**asdict(r), "ratio": round(r.ratio, 2)} for r in results],
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
     table = figures_table(
         f"producers: {report['unit']}",
         ("client", "raw ceiling", "pipeline", "pipeline / raw"),
@@ -124,14 +121,30 @@ def main(argv: Sequence[str]) -> int:
     )
     for r in results:
         table.add_row(r.client, f"{r.raw_per_s:,.0f}", f"{r.pipeline_per_s:,.0f}", f"{r.ratio:.2f}")
-    out_console(120).print(table)
     by = {r.client: r for r in results}
+    notes = []
     if "kafka-python" in by and "confluent" in by:
         speedup = by["confluent"].pipeline_per_s / by["kafka-python"].pipeline_per_s
-        print(f"confluent / kafka-python (pipeline): {speedup:.1f}x")
-    m = report["machine"]
-    print(f"machine: {m['processor']}, {m['cpus']} cpus, Python {m['python']}")
-    return 0
+        notes.append(f"confluent / kafka-python (pipeline): {speedup:.1f}x")
+    return show(report, args.json, table, notes)
+
+
+def section(settings: Settings, quick: bool) -> list[Figure]:
+    """`make bench`'s producer figures: each client installed, pipeline vs its raw ceiling."""
+    figures = []
+    for client in available_clients():
+        r = bench_client(settings, client, 5_000 if quick else 25_000, seed=1)
+        figures.append(
+            Figure(
+                "producers",
+                f"{client} msg/s (4 topics)",
+                r.pipeline_per_s,
+                "msg/s",
+                r.raw_per_s,
+                f"{client} raw ceiling",
+            )
+        )
+    return figures
 
 
 @contextmanager

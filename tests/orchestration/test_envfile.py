@@ -8,10 +8,10 @@ import stat
 
 import pytest
 
-from lakestream.cli import main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
-from lakestream.envfile import merge_env, parse_settings, settings_variables, write_env
+from orchestration.cli import main
+from orchestration.envfile import merge_env, parse_settings, settings_variables, write_env
 from tests.infra.hcl import INFRA, load, terraform
 
 OUTPUT = {

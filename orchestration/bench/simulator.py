@@ -1,4 +1,4 @@
-"""Simulator benchmark: ready-to-send records per second, against a naive Faker loop.
+"""`python -m simulator bench`: ready-to-send records per second, against a naive Faker loop.
 
 Both sides count the same thing: records turned into JSON bytes, one per message. The
 baseline is the original design's generator, one Faker call per field per record, measured in
@@ -7,16 +7,18 @@ the same run on the same machine, so the ratio means something on a noisy machin
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import platform
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from faker import Faker
 
+from lakestream.core.console import figures_table
+from lakestream.core.datasets import default_catalog
+from orchestration.bench.report import Figure, machine, show
 from simulator.simulation import SimulationConfig, Simulator
 
 
@@ -123,15 +125,6 @@ def run(datasets: list[str], seconds: float = 2.0, batch_size: int = 10_000) -> 
     ]
 
 
-def machine() -> dict[str, str | int | None]:
-    return {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-
-
 def report(results: list[BenchResult]) -> dict:
     return {
         "benchmark": "simulator",
@@ -139,3 +132,45 @@ def report(results: list[BenchResult]) -> dict:
         "machine": machine(),
         "results": [{**asdict(r), "ratio": round(r.ratio, 1)} for r in results],
     }
+
+
+def section(quick: bool) -> list[Figure]:
+    """`make bench`'s simulator figures."""
+    names = [ds.name for ds in default_catalog()]
+    return [
+        Figure(
+            "simulator",
+            f"{r.dataset} records/s",
+            r.simulator_per_s,
+            "rec/s",
+            r.naive_per_s,
+            "naive Faker loop",
+        )
+        for r in run(names, seconds=0.5 if quick else 2.0)
+    ]
+
+
+def main(argv: Sequence[str]) -> int:
+    names = [ds.name for ds in default_catalog()]
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator bench",
+        description="Ready-to-send records per second for each dataset, and the ratio against "
+        "a naive per-record Faker loop measured in the same run.",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=2.0, help="time per measurement (default %(default)s)"
+    )
+    parser.add_argument("--datasets", nargs="+", choices=names, default=names)
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead")
+    args = parser.parse_args(argv)
+    results = run(args.datasets, seconds=args.seconds)
+    table = figures_table(
+        "simulator: ready-to-send records per second (one process, one thread)",
+        ("dataset", "naive Faker loop", "simulator", "ratio"),
+        ("dataset",),
+    )
+    for r in results:
+        table.add_row(
+            r.dataset, f"{r.naive_per_s:,.0f}", f"{r.simulator_per_s:,.0f}", f"{r.ratio:.1f}x"
+        )
+    return show(report(results), args.json, table)

@@ -21,7 +21,9 @@ from lakestream.core.entry import command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings, load_settings
 from lakestream.core.signals import interrupt_on_termination
-from lakestream.envfile import (
+from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
+from lakestream.stack.provision import Outcome, inspect
+from orchestration.envfile import (
     CA_FILE_NAME,
     DEFAULT_KAFKA_USER,
     kafka_client_settings,
@@ -31,8 +33,6 @@ from lakestream.envfile import (
     write_ca_bundle,
     write_env,
 )
-from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
-from lakestream.stack.provision import Outcome, inspect
 
 STATE_STYLE = {"created": "green", "exists": "cyan", "missing": "red", "mismatch": "yellow"}
 
@@ -191,7 +191,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from lakestream.demo import run_demo  # imported on use: it loads Django, DuckDB, Kafka
+    from orchestration.demo import run_demo  # imported on use: it loads Django, DuckDB, Kafka
 
     settings = load_settings()
     port = settings.api_port if args.port is None else args.port
@@ -199,7 +199,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lakestream.bench import run_bench  # imported on use: it loads every stage
+    from orchestration.bench.run import run_bench  # imported on use: it loads every stage
 
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     return run_bench(args.out, quick)

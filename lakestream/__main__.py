@@ -1,5 +1,0 @@
-import sys
-
-from lakestream.cli import main
-
-sys.exit(main())

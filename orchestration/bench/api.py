@@ -1,0 +1,188 @@
+"""`make bench`'s API section: query latency on JSON lines and on Parquet, and the API under
+gunicorn with one client and with 16 at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+from django.test import Client
+from django.test.utils import override_settings
+
+from athena_api import setup_django
+from consumers.audit import count_lake
+from consumers.run import sink_command
+from curation.run import curate
+from glue.crawler import LocalCrawler
+from lakestream.core import clients, layout
+from lakestream.core.settings import Settings
+from lakestream.stack.processes import free_port, port_is_open
+from lakestream.stack.provision import provision
+from orchestration.bench.producers import fastest_client
+from orchestration.bench.report import Figure, percentile
+from producers import produce_simulated
+from producers.run import RunOptions
+
+
+def section(settings: Settings, quick: bool) -> list[Figure]:
+    """API latency for limit and filter queries on one table, JSON lines vs Parquet."""
+    rows = 100_000 if quick else 1_000_000
+    ds = settings.datasets.get("transactions")
+    parquet = settings.model_copy(
+        update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}
+    )
+    provision(parquet)
+    kind = fastest_client()
+    produce_simulated(settings, rows, [ds], client=kind, options=RunOptions(flush_timeout=600))
+    for fmt, target in (("jsonl", settings), ("parquet", parquet)):
+        subprocess.run(
+            sink_command("transactions", 3, f"bench-api-{fmt}", "--format", fmt),
+            env={**os.environ, **target.child_env()},
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        LocalCrawler(target).crawl(ds)
+
+    setup_django(debug=True)
+    from athena_api.query import views  # DRF reads Django's settings on import
+
+    figures = []
+    queries = {
+        "limit 10": "table=kafka_ing_transactions&limit=10",
+        "filter": "table=kafka_ing_transactions&limit=100&"
+        + urlencode({"filter": "paymentmethod='PayPal' AND amount > 100"}),
+    }
+    repeats = 10 if quick else 30
+    for fmt, target in (("jsonl", settings), ("parquet", parquet)):
+        s3 = clients.aws_client(target, "s3")
+        objects = clients.list_objects(s3, target.bucket(ds), layout.table_prefix(ds.table))
+        size = sum(o["Size"] for o in objects)
+        landed = count_lake(target, ds).rows if quick else rows
+        with override_settings(LAKE=target, API_KEY=None, API_ENGINE="local"):
+            views._shared.clear()
+            api = Client()
+            for label, query in queries.items():
+                timings = []
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    response = api.get(f"/api/query-table/?{query}")
+                    timings.append((time.perf_counter() - t) * 1000)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{query}: {response.content[:200]!r}")
+                figures.append(
+                    Figure(
+                        "api",
+                        f"{fmt} {label} p50 ({landed:,} rows)",
+                        percentile(timings, 0.5),
+                        "ms",
+                    )
+                )
+                figures.append(Figure("api", f"{fmt} {label} p99", percentile(timings, 0.99), "ms"))
+        figures.append(
+            Figure("api", f"{fmt} bytes in the table (scanned by a full read)", size, "bytes")
+        )
+        views._shared.clear()
+    curate(settings, [ds], group_prefix="bench-api-jsonl")
+    figures += concurrency_figures(settings, rows, quick)
+    return figures
+
+
+CONCURRENT_CLIENTS = 16
+
+
+def concurrency_figures(settings: Settings, rows: int, quick: bool) -> list[Figure]:
+    """The API under gunicorn (API_WORKERS x API_THREADS as configured), one client and then 16
+    at once: p50, p99 and requests/s of each, and how many requests failed."""
+    port = free_port()
+    key = "bench-key"
+    env = {**os.environ, **settings.child_env(), "API_KEY": key, "API_DEBUG": "0",
+           "API_ENGINE": "local", "API_THROTTLE_RATE": "1000000/min"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "athena_api", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        def call(path: str) -> tuple[float, bool]:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}", headers={"X-API-Key": key}
+            )
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - http://127.0.0.1
+                    response.read()
+                    ok = response.status == 200
+            except OSError:
+                ok = False
+            return (time.perf_counter() - t) * 1000, ok
+
+        paths = {
+            "limit 10": "/api/query-table/?table=kafka_ing_transactions&limit=10",
+            "analysis sales_by_product_and_payment (curated)": (
+                "/api/analyses/sales_by_product_and_payment/?layer=curated"
+            ),
+        }
+        per_client = 5 if quick else 10
+        figures = []
+        for label, path in paths.items():
+            with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:  # every thread's database
+                list(pool.map(call, [path] * CONCURRENT_CLIENTS * 2))
+            measured = {}
+            for clients_ in (1, CONCURRENT_CLIENTS):
+                with ThreadPoolExecutor(clients_) as pool:
+                    started = time.perf_counter()
+                    results = list(pool.map(call, [path] * (clients_ * per_client)))
+                    wall = time.perf_counter() - started
+                timings = [ms for ms, _ in results]
+                errors = sum(1 for _, ok in results if not ok)
+                measured[clients_] = (len(results) / wall, timings, errors)
+            (one_rps, one_ms, _), (many_rps, many_ms, errors) = measured[1], measured[16]
+            figures += [
+                Figure(
+                    "api",
+                    f"{label}: requests/s, {CONCURRENT_CLIENTS} clients ({rows:,} rows)",
+                    many_rps,
+                    "req/s",
+                    one_rps,
+                    "one client",
+                ),
+                Figure(
+                    "api",
+                    f"{label}: p50, {CONCURRENT_CLIENTS} clients",
+                    percentile(many_ms, 0.5),
+                    "ms",
+                    percentile(one_ms, 0.5),
+                    "one client",
+                    lower_is_better=True,
+                ),
+                Figure(
+                    "api",
+                    f"{label}: p99, {CONCURRENT_CLIENTS} clients",
+                    percentile(many_ms, 0.99),
+                    "ms",
+                    percentile(one_ms, 0.99),
+                    "one client",
+                    lower_is_better=True,
+                ),
+                Figure(
+                    "api",
+                    f"{label}: failed requests, {CONCURRENT_CLIENTS} clients",
+                    errors,
+                    "requests",
+                ),
+            ]
+        return figures
+    finally:
+        server.terminate()
+        server.wait(30)
