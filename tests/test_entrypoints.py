@@ -12,7 +12,9 @@ import pytest
 from lakestream.core.entry import benchmark
 from lakestream.core.errors import LakestreamError
 
-PACKAGES = ["orchestration", "simulator", "producers", "consumers", "curation", "glue", "athena_api"]
+PACKAGES = [
+    "orchestration", "simulator", "producers", "consumers", "curation", "glue", "athena_api",
+]  # fmt: skip
 LAKESTREAM = Path(sys.executable).with_name("lakestream")  # the installed console script
 
 
