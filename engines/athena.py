@@ -1,7 +1,10 @@
 """The Athena engine (PyAthena): the same Trino SQL and `?` parameters, run by Athena.
 
-Athena wants each execution parameter as an SQL literal string (strings in single quotes with '
-doubled); tables are resolved through the same Glue catalog reader as the local engine.
+The formatter (`athena_literal`): Athena wants each execution parameter as an SQL literal
+string (strings in single quotes with ' doubled). The converter (`lake_type`): Athena's result
+types (ResultSetMetadata, as PyAthena's description gives them) in the lake's vocabulary; the
+values themselves are converted by PyAthena's own converter. Tables are resolved through the
+same Glue catalog reader as the local engine.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from engines.base import GlueTables, QueryResult
+from engines.base import GlueTables, QueryResult, Statement, TableQuery
 from engines.quoting import quote_string
 from engines.tables import GlueCatalog
 from lakestream.core.errors import EngineFailure, QueryTimeout
@@ -27,6 +30,21 @@ def athena_literal(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return quote_string(str(value))
+
+
+# Athena's result type names where the lake (Glue) spells them differently.
+LAKE_TYPES = {"varchar": "string", "char": "string", "integer": "int", "real": "float",
+              "varbinary": "binary",
+              "row": "struct", "json": "string"}  # fmt: skip
+
+
+def lake_type(column: Sequence[Any]) -> str:
+    """The converter: a PyAthena description entry (name, type, _, _, precision, scale, _) as
+    the lake's type name."""
+    kind = str(column[1]).lower()
+    if kind == "decimal":
+        return f"decimal({column[4]},{column[5]})"
+    return LAKE_TYPES.get(kind, kind)
 
 
 class AthenaEngine(GlueTables):
@@ -56,8 +74,12 @@ class AthenaEngine(GlueTables):
             kwargs["aws_secret_access_key"] = s.aws_secret_access_key.get_secret_value()
         return connect(**kwargs)
 
+    def select(self, query: TableQuery) -> QueryResult:
+        """One table read: its Trino text, the API's table as it resolved it."""
+        return self.execute(query.trino_sql(), query.params, query.database)
+
     def execute(
-        self, sql: str, params: Sequence[Any] = (), database: str | None = None
+        self, sql: Statement, params: Sequence[Any] = (), database: str | None = None
     ) -> QueryResult:
         """Run `sql`; unqualified tables are looked up in `database` (default: the raw one).
 
@@ -67,6 +89,8 @@ class AthenaEngine(GlueTables):
         from pyathena.error import DatabaseError, OperationalError
 
         started = time.perf_counter()
+        if not isinstance(sql, str):
+            sql = sql.sql(dialect="trino", comments=False)
         cursor = self._connect(database).cursor(AsyncCursor)
         try:
             query_id, future = cursor.execute(
@@ -93,13 +117,15 @@ class AthenaEngine(GlueTables):
             raise EngineFailure("Athena could not run the query") from None
         finally:
             cursor.close()
+        description = result_set.description or []
         return QueryResult(
-            [d[0] for d in result_set.description or []],
+            [d[0] for d in description],
             [tuple(r) for r in rows],
             engine=self.name,
             query_id=query_id,
             elapsed_ms=int((time.perf_counter() - started) * 1000),
             data_scanned_bytes=result_set.data_scanned_in_bytes,
+            column_types=[lake_type(d) for d in description],
         )
 
     def ping(self) -> None:

@@ -5,6 +5,11 @@ does, and read by DuckDB straight from the S3 endpoint. Only registered partitio
 and simple predicates on `dt` prune them before any object is touched. `?` parameters are
 bound by DuckDB, never pasted into the SQL. The DuckDB session cannot read local files or
 change its own configuration, so a query can only reach the lake.
+
+SQL text is parsed once, here (a caller that parsed it already hands down the tree). A
+`TableQuery` is not parsed at all: its table is the one the caller resolved, and its parts are
+written straight into DuckDB's SQL. The converter (`lake_type`) gives each result column its
+type in the lake's vocabulary; the formatter is DuckDB's own binding of Python values.
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ import duckdb_extension_iceberg
 import sqlglot
 from sqlglot import exp
 
-from engines.base import GlueTables, QueryResult
-from engines.pruning import prune
+from engines.base import GlueTables, QueryResult, Statement, TableQuery
+from engines.pruning import prune, prune_where
 from engines.quoting import quote_ident, quote_string
 from engines.tables import GlueCatalog, TableInfo
 from lakestream.core import clients, layout
@@ -54,6 +59,35 @@ EXTENSIONS = (
     (duckdb_extension_avro, "avro"),
     (duckdb_extension_iceberg, "iceberg"),
 )
+
+
+# DuckDB's scalar types in the lake's (Glue's) vocabulary; nested ones are spelled out below.
+# The local engine stands in for Athena, so a result is typed as Athena would type it: DuckDB
+# widens SUM over integers to HUGEINT where Trino keeps bigint.
+LAKE_TYPES = {
+    "varchar": "string", "uuid": "string", "bigint": "bigint", "integer": "int",
+    "smallint": "smallint", "tinyint": "tinyint", "double": "double", "float": "float",
+    "boolean": "boolean", "date": "date", "timestamp": "timestamp", "timestamp_ms": "timestamp",
+    "timestamp_s": "timestamp", "timestamp_ns": "timestamp",
+    "timestamp with time zone": "timestamp", "blob": "binary", "hugeint": "bigint",
+    "ubigint": "decimal(20,0)", "uinteger": "bigint", "usmallint": "int", "utinyint": "smallint",
+}  # fmt: skip
+
+
+def lake_type(duck: Any) -> str:
+    """The converter: a DuckDB result type (cursor.description) as the lake's type name."""
+    kind = duck.id
+    if kind == "decimal":
+        precision, scale = (value for _, value in duck.children)
+        return f"decimal({precision},{scale})"
+    if kind == "list":
+        return f"array<{lake_type(duck.children[0][1])}>"
+    if kind == "struct":
+        return "struct<" + ",".join(f"{n}:{lake_type(t)}" for n, t in duck.children) + ">"
+    if kind == "map":
+        (_, key), (_, value) = duck.children
+        return f"map<{lake_type(key)},{lake_type(value)}>"
+    return LAKE_TYPES.get(kind, "string")
 
 
 def extension_path(package: ModuleType, name: str) -> str:
@@ -125,11 +159,12 @@ class LocalEngine(GlueTables):
     # -- execution -----------------------------------------------------------------------------
 
     def execute(
-        self, sql: str, params: Sequence[Any] = (), database: str | None = None
+        self, sql: Statement, params: Sequence[Any] = (), database: str | None = None
     ) -> QueryResult:
-        """Run `sql`; unqualified tables are looked up in `database` (default: the raw one)."""
+        """Run `sql` (text, or the statement parsed by sqlglot); unqualified tables are looked
+        up in `database` (default: the raw one)."""
         started = time.perf_counter()
-        tree = self._parse(sql)
+        tree = self._parse(sql) if isinstance(sql, str) else self._checked(sql.copy())
         placeholders = list(tree.find_all(exp.Placeholder, bfs=False))
         if len(placeholders) != len(params):
             raise BadParameter(
@@ -162,14 +197,45 @@ class LocalEngine(GlueTables):
                     alias=exp.TableAlias(this=exp.to_identifier(alias)),
                 )
             )
-        engine_sql = tree.sql(dialect="duckdb")
+        return self._run_on_views(started, tree.sql(dialect="duckdb"), list(params), views, scanned)
+
+    def select(self, query: TableQuery) -> QueryResult:
+        """One table read, written straight into DuckDB's SQL: no parse, no second lookup."""
+        started = time.perf_counter()
+        info = query.table
+        if query.as_of and not info.is_iceberg:
+            raise BadSql(f"time travel needs a curated (Iceberg) table; {info.name} is not one")
+        as_of = query.as_of.isoformat(sep=" ") if query.as_of else None
+        partitions = prune_where(info.partitions, query.where_tree)
+        view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
+        columns = ", ".join(quote_ident(c) for c in query.columns)
+        engine_sql = (
+            f"SELECT {columns} FROM {quote_ident(view)} AS {quote_ident(info.name)}"  # noqa: S608
+            f"{query.clauses()}"
+        )
+        return self._run_on_views(
+            started,
+            engine_sql,
+            list(query.params),
+            [(view, self._view_sql(info, partitions, as_of))],
+            {info.name: partitions},
+        )
+
+    def _run_on_views(
+        self,
+        started: float,
+        engine_sql: str,
+        params: list[Any],
+        views: list[tuple[str, str]],
+        scanned: dict[str, list[str]],
+    ) -> QueryResult:
         # This thread's own database: no other query sees its views or adds to its HTTP log.
         con = self._con
         con.execute("CALL truncate_duckdb_logs()")
         try:
             for view, body in views:
                 con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {body}")
-            columns, rows = self._run(engine_sql, list(params))
+            columns, types, rows = self._run(engine_sql, params)
         finally:
             for view, _ in views:
                 con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
@@ -183,6 +249,7 @@ class LocalEngine(GlueTables):
             data_scanned_bytes=bytes_read,
             scanned_partitions=scanned,
             engine_sql=engine_sql,
+            column_types=types,
         )
 
     def _parse(self, sql: str) -> exp.Expression:
@@ -195,7 +262,10 @@ class LocalEngine(GlueTables):
             raise BadSql(f"the SQL does not parse: {first}") from None
         if len(statements) != 1 or isinstance(statements[0], exp.Block):
             raise BadSql("send exactly one statement")
-        tree = statements[0]
+        return self._checked(statements[0])
+
+    @staticmethod
+    def _checked(tree: exp.Expression) -> exp.Expression:
         if not isinstance(tree, exp.Query):
             raise BadSql(f"only queries (SELECT) are allowed, not {tree.key.upper()}")
         return tree
@@ -254,15 +324,18 @@ class LocalEngine(GlueTables):
         )
         return listed.get("KeyCount", 0) > 0
 
-    def _run(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-
+    def _run(
+        self, sql: str, params: list[Any]
+    ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Columns, their lake types, and rows."""
         con = self._con
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.start()
         try:
             cursor = con.execute(sql, params)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, cursor.fetchall()
+            description = cursor.description or []
+            columns = [d[0] for d in description]
+            return columns, [lake_type(d[1]) for d in description], cursor.fetchall()
         except duckdb.InterruptException:
             raise QueryTimeout(f"the query ran longer than {self.timeout:.0f}s") from None
         except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException) as exc:

@@ -6,6 +6,7 @@ string parameters, AND-ed); anything else keeps every partition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -46,8 +47,26 @@ def prune(partitions: list[str], table: exp.Table, values: dict[int, Any]) -> li
             return False
         return (node.table.lower() in names) if node.table else unqualified_ok
 
+    return _keep(partitions, select.args.get("where") and select.args["where"].this, is_dt, values)
+
+
+def prune_where(partitions: list[str], condition: exp.Expression | None) -> list[str]:
+    """The partitions a single-table condition (a parsed API filter, literals in place) allows."""
+
+    def is_dt(node: exp.Expression) -> bool:
+        return isinstance(node, exp.Column) and node.name.lower() == PARTITION_KEY
+
+    return _keep(partitions, condition, is_dt, {})
+
+
+def _keep(
+    partitions: list[str],
+    condition: exp.Expression | None,
+    is_dt: Callable[[exp.Expression], bool],
+    values: dict[int, Any],
+) -> list[str]:
     keep = set(partitions)
-    for cond in _conjuncts(select.args.get("where") and select.args["where"].this):
+    for cond in _conjuncts(condition):
         ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
         if type(cond) in ops:
             left, right, op = cond.left, cond.right, ops[type(cond)]

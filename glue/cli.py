@@ -74,6 +74,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if args.json:
         doc = {
             "columns": result.columns,
+            "column_types": result.column_types,
             "rows": [[json_value(v) for v in row] for row in rows],
             "row_count": len(result.rows),
             "truncated": len(result.rows) > len(rows),

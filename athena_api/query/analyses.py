@@ -108,14 +108,15 @@ def find(name: str) -> SavedQuery:
     return query
 
 
-def with_limit(sql: str, limit: int) -> str:
-    """The analysis' SQL with LIMIT applied to its own (ordered) SELECT: a wrapping subquery
-    would let Athena drop the ORDER BY. A LIMIT the file already has stays the upper bound."""
+def with_limit(sql: str, limit: int) -> exp.Expression:
+    """The analysis' statement, parsed, with LIMIT applied to its own (ordered) SELECT: a
+    wrapping subquery would let Athena drop the ORDER BY. A LIMIT the file already has stays
+    the upper bound. The engine takes the tree as it is: it is not parsed twice."""
     tree = sqlglot.parse_one(sql, read="trino")
     own = tree.args.get("limit")
     if own is not None and isinstance(own.expression, exp.Literal) and own.expression.is_int:
         limit = min(int(limit), int(own.expression.this))
-    return tree.limit(int(limit)).sql(dialect="trino", comments=False)
+    return tree.limit(int(limit))
 
 
 def run(request: Request, name: str) -> Response:
@@ -128,7 +129,7 @@ def run(request: Request, name: str) -> Response:
     )
     bound = {p.name: v for p, v in zip(query.params, q["values"], strict=True)}
     return rows_response(
-        result, {}, query.name, q["format"], analysis=query.name, layer=q["layer"], parameters=bound
+        result, query.name, q["format"], analysis=query.name, layer=q["layer"], parameters=bound
     )
 
 

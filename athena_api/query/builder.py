@@ -1,18 +1,18 @@
-"""From validated request parameters to one SELECT with `?` parameters (Trino dialect).
+"""From validated request parameters to one `TableQuery`: the table as resolved, the chosen
+columns, the checked filter with `?` parameters, the order and the limit.
 
-Identifiers come from the Glue catalog and are quoted; `LIMIT` is an integer checked here and
-inlined (Athena accepts parameters only in WHERE); every filter value is a parameter.
+The engine writes it in its own dialect. Identifiers come from the Glue catalog and are quoted;
+`LIMIT` is an integer checked here and inlined (Athena accepts parameters only in WHERE); every
+filter value is a parameter.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from athena_api.query.filters import FilterError, compile_filter
-from engines.quoting import quote_ident
+from athena_api.query.filters import CompiledFilter, FilterError, compile_filter
+from engines.base import TableQuery
 from engines.tables import TableInfo
 from lakestream.core.datasets import PARTITION_KEY
 
@@ -27,13 +27,6 @@ class BadRequest(ValueError):
     def __init__(self, param: str, message: str) -> None:
         super().__init__(message)
         self.param = param
-
-
-@dataclass
-class BuiltQuery:
-    sql: str
-    params: list[Any] = field(default_factory=list)
-    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, type) returned
 
 
 def table_columns(info: TableInfo) -> dict[str, str]:
@@ -71,9 +64,9 @@ def _columns(raw: str | None, known: dict[str, str]) -> list[str]:
     return chosen
 
 
-def _order_by(raw: str | None, known: dict[str, str]) -> str:
+def _order_by(raw: str | None, known: dict[str, str]) -> list[tuple[str, str]]:
     if raw is None or not raw.strip():
-        return ""
+        return []
     if len(raw) > MAX_COLUMNS_PARAM:
         raise BadRequest("order_by", "order_by is too long")
     terms = []
@@ -86,8 +79,8 @@ def _order_by(raw: str | None, known: dict[str, str]) -> str:
         name = match.group(1).lower()
         if name not in known:
             raise BadRequest("order_by", f"unknown column {match.group(1)!r} in order_by")
-        terms.append(f"{quote_ident(name)} {(match.group(2) or 'asc').upper()}")
-    return " ORDER BY " + ", ".join(terms)
+        terms.append((name, (match.group(2) or "asc").upper()))
+    return terms
 
 
 def build_query(
@@ -98,21 +91,23 @@ def build_query(
     columns: str | None = None,
     order_by: str | None = None,
     as_of: datetime | None = None,
-) -> BuiltQuery:
+) -> TableQuery:
     known = table_columns(info)
     chosen = _columns(columns, known)
-    where, params = "", []
+    compiled = CompiledFilter("")
     if filter_text is not None and filter_text != "":
         try:
             compiled = compile_filter(filter_text, known)
         except FilterError as exc:
             raise BadRequest("filter", str(exc)) from None
-        where, params = f" WHERE {compiled.sql}", compiled.params
-    select = ", ".join(quote_ident(c) for c in chosen)
-    # Time travel in Athena's syntax; the timestamp was parsed, and is written back by us.
-    travel = f" FOR TIMESTAMP AS OF TIMESTAMP '{as_of.isoformat(sep=' ')}'" if as_of else ""
-    sql = (
-        f"SELECT {select} FROM {quote_ident(database)}.{quote_ident(info.name)}{travel}"  # noqa: S608
-        f"{where}{_order_by(order_by, known)} LIMIT {int(limit)}"
+    return TableQuery(
+        info,
+        database,
+        chosen,
+        int(limit),
+        where=compiled.sql,
+        params=compiled.params,
+        where_tree=compiled.tree,
+        order_by=_order_by(order_by, known),
+        as_of=as_of,
     )
-    return BuiltQuery(sql, params, [(c, known[c]) for c in chosen])

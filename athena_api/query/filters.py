@@ -45,6 +45,7 @@ class CompiledFilter:
     sql: str  # with ? placeholders, identifiers quoted
     params: list[Any] = field(default_factory=list)
     columns: set[str] = field(default_factory=set)
+    tree: exp.Expression | None = None  # the accepted condition as parsed (engines prune on it)
 
 
 def _coerce(literal: exp.Expression, column: str, type_: str) -> Any:
@@ -192,4 +193,4 @@ def compile_filter(text: str, columns: dict[str, str]) -> CompiledFilter:
         raise FilterError("the filter must be a condition, not a query or command")
     compiler = _Compiler(columns)
     sql = compiler.compile(tree)
-    return CompiledFilter(sql, compiler.params, compiler.used)
+    return CompiledFilter(sql, compiler.params, compiler.used, tree)

@@ -1,14 +1,14 @@
 """The REST endpoints: query a table, describe tables, health.
 
-Views stay thin: a serializer validates the parameters, the builder writes the SQL, an engine
-runs it, and `athena_api.query.errors.exception_handler` turns every typed error into JSON.
+Views stay thin: a serializer validates the parameters, the table is resolved once (through the
+engine's catalog reader, so one cache serves both), the builder turns the request into a
+`TableQuery`, the engine runs it and types its columns, and
+`athena_api.query.errors.exception_handler` turns every typed error into JSON.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -43,10 +43,8 @@ def engine() -> QueryEngine:
 
 
 def catalog() -> GlueCatalog:
-    with _lock:
-        if "catalog" not in _shared:
-            _shared["catalog"] = GlueCatalog(settings.LAKE, settings.LAKE.api_catalog_max_age)
-        return _shared["catalog"]
+    """The engine's own catalog reader: the API and the engine share one cache."""
+    return engine().catalog
 
 
 def lookup(name: str, database: str | None = None) -> TableInfo:
@@ -70,31 +68,15 @@ ERROR_RESPONSES = {
 }
 
 
-def _value_type(values: list[Any]) -> str:
-    """The Athena type of a result column the catalog does not describe (an analysis' output),
-    from its first non-null value."""
-    value = next((v for v in values if v is not None), None)
-    for kind, name in ((bool, "boolean"), (int, "bigint"), (float, "double"), (Decimal, "double"),
-                       (datetime, "timestamp"), (date, "date")):  # fmt: skip
-        if isinstance(value, kind):
-            return name
-    return "string"
+def _athena_type(lake_type: str) -> str:
+    """A lake (Glue) type as Athena's ResultSetMetadata names it."""
+    return {"string": "varchar", "int": "integer", "float": "real"}.get(lake_type, lake_type)
 
 
-def _athena_type(glue_type: str) -> str:
-    return "varchar" if glue_type == "string" else glue_type
-
-
-def rows_response(
-    result: QueryResult, types: dict[str, str], table: str, fmt: str, **extra: Any
-) -> Response:
-    """The rows of a query as JSON (fmt=json) or in Athena's ResultSet shape (fmt=athena).
-    `types` gives the known column types (others are read off the values); `extra` adds keys
-    to the JSON shape."""
-    types = {
-        c: types.get(c) or _value_type([row[i] for row in result.rows])
-        for i, c in enumerate(result.columns)
-    }
+def rows_response(result: QueryResult, table: str, fmt: str, **extra: Any) -> Response:
+    """The rows of a query as JSON (fmt=json) or in Athena's ResultSet shape (fmt=athena), each
+    column typed as the engine typed it; `extra` adds keys to the JSON shape."""
+    types = dict(zip(result.columns, result.column_types, strict=True))
     if fmt == "athena":
         header = {"Data": [{"VarCharValue": c} for c in result.columns]}
         body_rows = [
@@ -145,7 +127,7 @@ class QueryTableView(APIView):
         q = params.validated_data
         database = database_of(q["layer"])
         info = lookup(q["table"], database)
-        built = build_query(
+        query = build_query(
             info,
             database,
             q["limit"],
@@ -154,8 +136,7 @@ class QueryTableView(APIView):
             order_by=q.get("order_by"),
             as_of=q.get("as_of"),
         )
-        result = engine().execute(built.sql, built.params)
-        return rows_response(result, dict(built.columns), info.name, q["format"])
+        return rows_response(engine().select(query), info.name, q["format"])
 
 
 def _describe(info: TableInfo) -> dict[str, Any]:
@@ -218,15 +199,22 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         checks: dict[str, str] = {}
         try:
-            catalog().tables()
-            checks["catalog"] = "ok"
+            query_engine = engine()
         except Exception:
-            checks["catalog"] = "unreachable"
-        try:
-            engine().ping()
-            checks["engine"] = "ok"
-        except Exception:
-            checks["engine"] = "unreachable"
+            # The catalog is read through the engine: with no engine it cannot be checked.
+            query_engine = None
+            checks = {"catalog": "unchecked", "engine": "unreachable"}
+        if query_engine is not None:
+            try:
+                query_engine.catalog.tables()
+                checks["catalog"] = "ok"
+            except Exception:
+                checks["catalog"] = "unreachable"
+            try:
+                query_engine.ping()
+                checks["engine"] = "ok"
+            except Exception:
+                checks["engine"] = "unreachable"
         healthy = all(v == "ok" for v in checks.values())
         return Response(
             {

@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 
 from athena_api.query import views
+from engines.tables import GlueCatalog
 
 pytestmark = pytest.mark.stack
 
@@ -191,16 +193,25 @@ def test_corpus_is_big_enough():
     assert len(CASES) >= 100
 
 
-class _NeverCalled:
-    def execute(self, sql, params):  # pragma: no cover - reaching it fails the test
+class _NeverRuns:
+    """Resolves tables through the real catalog, as the engine does; running anything fails."""
+
+    def __init__(self, catalog: GlueCatalog) -> None:
+        self.catalog = catalog
+
+    def execute(self, sql, *args, **kwargs):  # pragma: no cover - reaching it fails the test
         raise AssertionError(f"the engine was called with {sql!r}")
+
+    def select(self, query):  # pragma: no cover - reaching it fails the test
+        raise AssertionError(f"the engine was called with {query.trino_sql()!r}")
 
 
 @pytest.mark.parametrize(
     ("param", "query", "statuses"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 )
 def test_hostile_input_is_refused_before_the_engine(api, monkeypatch, param, query, statuses):
-    monkeypatch.setattr(views, "engine", lambda: _NeverCalled())
+    never = _NeverRuns(GlueCatalog(settings.LAKE))
+    monkeypatch.setattr(views, "engine", lambda: never)
     response = api.get(f"/api/query-table/?{urlencode(query)}")
     assert response.status_code in statuses, response.content[:300]
     error = response.json()["error"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings as django_settings
 
 from athena_api.query import views
+from engines.tables import GlueCatalog
 from lakestream.core.errors import EngineFailure, QueryTimeout
 from tests.athena_api.conftest import N, expected
 
@@ -149,10 +151,13 @@ def test_unknown_table_is_404(api):
 
 
 class _Engine:
+    """Resolves the table through the real catalog, then fails as an engine would."""
+
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
+        self.catalog = GlueCatalog(django_settings.LAKE)
 
-    def execute(self, sql, params):
+    def select(self, query):
         raise self.exc
 
 

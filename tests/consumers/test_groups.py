@@ -109,7 +109,7 @@ def test_status_shows_each_sink_group_with_its_lag(lake):
     produced = lake.produce("web_logs", 500)
     finish(lake.sink("transactions", "--until-idle", "1"))  # a group that has committed nothing
     result = subprocess.run(
-        [sys.executable, "-m", "lakestream", "status", "--json", "--group-prefix",
+        [sys.executable, "-m", "orchestration", "status", "--json", "--group-prefix",
          lake.group_prefix],
         env=lake.env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -124,7 +124,7 @@ def test_status_shows_each_sink_group_with_its_lag(lake):
     assert set(groups) == {lake.datasets.get(n).topic for n in ("web_logs", "transactions")}
 
     text = subprocess.run(
-        [sys.executable, "-m", "lakestream", "status", "--group-prefix", lake.group_prefix],
+        [sys.executable, "-m", "orchestration", "status", "--group-prefix", lake.group_prefix],
         env=lake.env, capture_output=True, text=True, timeout=120, check=False,
     ).stdout  # fmt: skip
     assert "Sink consumer groups" in text

@@ -18,7 +18,7 @@ from lakestream.stack.processes import free_port
 from tests.conftest import stack_env
 
 pytestmark = pytest.mark.stack
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_make_demo_without_serving_runs_everything_and_stops(tmp_path):
@@ -77,7 +77,7 @@ def test_demo_stopped_by_a_signal_leaves_no_process(tmp_path, signum):
     run_dir = tmp_path / "run"
     env = {**os.environ, **stack_env(run_dir), "API_PORT": str(free_port())}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lakestream", "demo", "--records", "200000"],
+        [sys.executable, "-m", "orchestration", "demo", "--records", "200000"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -68,7 +68,7 @@ def test_moto_answers_a_rest_json_client_404_and_the_mismatch_is_named(running_s
 def test_lakestream_up_names_the_mismatch_instead_of_an_html_page(tmp_path) -> None:
     env = {**os.environ, **stack_env(tmp_path / "run"), "AWS_DATA_PATH": str(REST_JSON_MODELS)}
     env.pop("AWS_PROFILE", None)
-    command = [sys.executable, "-m", "lakestream"]
+    command = [sys.executable, "-m", "orchestration"]
     try:
         up = subprocess.run(
             [*command, "up"], env=env, capture_output=True, text=True, timeout=180, check=False

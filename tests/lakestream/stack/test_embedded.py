@@ -103,7 +103,7 @@ def test_second_up_changes_nothing(running_stack):
 
 def test_status_command_reports_a_healthy_stack(running_stack):
     result = subprocess.run(
-        [sys.executable, "-m", "lakestream", "status", "--json"],
+        [sys.executable, "-m", "orchestration", "status", "--json"],
         env={**os.environ, **running_stack.env},
         capture_output=True,
         text=True,
@@ -260,7 +260,7 @@ def test_taken_port_is_a_one_line_error(tmp_path: Path):
         port = squatter.getsockname()[1]
         env = {**stack_env(tmp_path / "run"), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
         result = subprocess.run(
-            [sys.executable, "-m", "lakestream", "up", "--timeout", "10"],
+            [sys.executable, "-m", "orchestration", "up", "--timeout", "10"],
             env={**os.environ, **env},
             capture_output=True,
             text=True,
@@ -296,7 +296,7 @@ def test_up_then_down_leaves_no_process(tmp_path: Path):
     env = stack_env(tmp_path / "run")
     run = {**os.environ, **env}
     up = subprocess.run(
-        [sys.executable, "-m", "lakestream", "up"],
+        [sys.executable, "-m", "orchestration", "up"],
         env=run, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert up.returncode == 0, up.stderr
@@ -306,7 +306,7 @@ def test_up_then_down_leaves_no_process(tmp_path: Path):
     assert all(psutil.pid_exists(pid) for pid in pids)
 
     down = subprocess.run(
-        [sys.executable, "-m", "lakestream", "down"],
+        [sys.executable, "-m", "orchestration", "down"],
         env=run, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert down.returncode == 0, down.stderr

@@ -108,9 +108,12 @@ function query(analysis) {
 // Numbers that name rather than measure (status_code, campaign_id) label the bars instead.
 const isIdentifier = (name) => /(_code|_id)$/.test(name);
 
+// Column types are the lake's (Glue's) names, as the engine typed the result: decimal(p,s) too.
+const NUMERIC = /^(tinyint|smallint|int|bigint|float|double|decimal)\b/;
+
 function numericColumns(result) {
   return result.columns
-    .filter((c) => ["bigint", "double", "integer", "decimal"].includes(c.type))
+    .filter((c) => NUMERIC.test(c.type))
     .map((c) => c.name)
     .filter((name) => !isIdentifier(name));
 }
