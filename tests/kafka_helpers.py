@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from kafka import TopicPartition
 
+from consumers.groups import end_offsets
 from lakestream.core import clients
 from lakestream.core.datasets import DEFAULT_CATALOG_PATH, DatasetCatalog, load_catalog
 from lakestream.core.settings import Settings
@@ -45,6 +46,29 @@ def consume_all(
     finally:
         consumer.close()
     return records
+
+
+def wait_for_records(settings: Settings, topic: str, partitions: int, timeout: float = 60) -> int:
+    """Until `topic` holds a record (a producer is under way): the records it holds by then.
+
+    A consumer's metadata request for a missing topic makes the broker create it with its own
+    default partition count: the topic is awaited through the admin API first, which does not.
+    """
+    starts = dict.fromkeys(range(partitions), 0)
+    deadline = time.monotonic() + timeout
+    admin = clients.kafka_admin(settings)
+    try:
+        while topic not in admin.list_topics():
+            assert time.monotonic() < deadline, f"{topic} was not created in {timeout:.0f}s"
+            time.sleep(0.1)
+    finally:
+        admin.close()
+    while True:
+        held = sum(end or 0 for end in end_offsets(settings, topic, starts).values())
+        if held or time.monotonic() > deadline:
+            assert held, f"no record reached {topic} in {timeout:.0f}s"
+            return held
+        time.sleep(0.1)
 
 
 def isolated_catalog(tmp_path: Path, rename_tables: bool = True) -> tuple[Path, DatasetCatalog]:

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 
 import pytest
@@ -16,7 +15,7 @@ from kafka.partitioner.default import murmur2
 
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port
-from tests.kafka_helpers import consume_all, isolated_catalog
+from tests.kafka_helpers import consume_all, isolated_catalog, wait_for_records
 
 pytestmark = pytest.mark.stack
 
@@ -86,7 +85,8 @@ def test_sigint_flushes_what_was_accepted(catalog_env):
          "--rate", "3000", "--duration", "120"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(5)
+    ds = catalog.get("web_logs")
+    wait_for_records(settings, ds.topic, ds.partitions)  # under way: records are in flight
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=90)
     assert proc.returncode == 130, stderr
@@ -94,7 +94,6 @@ def test_sigint_flushes_what_was_accepted(catalog_env):
     acked, accepted, failed, unanswered = summary(stdout)
     assert accepted > 0
     assert (acked, failed, unanswered) == (accepted, 0, 0)
-    ds = catalog.get("web_logs")
     records = consume_all(settings, {ds.topic: ds.partitions}, expected=accepted)
     assert len(records) == accepted
     assert len({(r.partition, r.offset) for r in records}) == accepted
