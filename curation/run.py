@@ -35,7 +35,7 @@ from pyiceberg.exceptions import CommitFailedException
 from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
-from curation.sources import pending_objects, typed_records, typed_table
+from curation.sources import decoded_records, pending_objects, typed_records, typed_table
 from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
 from curation.watermark import (
     DEAD_LETTERS_PROPERTY,
@@ -46,7 +46,7 @@ from curation.watermark import (
 from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
-from lakestream.core.formats import JsonLinesGzip, format_of_key
+from lakestream.core.formats import JsonLinesGzip
 from lakestream.core.layout import LakeKey, curated_dlq_key
 from lakestream.core.settings import Settings
 
@@ -200,9 +200,9 @@ class Pass:
             return typed_table(body, obj.key, self.schema), []
         except (ValueError, TypeError, KeyError):  # pa.ArrowInvalid is a ValueError
             # Something in this object does not fit: find it record by record.
-            records = format_of_key(obj.key).decode(body)
+            records, refused = decoded_records(body, obj.key)
             good, bad = typed_records(records, self.schema, self.types)
-            return good, [self._dead_letter(record, reason) for record, reason in bad]
+            return good, [self._dead_letter(record, reason) for record, reason in refused + bad]
 
     def _dead_letter(self, record: dict[str, Any], reason: str) -> dict[str, Any]:
         return {

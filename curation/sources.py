@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -19,7 +20,10 @@ from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import JsonLinesGzip, format_of_key, json_lines_table
 from lakestream.core.layout import LakeKey
+from lakestream.core.records import RecordError, check_unique_keys
 from lakestream.core.types import TYPES
+
+Refused = tuple[dict[str, Any], str]  # a record set aside, and why
 
 
 def pending_objects(
@@ -50,12 +54,54 @@ def typed_table(body: bytes, key: str, schema: pa.Schema) -> pa.Table:
     return json_lines_table(JsonLinesGzip().text(body), schema)
 
 
+def decoded_records(body: bytes, key: str) -> tuple[list[dict[str, Any]], list[Refused]]:
+    """The object's records one by one, and those refused as they are decoded: a line that
+    repeats a key (stored before the sink refused them) is set aside, not guessed at."""
+    fmt = format_of_key(key)
+    if fmt.classification == "parquet":
+        return fmt.decode(body), []  # a Parquet row cannot repeat a column
+    records: list[dict[str, Any]] = []
+    refused: list[Refused] = []
+    for line in JsonLinesGzip().text(body).splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            refused.append(({"line": line[:1000].decode("utf-8", "replace")}, f"{exc}"))
+            continue
+        try:
+            check_unique_keys(line, record)
+        except RecordError as exc:
+            refused.append((record, str(exc)))
+            continue
+        records.append(record)
+    return records, refused
+
+
+def _arrow_table(rows: list[dict[str, Any]], schema: pa.Schema) -> tuple[pa.Table, list[Refused]]:
+    """The rows as a table; if Arrow refuses the lot, each row alone, so one that still does not
+    fit (a rule the type table missed) is set aside with Arrow's reason instead of halting."""
+    try:
+        return pa.Table.from_pylist(rows, schema=schema), []
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        pass
+    kept: list[pa.Table] = []
+    refused: list[Refused] = []
+    for row in rows:
+        try:
+            kept.append(pa.Table.from_pylist([row], schema=schema))
+        except (pa.ArrowException, OverflowError, ValueError, TypeError) as exc:
+            refused.append((row, f"does not fit the curated schema: {exc}"[:300]))
+    return (pa.concat_tables(kept) if kept else schema.empty_table()), refused
+
+
 def typed_records(
     records: list[dict[str, Any]], schema: pa.Schema, types: dict[str, str]
-) -> tuple[pa.Table, list[tuple[dict[str, Any], str]]]:
+) -> tuple[pa.Table, list[Refused]]:
     """Record by record: (the ones that fit, as a table; (record, reason) for the others)."""
     good: list[dict[str, Any]] = []
-    bad: list[tuple[dict[str, Any], str]] = []
+    bad: list[Refused] = []
     for record in records:
         try:
             row = {}
@@ -73,4 +119,5 @@ def typed_records(
             good.append(row)
         except (ValueError, TypeError) as exc:
             bad.append((record, str(exc)))
-    return pa.Table.from_pylist(good, schema=schema), bad
+    table, unfit = _arrow_table(good, schema)
+    return table, bad + unfit

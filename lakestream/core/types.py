@@ -9,6 +9,7 @@ array, inferred by the crawler) are handled by `duckdb_type` and `split_fields`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,12 +39,26 @@ _is_date = _iso_check(DATE, date.fromisoformat)
 _is_timestamp = _iso_check(TIMESTAMP, datetime.fromisoformat)
 
 
+# What every engine can hold: Athena's and DuckDB's bigint, Arrow's int64, Iceberg's long.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A JSON integer that fits a bigint (a boolean is not one; a u64 above 2^63-1 is not)."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and (BIGINT_MIN <= value <= BIGINT_MAX)
+    )
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite double: a JSON number (not a boolean) that a float64 holds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**1024  # larger integers have no float64
+    return math.isfinite(value)
 
 
 def _bool_text(text: str) -> bool:
@@ -54,7 +69,7 @@ def _bool_text(text: str) -> bool:
 
 def _bigint_text(text: str) -> int:
     value = int(text)
-    if not -(2**63) <= value < 2**63:
+    if not BIGINT_MIN <= value <= BIGINT_MAX:
         raise ValueError(f"{text!r} is out of the bigint range")
     return value
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curation.sources import typed_records, typed_table
+from curation.sources import decoded_records, typed_records, typed_table
 from curation.tables import arrow_schema, columns
 from lakestream.core.datasets import load_catalog
 from lakestream.core.formats import JsonLinesGzip
@@ -83,3 +83,27 @@ def test_record_by_record_keeps_the_good_ones_and_says_why_for_the_others() -> N
         (1, "Amount"),
         (2, "ClientID"),
     ]
+
+
+def test_a_u64_or_two_to_the_63_is_set_aside_not_a_crash() -> None:
+    # Landed by a sink older than the int64 rule: curation must not halt on them.
+    records = [record(0, kafka_offset=2**64 - 1), record(1, kafka_offset=2**63), record(2)]
+    types = {name: type_ for name, type_, _ in columns(TRANSACTIONS)}
+    good, bad = typed_records(records, arrow_schema(TRANSACTIONS), types)
+    assert good["kafka_offset"].to_pylist() == [2]
+    assert len(bad) == 2
+    assert all("kafka_offset" in reason or "fit" in reason for _, reason in bad)
+
+
+def test_a_line_that_repeats_a_key_is_set_aside_with_its_reason() -> None:
+    lines = (
+        b'{"ClientID":"C0","ClientName":"Ada","TransactionDate":"2024-10-01","Product":"Book",'
+        b'"Amount":"evil","Amount":1.5,"PaymentMethod":"card","kafka_topic":"transactions_topic",'
+        b'"kafka_partition":0,"kafka_offset":0,"ingested_at":"2024-10-01T10:00:00.123"}\n'
+    )
+    good_line = JsonLinesGzip().text(body(record(1)))
+    records, refused = decoded_records(lines + good_line, KEY)  # text() takes plain lines too
+    assert [r["kafka_offset"] for r in records] == [1]
+    [(dropped, reason)] = refused
+    assert dropped["kafka_offset"] == 0
+    assert reason == "duplicate key 'Amount' in a JSON object"

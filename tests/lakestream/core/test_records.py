@@ -1,0 +1,53 @@
+"""What a well-formed record is: each column's rule holds what every engine can hold, and an
+object that repeats a key is refused (DuckDB and Arrow cannot read one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakestream.core.datasets import load_catalog
+from lakestream.core.records import RecordError, parse_record
+
+POSTS = load_catalog().get("social_posts")
+
+
+def post(
+    likes: str = "1", user: str = '"ada"', date: str = '"2024-10-01"', extra: str = ""
+) -> bytes:
+    return (
+        f'{{"user":{user},"message":"hi","post_date":{date},"likes":{likes},"retweets":2{extra}}}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (post(likes="18446744073709551615"), "likes: 18446744073709551615 is outside the bigint"),
+        (post(likes="9223372036854775808"), "likes: 9223372036854775808 is outside the bigint"),
+        (post(likes="true"), "likes: expected bigint, got True"),
+        (post(likes="1e400"), "invalid JSON"),
+        (post(date='"2024-02-30"'), "post_date: expected date"),
+        (post(user='"\\ud800"'), "invalid JSON"),  # a lone surrogate
+        (b'{"user":"\xed\xa0\x80"}', "invalid JSON"),  # the same, as raw bytes
+        (post(extra=',"likes":5'), "duplicate key 'likes' in a JSON object"),
+        (post(extra=',"x":{"k":1,"k" :2}'), "duplicate key 'k' in a JSON object"),
+    ],
+)
+def test_what_no_engine_can_hold_is_refused_with_its_reason(value, reason):
+    with pytest.raises(RecordError) as refused:
+        parse_record(value, POSTS)
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        post(likes="9223372036854775807"),
+        post(likes="-9223372036854775808"),
+        post(user='"a \\" : quoted colon"'),  # a key-like text inside a string is not a key
+        post(user='"\\ud83d\\ude00"'),  # a surrogate pair is one character
+        post(extra=',"x":[{"k":1},{"k":2}]'),  # the same key in two objects is no repeat
+    ],
+)
+def test_the_edges_of_each_rule_are_accepted(value):
+    assert parse_record(value, POSTS)["retweets"] == 2
