@@ -182,7 +182,7 @@ def run_sink(args: argparse.Namespace) -> int:
         err.print(
             f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting"
         )
-        run.stop.set()
+        run.request_stop()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)

@@ -32,7 +32,6 @@ class PartitionRegistrar:
         self.table = dataset.table
         self.location = layout.table_location(settings.bucket(dataset), dataset.table)
         self.known: set[str] = set()
-        self.registered = 0  # partitions this process created (for the summary and tests)
         self._descriptor: dict[str, Any] | None = None
         self._missing_until = 0.0
         self._lock = threading.Lock()
@@ -48,7 +47,6 @@ class PartitionRegistrar:
             except Exception as exc:
                 log.warning("%s: partitions %s not registered (%s)", self.table, new, exc)
                 return []
-            self.registered += len(created)
             return created
 
     def _table_descriptor(self) -> dict[str, Any] | None:
@@ -65,24 +63,38 @@ class PartitionRegistrar:
         descriptor = self._table_descriptor()
         if descriptor is None:
             return []  # not crawled yet: the first crawl registers every partition
-        created: list[str] = []
-        for i in range(0, len(days), BATCH_LIMIT):
-            chunk = days[i : i + BATCH_LIMIT]
-            inputs = []
-            for day in chunk:
-                sd = copy.deepcopy(descriptor)
-                sd["Location"] = layout.day_prefix(self.location, day)
-                inputs.append({"Values": [day], "StorageDescriptor": sd})
-            response = self.glue.batch_create_partition(
-                DatabaseName=self.database, TableName=self.table, PartitionInputList=inputs
-            )
-            errors = {e["PartitionValues"][0]: e["ErrorDetail"] for e in response.get("Errors", [])}
-            for day in chunk:
-                detail = errors.get(day)
-                if detail is None:
-                    created.append(day)
-                elif detail.get("ErrorCode") != "AlreadyExistsException":
-                    log.warning("%s: partition %s not registered (%s)", self.table, day, detail)
-                    continue  # tried again with the next batch that lands this day
-                self.known.add(day)
+        created, there = create_partitions(
+            self.glue, self.database, self.table, descriptor, self.location, days
+        )
+        self.known.update(created, there)
         return created
+
+
+def create_partitions(
+    glue: Any, database: str, table: str, descriptor: dict[str, Any], location: str, days: list[str]
+) -> tuple[list[str], list[str]]:
+    """BatchCreatePartition for `days`, each with the table's storage descriptor and its own
+    S3 folder, 100 at a time: (the days created, the days that already existed). A day refused
+    for another reason is logged and left out of both, to be tried again."""
+    created: list[str] = []
+    there: list[str] = []
+    for i in range(0, len(days), BATCH_LIMIT):
+        chunk = days[i : i + BATCH_LIMIT]
+        inputs = []
+        for day in chunk:
+            sd = copy.deepcopy(descriptor)
+            sd["Location"] = layout.day_prefix(location, day)
+            inputs.append({"Values": [day], "StorageDescriptor": sd})
+        response = glue.batch_create_partition(
+            DatabaseName=database, TableName=table, PartitionInputList=inputs
+        )
+        errors = {e["PartitionValues"][0]: e["ErrorDetail"] for e in response.get("Errors", [])}
+        for day in chunk:
+            detail = errors.get(day)
+            if detail is None:
+                created.append(day)
+            elif detail.get("ErrorCode") == "AlreadyExistsException":
+                there.append(day)
+            else:
+                log.warning("%s: partition %s not registered (%s)", table, day, detail)
+    return created, there

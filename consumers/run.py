@@ -84,11 +84,10 @@ class SinkRun:
         self.wait(tick)
         return self
 
-    def request_stop(self, timeout: float | None = None) -> None:
-        """Write and commit the open batches, then end; join for at most `timeout` seconds."""
+    def request_stop(self) -> None:
+        """Ask every worker to write and commit its open batches, then end (`wait` joins them).
+        Returns at once: a signal handler calls it."""
         self.stop.set()
-        for worker in self.workers:
-            worker.join(timeout)
 
     @property
     def errors(self) -> list[str]:

@@ -182,7 +182,7 @@ def referenced_files(table: Table) -> set[str]:
 
 def remove_orphans(settings: Settings, table: Table, older_than: timedelta) -> int:
     s3 = clients.aws_client(settings, "s3")
-    bucket, _, prefix = table.location().removeprefix("s3://").partition("/")
+    bucket, prefix = layout.split_location(table.location())
     keep = referenced_files(table)
     horizon = datetime.now(UTC) - older_than
     orphans = [

@@ -20,7 +20,7 @@ from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import JsonLinesGzip, format_of_key, json_lines_table
 from lakestream.core.layout import LakeKey
-from lakestream.core.records import RecordError, check_unique_keys
+from lakestream.core.records import RecordError, check_unique_keys, value_problem
 from lakestream.core.types import TYPES
 
 Refused = tuple[dict[str, Any], str]  # a record set aside, and why
@@ -103,21 +103,21 @@ def typed_records(
     good: list[dict[str, Any]] = []
     bad: list[Refused] = []
     for record in records:
-        try:
-            row = {}
-            for field in schema:
-                value = record.get(field.name)
-                if value is None:
-                    if not field.nullable:
-                        raise ValueError(f"{field.name}: required field is missing or null")
-                    row[field.name] = None
-                    continue
-                kind = TYPES[types[field.name]]
-                if not kind.check(value):
-                    raise ValueError(f"{field.name}: expected {kind.name}, got {value!r}"[:200])
-                row[field.name] = kind.to_arrow(value)
+        row = {}
+        problems = []
+        for field in schema:
+            value = record.get(field.name)
+            type_ = types[field.name]
+            if problem := value_problem(field.name, type_, value, not field.nullable):
+                problems.append(problem)
+                continue
+            try:
+                row[field.name] = None if value is None else TYPES[type_].to_arrow(value)
+            except (ValueError, TypeError, OverflowError) as exc:
+                problems.append(f"{field.name}: {exc}"[:200])
+        if problems:
+            bad.append((record, "; ".join(problems)))
+        else:
             good.append(row)
-        except (ValueError, TypeError) as exc:
-            bad.append((record, str(exc)))
     table, unfit = _arrow_table(good, schema)
     return table, bad + unfit

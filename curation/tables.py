@@ -13,11 +13,11 @@ from pyiceberg.table.sorting import SortField, SortOrder
 from pyiceberg.transforms import DayTransform, IdentityTransform
 from pyiceberg.types import NestedField
 
+from lakestream.core import layout
 from lakestream.core.datasets import LAKE_METADATA_COLUMNS, Dataset
 from lakestream.core.settings import Settings
 from lakestream.core.types import TYPES
 
-CURATED_PREFIX = "curated"
 PARTITION_FIELD_ID = 1000
 TABLE_PROPERTIES = {
     # No silent retry on a concurrent commit: pyiceberg would re-apply our append on top of the
@@ -81,8 +81,7 @@ def identifier(settings: Settings, dataset: Dataset) -> str:
 
 
 def location(settings: Settings, dataset: Dataset) -> str:
-    """Under the dataset's bucket, outside the raw crawler's `<table>/` path."""
-    return f"s3://{settings.bucket(dataset)}/{CURATED_PREFIX}/{dataset.table}"
+    return layout.curated_location(settings.bucket(dataset), dataset.table)
 
 
 def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Table:

@@ -72,6 +72,8 @@ class AthenaEngine(GlueTables):
             kwargs["aws_access_key_id"] = s.aws_access_key_id
         if s.aws_secret_access_key:
             kwargs["aws_secret_access_key"] = s.aws_secret_access_key.get_secret_value()
+        if s.aws_session_token:  # temporary credentials (SSO, an assumed role) need it
+            kwargs["aws_session_token"] = s.aws_session_token.get_secret_value()
         return connect(**kwargs)
 
     def select(self, query: TableQuery) -> QueryResult:

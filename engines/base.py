@@ -36,7 +36,6 @@ class QueryResult:
     elapsed_ms: int = 0
     data_scanned_bytes: int | None = None  # what the engine reports; None if it reports nothing
     scanned_partitions: dict[str, list[str]] = field(default_factory=dict)
-    engine_sql: str = ""
     column_types: list[str] = field(default_factory=list)  # the lake's type of each column
 
 

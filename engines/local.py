@@ -141,11 +141,13 @@ class LocalEngine(GlueTables):
             con.execute(f"LOAD {quote_string(extension_path(package, name))}")
         endpoint = urlsplit(s.aws_endpoint_url or f"https://s3.{s.aws_region}.amazonaws.com")
         secret = s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else ""
+        token = s.aws_session_token.get_secret_value() if s.aws_session_token else ""
         # CREATE SECRET takes no bound parameters: values are quoted as SQL strings.
         use_ssl = "true" if endpoint.scheme == "https" else "false"
+        session = f"SESSION_TOKEN {quote_string(token)}, " if token else ""
         con.execute(
             f"CREATE SECRET lake (TYPE s3, KEY_ID {quote_string(s.aws_access_key_id or '')}, "
-            f"SECRET {quote_string(secret)}, REGION {quote_string(s.aws_region)}, "
+            f"SECRET {quote_string(secret)}, {session}REGION {quote_string(s.aws_region)}, "
             f"ENDPOINT {quote_string(endpoint.netloc)}, URL_STYLE 'path', USE_SSL {use_ssl})"
         )
         con.execute(f"SET enable_external_file_cache = {'true' if self.file_cache else 'false'}")
@@ -248,7 +250,6 @@ class LocalEngine(GlueTables):
             elapsed_ms=int((time.perf_counter() - started) * 1000),
             data_scanned_bytes=bytes_read,
             scanned_partitions=scanned,
-            engine_sql=engine_sql,
             column_types=types,
         )
 
@@ -318,7 +319,7 @@ class LocalEngine(GlueTables):
         return f"SELECT {names} FROM {source}"  # noqa: S608 - catalog names, quoted
 
     def _has_objects(self, location: str) -> bool:
-        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        bucket, prefix = layout.split_location(location)
         listed = self.s3.list_objects_v2(
             Bucket=bucket, Prefix=layout.data_prefix(prefix), MaxKeys=1
         )

@@ -1,4 +1,4 @@
-"""Engine values to JSON, in one place: the API, `python -m glue sql --json` and the notebooks.
+"""Engine values to JSON, in one place: the API and `python -m glue sql` (JSON and table).
 
 Timestamps keep milliseconds (the lake stores them at that precision), dates are ISO dates,
 decimals become numbers and bytes text.

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
+from consumers.partitions import create_partitions
 from glue import schema as sch
 from lakestream.core import clients, layout
 from lakestream.core.datasets import PARTITION_KEY, Dataset
@@ -200,20 +201,10 @@ class LocalCrawler:
         known = {tuple(p["Values"]) for p in self._partitions(table)}
         missing = [dt for dt in partitions if (dt,) not in known]
         sd = table_input["StorageDescriptor"]
-        location = sd["Location"]
-        for i in range(0, len(missing), 100):
-            self.glue.batch_create_partition(
-                DatabaseName=self.settings.glue_database,
-                TableName=table,
-                PartitionInputList=[
-                    {
-                        "Values": [dt],
-                        "StorageDescriptor": {**sd, "Location": layout.day_prefix(location, dt)},
-                    }
-                    for dt in missing[i : i + 100]
-                ],
-            )
-        return len(known), len(missing)
+        created, _ = create_partitions(
+            self.glue, self.settings.glue_database, table, sd, sd["Location"], missing
+        )
+        return len(known), len(created)
 
     def _table(self, name: str) -> dict[str, Any] | None:
         try:

@@ -4,6 +4,7 @@
     s3://<bucket>/_dlq/<topic>/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_dlq/curated/<topic>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_state/<topic>+<partition>.json
+    s3://<bucket>/curated/<table>/                        the curated Iceberg table (its own layout)
 
 The first is a batch's records of one day (`<ext>` is its format's: `.jsonl.gz`, `.parquet`);
 the second, the sink's dead letters of a batch; the third, curation's dead letters of one raw
@@ -41,6 +42,7 @@ MANIFEST_EXTENSION = ".json"
 _DLQ = "_dlq"
 _CURATED_DLQ = f"{_DLQ}/curated"
 _STATE = "_state"
+_CURATED = "curated"  # Terraform's dataset_catalog module names the same location
 
 Kind = Literal["data", "dead_letter", "curated_dead_letter", "manifest"]
 
@@ -75,6 +77,18 @@ def table_prefix(table: str) -> str:
 def table_location(bucket: str, table: str) -> str:
     """The raw table's S3 location (Glue's table Location, the crawler's target)."""
     return f"s3://{bucket}/{table_prefix(table)}"
+
+
+def curated_location(bucket: str, table: str) -> str:
+    """The curated Iceberg table's location: under the dataset's bucket, outside the raw
+    crawler's `<table>/` path. Inside it, Iceberg lays out its data and metadata files."""
+    return f"s3://{bucket}/{_CURATED}/{table}"
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """An s3:// location as (bucket, key prefix)."""
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    return bucket, prefix
 
 
 def data_prefix(root: str) -> str:

@@ -30,16 +30,19 @@ def check_record(record: Any, dataset: Dataset) -> list[str]:
     """Every problem of a decoded record, as 'field: reason' strings (empty when valid)."""
     if not isinstance(record, dict):
         return [f"not a JSON object but {type(record).__name__}"]
-    problems = []
-    for column in dataset.columns:
-        value = record.get(column.name)
-        if value is None:
-            if column.required:
-                problems.append(f"{column.name}: required field is missing or null")
-            continue
-        if not TYPES[column.type].check(value):
-            problems.append(f"{column.name}: " + _refusal(column.type, value)[:200])
-    return problems
+    problems = [
+        value_problem(column.name, column.type, record.get(column.name), column.required)
+        for column in dataset.columns
+    ]
+    return [p for p in problems if p]
+
+
+def value_problem(name: str, type_: str, value: Any, required: bool) -> str | None:
+    """Why one field's value breaks its column's rule ('field: reason'), or None if it holds."""
+    if value is None:
+        return f"{name}: required field is missing or null" if required else None
+    kind = TYPES[type_]
+    return None if kind.check(value) else f"{name}: " + kind.refusal(value)[:200]
 
 
 # Where a key ends: its closing quote, blanks, the colon. Inside a string a quote is escaped, so
@@ -74,12 +77,6 @@ def check_unique_keys(value: bytes, decoded: Any) -> None:
     if len(_KEY_END.findall(value)) == _keys(decoded):
         return
     json.loads(value, object_pairs_hook=_no_repeats)
-
-
-def _refusal(type_: str, value: Any) -> str:
-    if type_ == "bigint" and isinstance(value, int) and not isinstance(value, bool):
-        return f"{value} is outside the bigint range (-2^63 to 2^63-1)"
-    return f"expected {type_}, got {value!r}"
 
 
 def parse_record(value: bytes, dataset: Dataset) -> dict[str, Any]:

@@ -99,6 +99,12 @@ class ColumnType:
     wrong_value: Any  # a JSON value of another type, for fault injection
     iceberg_name: str  # pyiceberg.types.<iceberg_name>() types the curated layer's column
 
+    def refusal(self, value: Any) -> str:
+        """Why `value` fails `check`, in words a producer can act on."""
+        if self.name == "bigint" and isinstance(value, int) and not isinstance(value, bool):
+            return f"{value} is outside the bigint range (-2^63 to 2^63-1)"
+        return f"expected {self.name}, got {value!r}"
+
     def arrow_type(self) -> Any:
         # pyarrow is imported on use: commands that never write Parquet skip its start-up cost.
         import pyarrow as pa

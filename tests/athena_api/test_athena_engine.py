@@ -8,6 +8,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from pydantic import SecretStr
 
 from athena_api.query import views
 from engines.athena import AthenaEngine, athena_literal
@@ -90,3 +91,13 @@ def test_a_query_past_the_timeout_is_stopped_in_athena(api_lake):
     execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
     assert execution["Status"]["State"] == "CANCELLED"
     assert execution["Query"] == "SELECT COUNT(*) FROM kafka_ing_logs"
+
+
+def test_temporary_credentials_reach_athena_with_their_session_token(api_lake):
+    settings = api_lake.settings.model_copy(
+        update={"aws_session_token": SecretStr("session-token-of-an-assumed-role")}
+    )
+    connection = AthenaEngine(settings, timeout=5)._connect()
+    credentials = connection.session.get_credentials().get_frozen_credentials()
+    assert credentials.token == "session-token-of-an-assumed-role"
+    assert credentials.access_key == settings.aws_access_key_id
