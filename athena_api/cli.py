@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from athena_api import setup_django
-from lakestream.core.entry import command_main
+from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 
 POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
@@ -30,7 +30,8 @@ def openapi_document() -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return command_main("athena_api", lambda: _run(argv))
+    args = cli_args(argv)
+    return command_main("athena_api", lambda: _run(args))
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -17,7 +17,7 @@ from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import positive
 from lakestream.core.console import err_console, figures_table, out_console
-from lakestream.core.entry import command_main
+from lakestream.core.entry import cli_args, command_main
 from lakestream.core.settings import load_settings
 
 
@@ -155,7 +155,7 @@ def run_maintain(argv: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = cli_args(argv)
     if argv[:1] == ["maintain"]:
         return command_main("curation", lambda: run_maintain(argv[1:]))
     args = build_parser().parse_args(argv)

@@ -16,7 +16,7 @@ from engines.values import json_value
 from glue.crawler import LocalCrawler, run_aws_crawlers
 from glue.queries import saved_queries
 from lakestream.core.console import out_console
-from lakestream.core.entry import command_main
+from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 
@@ -156,5 +156,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(cli_args(argv))
     return command_main("glue", lambda: args.func(args), expected=(OSError,))

@@ -17,7 +17,7 @@ from consumers.groups import DEFAULT_GROUP_PREFIX, describe_group, group_id, gro
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
-from lakestream.core.entry import command_main
+from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings, load_settings
 from lakestream.core.signals import interrupt_on_termination
@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(cli_args(argv))
     interrupt_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: what we started is stopped
     return command_main("lakestream", lambda: args.func(args))
 

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lakestream.core.argtypes import fraction, iso_datetime, positive
 from lakestream.core.datasets import default_catalog
-from lakestream.core.entry import benchmark, command_main
+from lakestream.core.entry import benchmark, cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from simulator.clock import DEFAULT_START
 from simulator.export import export_seed_files
@@ -170,7 +170,7 @@ COMMANDS = {"sample": cmd_sample, "bench": benchmark("simulator")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = cli_args(argv)
     command = COMMANDS.get(argv[0]) if argv else None
     return command_main(
         "simulator",

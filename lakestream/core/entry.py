@@ -1,9 +1,13 @@
 """The error boundary of every command line, and the entry point shared by the stages'.
 
-What the user can act on is one line on stderr, never a traceback: query errors with their
-kind, refused settings by the variable's name (a secret's value is never shown), and
-whatever else a command declares expected (a missing file, say). Ctrl-C exits with 130. Each
-stage runs its own parser; `bench` as the first word runs its benchmark instead.
+What the user sees of an error is one line on stderr and exit code 2, never a traceback: query
+errors with their kind, refused settings by the variable's name, whatever else a command
+declares expected (a missing file, say), and anything unexpected as an internal error. No line
+shows a secret setting's value. `--debug` (anywhere on the command line, or LAKESTREAM_DEBUG=1)
+prints the traceback instead, secrets masked. Ctrl-C exits with 130. Exit code 1 stays what a
+command returns itself when it ran but some of its work failed (records not acknowledged, a
+sink worker's error). Each stage runs its own parser; `bench` as the first word runs its
+benchmark instead.
 
 The benchmarks live above the stages (`orchestration.bench`: they start stacks and drive
 several stages at once), so a stage does not import its own. The orchestration package declares
@@ -14,8 +18,10 @@ each one as an entry point of the group `lakestream.benchmarks`, named after the
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
@@ -23,37 +29,59 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from lakestream.core.errors import LakestreamError, QueryError
-from lakestream.core.settings import settings_error
+from lakestream.core.settings import masked, settings_error
 from lakestream.core.signals import handlers_restored
 
 Command = Callable[[list[str]], int]
 
 BENCHMARKS = "lakestream.benchmarks"  # the entry-point group of the stages' benchmarks
+DEBUG_OPTION = "--debug"
+ERROR_EXIT = 2  # the command could not do its work (1 is a command's own partial failure)
+_debug = {"on": False}
+
+
+def cli_args(argv: Sequence[str] | None) -> list[str]:
+    """The command line without `--debug`, which every command takes and the boundary reads."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _debug["on"] = DEBUG_OPTION in args
+    return [a for a in args if a != DEBUG_OPTION]
+
+
+def _debugging() -> bool:
+    return _debug["on"] or os.environ.get("LAKESTREAM_DEBUG") == "1"
 
 
 def _say(prog: str, message: str) -> None:
     # No markup: messages quote user input, in which `[...]` is text.
-    Console(stderr=True).print(f"{prog}: {message}", highlight=False, markup=False, soft_wrap=True)
+    Console(stderr=True).print(
+        f"{prog}: {masked(message)}", highlight=False, markup=False, soft_wrap=True
+    )
+
+
+def _line(exc: Exception, expected: tuple[type[Exception], ...]) -> str:
+    if isinstance(exc, QueryError):
+        return f"error ({exc.kind}): {exc}"
+    if isinstance(exc, (LakestreamError, ValidationError, *expected)):
+        return f"error: {settings_error(exc) if isinstance(exc, ValidationError) else exc}"
+    # A bug: still one line, and the way to see more.
+    return f"internal error: {type(exc).__name__}: {exc} ({DEBUG_OPTION} shows the traceback)"
 
 
 def command_main(
     prog: str, run: Callable[[], int], expected: tuple[type[Exception], ...] = ()
 ) -> int:
-    """`run()`'s exit code, or 1 after one line naming what went wrong (130 on Ctrl-C)."""
+    """`run()`'s exit code, or 2 after one line naming what went wrong (130 on Ctrl-C)."""
     try:
         return run()
-    except QueryError as exc:
-        _say(prog, f"error ({exc.kind}): {exc}")
-    except LakestreamError as exc:
-        _say(prog, f"error: {exc}")
-    except ValidationError as exc:
-        _say(prog, f"error: {settings_error(exc)}")
-    except expected as exc:
-        _say(prog, f"error: {exc}")
     except KeyboardInterrupt:
         _say(prog, "interrupted")
         return 130
-    return 1
+    except Exception as exc:
+        if _debugging():
+            sys.stderr.write(masked("".join(traceback.format_exception(exc))))
+        line = _line(exc, expected)
+    _say(prog, line)
+    return ERROR_EXIT
 
 
 def benchmark(stage: str) -> Command:
@@ -74,7 +102,7 @@ def benchmark(stage: str) -> Command:
 
 def stage_main(prog: str, argv: Sequence[str] | None, run: Command) -> int:
     """`prog`'s command line: its own parser, or its benchmark when the first word is `bench`."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = cli_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
     # The sink and the producer install their own Ctrl-C/SIGTERM handlers; they end with the run.

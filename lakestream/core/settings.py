@@ -15,6 +15,7 @@ Targets:
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -465,3 +466,26 @@ def settings_error(exc: ValidationError) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment and `.env`; keyword overrides win (used by tests and CLIs)."""
     return Settings(**overrides)
+
+
+def secret_values() -> list[str]:
+    """Every secret setting's value as given (environment, then `.env`), valid or not: what an
+    error message or a traceback must never show. Read without validating, so a refused
+    setting's secrets are known too."""
+    from dotenv import dotenv_values
+
+    names = [
+        str(field.validation_alias)
+        for field in Settings.model_fields.values()
+        if field.annotation is not None and "SecretStr" in str(field.annotation)
+    ]
+    values = {**dotenv_values(Settings.model_config.get("env_file") or ".env"), **os.environ}
+    found = {values[n] for n in names if values.get(n)}
+    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
+
+
+def masked(text: str, secrets: list[str] | None = None) -> str:
+    """`text` with every secret value replaced by ***."""
+    for value in secret_values() if secrets is None else secrets:
+        text = text.replace(value, "***")
+    return text

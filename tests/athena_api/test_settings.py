@@ -62,7 +62,7 @@ def test_a_bad_value_is_one_clear_line(tmp_path):
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("athena_api: error: invalid setting API_THROTTLE_RATE:")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "API_THROTTLE_RATE" in result.stderr

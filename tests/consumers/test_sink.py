@@ -132,7 +132,7 @@ def test_unreachable_broker_is_a_one_line_error(running_stack, lake):
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().startswith("consumers: error: cannot reach Kafka at 127.0.0.1:")
 
 

@@ -261,6 +261,6 @@ def test_sql_command_prints_json_and_fails_cleanly(landed):
     assert len(doc["rows"]) == 3
     assert doc["truncated"] is True
     result = run("SELECT * FROM nowhere")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("glue: error (unknown_table): table 'nowhere'")
     assert "Traceback" not in result.stderr

@@ -107,7 +107,7 @@ def test_cli_reads_the_output_from_terraform_state(terraform_bin, tmp_path, caps
     )
     # Before apply there is no state: the message says what to do.
     env_file = tmp_path / ".env"
-    assert main(["env", "--terraform-dir", str(workdir), "--output", str(env_file)]) == 1
+    assert main(["env", "--terraform-dir", str(workdir), "--output", str(env_file)]) == 2
     assert "run `terraform apply` there first" in capsys.readouterr().err
     terraform(terraform_bin, workdir, "init", "-input=false", "-backend=false")
     terraform(terraform_bin, workdir, "apply", "-auto-approve", "-input=false")
@@ -122,7 +122,7 @@ def test_cli_from_json_file_and_missing_file(tmp_path, capsys) -> None:
     source = tmp_path / "out.json"
     source.write_text(json.dumps(OUTPUT))
     assert main(["env", "--from-json", str(source), "--output", str(tmp_path / ".env")]) == 0
-    assert main(["env", "--from-json", str(tmp_path / "nope.json")]) == 1
+    assert main(["env", "--from-json", str(tmp_path / "nope.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
 
 
@@ -179,7 +179,7 @@ def test_kafka_password_is_a_reference_to_the_chosen_users_secret(tmp_path, caps
 def test_an_unknown_kafka_user_is_refused_with_the_known_ones(tmp_path, capsys) -> None:
     source = tmp_path / "outputs.json"
     source.write_text(all_outputs())
-    assert main(["env", "--from-json", str(source), "--kafka-user", "notebooks"]) == 1
+    assert main(["env", "--from-json", str(source), "--kafka-user", "notebooks"]) == 2
     err = capsys.readouterr().err
     assert "no Kafka user 'notebooks' (its users: admin, producers, sink)" in err
     assert not (tmp_path / ".env").exists()

@@ -143,10 +143,10 @@ def test_malformed_csv_row_is_named_and_fails_the_run(catalog_env, tmp_path):
 def test_missing_files_and_unknown_topics_are_one_line_errors(catalog_env, tmp_path):
     env, _, _ = catalog_env
     result = produce(env, "--from-files", str(tmp_path / "nowhere"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("producers: error: missing seed files:")
     result = produce(env, "--topics", "nope")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "unknown topic or dataset 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -154,7 +154,7 @@ def test_missing_files_and_unknown_topics_are_one_line_errors(catalog_env, tmp_p
 def test_missing_topic_with_creation_disabled_fails_clearly(catalog_env):
     env, catalog, _ = catalog_env
     result = produce(env, "--no-create-topics", "--topics", "social_posts", "--count", "5")
-    assert result.returncode == 1
+    assert result.returncode == 2
     topic = catalog.get("social_posts").topic
     assert f"topic '{topic}' does not exist; create it with 3 partitions" in result.stderr
 
@@ -163,7 +163,7 @@ def test_missing_topic_with_creation_disabled_fails_clearly(catalog_env):
 def test_unreachable_broker_is_a_readable_error(running_stack, client):
     env = {**os.environ, **running_stack.env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
     result = produce(env, "--count", "5", "--client", client, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("producers: error: cannot reach Kafka at 127.0.0.1:")
     assert "lakestream up" in lines[-1]

@@ -67,7 +67,7 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path: Path):
     result = run("--late-fraction", "1.5")
     assert "1.5 is not between 0 and 1" in result.stderr
     result = run("--pace", "nope=2", "--out", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "--pace names unknown datasets ['nope']" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lakestream.core.entry import command_main, stage_main
+from lakestream.core.entry import cli_args, command_main, stage_main
 from lakestream.core.errors import LakestreamError, UnknownTable
 from lakestream.core.settings import Settings
 
@@ -34,9 +34,9 @@ def refused_settings() -> int:
     [
         (lambda: 0, (), 0, ""),
         (lambda: 3, (), 3, ""),
-        (fails(LakestreamError("no stack")), (), 1, "tool: error: no stack"),
-        (fails(UnknownTable("no table 'x'")), (), 1, "tool: error (unknown_table): no table 'x'"),
-        (fails(FileNotFoundError("no file f")), (OSError,), 1, "tool: error: no file f"),
+        (fails(LakestreamError("no stack")), (), 2, "tool: error: no stack"),
+        (fails(UnknownTable("no table 'x'")), (), 2, "tool: error (unknown_table): no table 'x'"),
+        (fails(FileNotFoundError("no file f")), (OSError,), 2, "tool: error: no file f"),
         (fails(KeyboardInterrupt()), (), 130, "tool: interrupted"),
     ],
     ids=["ok", "own-code", "lakestream-error", "query-error", "expected", "ctrl-c"],
@@ -49,41 +49,68 @@ def test_what_the_user_sees(capsys, run, expected, code, line) -> None:
 
 
 def test_a_refused_setting_is_named_and_its_value_never_shown(capsys) -> None:
-    assert command_main("tool", refused_settings) == 1
+    assert command_main("tool", refused_settings) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("tool: error: invalid settings: KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD")
     assert SECRET not in err
     assert "\n" not in err
 
 
-def test_an_unexpected_error_is_not_hidden() -> None:
-    """Only what a command declares expected is turned into a line: a bug stays a traceback."""
-    with pytest.raises(ValueError, match="bug"):
-        command_main("tool", fails(ValueError("bug")), (OSError,))
+def test_an_unexpected_error_is_one_line_that_says_how_to_see_more(capsys) -> None:
+    cli_args([])
+    assert command_main("tool", fails(ValueError("bug here")), (OSError,)) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "tool: internal error: ValueError: bug here (--debug shows the traceback)"
 
 
-@pytest.mark.parametrize("stage", ["consumers", "curation", "producers", "glue", "athena_api"])
-def test_every_stage_refuses_a_setting_in_one_line_without_the_secret(stage) -> None:
-    env = {**os.environ, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "KAFKA_SASL_PASSWORD": SECRET}
-    argv = {"glue": ["tables"], "athena_api": ["serve"]}.get(stage, [])
+def test_debug_shows_the_traceback_with_every_secret_masked(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", SECRET)
+    monkeypatch.setenv("API_KEY", "api-key-never-shown")
+    assert cli_args(["--json", "--debug"]) == ["--json"]
+    try:
+        failing = fails(RuntimeError(f"connect with {SECRET} and api-key-never-shown"))
+        assert command_main("tool", failing) == 2
+    finally:
+        cli_args([])
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: connect with *** and ***" in err
+    assert SECRET not in err
+    assert "api-key-never-shown" not in err
+
+
+API_KEY = "api-key-never-shown"
+STAGES = ["consumers", "curation", "producers", "glue", "athena_api", "orchestration"]
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["one-line", "debug"])
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_command_refuses_a_setting_without_showing_a_secret(stage, debug) -> None:
+    env = {**os.environ, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "KAFKA_SASL_PASSWORD": SECRET,
+           "API_KEY": API_KEY}  # fmt: skip
+    argv = {"glue": ["tables"], "athena_api": ["serve"], "orchestration": ["status"]}.get(stage, [])
     result = subprocess.run(
-        [sys.executable, "-m", stage, *argv],
+        [sys.executable, "-m", stage, *argv, *(["--debug"] if debug else [])],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.strip().splitlines() == [
-        f"{stage}: error: invalid settings: KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but "
+    assert result.returncode == 2, result.stderr
+    prog = "lakestream" if stage == "orchestration" else stage
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"{prog}: error: invalid settings: KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but "
         "KAFKA_SECURITY_PROTOCOL is PLAINTEXT: set it to SASL_SSL (or unset the credentials)"
-    ]
-    assert SECRET not in result.stdout + result.stderr
+    )
+    assert ("Traceback (most recent call last)" in result.stderr) == debug
+    for secret in (SECRET, API_KEY):
+        assert secret not in result.stdout + result.stderr
 
 
 def test_a_message_quoting_brackets_is_printed_as_written(capsys) -> None:
-    assert command_main("tool", fails(LakestreamError("bad value '[/x]' in row 3"))) == 1
+    assert command_main("tool", fails(LakestreamError("bad value '[/x]' in row 3"))) == 2
     assert capsys.readouterr().err.strip() == "tool: error: bad value '[/x]' in row 3"
 
 

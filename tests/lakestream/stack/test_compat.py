@@ -75,7 +75,7 @@ def test_lakestream_up_names_the_mismatch_instead_of_an_html_page(tmp_path) -> N
         )
     finally:
         subprocess.run([*command, "down"], env=env, capture_output=True, timeout=60, check=False)
-    assert up.returncode == 1, up.stdout + up.stderr
+    assert up.returncode == 2, up.stdout + up.stderr
     # Progress lines first, then the error: one line.
     error = [line for line in up.stderr.splitlines() if not line.startswith("• ")]
     assert len(error) == 1, up.stderr

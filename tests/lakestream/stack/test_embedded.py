@@ -267,7 +267,7 @@ def test_taken_port_is_a_one_line_error(tmp_path: Path):
             timeout=60,
             check=False,
         )
-    assert result.returncode == 1
+    assert result.returncode == 2
     error_lines = [line for line in result.stderr.splitlines() if "error" in line]
     assert error_lines == [
         f"lakestream: error: 127.0.0.1:{port} is already in use by another program, so the "
