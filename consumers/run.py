@@ -71,10 +71,18 @@ class SinkRun:
         return any(w.is_alive() for w in self.workers)
 
     def wait(self, tick: Callable[[list[SinkStats]], None] | None = None) -> None:
-        """Until every worker has ended (idle, stopped or failed); `tick` runs 4 times a second."""
+        """Until every worker has ended (idle, stopped or failed); `tick` runs 4 times a second.
+
+        A worker that fails stops the whole run: the others write and commit what they hold and
+        end, and the run reports the failure (the command exits 1). A process left running with
+        one topic stalled would look healthy while that topic's lag grows; ending it lets a
+        supervisor (systemd's Restart=on-failure on AWS) start it again, from the committed
+        offsets."""
         while self.alive:
             for worker in self.workers:
                 worker.join(0.25)
+            if not self.stop.is_set() and any(w.error for w in self.workers):
+                self.stop.set()
             if tick:
                 tick(self.stats)
 

@@ -39,6 +39,9 @@ UPLOAD_THREADS = 8  # objects of one flush go up concurrently (one per day and p
 JOIN_GRACE_S = 30.0  # how long a sink waits for partitions before it looks into why
 STALL_GRACE_S = 20.0  # a finite run idle with lag left waits this much longer, then fails
 ASSIGNMENTS = ("auto", "group", "manual")
+# Batches in a row that S3 refused (each after the storage's own retry budget) before the worker
+# fails and ends the run: a transient outage is ridden out, a lasting one is not hidden.
+MAX_WRITE_FAILURES = 5
 
 
 @dataclass
@@ -162,6 +165,7 @@ class SinkWorker(threading.Thread):
         # tell itself from the group's other members.
         self.client_id = f"lakestream-sink-{name}-{os.getpid()}"
         self.commit_failed = False
+        self.write_failures = 0  # batches in a row whose objects could not be written
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
 
@@ -356,11 +360,17 @@ class SinkWorker(threading.Thread):
                     segment.next_offset,
                 )
         except StorageError as exc:
+            self.write_failures += 1
+            if exc.permanent or self.write_failures >= MAX_WRITE_FAILURES:
+                # Nothing was committed: the run ends (the others commit what they hold) rather
+                # than stall this topic in a loop; a restart reads the batch again.
+                raise
             self.stats.fail(str(exc))
             log.error("%s: %s; the batch will be re-read", self.dataset.topic, exc)
             self._rewind(batch.segments.values())
             batch.reset()
             return
+        self.write_failures = 0
         if self.registrar:  # the objects are durable: make their days queryable, then commit
             self.registrar.register({dt for s in written for dt in s.objects})
         self._commit(written)

@@ -28,7 +28,12 @@ BACKOFF_MAX_S = 5.0
 
 
 class StorageError(LakestreamError):
-    """A write that could not be done within the retry budget (or was abandoned on stop)."""
+    """A write that could not be done within the retry budget (or was abandoned on stop).
+    `permanent`: S3 said no for good (no such bucket, access denied): retrying cannot help."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class S3Storage:
@@ -64,7 +69,7 @@ class S3Storage:
                     else ""
                 )
                 if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"):
-                    raise StorageError(f"{what}: {code}: {exc}") from None
+                    raise StorageError(f"{what}: {code}: {exc}", permanent=True) from None
                 if time.monotonic() + delay > deadline:
                     raise StorageError(f"{what}: gave up after {self.budget:.0f}s: {exc}") from None
                 self.retries += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
 
 import orjson
 import pytest
@@ -155,3 +156,22 @@ def test_sigterm_writes_and_commits_the_open_batch_then_exits(lake):
     again = lake.sink("web_logs", "--until-idle", "2")
     again.communicate(timeout=60)
     assert lake.count("web_logs").rows == produced
+
+
+def test_a_worker_that_fails_ends_the_run_instead_of_stalling_its_topic(deployment_lake):
+    lake = deployment_lake
+    logs = lake.datasets.get("web_logs")
+    clients.aws_client(lake.settings, "s3").delete_bucket(Bucket=lake.settings.bucket(logs))
+    produced = lake.produce(["transactions", "web_logs"], 300)
+    # No --until-idle: without the failure this run would go on until it is stopped.
+    sink = lake.sink(["transactions", "web_logs"], "--max-age", "1")
+    try:
+        _, stderr = sink.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        sink.kill()
+        _, stderr = sink.communicate()
+        raise AssertionError(stderr) from None
+    assert sink.returncode == 1, stderr
+    assert re.search(r"consumers: error: web_logs-0: StorageError: .*NoSuchBucket", stderr), stderr
+    # The healthy worker wrote and committed what it held before the run ended.
+    assert lake.count("transactions").rows == produced // 2
