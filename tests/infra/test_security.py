@@ -76,19 +76,66 @@ def test_egress_is_https_and_cluster_traffic_only() -> None:
             assert rule["from_port"] == rule["to_port"] == 443, name
 
 
-# --- brokers ------------------------------------------------------------------------------------
+# --- instances ----------------------------------------------------------------------------------
+
+SSM_INSTANCE = load(MODULES / "ssm_instance")
+INSTANCES = [
+    (config.path.name, kind, name, body)
+    for config in all_configs()
+    for kind in ("aws_instance", "aws_launch_template")
+    for name, body in config.of_type(kind).items()
+]
 
 
-def test_brokers_require_imdsv2_and_encrypt_their_volume() -> None:
-    instances = KAFKA.of_type("aws_instance")
-    assert instances
-    for name, instance in instances.items():
-        metadata = one(instance["metadata_options"])
-        assert metadata["http_tokens"] == "required", name
-        assert metadata["http_put_response_hop_limit"] == 1, name
-        assert one(instance["root_block_device"])["encrypted"] is True, name
-        assert "key_name" not in instance, "no SSH key: Systems Manager is the way in"
-        assert "associate_public_ip_address" not in instance
+def test_every_instance_and_launch_template_requires_imdsv2_and_encrypts_its_root_volume() -> None:
+    assert {(module, kind) for module, kind, _, _ in INSTANCES} == {
+        ("kafka", "aws_instance"),
+        ("api", "aws_instance"),
+        ("ssm_instance", "aws_launch_template"),
+    }
+    for module, kind, name, body in INSTANCES:
+        where = f"{module}: {kind}.{name}"
+        metadata = one(body["metadata_options"])
+        assert metadata["http_endpoint"] == "enabled", where
+        assert metadata["http_tokens"] == "required", where
+        assert metadata["http_put_response_hop_limit"] == 1, where
+        assert "key_name" not in body, f"{where}: no SSH key, Systems Manager is the way in"
+        if kind == "aws_instance":
+            assert one(body["root_block_device"])["encrypted"] is True, where
+        else:
+            # The root volume is the mapping named after the image's root device.
+            mapping = one(body["block_device_mappings"])
+            assert mapping["device_name"].endswith(".root_device_name}"), where
+            assert one(mapping["ebs"])["encrypted"] is True, where
+
+
+def test_brokers_have_no_public_address_of_their_own() -> None:
+    # Their Elastic IPs (public_access) sit on the network interfaces, created before them.
+    assert "associate_public_ip_address" not in KAFKA.of_type("aws_instance")["broker"]
+
+
+def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() -> None:
+    assume = one(SSM_INSTANCE.data[("aws_iam_policy_document", "assume_ec2")]["statement"])
+    assert assume["actions"] == ["sts:AssumeRole"]
+    principal = one(assume["principals"])
+    assert (principal["type"], principal["identifiers"]) == ("Service", ["ec2.amazonaws.com"])
+    attachments = SSM_INSTANCE.of_type("aws_iam_role_policy_attachment")
+    assert set(attachments) == {"ssm", "managed"}
+    assert attachments["ssm"]["policy_arn"].endswith(
+        ":iam::aws:policy/AmazonSSMManagedInstanceCore"
+    )
+    assert attachments["managed"]["policy_arn"] == "${var.policy_arns[count.index]}"
+    inline = SSM_INSTANCE.of_type("aws_iam_role_policy")["inline"]
+    assert (inline["for_each"], inline["policy"]) == ("${var.inline_policies}", "${each.value}")
+    # First boot uses the policies: whatever names the profile launches after them.
+    profile = SSM_INSTANCE.of_type("aws_iam_instance_profile")["this"]
+    assert set(profile["depends_on"]) == {
+        "${aws_iam_role_policy_attachment.ssm}",
+        "${aws_iam_role_policy_attachment.managed}",
+        "${aws_iam_role_policy.inline}",
+    }
+    template = SSM_INSTANCE.of_type("aws_launch_template")["this"]
+    assert one(template["iam_instance_profile"])["arn"] == "${aws_iam_instance_profile.this.arn}"
 
 
 def test_brokers_are_reached_through_systems_manager_only() -> None:

@@ -17,7 +17,7 @@ IDS = [str(c.path.relative_to(INFRA.parent)) for c in CONFIGS]
 def test_the_modules_exist() -> None:
     names = {p.name for p in module_dirs()}
     expected = {"kafka", "s3_lake", "glue_catalog", "curated_lake", "athena", "dataset_catalog",
-                "stage_policies", "api", "release"}  # fmt: skip
+                "stage_policies", "api", "release", "ssm_instance"}  # fmt: skip
     assert expected == names
 
 
