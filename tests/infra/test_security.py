@@ -114,6 +114,23 @@ def test_brokers_have_no_public_address_of_their_own() -> None:
     assert "associate_public_ip_address" not in KAFKA.of_type("aws_instance")["broker"]
 
 
+PROFILE_OUTPUT = re.compile(r"\$\{module\.(\w+)\.instance_profile_name\}")
+
+
+def test_every_instance_role_is_the_shared_modules() -> None:
+    """An instance role written again in another module would escape the checks below."""
+    for config in all_configs():
+        if config.path == MODULES / "ssm_instance":
+            continue
+        for (kind, name), document in config.data.items():
+            if kind == "aws_iam_policy_document":
+                assert "ec2.amazonaws.com" not in _text(document), f"{config.path.name}: {name}"
+        for name, instance in config.of_type("aws_instance").items():
+            profile = PROFILE_OUTPUT.fullmatch(instance["iam_instance_profile"])
+            assert profile, f"{config.path.name}: aws_instance.{name} has its own profile"
+            assert config.modules[profile.group(1)]["source"] == "../ssm_instance"
+
+
 def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() -> None:
     assume = one(SSM_INSTANCE.data[("aws_iam_policy_document", "assume_ec2")]["statement"])
     assert assume["actions"] == ["sts:AssumeRole"]
@@ -139,12 +156,17 @@ def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() 
 
 
 def test_brokers_are_reached_through_systems_manager_only() -> None:
-    attachments = KAFKA.of_type("aws_iam_role_policy_attachment")
-    assert [a["policy_arn"].rsplit("/", 1)[1] for a in attachments.values()] == [
-        "AmazonSSMManagedInstanceCore"
-    ]
-    # Beyond that, first boot reads its TLS material and the users' secrets, and nothing else.
-    assert list(KAFKA.of_type("aws_iam_role_policy")) == ["broker"]
+    # The shared role: Systems Manager's core policy, no managed policy of the caller's, and one
+    # inline policy: first boot reads its TLS material and the users' secrets, nothing else.
+    assert not KAFKA.of_type("aws_iam_role_policy_attachment")
+    call = KAFKA.modules["broker"]
+    assert call["source"] == "../ssm_instance"
+    assert "policy_arns" not in call
+    assert call["inline_policies"] == {
+        "read-tls-material-and-user-secrets": "${data.aws_iam_policy_document.broker.json}"
+    }
+    broker = KAFKA.of_type("aws_instance")["broker"]
+    assert broker["iam_instance_profile"] == "${module.broker.instance_profile_name}"
     statements = _statements(KAFKA, "broker")
     assert statements["ReadTlsMaterial"]["actions"] == ["ssm:GetParameter"]
     assert "aws_ssm_parameter.broker_key[*].arn" in _text(statements["ReadTlsMaterial"])
@@ -154,6 +176,13 @@ def test_brokers_are_reached_through_systems_manager_only() -> None:
     content = one(decrypt["content"])
     assert content["actions"] == ["kms:Decrypt"]
     assert one(content["condition"])["variable"] == "kms:ViaService"
+
+
+def test_a_broker_is_never_replaced_by_a_new_image_or_new_user_data() -> None:
+    """The brokers hold the Kafka log: they are rolled one at a time, on purpose."""
+    lifecycle = one(KAFKA.of_type("aws_instance")["broker"]["lifecycle"])
+    assert set(lifecycle["ignore_changes"]) == {"ami", "user_data"}
+    assert "launch_template" not in KAFKA.of_type("aws_instance")["broker"]
 
 
 def test_user_passwords_never_reach_the_state_and_keys_are_encrypted() -> None:

@@ -2,6 +2,10 @@
 # with Systems Manager's core policy (sessions instead of SSH: no key pair, no port 22) and the
 # caller's own policies; its instance profile; and, for what launches from a template (an Auto
 # Scaling group), a launch template that requires IMDSv2 and encrypts the root volume.
+#
+# The API instance and the brokers are aws_instance resources of their own modules: they take the
+# profile from here and keep their IMDSv2 and root volume settings on the instance, because
+# launching an existing instance from a template replaces it (README.md).
 
 data "aws_partition" "current" {}
 
