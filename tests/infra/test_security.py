@@ -264,13 +264,21 @@ def test_lake_encryption_defaults_to_kms_with_a_rotated_key() -> None:
 def test_lifecycle_expires_dead_letters_and_results_and_moves_raw_data() -> None:
     lifecycle = LAKE.resources[("aws_s3_bucket_lifecycle_configuration", "this")]
     dynamic = {one(d["rule"]["content"])["id"]: d["rule"] for d in lifecycle["dynamic"]}
-    dead = dynamic["expire-dead-letters"]
-    assert '"_dlq/"' in dead["for_each"]
-    assert "dataset" in dead["for_each"]
-    assert one(one(dead["content"])["expiration"])["days"] == "${var.dead_letter_expiration_days}"
-    results = dynamic["expire-query-results"]
-    assert '"results"' in results["for_each"]
-    assert one(one(results["content"])["expiration"])["days"] == "${var.results_expiration_days}"
+    # Each kind of bucket has its expiration: dead letters, or the workgroup's results.
+    expirations = LAKE.locals["expirations"]
+    assert set(expirations) == {"dataset", "results"}
+    assert (expirations["dataset"]["prefix"], expirations["dataset"]["days"]) == (
+        "_dlq/",
+        "${var.dead_letter_expiration_days}",
+    )
+    assert (expirations["results"]["prefix"], expirations["results"]["days"]) == (
+        "results/",
+        "${var.results_expiration_days}",
+    )
+    (expiring,) = [r for r in lifecycle["rule"] if "local.expirations" in r["id"]]
+    assert expiring["id"] == "${local.expirations[each.value.kind].id}"
+    assert one(expiring["filter"])["prefix"] == "${local.expirations[each.value.kind].prefix}"
+    assert one(expiring["expiration"])["days"] == "${local.expirations[each.value.kind].days}"
     raw = next(rule for rid, rule in dynamic.items() if rid.startswith("move-raw-data-to-"))
     steps = {d_name: d for d in one(raw["content"])["dynamic"] for d_name in d}
     transition = steps["transition"]["transition"]
