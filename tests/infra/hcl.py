@@ -36,6 +36,7 @@ class Config:
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     data: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     terraform: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)  # {"from": ..., "to": ...}
     providers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (name, body)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -64,6 +65,7 @@ def load(path: Path) -> Config:
                     for name, body in named.items():
                         target[(rtype, name)] = body
         config.terraform.extend(doc.get("terraform", []))
+        config.moved.extend(doc.get("moved", []))
         for block in doc.get("provider", []):
             config.providers += list(block.items())
     return config

@@ -100,9 +100,14 @@ def test_the_instance_is_reached_through_the_load_balancer_and_ssm_only() -> Non
     assert "local.https ? [443, 80] : [80]" in ingress["lb"]["for_each"]
     conditions = " ".join(v["condition"] for v in API.variables["allowed_cidrs"]["validation"])
     assert "/0$" in conditions
-    attachments = API.of_type("aws_iam_role_policy_attachment")
-    assert attachments["stage"]["policy_arn"] == "${var.policy_arns[count.index]}"
-    assert attachments["ssm"]["policy_arn"].endswith("AmazonSSMManagedInstanceCore")
+    # The shared SSM-only role (ssm_instance): the API stage's policy, and reading its release.
+    role = API.modules["instance"]
+    assert role["source"] == "../ssm_instance"
+    assert role["policy_arns"] == "${var.policy_arns}"
+    assert role["inline_policies"] == {
+        "read-release": "${data.aws_iam_policy_document.release.json}"
+    }
+    assert instance["iam_instance_profile"] == "${module.instance.instance_profile_name}"
 
 
 def test_https_uses_a_modern_policy_and_http_only_redirects_with_a_certificate() -> None:

@@ -76,28 +76,97 @@ def test_egress_is_https_and_cluster_traffic_only() -> None:
             assert rule["from_port"] == rule["to_port"] == 443, name
 
 
-# --- brokers ------------------------------------------------------------------------------------
+# --- instances ----------------------------------------------------------------------------------
+
+SSM_INSTANCE = load(MODULES / "ssm_instance")
+INSTANCES = [
+    (config.path.name, kind, name, body)
+    for config in all_configs()
+    for kind in ("aws_instance", "aws_launch_template")
+    for name, body in config.of_type(kind).items()
+]
 
 
-def test_brokers_require_imdsv2_and_encrypt_their_volume() -> None:
-    instances = KAFKA.of_type("aws_instance")
-    assert instances
-    for name, instance in instances.items():
-        metadata = one(instance["metadata_options"])
-        assert metadata["http_tokens"] == "required", name
-        assert metadata["http_put_response_hop_limit"] == 1, name
-        assert one(instance["root_block_device"])["encrypted"] is True, name
-        assert "key_name" not in instance, "no SSH key: Systems Manager is the way in"
-        assert "associate_public_ip_address" not in instance
+def test_every_instance_and_launch_template_requires_imdsv2_and_encrypts_its_root_volume() -> None:
+    assert {(module, kind) for module, kind, _, _ in INSTANCES} == {
+        ("kafka", "aws_instance"),
+        ("api", "aws_instance"),
+        ("ssm_instance", "aws_launch_template"),
+    }
+    for module, kind, name, body in INSTANCES:
+        where = f"{module}: {kind}.{name}"
+        metadata = one(body["metadata_options"])
+        assert metadata["http_endpoint"] == "enabled", where
+        assert metadata["http_tokens"] == "required", where
+        assert metadata["http_put_response_hop_limit"] == 1, where
+        assert "key_name" not in body, f"{where}: no SSH key, Systems Manager is the way in"
+        if kind == "aws_instance":
+            assert one(body["root_block_device"])["encrypted"] is True, where
+        else:
+            # The root volume is the mapping named after the image's root device.
+            mapping = one(body["block_device_mappings"])
+            assert mapping["device_name"].endswith(".root_device_name}"), where
+            assert one(mapping["ebs"])["encrypted"] is True, where
+
+
+def test_brokers_have_no_public_address_of_their_own() -> None:
+    # Their Elastic IPs (public_access) sit on the network interfaces, created before them.
+    assert "associate_public_ip_address" not in KAFKA.of_type("aws_instance")["broker"]
+
+
+PROFILE_OUTPUT = re.compile(r"\$\{module\.(\w+)\.instance_profile_name\}")
+
+
+def test_every_instance_role_is_the_shared_modules() -> None:
+    """An instance role written again in another module would escape the checks below."""
+    for config in all_configs():
+        if config.path == MODULES / "ssm_instance":
+            continue
+        for (kind, name), document in config.data.items():
+            if kind == "aws_iam_policy_document":
+                assert "ec2.amazonaws.com" not in _text(document), f"{config.path.name}: {name}"
+        for name, instance in config.of_type("aws_instance").items():
+            profile = PROFILE_OUTPUT.fullmatch(instance["iam_instance_profile"])
+            assert profile, f"{config.path.name}: aws_instance.{name} has its own profile"
+            assert config.modules[profile.group(1)]["source"] == "../ssm_instance"
+
+
+def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() -> None:
+    assume = one(SSM_INSTANCE.data[("aws_iam_policy_document", "assume_ec2")]["statement"])
+    assert assume["actions"] == ["sts:AssumeRole"]
+    principal = one(assume["principals"])
+    assert (principal["type"], principal["identifiers"]) == ("Service", ["ec2.amazonaws.com"])
+    attachments = SSM_INSTANCE.of_type("aws_iam_role_policy_attachment")
+    assert set(attachments) == {"ssm", "managed"}
+    assert attachments["ssm"]["policy_arn"].endswith(
+        ":iam::aws:policy/AmazonSSMManagedInstanceCore"
+    )
+    assert attachments["managed"]["policy_arn"] == "${var.policy_arns[count.index]}"
+    inline = SSM_INSTANCE.of_type("aws_iam_role_policy")["inline"]
+    assert (inline["for_each"], inline["policy"]) == ("${var.inline_policies}", "${each.value}")
+    # First boot uses the policies: whatever names the profile launches after them.
+    profile = SSM_INSTANCE.of_type("aws_iam_instance_profile")["this"]
+    assert set(profile["depends_on"]) == {
+        "${aws_iam_role_policy_attachment.ssm}",
+        "${aws_iam_role_policy_attachment.managed}",
+        "${aws_iam_role_policy.inline}",
+    }
+    template = SSM_INSTANCE.of_type("aws_launch_template")["this"]
+    assert one(template["iam_instance_profile"])["arn"] == "${aws_iam_instance_profile.this.arn}"
 
 
 def test_brokers_are_reached_through_systems_manager_only() -> None:
-    attachments = KAFKA.of_type("aws_iam_role_policy_attachment")
-    assert [a["policy_arn"].rsplit("/", 1)[1] for a in attachments.values()] == [
-        "AmazonSSMManagedInstanceCore"
-    ]
-    # Beyond that, first boot reads its TLS material and the users' secrets, and nothing else.
-    assert list(KAFKA.of_type("aws_iam_role_policy")) == ["broker"]
+    # The shared role: Systems Manager's core policy, no managed policy of the caller's, and one
+    # inline policy: first boot reads its TLS material and the users' secrets, nothing else.
+    assert not KAFKA.of_type("aws_iam_role_policy_attachment")
+    call = KAFKA.modules["broker"]
+    assert call["source"] == "../ssm_instance"
+    assert "policy_arns" not in call
+    assert call["inline_policies"] == {
+        "read-tls-material-and-user-secrets": "${data.aws_iam_policy_document.broker.json}"
+    }
+    broker = KAFKA.of_type("aws_instance")["broker"]
+    assert broker["iam_instance_profile"] == "${module.broker.instance_profile_name}"
     statements = _statements(KAFKA, "broker")
     assert statements["ReadTlsMaterial"]["actions"] == ["ssm:GetParameter"]
     assert "aws_ssm_parameter.broker_key[*].arn" in _text(statements["ReadTlsMaterial"])
@@ -107,6 +176,13 @@ def test_brokers_are_reached_through_systems_manager_only() -> None:
     content = one(decrypt["content"])
     assert content["actions"] == ["kms:Decrypt"]
     assert one(content["condition"])["variable"] == "kms:ViaService"
+
+
+def test_a_broker_is_never_replaced_by_a_new_image_or_new_user_data() -> None:
+    """The brokers hold the Kafka log: they are rolled one at a time, on purpose."""
+    lifecycle = one(KAFKA.of_type("aws_instance")["broker"]["lifecycle"])
+    assert set(lifecycle["ignore_changes"]) == {"ami", "user_data"}
+    assert "launch_template" not in KAFKA.of_type("aws_instance")["broker"]
 
 
 def test_user_passwords_never_reach_the_state_and_keys_are_encrypted() -> None:
@@ -188,13 +264,21 @@ def test_lake_encryption_defaults_to_kms_with_a_rotated_key() -> None:
 def test_lifecycle_expires_dead_letters_and_results_and_moves_raw_data() -> None:
     lifecycle = LAKE.resources[("aws_s3_bucket_lifecycle_configuration", "this")]
     dynamic = {one(d["rule"]["content"])["id"]: d["rule"] for d in lifecycle["dynamic"]}
-    dead = dynamic["expire-dead-letters"]
-    assert '"_dlq/"' in dead["for_each"]
-    assert "dataset" in dead["for_each"]
-    assert one(one(dead["content"])["expiration"])["days"] == "${var.dead_letter_expiration_days}"
-    results = dynamic["expire-query-results"]
-    assert '"results"' in results["for_each"]
-    assert one(one(results["content"])["expiration"])["days"] == "${var.results_expiration_days}"
+    # Each kind of bucket has its expiration: dead letters, or the workgroup's results.
+    expirations = LAKE.locals["expirations"]
+    assert set(expirations) == {"dataset", "results"}
+    assert (expirations["dataset"]["prefix"], expirations["dataset"]["days"]) == (
+        "_dlq/",
+        "${var.dead_letter_expiration_days}",
+    )
+    assert (expirations["results"]["prefix"], expirations["results"]["days"]) == (
+        "results/",
+        "${var.results_expiration_days}",
+    )
+    (expiring,) = [r for r in lifecycle["rule"] if "local.expirations" in r["id"]]
+    assert expiring["id"] == "${local.expirations[each.value.kind].id}"
+    assert one(expiring["filter"])["prefix"] == "${local.expirations[each.value.kind].prefix}"
+    assert one(expiring["expiration"])["days"] == "${local.expirations[each.value.kind].days}"
     raw = next(rule for rid, rule in dynamic.items() if rid.startswith("move-raw-data-to-"))
     steps = {d_name: d for d in one(raw["content"])["dynamic"] for d_name in d}
     transition = steps["transition"]["transition"]

@@ -113,3 +113,54 @@ def test_broken_copy_really_differs() -> None:
     text = (INFRA / "modules" / "kafka" / "main.tf").read_text()
     assert 'http_tokens                 = "required"' in text
     assert "encrypted             = true" in text
+
+
+LAUNCHER = """
+module "sink" {
+  source = "./ssm_instance"
+
+  name                   = "lakestream-sink"
+  description            = "The sink: Systems Manager sessions"
+  create_launch_template = true
+  image_id               = "ami-0a1b2c3d"
+  instance_type          = "t4g.small"
+  user_data              = "#!/bin/bash\\n"
+  security_group_ids     = ["sg-0a1b2c3d"]
+}
+"""
+
+
+def _checks_on_the_launch_template(tmp_path: Path, replacements: dict[str, str]) -> dict:
+    """checkov's verdicts on ssm_instance's launch template, launched by a scratch caller (the
+    modules of infra/ create none yet, so checkov -d infra does not see it)."""
+    shutil.copytree(INFRA / "modules" / "ssm_instance", tmp_path / "ssm_instance")
+    main = tmp_path / "ssm_instance" / "main.tf"
+    text = main.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    main.write_text(text)
+    (tmp_path / "main.tf").write_text(LAUNCHER)
+    results = run_checkov(tmp_path)["results"]
+    return {
+        verdict: {
+            c["check_id"]
+            for c in results[f"{verdict}_checks"]
+            if "launch_template" in c["resource"]
+        }
+        for verdict in ("passed", "failed")
+    }
+
+
+def test_checkov_passes_the_shared_launch_template_and_catches_imdsv1_on_it(tmp_path) -> None:
+    checks = _checks_on_the_launch_template(tmp_path / "as-is", {})
+    assert not checks["failed"]
+    assert {"CKV_AWS_79", "CKV_AWS_341", "CKV_AWS_88"} <= checks["passed"]
+    broken = _checks_on_the_launch_template(
+        tmp_path / "broken",
+        {
+            'http_tokens                 = "required"': 'http_tokens = "optional"',
+            "http_put_response_hop_limit = 1": "http_put_response_hop_limit = 2",
+        },
+    )
+    assert {"CKV_AWS_79", "CKV_AWS_341"} <= broken["failed"]

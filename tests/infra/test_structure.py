@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -17,7 +18,7 @@ IDS = [str(c.path.relative_to(INFRA.parent)) for c in CONFIGS]
 def test_the_modules_exist() -> None:
     names = {p.name for p in module_dirs()}
     expected = {"kafka", "s3_lake", "glue_catalog", "curated_lake", "athena", "dataset_catalog",
-                "stage_policies", "api", "release"}  # fmt: skip
+                "stage_policies", "api", "release", "ssm_instance"}  # fmt: skip
     assert expected == names
 
 
@@ -110,9 +111,8 @@ def test_versions_are_pinned_to_a_major(config) -> None:
         assert re.fullmatch(r">= [\d.]+, < \d+\.0", provider["version"]), provider
 
 
-def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
-    root = load(INFRA)
-    assert set(root.modules) == {
+def test_the_root_calls_the_modules_of_the_lake() -> None:
+    assert set(load(INFRA).modules) == {
         "catalog",
         "kafka",
         "s3_lake",
@@ -122,10 +122,19 @@ def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
         "stage_policies",
         "api",
     }
-    for name, call in root.modules.items():
-        source = (INFRA / call["source"]).resolve()
+
+
+def _called(config, name: str):
+    return load((config.path / config.modules[name]["source"]).resolve())
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_module_calls_pass_declared_inputs_and_every_required_one(config) -> None:
+    # The root's calls and the modules' own (the API's release, the instances' ssm_instance).
+    for name, call in config.modules.items():
+        source = (config.path / call["source"]).resolve()
         assert source.parent == MODULES, f"module {name} is not one of ours: {source}"
-        declared = load(source).variables
+        declared = _called(config, name).variables
         passed = set(call) - {"source", "providers", "depends_on", "count", "for_each"}
         undeclared = passed - set(declared)
         assert not undeclared, f"module {name} is given undeclared inputs {undeclared}"
@@ -133,13 +142,72 @@ def test_module_calls_pass_declared_inputs_and_every_required_one() -> None:
         assert required <= passed, f"module {name} misses required inputs {required - passed}"
 
 
-def test_module_outputs_used_by_the_root_exist() -> None:
-    root_text = "\n".join(p.read_text() for p in INFRA.glob("*.tf"))
-    used = set(re.findall(r"module\.(\w+)(?:\[\d+\])?\.(\w+)", root_text))
-    root = load(INFRA)
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_module_outputs_used_exist(config) -> None:
+    # The parsed blocks, without comments, and without moved blocks (they name resources).
+    blocks = [config.variables, config.outputs, config.locals, config.modules]
+    text = json.dumps([*blocks, list(config.resources.values()), list(config.data.values())])
+    used = set(re.findall(r"module\.(\w+)(?:\[\d+\])?\.(\w+)", text))
     for module, output in used:
-        outputs = load((INFRA / root.modules[module]["source"]).resolve()).outputs
+        outputs = _called(config, module).outputs
         assert output in outputs, f"module.{module}.{output} is not an output of {module}"
+
+
+MOVED_TO = re.compile(r'\$\{module\.(\w+)\.(\w+)\.(\w+)(?:\["([^"]+)"\])?\}')
+
+
+@pytest.mark.parametrize("config", [c for c in CONFIGS if c.moved], ids=lambda c: c.path.name)
+def test_moved_blocks_lead_from_what_is_gone_to_what_exists(config) -> None:
+    """A move from a resource still in the configuration, or to one no module declares, would
+    leave an existing deployment's resource to be destroyed and created again."""
+    sources = [block["from"] for block in config.moved]
+    targets = [block["to"] for block in config.moved]
+    assert len(set(sources)) == len(sources), "a resource moved twice"
+    assert len(set(targets)) == len(targets), "two resources moved to one address"
+    for block in config.moved:
+        kind, name = block["from"].removeprefix("${").removesuffix("}").split(".")[:2]
+        assert (kind, name) not in config.resources, f"{kind}.{name} moved but is still declared"
+        target = MOVED_TO.fullmatch(block["to"])
+        assert target, f"{block['to']}: not a resource of a module this one calls"
+        call, kind, name, key = target.groups()
+        assert "count" not in config.modules[call], f"module.{call}: moves name no instance key"
+        assert "for_each" not in config.modules[call], f"module.{call}: moves name no key"
+        resource = _called(config, call).resources.get((kind, name))
+        assert resource is not None, f"{block['to']}: module.{call} declares no {kind}.{name}"
+        if key is None:
+            # The whole resource: its instances keep their keys, so it iterates (count) on
+            # both sides or on neither, never by key.
+            assert "for_each" not in resource, block
+        else:
+            # One instance of a for_each over an input: the call passes that key.
+            iterated = re.fullmatch(r"\$\{var\.(\w+)\}", resource["for_each"])
+            assert iterated, resource["for_each"]
+            assert key in config.modules[call][iterated.group(1)], f"{block['to']}: no such key"
+
+
+@pytest.mark.parametrize("module", ["api", "kafka"])
+def test_an_instance_keeps_the_role_and_profile_it_had_before_the_shared_module(module) -> None:
+    """The role and the profile in the state of an existing deployment move into ssm_instance:
+    a plan replaces neither, nor the instances that use them."""
+    config = load(MODULES / module)
+    (call,) = [n for n, c in config.modules.items() if c["source"] == "../ssm_instance"]
+    always = {
+        (kind, name)
+        for (kind, name), body in _called(config, call).resources.items()
+        if "count" not in body and "for_each" not in body
+    }
+    assert always == {
+        ("aws_iam_role", "this"),
+        ("aws_iam_role_policy_attachment", "ssm"),
+        ("aws_iam_instance_profile", "this"),
+    }
+    moved_to = {MOVED_TO.fullmatch(b["to"]).groups()[1:3] for b in config.moved}
+    assert always <= moved_to
+    # ...and each inline policy it passes is the one it had, under the same name.
+    for policy in config.modules[call].get("inline_policies", {}):
+        assert f'${{module.{call}.aws_iam_role_policy.inline["{policy}"]}}' in [
+            b["to"] for b in config.moved
+        ]
 
 
 @pytest.mark.parametrize("module", module_dirs(), ids=lambda p: p.name)

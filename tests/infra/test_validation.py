@@ -86,9 +86,15 @@ BASE = {
         "kms_key_arn": KEY,
         "kafka_user_secrets": {"producers": "arn:aws:secretsmanager:eu-west-3:1:secret:p"},
     },
+    "ssm_instance": {"name": "lakestream-sink", "description": "The sink: its stage policy, SSM"},
 }
 
 CURATED = BASE["curated_lake"]["datasets"]["t"]
+LAUNCH_TEMPLATE = {
+    "create_launch_template": True,
+    "image_id": "ami-0a1b2c3d",
+    "instance_type": "t4g.small",
+}
 
 # (module, values that replace the base ones, a piece of the expected error; None: accepted)
 CASES = [
@@ -190,6 +196,18 @@ CASES = [
     ),
     ("dataset_catalog", {"bucket_suffix": "_x"}, "dash-separated lowercase"),
     ("dataset_catalog", {"catalog_file": "datasets.ini"}, ".yaml, .yml or .json"),
+    ("ssm_instance", {}, None),
+    ("ssm_instance", {**LAUNCH_TEMPLATE, "user_data": "#!/bin/bash\n"}, None),
+    ("ssm_instance", {"create_launch_template": True}, "needs an image_id"),
+    ("ssm_instance", {**LAUNCH_TEMPLATE, "instance_type": None}, "needs an instance_type"),
+    ("ssm_instance", {"name": "lakestream-" + "x" * 30}, "38 characters at most"),
+    ("ssm_instance", {"description": ""}, "1-1000 characters"),
+    ("ssm_instance", {"inline_policies": {"read release": "{}"}}, "Each inline policy name"),
+    ("ssm_instance", {"inline_policies": {"read-release": "Allow s3"}}, "a JSON policy"),
+    ("ssm_instance", {"policy_arns": ["lakestream-sink"]}, "arn:aws:iam::123456789012:policy"),
+    ("ssm_instance", {"security_group_ids": ["sg_1"]}, "sg-0123456789abcdef0"),
+    ("ssm_instance", {**LAUNCH_TEMPLATE, "user_data": "#" * 16385}, "16 KiB at most"),
+    ("ssm_instance", {"root_volume_size_gb": 4}, "between 8 and 16384"),
 ]
 
 

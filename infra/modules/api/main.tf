@@ -95,36 +95,6 @@ resource "aws_vpc_security_group_egress_rule" "instance" {
 
 # --- identity --------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "assume_ec2" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "instance" {
-  name_prefix        = "${var.name}-"
-  description        = "The query API: its stage policy, Systems Manager sessions, its release"
-  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "ssm" {
-  role       = aws_iam_role.instance.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
-resource "aws_iam_role_policy_attachment" "stage" {
-  count = length(var.policy_arns)
-
-  role       = aws_iam_role.instance.name
-  policy_arn = var.policy_arns[count.index]
-}
-
 # First boot downloads this release and nothing else.
 data "aws_iam_policy_document" "release" {
   statement {
@@ -146,16 +116,43 @@ data "aws_iam_policy_document" "release" {
   }
 }
 
-resource "aws_iam_role_policy" "release" {
-  name   = "read-release"
-  role   = aws_iam_role.instance.id
-  policy = data.aws_iam_policy_document.release.json
+# The instance's role and profile: Systems Manager sessions, the API stage's policy, its release.
+module "instance" {
+  source = "../ssm_instance"
+
+  name        = var.name
+  description = "The query API: its stage policy, Systems Manager sessions, its release"
+  policy_arns = var.policy_arns
+  inline_policies = {
+    read-release = data.aws_iam_policy_document.release.json
+  }
+  tags = local.tags
 }
 
-resource "aws_iam_instance_profile" "instance" {
-  name_prefix = "${var.name}-"
-  role        = aws_iam_role.instance.name
-  tags        = local.tags
+# Deployments made before the shared module keep their role and profile: moved, not replaced.
+moved {
+  from = aws_iam_role.instance
+  to   = module.instance.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.ssm
+  to   = module.instance.aws_iam_role_policy_attachment.ssm
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.stage
+  to   = module.instance.aws_iam_role_policy_attachment.managed
+}
+
+moved {
+  from = aws_iam_role_policy.release
+  to   = module.instance.aws_iam_role_policy.inline["read-release"]
+}
+
+moved {
+  from = aws_iam_instance_profile.instance
+  to   = module.instance.aws_iam_instance_profile.this
 }
 
 # --- the instance ----------------------------------------------------------------------------------
@@ -166,7 +163,7 @@ resource "aws_instance" "api" {
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_ids[0]
   vpc_security_group_ids      = [aws_security_group.instance.id]
-  iam_instance_profile        = aws_iam_instance_profile.instance.name
+  iam_instance_profile        = module.instance.instance_profile_name
   associate_public_ip_address = var.public_ip
   monitoring                  = true
   ebs_optimized               = true
@@ -214,11 +211,9 @@ resource "aws_instance" "api" {
   tags        = merge(local.tags, { Name = var.name })
   volume_tags = merge(local.tags, { Name = var.name })
 
-  depends_on = [
-    aws_iam_role_policy.release,
-    aws_iam_role_policy_attachment.stage,
-    aws_secretsmanager_secret_version.api_key,
-  ]
+  # The key exists before the service reads it. (The role's policies are in place before the
+  # profile is, which the instance waits for.)
+  depends_on = [aws_secretsmanager_secret_version.api_key]
 }
 
 # --- the load balancer -------------------------------------------------------------------------------

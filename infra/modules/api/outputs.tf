@@ -20,5 +20,5 @@ output "instance_id" {
 
 output "role_name" {
   description = "The instance's role (it carries policy_arns)."
-  value       = aws_iam_role.instance.name
+  value       = module.instance.role_name
 }

@@ -13,6 +13,8 @@ locals {
   region    = data.aws_region.current.region
   glue_arn  = "arn:${local.partition}:glue:${local.region}:${local.account}"
   logs_arn  = "arn:${local.partition}:logs:${local.region}:${local.account}"
+
+  bucket_arns = distinct([for d in values(var.datasets) : "arn:${local.partition}:s3:::${d.bucket}"])
 }
 
 resource "aws_glue_catalog_database" "lake" {
@@ -73,7 +75,7 @@ data "aws_iam_policy_document" "crawler" {
   statement {
     sid       = "ListTablePrefixes"
     actions   = ["s3:ListBucket"]
-    resources = distinct([for d in values(var.datasets) : "arn:${local.partition}:s3:::${d.bucket}"])
+    resources = local.bucket_arns
 
     condition {
       test     = "StringLike"
@@ -85,7 +87,7 @@ data "aws_iam_policy_document" "crawler" {
   statement {
     sid       = "LocateBuckets"
     actions   = ["s3:GetBucketLocation"]
-    resources = distinct([for d in values(var.datasets) : "arn:${local.partition}:s3:::${d.bucket}"])
+    resources = local.bucket_arns
   }
 
   statement {

@@ -153,29 +153,6 @@ resource "aws_eip_association" "broker" {
 
 # --- identity: Systems Manager instead of SSH ----------------------------------------------
 
-data "aws_iam_policy_document" "assume_ec2" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "broker" {
-  name_prefix        = "${var.name}-"
-  description        = "Kafka brokers: Systems Manager sessions, their TLS material and the users' secrets"
-  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "ssm" {
-  role       = aws_iam_role.broker.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
 # What first boot reads: the CA bundle, the brokers' certificates and keys, and the users'
 # secrets (node 1 creates the users); the key only through those two services.
 data "aws_iam_policy_document" "broker" {
@@ -215,16 +192,37 @@ data "aws_iam_policy_document" "broker" {
   }
 }
 
-resource "aws_iam_role_policy" "broker" {
-  name   = "read-tls-material-and-user-secrets"
-  role   = aws_iam_role.broker.id
-  policy = data.aws_iam_policy_document.broker.json
+# The brokers' role and profile: Systems Manager sessions and the reads above.
+module "broker" {
+  source = "../ssm_instance"
+
+  name        = var.name
+  description = "Kafka brokers: Systems Manager sessions, their TLS material and the users' secrets"
+  inline_policies = {
+    read-tls-material-and-user-secrets = data.aws_iam_policy_document.broker.json
+  }
+  tags = local.tags
 }
 
-resource "aws_iam_instance_profile" "broker" {
-  name_prefix = "${var.name}-"
-  role        = aws_iam_role.broker.name
-  tags        = local.tags
+# Deployments made before the shared module keep their role and profile: moved, not replaced.
+moved {
+  from = aws_iam_role.broker
+  to   = module.broker.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.ssm
+  to   = module.broker.aws_iam_role_policy_attachment.ssm
+}
+
+moved {
+  from = aws_iam_role_policy.broker
+  to   = module.broker.aws_iam_role_policy.inline["read-tls-material-and-user-secrets"]
+}
+
+moved {
+  from = aws_iam_instance_profile.broker
+  to   = module.broker.aws_iam_instance_profile.this
 }
 
 # --- brokers -------------------------------------------------------------------------------
@@ -234,7 +232,7 @@ resource "aws_instance" "broker" {
 
   ami                  = local.ami_id
   instance_type        = var.instance_type
-  iam_instance_profile = aws_iam_instance_profile.broker.name
+  iam_instance_profile = module.broker.instance_profile_name
   monitoring           = var.detailed_monitoring
   ebs_optimized        = true
 
@@ -295,10 +293,10 @@ resource "aws_instance" "broker" {
   tags        = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
   volume_tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
 
-  # First boot reads these: they exist, and the role may read them, before the instance starts.
+  # First boot reads these: they exist before the instance starts (and the role may read them
+  # before its profile exists).
   depends_on = [
     aws_eip_association.broker,
-    aws_iam_role_policy.broker,
     aws_ssm_parameter.ca_bundle,
     aws_ssm_parameter.broker_certificate,
     aws_ssm_parameter.broker_key,

@@ -13,6 +13,13 @@ locals {
     { athena_results = { name = var.results_bucket, kind = "results", prefix = "" } },
   )
 
+  # What expires, by bucket kind: a dataset bucket's dead letters; in the results bucket, the
+  # workgroup's output location (releases/, the API's installs, stays).
+  expirations = {
+    dataset = { id = "expire-dead-letters", prefix = "_dlq/", days = var.dead_letter_expiration_days }
+    results = { id = "expire-query-results", prefix = "results/", days = var.results_expiration_days }
+  }
+
   kms = var.sse_algorithm == "aws:kms"
   arn = "arn:${data.aws_partition.current.partition}:s3:::"
 }
@@ -169,38 +176,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
-  dynamic "rule" {
-    for_each = each.value.kind == "dataset" ? ["_dlq/"] : []
+  rule {
+    id     = local.expirations[each.value.kind].id
+    status = "Enabled"
 
-    content {
-      id     = "expire-dead-letters"
-      status = "Enabled"
-
-      filter {
-        prefix = rule.value
-      }
-
-      expiration {
-        days = var.dead_letter_expiration_days
-      }
+    filter {
+      prefix = local.expirations[each.value.kind].prefix
     }
-  }
 
-  dynamic "rule" {
-    for_each = each.value.kind == "results" ? ["results"] : []
-
-    content {
-      id     = "expire-query-results"
-      status = "Enabled"
-
-      # The workgroup's output location; releases/ (the API's installs) stays.
-      filter {
-        prefix = "results/"
-      }
-
-      expiration {
-        days = var.results_expiration_days
-      }
+    expiration {
+      days = local.expirations[each.value.kind].days
     }
   }
 

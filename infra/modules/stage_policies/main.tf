@@ -39,6 +39,15 @@ locals {
     Condition = { StringEquals = { "kms:ViaService" = [local.via_s3] } }
   }
 
+  # The writers list their buckets, without a prefix: a read of a key that may not exist then
+  # answers 404 (see above).
+  list_lake_buckets = {
+    Sid      = "ListLakeBuckets"
+    Effect   = "Allow"
+    Action   = ["s3:ListBucket"]
+    Resource = local.buckets
+  }
+
   kafka_credentials = {
     for stage, user in var.stage_kafka_users : stage => [
       {
@@ -64,12 +73,7 @@ locals {
     # make consume: raw batches, dead letters and partition state under its own prefixes;
     # partitions registered in the raw tables.
     sink = concat(local.kafka_credentials["sink"], [
-      {
-        Sid      = "ListLakeBuckets"
-        Effect   = "Allow"
-        Action   = ["s3:ListBucket"]
-        Resource = local.buckets
-      },
+      local.list_lake_buckets,
       {
         Sid      = "ReadPartitionState"
         Effect   = "Allow"
@@ -102,12 +106,7 @@ locals {
     # make curate, make maintain: raw data read (and deleted past the retention), curated
     # tables written and committed; the sink's committed offsets read from Kafka.
     curation = concat(local.kafka_credentials["curation"], [
-      {
-        Sid      = "ListLakeBuckets"
-        Effect   = "Allow"
-        Action   = ["s3:ListBucket"]
-        Resource = local.buckets
-      },
+      local.list_lake_buckets,
       {
         Sid      = "ReadRawAndDeleteItPastRetention"
         Effect   = "Allow"
