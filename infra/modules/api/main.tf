@@ -200,7 +200,7 @@ resource "aws_instance" "api" {
   })
   # A new release or new settings replace the instance. The replacement is created (and
   # registered with the load balancer) before the old one goes; a newly published AMI replaces
-  # nothing (`terraform apply -replace=module.api.aws_instance.api` takes it on purpose).
+  # nothing (`terraform apply -replace='module.api[0].aws_instance.api'` takes it on purpose).
   user_data_replace_on_change = true
 
   lifecycle {

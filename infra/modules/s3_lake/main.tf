@@ -199,6 +199,10 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this[each.key].id
   target_bucket = aws_s3_bucket.access_logs[0].id
   target_prefix = "${each.value.name}/"
+
+  # S3 checks, when logging is turned on, that the target bucket lets the logging service write
+  # (InvalidTargetBucketForLogging otherwise): its policy must be in place first.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # --- access logs -----------------------------------------------------------------------------
