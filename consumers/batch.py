@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -29,7 +30,6 @@ from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS, Format, ObjectB
 from lakestream.core.layout import data_key, dlq_key, event_date
 from lakestream.core.records import RecordError, parse_record
 
-DLQ_VALUE_LIMIT = 64 * 1024
 _BREAKS = re.compile(rb"[\r\n]")  # bytes of a rejected value kept in its dead letter
 
 
@@ -57,6 +57,7 @@ class Polled:
     values: list[bytes | None]
     keys: list[bytes | None]
     timestamps: list[int | None]
+    headers: list[Sequence[tuple[str, bytes | None]] | None] | None = None  # per message
 
 
 @dataclass
@@ -86,6 +87,14 @@ class Segment:
         return data_key(dataset, self.first_dt, topic, self.partition, first, extension)
 
 
+def _text_or_base64(data: bytes, name: str, entry: dict[str, Any]) -> None:
+    """`name` as text when it is UTF-8, else `<name>_base64`: either gives back the bytes."""
+    try:
+        entry[name] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        entry[f"{name}_base64"] = base64.b64encode(data).decode("ascii")
+
+
 def dead_letter(
     topic: str,
     partition: int,
@@ -94,23 +103,32 @@ def dead_letter(
     value: bytes | None,
     timestamp: int | None,
     reason: str,
+    headers: Sequence[tuple[str, bytes | None]] | None = None,
 ) -> dict[str, Any]:
+    """A message set aside, whole: its value (as big as the broker let it be), key, headers,
+    coordinates, timestamp and the reason; enough to send it again as it was."""
     entry: dict[str, Any] = {
         "reason": reason,
         "kafka_topic": topic,
         "kafka_partition": partition,
         "kafka_offset": offset,
         "kafka_timestamp": timestamp,
-        "kafka_key": key.decode("utf-8", "replace") if key else None,
         "value_bytes": len(value) if value is not None else None,
     }
+    if key is not None:
+        _text_or_base64(key, "kafka_key", entry)
+    else:
+        entry["kafka_key"] = None
     if value is not None:
-        kept = value[:DLQ_VALUE_LIMIT]
-        try:
-            entry["value"] = kept.decode("utf-8")
-        except UnicodeDecodeError:
-            entry["value_base64"] = base64.b64encode(kept).decode("ascii")
-        entry["value_truncated"] = len(value) > DLQ_VALUE_LIMIT
+        _text_or_base64(value, "value", entry)
+    entry["kafka_headers"] = []
+    for name, data in headers or ():
+        header: dict[str, Any] = {"key": name}
+        if data is None:
+            header["value"] = None
+        else:
+            _text_or_base64(data, "value", header)
+        entry["kafka_headers"].append(header)
     return entry
 
 
@@ -208,6 +226,7 @@ class Batch:
                         value,
                         chunk.timestamps[i],
                         reason,
+                        chunk.headers[i] if chunk.headers else None,
                     )
                 )
                 continue

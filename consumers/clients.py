@@ -140,6 +140,7 @@ class PythonSinkConsumer:
                 [m.value for m in messages],
                 [m.key for m in messages],
                 [m.timestamp for m in messages],
+                [m.headers for m in messages],
             )
             for tp, messages in polled.items()
             if messages
@@ -252,6 +253,7 @@ class ConfluentSinkConsumer:
                 [m.value() for m in ms],
                 [m.key() for m in ms],
                 [m.timestamp()[1] for m in ms],
+                [m.headers() for m in ms],
             )
             for partition, ms in by_partition.items()
         ]

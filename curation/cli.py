@@ -15,9 +15,10 @@ from rich.table import Table
 from consumers.groups import DEFAULT_GROUP_PREFIX
 from curation.maintain import maintain
 from curation.run import CurateResult, curate
-from lakestream.core.argtypes import positive
+from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, figures_table, out_console
 from lakestream.core.entry import cli_args, command_main
+from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
 
 
@@ -73,6 +74,11 @@ def _table(results: list[CurateResult]) -> Table:
     return table
 
 
+# Iceberg's own orphan removal defaults to 3 days and warns that a shorter age can delete the
+# files of a write in progress. A curation pass commits within minutes; an hour leaves margin.
+MIN_ORPHAN_AGE_HOURS = 1.0
+
+
 def maintain_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m curation maintain",
@@ -98,10 +104,18 @@ def maintain_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--orphan-age",
-        type=float,
+        type=non_negative(float),
         default=24,
         metavar="HOURS",
-        help="remove unreferenced files older than this (default %(default)s h)",
+        help="remove unreferenced files older than this (default %(default)s h; under "
+        f"{MIN_ORPHAN_AGE_HOURS:g} h only with --no-pass-running: a pass in progress has files "
+        "no snapshot refers to yet)",
+    )
+    parser.add_argument(
+        "--no-pass-running",
+        action="store_true",
+        help="you know no curation pass runs now: allows an --orphan-age under "
+        f"{MIN_ORPHAN_AGE_HOURS:g} h (as Iceberg's own check can be turned off)",
     )
     parser.add_argument(
         "--target-file-mb", type=positive(int), default=128, help="compaction target (MiB)"
@@ -119,12 +133,19 @@ MAINTAIN_COLUMNS = (
     "expired snapshots",
     "orphans removed",
     "raw dt deleted",
+    "raw kept (not curated)",
     "skipped",
 )
 
 
 def run_maintain(argv: list[str]) -> int:
     args = maintain_parser().parse_args(argv)
+    if args.orphan_age < MIN_ORPHAN_AGE_HOURS and not args.no_pass_running:
+        raise LakestreamError(
+            f"--orphan-age {args.orphan_age:g} could delete the files of a pass that has not "
+            f"committed yet: give at least {MIN_ORPHAN_AGE_HOURS:g} h, or add --no-pass-running "
+            "if no curation pass can be running"
+        )
     settings = load_settings()
     results = maintain(
         settings,
@@ -148,6 +169,7 @@ def run_maintain(argv: list[str]) -> int:
             str(r.snapshots_expired),
             str(r.orphans_removed),
             str(len(r.raw_partitions_deleted)),
+            str(r.raw_objects_kept),
             ", ".join(r.skipped) or "-",
         )
     out_console().print(table)

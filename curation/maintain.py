@@ -3,13 +3,15 @@ optimizers and S3 lifecycle rules do on AWS, done locally.
 
 - retention: rows whose event day is older than N days are deleted from the curated table, and
   the raw layer's `dt=` partitions older than N days (objects and Glue partitions) with them —
-  the purge job of the original designs;
+  the purge job of the original designs — except raw objects curation has not applied yet,
+  which stay until it has;
 - compaction: a day partition held in more files than its size needs is rewritten, sorted by
   the dataset's key (the table's sort order), into files of up to the target size (128 MiB);
 - snapshot expiry: snapshots older than an age are dropped from the table's history (the current
   one always stays);
 - orphan removal: files under the table's location that no snapshot or metadata file refers to
-  (a pass killed before its commit leaves some), once older than an age.
+  (a pass killed before its commit leaves some), once older than an age. A pass in progress has
+  written files no snapshot refers to yet, so the command line refuses an age under an hour.
 
 Every rewrite carries the table's watermark forward, and a commit that loses a race with a pass
 is refused rather than merged: the next run does what is left.
@@ -17,7 +19,6 @@ is refused rather than merged: the next run does what is left.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -37,9 +38,10 @@ from pyiceberg.table import Table
 
 from curation.catalog import iceberg_catalog
 from curation.tables import identifier
-from curation.watermark import WATERMARK_PROPERTY
+from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
 from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
+from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
 TARGET_FILE_BYTES = 128 * 1024**2
@@ -60,6 +62,7 @@ class MaintainResult:
     compacted: list[str] = field(default_factory=list)
     retention_cutoff: str | None = None
     raw_partitions_deleted: list[str] = field(default_factory=list)
+    raw_objects_kept: int = 0  # older than the cutoff but not curated yet: kept
     snapshots_expired: int = 0
     orphans_removed: int = 0
     skipped: list[str] = field(default_factory=list)  # steps that lost a race: run again
@@ -132,37 +135,51 @@ def apply_retention(table: Table, dataset: Dataset, cutoff: date) -> None:
     table.delete(LessThan(dataset.event_time_field, bound), snapshot_properties=_carry(table))
 
 
-def purge_raw(settings: Settings, dataset: Dataset, cutoff: date) -> list[str]:
-    """Delete the raw `dt=` partitions older than `cutoff`: everything under each such day's
-    prefix (the days are found through the layout's parser) and their Glue partitions."""
+GLUE_DELETE_PARTITIONS_LIMIT = 25  # BatchDeletePartition takes at most 25 partitions
+
+
+def purge_raw(
+    settings: Settings, dataset: Dataset, cutoff: date, applied: Watermark
+) -> tuple[list[str], int]:
+    """Delete the raw objects of `dt=` days older than `cutoff` that curation has applied, and
+    the Glue partitions of the days left empty: (the days purged, the objects kept back).
+
+    An object is applied when its first offset is below the table's watermark for its Kafka
+    partition (a pass applies whole objects). One that is not stays whatever its age: retention
+    must never take records out of raw before they reach the curated table."""
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket = settings.bucket(dataset)
-    # One listing: the parser finds the old days, and every key under such a day goes with it.
-    keys = [o["Key"] for o in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table))]
-    days = {
-        raw.dt
-        for raw in map(layout.parse_key, keys)
-        if raw is not None and raw.dt < cutoff.isoformat()
-    }
-    old = {
-        dt: [key for key in keys if key.startswith(layout.day_prefix(dataset.table, dt))]
-        for dt in days
-    }
-    for day_keys in old.values():
-        for i in range(0, len(day_keys), 1000):
-            s3.delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in day_keys[i : i + 1000]]}
-            )
-    if old:
-        # A table that was never crawled has no Glue partitions to remove.
-        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
-            glue.batch_delete_partition(
+    old: dict[str, list[str]] = {}
+    kept: dict[str, int] = {}
+    for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
+        raw = layout.parse_key(obj["Key"])
+        if raw is None or raw.kind != "data" or raw.dt >= cutoff.isoformat():
+            continue
+        if raw.topic == dataset.topic and raw.first_offset < applied.of(raw.partition):
+            old.setdefault(raw.dt, []).append(raw.key)
+        else:
+            kept[raw.dt] = kept.get(raw.dt, 0) + 1
+    clients.delete_objects(s3, bucket, [key for keys in old.values() for key in keys])
+    emptied = sorted(day for day in old if day not in kept)
+    for i in range(0, len(emptied), GLUE_DELETE_PARTITIONS_LIMIT):
+        chunk = emptied[i : i + GLUE_DELETE_PARTITIONS_LIMIT]
+        try:
+            response = glue.batch_delete_partition(
                 DatabaseName=settings.glue_database,
                 TableName=dataset.table,
-                PartitionsToDelete=[{"Values": [dt]} for dt in sorted(old)],
+                PartitionsToDelete=[{"Values": [dt]} for dt in chunk],
             )
-    return sorted(old)
+        except glue.exceptions.EntityNotFoundException:
+            break  # a table never crawled has no partitions to remove
+        for error in response.get("Errors", []):
+            detail = error.get("ErrorDetail", {})
+            if detail.get("ErrorCode") != "EntityNotFoundException":
+                raise LakestreamError(
+                    f"{dataset.table}: Glue kept partition {error.get('PartitionValues')}: "
+                    f"{detail.get('ErrorCode')} ({detail.get('ErrorMessage')})"
+                )
+    return emptied, sum(kept.values())
 
 
 def referenced_files(table: Table) -> set[str]:
@@ -190,10 +207,7 @@ def remove_orphans(settings: Settings, table: Table, older_than: timedelta) -> i
         for o in clients.list_objects(s3, bucket, prefix.rstrip("/") + "/")
         if f"s3://{bucket}/{o['Key']}" not in keep and o["LastModified"] < horizon
     ]
-    for i in range(0, len(orphans), 1000):
-        part = [{"Key": k} for k in orphans[i : i + 1000]]
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": part})
-    return len(orphans)
+    return clients.delete_objects(s3, bucket, orphans)
 
 
 def maintain_dataset(
@@ -215,7 +229,9 @@ def maintain_dataset(
         cutoff = (today or datetime.now(UTC).date()) - timedelta(days=retention_days)
         result.retention_cutoff = cutoff.isoformat()
         steps.append(("retention", lambda t: apply_retention(t, dataset, cutoff)))
-        result.raw_partitions_deleted = purge_raw(settings, dataset, cutoff)
+        result.raw_partitions_deleted, result.raw_objects_kept = purge_raw(
+            settings, dataset, cutoff, read_watermark(table)
+        )
     steps.append(
         ("compaction", lambda t: result.compacted.extend(compact(t, dataset, target_bytes)))
     )

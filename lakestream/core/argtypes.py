@@ -9,14 +9,25 @@ from datetime import UTC, datetime
 
 def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     """A number greater than 0 of the given kind."""
+    return _at_least(kind, 0, inclusive=False)
 
+
+def non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """A number of the given kind, 0 or more."""
+    return _at_least(kind, 0, inclusive=True)
+
+
+def _at_least(
+    kind: type[int] | type[float], bound: float, inclusive: bool
+) -> Callable[[str], int | float]:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        if not (value >= bound if inclusive else value > bound) or value != value:
+            relation = "0 or more" if inclusive else "greater than 0"
+            raise argparse.ArgumentTypeError(f"{text} must be {relation}")
         return value
 
     return parse

@@ -274,6 +274,26 @@ def offset_and_metadata(offset: int) -> OffsetAndMetadata:
     return OffsetAndMetadata(offset, "", -1)
 
 
+DELETE_OBJECTS_LIMIT = 1000  # keys per DeleteObjects request
+
+
+def delete_objects(s3: Any, bucket: str, keys: list[str]) -> int:
+    """Delete `keys`, a DeleteObjects request per thousand; how many were deleted. S3 answers
+    200 even when it refuses some keys: those are in the response's Errors, and raise here."""
+    deleted = 0
+    for i in range(0, len(keys), DELETE_OBJECTS_LIMIT):
+        part = [{"Key": k} for k in keys[i : i + DELETE_OBJECTS_LIMIT]]
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": part, "Quiet": True})
+        if errors := response.get("Errors"):
+            first = errors[0]
+            raise LakestreamError(
+                f"s3://{bucket}: {len(errors)} of {len(part)} objects not deleted, e.g. "
+                f"{first.get('Key')}: {first.get('Code')} ({first.get('Message')})"
+            )
+        deleted += len(part)
+    return deleted
+
+
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every object under a prefix (Key, Size, ...), across list_objects_v2 pages."""
     objects: list[dict[str, Any]] = []

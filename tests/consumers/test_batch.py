@@ -155,6 +155,26 @@ def test_bad_messages_become_dead_letters_with_reason_and_coordinates(message, r
     assert batch.segments[0].next_offset == 6  # a dead letter is consumed, not skipped over
 
 
+def test_a_dead_letter_keeps_the_whole_value_its_key_and_its_headers():
+    big = b'{"ClientID": "' + b"x" * 300_000 + b'"'  # not JSON: cut off, 300 kB
+    message = Polled(
+        "t", 0, [7], [big], [b"\xffkey"], [1_700_000_000_000],
+        [[("trace-id", b"abc"), ("bin", b"\x00\xff"), ("empty", None)]],
+    )  # fmt: skip
+    batch = Batch(TX, BatchLimits())
+    batch.add(message)
+    [letter] = batch.segments[0].dead
+    assert letter["value"].encode() == big
+    assert letter["value_bytes"] == len(big)
+    assert letter["kafka_key_base64"] == "/2tleQ=="
+    assert letter["kafka_timestamp"] == 1_700_000_000_000
+    assert letter["kafka_headers"] == [
+        {"key": "trace-id", "value": "abc"},
+        {"key": "bin", "value_base64": "AP8="},
+        {"key": "empty", "value": None},
+    ]
+
+
 def test_non_utf8_values_are_kept_in_base64():
     batch = Batch(TX, BatchLimits())
     batch.add(chunk(Msg("t", 0, 1, None, b"\xff\xfe", 0)))

@@ -9,11 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.catalog import iceberg_catalog
+from curation.cli import main as curation_main
 from curation.maintain import files_per_day, maintain
 from curation.run import count_curated, curate
 from curation.tables import identifier
-from curation.watermark import WATERMARK_PROPERTY
-from lakestream.core import clients
+from curation.watermark import WATERMARK_PROPERTY, read_watermark
+from lakestream.core import clients, layout
 
 pytestmark = pytest.mark.stack
 
@@ -98,3 +99,53 @@ def test_snapshot_expiry_keeps_the_current_one_and_orphans_go(lake):
     keys = {o["Key"] for o in clients.list_objects(s3, bucket, prefix + "/")}
     assert stray not in keys
     assert current.scan().to_arrow().num_rows == 600
+
+
+def test_retention_keeps_raw_objects_curation_has_not_applied(lake):
+    land_and_curate(lake, "ad_campaigns", 600, 1)
+    lake.land("ad_campaigns", 300, "--seed", "2")  # landed, not curated yet
+    ds = lake.datasets.get("ad_campaigns")
+    s3 = clients.aws_client(lake.settings, "s3")
+    bucket = lake.settings.bucket(ds)
+    days = sorted({k.dt for k in raw_keys(s3, bucket, ds)})
+    cutoff = date.fromisoformat(days[len(days) // 2])
+    applied = read_watermark(table(lake, "ad_campaigns"))
+    uncurated = {
+        k.key for k in raw_keys(s3, bucket, ds) if k.first_offset >= applied.of(k.partition)
+    }
+    assert uncurated
+    sizes: list[int] = []
+
+    def count_partitions(params, **_):
+        sizes.append(len(params["PartitionsToDelete"]))
+
+    events = clients._session().events
+    events.register("provide-client-params.glue.BatchDeletePartition", count_partitions)
+    try:
+        [result] = maintain(
+            lake.settings, [ds], retention_days=30, today=cutoff + timedelta(days=30)
+        )
+    finally:
+        events.unregister("provide-client-params.glue.BatchDeletePartition", count_partitions)
+
+    left = {k.key for k in raw_keys(s3, bucket, ds)}
+    old_left = {k for k in left if layout.parse_key(k).dt < cutoff.isoformat()}
+    assert result.raw_objects_kept == len(old_left) > 0
+    assert old_left <= uncurated  # only what curation has not applied stayed behind
+    assert all(size <= 25 for size in sizes), sizes  # AWS takes 25 partitions per call
+    assert sum(sizes) == len(result.raw_partitions_deleted)
+
+    curate(lake.settings, [ds], lake.group_prefix)  # what stayed reaches the curated table
+    assert count_curated(lake.settings, ds).distinct == lake.count("ad_campaigns").distinct
+
+
+def test_an_orphan_age_under_an_hour_is_refused_unless_no_pass_runs(capsys):
+    assert curation_main(["maintain", "--orphan-age", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "--orphan-age 0.5 could delete the files of a pass that has not committed yet" in err
+    assert "add --no-pass-running" in err
+
+
+def raw_keys(s3, bucket, ds):
+    found = (layout.parse_key(o["Key"]) for o in clients.list_objects(s3, bucket, f"{ds.table}/"))
+    return [k for k in found if k is not None and k.kind == "data"]
