@@ -111,6 +111,40 @@ def _dedupe(table: pa.Table) -> tuple[pa.Table, int]:
     return table.take(np.sort(first)), table.num_rows - len(first)
 
 
+def _within(
+    table: pa.Table, applied: dict[int, int], committed: dict[int, int]
+) -> tuple[pa.Table, int]:
+    """The rows with applied[p] <= kafka_offset < committed[p], and how many were not.
+
+    Objects are picked by their first offset, but one left by an attempt that failed after
+    writing (its batch re-read and cut differently) can hold offsets already applied, or not
+    committed yet, which a later object will bring again: either would be a duplicate."""
+    if table.num_rows == 0:
+        return table, 0
+    partitions = table["kafka_partition"].to_numpy().astype(np.int64)
+    offsets = table["kafka_offset"].to_numpy().astype(np.int64)
+    low = np.array([applied.get(int(p), 0) for p in partitions], dtype=np.int64)
+    high = np.array([committed.get(int(p), 0) for p in partitions], dtype=np.int64)
+    keep = (offsets >= low) & (offsets < high)
+    if keep.all():
+        return table, 0
+    return table.filter(pa.array(keep)), int((~keep).sum())
+
+
+def _dead_within(
+    rows: list[dict[str, Any]], applied: dict[int, int], committed: dict[int, int]
+) -> list[dict[str, Any]]:
+    """Curation's dead letters in the same offset range (unknown coordinates are kept)."""
+
+    def inside(row: dict[str, Any]) -> bool:
+        partition, offset = row.get("kafka_partition"), row.get("kafka_offset")
+        if not isinstance(partition, int) or not isinstance(offset, int):
+            return True
+        return applied.get(partition, 0) <= offset < committed.get(partition, 0)
+
+    return [row for row in rows if inside(row)]
+
+
 class Pass:
     """One dataset's pass; `run` retries from scratch when another writer commits first."""
 
@@ -139,7 +173,10 @@ class Pass:
             if not objects:
                 break
             data, dead, dropped = self._read(objects)
-            result.objects, result.duplicates_dropped = len(objects), dropped
+            data, outside = _within(data, mark.offsets, committed)
+            dead = {obj: _dead_within(rows, mark.offsets, committed) for obj, rows in dead.items()}
+            dead = {obj: rows for obj, rows in dead.items() if rows}
+            result.objects, result.duplicates_dropped = len(objects), dropped + outside
             self._write_dead_letters(dead)
             result.dead_letters = sum(len(v) for v in dead.values())
             applied = {**mark.offsets, **committed}
