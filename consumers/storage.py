@@ -79,10 +79,20 @@ class S3Storage:
                     raise StorageError(f"{what}: abandoned on stop") from None
                 delay = min(BACKOFF_MAX_S, delay * 2)
 
-    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        extra = {"Metadata": metadata} if metadata else {}
         self._retrying(
             f"put s3://{bucket}/{key}",
-            lambda: self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type),
+            lambda: self.s3.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra
+            ),
         )
 
     def get(self, bucket: str, key: str) -> bytes | None:

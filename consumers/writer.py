@@ -28,7 +28,7 @@ from consumers.batch import Segment
 from consumers.storage import S3Storage
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import Format, JsonLinesGzip
-from lakestream.core.layout import data_key, dlq_key, manifest_key
+from lakestream.core.layout import DEAD_LETTER_COUNT, data_key, dlq_key, manifest_key
 
 log = logging.getLogger("consumers")
 DLQ_FORMAT = JsonLinesGzip()
@@ -54,21 +54,24 @@ class PartitionWriter:
         # objects of an attempt that this one will not overwrite.
         self.manifest_checked = False
 
-    def objects(self, segment: Segment) -> dict[str, tuple[bytes, str]]:
+    def objects(self, segment: Segment) -> dict[str, tuple[bytes, str, dict[str, str]]]:
         """Key => (body, content type) of every object that holds this segment."""
         topic, first = self.dataset.topic, segment.first_offset
-        objects = {
+        objects: dict[str, tuple[bytes, str, dict[str, str]]] = {
             data_key(self.dataset, dt, topic, self.partition, first, self.format.extension): (
                 builder.finish(),
                 "application/octet-stream",
+                {},
             )
             for dt, builder in segment.objects.items()
         }
         if segment.dead:
             body = DLQ_FORMAT.encode(segment.dead, self.dataset)
+            # The count rides along as object metadata: /api/stats/ reads it with a HEAD.
             objects[dlq_key(topic, self.partition, first)] = (
                 body,
                 "application/gzip",
+                {DEAD_LETTER_COUNT: str(len(segment.dead))},
             )
         return objects
 
@@ -87,9 +90,9 @@ class PartitionWriter:
             }
             self.storage.put(self.bucket, state_key, orjson.dumps(manifest), "application/json")
 
-        def put(item: tuple[str, tuple[bytes, str]]) -> int:
-            key, (body, content_type) = item
-            self.storage.put(self.bucket, key, body, content_type)
+        def put(item: tuple[str, tuple[bytes, str, dict[str, str]]]) -> int:
+            key, (body, content_type, metadata) = item
+            self.storage.put(self.bucket, key, body, content_type, metadata)
             return len(body)
 
         sizes = list(uploads.map(put, objects.items()) if uploads else map(put, objects.items()))

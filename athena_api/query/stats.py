@@ -2,14 +2,15 @@
 
 - raw: one S3 listing of the table prefix (objects, bytes, dt= partitions, newest event day, last
   landed at); rows from the sink group's committed offsets minus the dead letters; dead letters
-  counted in their objects, which are small and read once per process (keyed by ETag).
+  counted from each dead-letter object's metadata (`x-amz-meta-records`, one HEAD per object
+  and ETag per process), read only for objects written before the sink set it.
 - curated: the Iceberg table's current snapshot summary (rows, files, bytes), its manifests
   (partitions, newest event time from the files' upper bounds), the dead-letter count and the
   watermark kept in its properties; lag = what the sink committed and no pass applied yet.
 - kafka: per partition, the sink group's committed offset, the end offset as the broker reports
   it through a fetch (the embedded broker's ListOffsets is wrong: docs/broker-quirks.md), and
   the lag between them.
-No data file is read; the raw dead-letter objects are the one exception.
+No data file is read, nor any dead-letter object the sink wrote with its count.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
+def _dead_letter_count(s3: Any, bucket: str, key: str) -> int:
+    """From the object's metadata (a HEAD); objects written before the sink set it are read."""
+    head = s3.head_object(Bucket=bucket, Key=key)
+    count = head.get("Metadata", {}).get(layout.DEAD_LETTER_COUNT)
+    if count is not None and count.isdigit():
+        return int(count)
+    return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+
+
 def dead_letters(s3: Any, bucket: str, prefix: str) -> int:
     total = 0
     for obj in clients.list_objects(s3, bucket, prefix):
@@ -54,8 +64,7 @@ def dead_letters(s3: Any, bucket: str, prefix: str) -> int:
         with _dead_lock:
             known = _dead_counts.get(key)
         if known is None:
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            known = len(read_rows(body, obj["Key"]))
+            known = _dead_letter_count(s3, bucket, obj["Key"])
             with _dead_lock:
                 _dead_counts[key] = known
         total += known
@@ -187,8 +196,9 @@ class StatsView(APIView):
         operation_id="lake_stats",
         operation_description="Per dataset and layer: rows, objects or files, bytes, partitions, "
         "newest event, last landed or committed, dead letters, curated lag; and the sink "
-        "group's Kafka lag per partition. Read from metadata, and the raw dead-letter objects "
-        "(each once per process).",
+        "group's Kafka lag per partition. Read from metadata: listings, snapshot summaries, "
+        "manifests, committed offsets, and the dead-letter objects' counts (a HEAD each, once "
+        "per process).",
         query_serializer=StatsParams,
         responses={200: "stats", 400: "a parameter was refused", 502: "catalog failure"},
     )

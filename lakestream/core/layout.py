@@ -39,6 +39,9 @@ from lakestream.core.formats import FORMATS
 OFFSET_DIGITS = 20  # the largest int64 offset has 19 digits: names sort in offset order
 DEAD_LETTER_EXTENSION = FORMATS["jsonl"].extension  # dead letters are always JSON lines
 MANIFEST_EXTENSION = ".json"
+# User metadata of the sink's dead-letter objects (x-amz-meta-records): how many they hold, read
+# with a HEAD instead of a download.
+DEAD_LETTER_COUNT = "records"
 _DLQ = "_dlq"
 _CURATED_DLQ = f"{_DLQ}/curated"
 _STATE = "_state"

@@ -30,7 +30,19 @@ def test_stats_count_what_was_produced_landed_curated_and_dead_lettered(api, set
     ds = lake.datasets.get("transactions")
     curate(lake.settings, [ds], lake.group_prefix)
 
-    entry = stats(api, lake)
+    downloaded: list[str] = []
+
+    def record_download(params, **_):
+        downloaded.append(params["Key"])
+
+    events = clients._session().events
+    events.register("provide-client-params.s3.GetObject", record_download)
+    try:
+        entry = stats(api, lake)
+    finally:
+        events.unregister("provide-client-params.s3.GetObject", record_download)
+    # Dead letters are counted from their objects' metadata: none is downloaded.
+    assert not [key for key in downloaded if key.startswith("_dlq/")], downloaded
     raw, cur = entry["layers"]
     assert raw["layer"] == "raw"
     assert raw["rows"] == landed.distinct == produced - landed.dead_letters
