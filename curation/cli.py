@@ -97,7 +97,7 @@ def maintain_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--snapshot-age",
-        type=float,
+        type=non_negative(float),
         default=7 * 24,
         metavar="HOURS",
         help="expire snapshots older than this (default %(default)s h; the current one stays)",

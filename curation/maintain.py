@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
+from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
@@ -150,18 +151,28 @@ def purge_raw(
     s3 = clients.aws_client(settings, "s3")
     glue = clients.aws_client(settings, "glue")
     bucket = settings.bucket(dataset)
+    # A watermark of another topic (the dataset's topic renamed) says nothing about these
+    # objects: nothing counts as applied then.
+    trusted = applied.topic in (None, dataset.topic)
     old: dict[str, list[str]] = {}
     kept: dict[str, int] = {}
     for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
         raw = layout.parse_key(obj["Key"])
-        if raw is None or raw.kind != "data" or raw.dt >= cutoff.isoformat():
+        if raw is None or raw.dt >= cutoff.isoformat():
             continue
-        if raw.topic == dataset.topic and raw.first_offset < applied.of(raw.partition):
+        curated = raw.kind == "data" and raw.topic == dataset.topic and trusted
+        if curated and raw.first_offset < applied.of(raw.partition):
             old.setdefault(raw.dt, []).append(raw.key)
         else:
             kept[raw.dt] = kept.get(raw.dt, 0) + 1
     clients.delete_objects(s3, bucket, [key for keys in old.values() for key in keys])
-    emptied = sorted(day for day in old if day not in kept)
+    # Every registered day before the cutoff that holds nothing any more, including days an
+    # earlier run emptied before it could remove their partitions.
+    emptied = sorted(
+        day
+        for day in set(old) | set(_registered_days(glue, settings, dataset))
+        if day < cutoff.isoformat() and day not in kept
+    )
     for i in range(0, len(emptied), GLUE_DELETE_PARTITIONS_LIMIT):
         chunk = emptied[i : i + GLUE_DELETE_PARTITIONS_LIMIT]
         try:
@@ -180,6 +191,16 @@ def purge_raw(
                     f"{detail.get('ErrorCode')} ({detail.get('ErrorMessage')})"
                 )
     return emptied, sum(kept.values())
+
+
+def _registered_days(glue: Any, settings: Settings, dataset: Dataset) -> list[str]:
+    pages = glue.get_paginator("get_partitions").paginate(
+        DatabaseName=settings.glue_database, TableName=dataset.table
+    )
+    try:
+        return [p["Values"][0] for page in pages for p in page.get("Partitions", [])]
+    except glue.exceptions.EntityNotFoundException:
+        return []  # never crawled
 
 
 def referenced_files(table: Table) -> set[str]:

@@ -23,6 +23,7 @@ from lakestream.core.types import column_type
 Tokenizer = Trino.Tokenizer
 
 MAX_FILTER_LENGTH = 2_000
+MAX_LITERAL_LENGTH = 1_000  # under Athena's 1,024 characters per execution parameter
 MAX_DEPTH = 40
 MAX_IN_VALUES = 500
 
@@ -100,7 +101,17 @@ class _Compiler:
         return name, self.columns[name]
 
     def value(self, node: exp.Expression, column: str, type_: str) -> str:
-        self.params.append(_coerce(node, column, type_))
+        value = _coerce(node, column, type_)
+        if isinstance(value, str) and len(value) > MAX_LITERAL_LENGTH:
+            # Athena takes execution parameters of 1,024 characters at most.
+            raise FilterError(
+                f"a value compared with {column} is longer than {MAX_LITERAL_LENGTH} characters"
+            )
+        self.params.append(value)
+        if type_ == "float":
+            # A real column against a double parameter: DuckDB compares as double (0.1 is then
+            # not 0.1), Athena coerces the literal to real. Cast it to real in both.
+            return "CAST(? AS REAL)"
         kind = column_type(type_)
         return f"CAST(? AS {kind.sql_cast})" if kind and kind.sql_cast else "?"
 
@@ -133,6 +144,8 @@ class _Compiler:
             values = ", ".join(self.value(v, name, type_) for v in node.expressions)
             return f"{quote_ident(name)} IN ({values})"
         if isinstance(node, exp.Between):
+            if node.args.get("symmetric"):
+                raise FilterError("BETWEEN SYMMETRIC is not supported; order the bounds")
             name, type_ = self.column(node.this)
             low = self.value(node.args["low"], name, type_)
             high = self.value(node.args["high"], name, type_)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -25,7 +26,9 @@ def _at_least(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (value >= bound if inclusive else value > bound) or value != value:
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        if not (value >= bound if inclusive else value > bound):
             relation = "0 or more" if inclusive else "greater than 0"
             raise argparse.ArgumentTypeError(f"{text} must be {relation}")
         return value

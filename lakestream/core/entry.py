@@ -92,7 +92,8 @@ def benchmark(stage: str) -> Command:
         if not found:
             raise LakestreamError(
                 f"no benchmark of {stage} is installed (entry point {stage!r} of the group "
-                f"{BENCHMARKS!r}): install the whole project, `make install`"
+                f"{BENCHMARKS!r}): install the whole project (`make install`); a stale "
+                "lakestream.egg-info in the current folder hides the installed one"
             )
         command: Command = next(iter(found)).load()
         return command(argv)

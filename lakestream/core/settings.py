@@ -473,14 +473,25 @@ def secret_values() -> list[str]:
     error message or a traceback must never show. Read without validating, so a refused
     setting's secrets are known too."""
     from dotenv import dotenv_values
+    from pydantic import AliasChoices
 
-    names = [
-        str(field.validation_alias)
-        for field in Settings.model_fields.values()
-        if field.annotation is not None and "SecretStr" in str(field.annotation)
-    ]
-    values = {**dotenv_values(Settings.model_config.get("env_file") or ".env"), **os.environ}
-    found = {values[n] for n in names if values.get(n)}
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        if field.annotation is None or "SecretStr" not in str(field.annotation):
+            continue
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names |= {str(c).lower() for c in choices if isinstance(c, str)}
+    dotenv = dotenv_values(Settings.model_config.get("env_file") or ".env")
+    found = {
+        value
+        for source in (dotenv, os.environ)  # names are case-insensitive, as Settings reads them
+        for name, value in source.items()
+        if name.lower() in names and value
+    }
+    # The embedded stack's placeholder credential is no secret, and masking it would mangle
+    # every path and word that contains it.
+    found.discard(LOCAL_CREDENTIAL)
     return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,6 +79,15 @@ def _double_text(text: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(f"{text!r} is not a finite number")
     return value
+
+
+def _timestamp_text(text: str) -> str:
+    """A filter's timestamp as naive UTC: DuckDB's CAST drops an offset, Athena's applies it
+    (its session zone is UTC), so the offset is applied here, once, for both."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ")
 
 
 def _same(value: Any) -> Any:
@@ -153,7 +162,7 @@ TYPES: dict[str, ColumnType] = {
             float,
             "float64",
             (),
-            _same,
+            float,  # Arrow refuses an int a float64 cannot hold exactly; float() rounds it
             "DOUBLE",
             _double_text,
             None,
@@ -194,7 +203,7 @@ TYPES: dict[str, ColumnType] = {
             ("ms",),
             datetime.fromisoformat,
             "TIMESTAMP",
-            lambda text: datetime.fromisoformat(text).isoformat(sep=" "),
+            _timestamp_text,
             "TIMESTAMP",
             "not-a-timestamp",
             "TimestampType",

@@ -43,7 +43,7 @@ STDERR_TAIL = 3000  # characters of a failed subprocess's stderr kept in the rep
 
 def failure(section: str, exc: BaseException) -> Failure:
     """What the report says of a section that raised."""
-    stderr = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else None
+    stderr = exc.stderr if isinstance(exc, subprocess.SubprocessError) else None  # timeouts too
     if isinstance(stderr, bytes):
         stderr = stderr.decode(errors="replace")
     return Failure(section, f"{type(exc).__name__}: {exc}", (stderr or "")[-STDERR_TAIL:])
@@ -61,7 +61,11 @@ def run_sections(sections: dict[str, Section], out: Path, figures: list[Figure])
             figures += measure()
         except Exception as exc:  # one section's failure must not throw the run's figures away
             failures.append(failure(name, exc))
-            err.print(f"  {name} failed after {time.monotonic() - started:.0f}s: {exc}")
+            err.print(
+                f"  {name} failed after {time.monotonic() - started:.0f}s: {exc}",
+                markup=False,
+                highlight=False,
+            )
         write_report(figures, failures, out, m)
     return failures
 
@@ -120,5 +124,9 @@ def run_bench(out: Path, quick: bool) -> int:
         f"report {out / 'report.md'}, chart {chart}"
     )
     for f in failures:
-        err.print(f"lakestream bench: section {f.section} failed: {f.error}", highlight=False)
+        err.print(
+            f"lakestream bench: section {f.section} failed: {f.error}",
+            markup=False,
+            highlight=False,
+        )
     return 1 if failures else 0

@@ -107,3 +107,10 @@ def test_a_line_that_repeats_a_key_is_set_aside_with_its_reason() -> None:
     [(dropped, reason)] = refused
     assert dropped["kafka_offset"] == 0
     assert reason == "duplicate key 'Amount' in a JSON object"
+
+
+def test_an_integer_a_double_cannot_hold_exactly_is_rounded_not_refused() -> None:
+    types = {name: type_ for name, type_, _ in columns(TRANSACTIONS)}
+    good, bad = typed_records([record(0, Amount=2**53 + 1)], arrow_schema(TRANSACTIONS), types)
+    assert bad == []
+    assert good["Amount"].to_pylist() == [float(2**53 + 1)]

@@ -51,3 +51,12 @@ def test_what_no_engine_can_hold_is_refused_with_its_reason(value, reason):
 )
 def test_the_edges_of_each_rule_are_accepted(value):
     assert parse_record(value, POSTS)["retweets"] == 2
+
+
+def test_a_deeply_nested_value_is_a_dead_letter_not_a_crash():
+    deep = b'{"user":"a","message":"m","post_date":"2024-10-01","likes":1,"retweets":2,"x":'
+    deep += b"[" * 1000 + b"]" * 1000 + b"}"
+    deep_and_repeated = deep[:-1] + b',"x":1}'
+    assert parse_record(deep, POSTS)["likes"] == 1  # orjson's 1,024 levels: no recursion here
+    with pytest.raises(RecordError, match=r"duplicate key 'x'|nested too deeply"):
+        parse_record(deep_and_repeated, POSTS)

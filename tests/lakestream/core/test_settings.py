@@ -111,3 +111,14 @@ def test_an_empty_api_host_or_port_means_the_default(monkeypatch) -> None:
     assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
     monkeypatch.setenv("API_PORT", "8123")
     assert Settings().api_port == 8123
+
+
+def test_secret_values_are_found_whatever_the_case_and_the_placeholder_is_not_one(monkeypatch):
+    from lakestream.core.settings import LOCAL_CREDENTIAL, masked, secret_values
+
+    monkeypatch.setenv("api_key", "lowercase-api-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIAL)
+    found = secret_values()
+    assert "lowercase-api-key" in found
+    assert LOCAL_CREDENTIAL not in found
+    assert masked("key lowercase-api-key in /tmp/tests/latest") == "key *** in /tmp/tests/latest"

@@ -60,3 +60,13 @@ def test_the_report_is_written_before_a_later_section_dies(tmp_path):
             figures,
         )
     assert "| first | kept | 1.0 x |" in (tmp_path / "report.md").read_text()
+
+
+def test_a_timed_out_section_keeps_its_stderr_and_brackets_print_as_text(tmp_path):
+    def slow() -> list[Figure]:
+        raise subprocess.TimeoutExpired(["sink"], 1800, stderr=b"[/bold] still draining")
+
+    failures = run_sections({"slow": slow}, tmp_path, [])
+    [failure] = failures
+    assert failure.stderr == "[/bold] still draining"
+    assert "TimeoutExpired" in failure.error
