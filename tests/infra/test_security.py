@@ -204,7 +204,8 @@ def test_every_broker_has_an_encrypted_data_volume_in_its_zone_attached_to_it() 
     assert "data_volume_id = aws_ebs_volume.data[count.index].id" in broker["user_data"]
     # A mounted volume leaves a running instance badly: the old broker is stopped first.
     assert attachment["stop_instance_before_detaching"] is True
-    assert "skip_destroy" not in attachment and "force_detach" not in attachment
+    assert "skip_destroy" not in attachment
+    assert "force_detach" not in attachment
     # volume_tags would also claim the data volume (its tags are its own resource's).
     assert "volume_tags" not in broker
     assert one(broker["root_block_device"])["delete_on_termination"] is True

@@ -581,7 +581,9 @@ def test_a_blank_volume_is_formatted_mounted_by_uuid_and_its_storage_formatted_o
     assert "cluster.id=MkU3OEVBNTcwNTJENDM2Qg" in (disk.data / "meta.properties").read_text()
 
 
-def test_a_replaced_brokers_volume_keeps_its_filesystem_and_its_log(terraform_bin, tmp_path) -> None:
+def test_a_replaced_brokers_volume_keeps_its_filesystem_and_its_log(
+    terraform_bin, tmp_path
+) -> None:
     disk = Disk(terraform_bin, tmp_path)
     disk.attach("UUID=77aa-old-volume\n")
     meta = "version=1\ncluster.id=MkU3OEVBNTcwNTJENDM2Qg\nnode.id=1\n"
@@ -593,7 +595,9 @@ def test_a_replaced_brokers_volume_keeps_its_filesystem_and_its_log(terraform_bi
     assert disk.calls("mkfs.xfs") == []
     assert disk.calls("kafka-storage.sh") == []
     assert (disk.data / "meta.properties").read_text() == meta
-    assert disk.fstab_lines() == [f"UUID=77aa-old-volume {disk.data} xfs defaults,nofail,noatime 0 2"]
+    assert disk.fstab_lines() == [
+        f"UUID=77aa-old-volume {disk.data} xfs defaults,nofail,noatime 0 2"
+    ]
     assert "holds this cluster's log: kept" in done.stdout
 
 
@@ -612,7 +616,8 @@ def test_a_device_blkid_cannot_read_is_never_formatted(terraform_bin, tmp_path) 
     disk.attach()
     done = disk.run(BLKID_FAILS="8")  # util-linux: ambivalent probe
     assert done.returncode == 1
-    assert "blkid could not read" in done.stderr and "not formatting it" in done.stderr
+    assert "blkid could not read" in done.stderr
+    assert "not formatting it" in done.stderr
     assert disk.calls("mkfs.xfs") == disk.calls("kafka-storage.sh") == []
 
 
