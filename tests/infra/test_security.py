@@ -185,6 +185,32 @@ def test_a_broker_is_never_replaced_by_a_new_image_or_new_user_data() -> None:
     assert "launch_template" not in KAFKA.of_type("aws_instance")["broker"]
 
 
+def test_every_broker_has_an_encrypted_data_volume_in_its_zone_attached_to_it() -> None:
+    """The Kafka log's volume outlives the instance; it must be encrypted like the root volume."""
+    broker = KAFKA.of_type("aws_instance")["broker"]
+    volume = KAFKA.of_type("aws_ebs_volume")["data"]
+    attachment = KAFKA.of_type("aws_volume_attachment")["data"]
+    assert volume["count"] == attachment["count"] == broker["count"] == "${var.broker_count}"
+    assert volume["encrypted"] is True
+    assert volume["kms_key_id"] == one(broker["root_block_device"])["kms_key_id"]
+    assert (volume["type"], volume["size"]) == ("gp3", "${var.data_volume_size_gb}")
+    # The zone of broker i's subnet: the same subnet its network interface (and rack) uses.
+    subnet = "var.subnet_ids[count.index % length(var.subnet_ids)]"
+    assert volume["availability_zone"] == f"${{data.aws_subnet.broker[{subnet}].availability_zone}}"
+    assert KAFKA.of_type("aws_network_interface")["broker"]["subnet_id"] == f"${{{subnet}}}"
+    # Broker i gets volume i, and first boot looks for that volume's id.
+    assert attachment["volume_id"] == "${aws_ebs_volume.data[count.index].id}"
+    assert attachment["instance_id"] == "${aws_instance.broker[count.index].id}"
+    assert "data_volume_id = aws_ebs_volume.data[count.index].id" in broker["user_data"]
+    # A mounted volume leaves a running instance badly: the old broker is stopped first.
+    assert attachment["stop_instance_before_detaching"] is True
+    assert "skip_destroy" not in attachment
+    assert "force_detach" not in attachment
+    # volume_tags would also claim the data volume (its tags are its own resource's).
+    assert "volume_tags" not in broker
+    assert one(broker["root_block_device"])["delete_on_termination"] is True
+
+
 def test_user_passwords_never_reach_the_state_and_keys_are_encrypted() -> None:
     version = KAFKA.of_type("aws_secretsmanager_secret_version")["user"]
     assert "secret_string" not in version

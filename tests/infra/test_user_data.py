@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ BASH = shutil.which("bash") or "/bin/bash"
 KAFKA = load(MODULES / "kafka")
 
 
+VOLUME_ID = "vol-0123456789abcdef0"
 SECRET = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:lakestream-kafka/users/{}-AbCdEf"
 USERS = {"producers": "producer", "sink": "consumer", "admin": "admin"}
 
@@ -33,6 +35,7 @@ def render(
     cluster_id: str = "MkU3OEVBNTcwNTJENDM2Qg",
     plaintext_port: int = 0,
     users: dict[str, str] = USERS,
+    data_volume_wait_seconds: int = 300,
 ) -> str:
     """The script for one node, with the catalog's topics as the root module passes them."""
     voters = ",".join(f"{i}@10.0.{i}.10:9093" for i in range(1, broker_count + 1))
@@ -74,6 +77,9 @@ output "script" {{
     scala_version       = "2.13"
     kafka_sha512        = ""
     download_base_url   = "https://archive.apache.org/dist/kafka"
+    data_volume_id           = "{VOLUME_ID}"
+    data_device_name         = "/dev/sdf"
+    data_volume_wait_seconds = {data_volume_wait_seconds}
     manage_access       = {str(node_id == 1).lower()}
     create_topics       = {str(node_id == 1).lower()}
     topics              = module.catalog.topics
@@ -173,10 +179,10 @@ def test_a_cluster_id_starting_with_a_dash_stays_the_options_value(terraform_bin
     script = render(terraform_bin, tmp_path / "dash", 1, 1, cluster_id="-kU3OEVBNTcwNTJENDM2Qg")
     lines = script.replace("\\\n", " ").splitlines()
     line = next(text for text in lines if 'kafka-storage.sh" format' in text)
-    command = line.split('"$KAFKA_HOME/bin/kafka-storage.sh"', 1)[1]
+    command = line.split('"$BIN/kafka-storage.sh"', 1)[1]
     bash = shutil.which("bash") or "/bin/bash"
     words = subprocess.run(
-        [bash, "-c", f'CONFIG=/c; printf "%s\\n" {command}'],
+        [bash, "-c", f'printf "%s\\n" {command}'],
         capture_output=True, text=True, check=True,
     ).stdout.splitlines()  # fmt: skip
     assert "--cluster-id=-kU3OEVBNTcwNTJENDM2Qg" in words
@@ -430,7 +436,12 @@ def test_every_inner_script_is_valid_bash(terraform_bin, tmp_path) -> None:
         terraform_bin, tmp_path / "syntax", node_id=1, broker_count=3, plaintext_port=9095
     )
     scripts = inner_scripts(script)
-    assert set(scripts) == {"kafka-fetch-tls", "kafka-access", "kafka-create-topics"}
+    assert set(scripts) == {
+        "kafka-fetch-tls",
+        "kafka-access",
+        "kafka-create-topics",
+        "kafka-data-volume",
+    }
     bash = shutil.which("bash") or "/bin/bash"
     for name, body in scripts.items():
         path = tmp_path / name
@@ -458,3 +469,180 @@ def test_each_broker_names_its_zone_as_its_rack(terraform_bin, tmp_path) -> None
     rack = KAFKA.of_type("aws_instance")["broker"]["user_data"]
     assert "data.aws_subnet.broker[var.subnet_ids[count.index % length(var.subnet_ids)]]" in rack
     assert ".availability_zone" in rack
+
+
+# --- the Kafka log's own volume ---------------------------------------------------------------
+
+# Stand-ins: the "device" is a file that holds `UUID=...` once it has a filesystem. blkid answers
+# as util-linux does (exit 2: nothing found), mkfs.xfs writes a filesystem, kafka-storage.sh
+# writes meta.properties with the cluster id it was given; each writes its call to the log.
+DISK_STUBS = {
+    "blkid": """
+echo "blkid $*" >> "$LOG"
+device="${@: -1}"
+[ -n "${BLKID_FAILS:-}" ] && exit "$BLKID_FAILS"
+grep -q '^UUID=' "$device" || exit 2
+if [ "$2" = "-o" ]; then sed -n 's/^UUID=//p' "$device"; else echo "$device: TYPE=xfs"; fi
+""",
+    "mkfs.xfs": """
+echo "mkfs.xfs $*" >> "$LOG"
+device="${@: -1}"
+if grep -q '^UUID=' "$device"; then echo "$device appears to contain a filesystem" >&2; exit 1; fi
+echo "UUID=5a1e2f3c-0d4b-4c6e-8f9a-0b1c2d3e4f50" > "$device"
+""",
+    "mountpoint": 'echo "mountpoint $*" >> "$LOG"; exit 1\n',
+    "mount": 'echo "mount $*" >> "$LOG"\n',
+    "chown": 'echo "chown $*" >> "$LOG"\n',
+    "sudo": 'echo "sudo $1 $2" >> "$LOG"; shift 2; exec env "$@"\n',
+    "kafka-storage.sh": """
+echo "kafka-storage.sh $*" >> "$LOG"
+for arg in "$@"; do case "$arg" in --cluster-id=*) id=${arg#--cluster-id=} ;; esac; done
+printf 'version=1\\ncluster.id=%s\\nnode.id=1\\n' "$id" > "$DATA_DIR/meta.properties"
+""",
+}
+
+
+class Disk:
+    """The rendered kafka-data-volume script, its paths moved under tmp_path, with stand-ins."""
+
+    def __init__(self, terraform_bin: str, tmp_path: Path, wait_seconds: int = 300) -> None:
+        script = render(
+            terraform_bin, tmp_path / "render", 1, 1, data_volume_wait_seconds=wait_seconds
+        )
+        self.body = inner_scripts(script)["kafka-data-volume"]
+        self.root = tmp_path
+        self.bin = tmp_path / "bin"
+        self.by_id = tmp_path / "dev" / "disk" / "by-id"
+        self.device = tmp_path / "dev" / "nvme1n1"
+        self.data = tmp_path / "var-lib-kafka-data"
+        self.fstab = tmp_path / "fstab"
+        self.log = tmp_path / "calls"
+        for folder in (self.bin, self.by_id, self.data):
+            folder.mkdir(parents=True, exist_ok=True)
+        for name, body in DISK_STUBS.items():
+            _stub(self.bin, name, body)
+        self.fstab.write_text("UUID=0f0f-root / xfs defaults,noatime 1 1\n")
+        self.log.touch()
+        moved = self.body
+        for line, value in {
+            "DEVICE_DIR=/dev/disk/by-id": self.by_id,
+            "FSTAB=/etc/fstab": self.fstab,
+            "DATA=/var/lib/kafka/data": self.data,
+            "BIN=/opt/kafka/bin": self.bin,
+        }.items():
+            assert f"\n{line}\n" in moved, line
+            moved = moved.replace(f"\n{line}\n", f"\n{line.split('=')[0]}={value}\n")
+        assert '"/dev/sdf"' in moved  # the Xen name, moved too so the test machine's disks are out
+        self.path = tmp_path / "kafka-data-volume"
+        self.path.write_text(moved.replace('"/dev/sdf"', f'"{tmp_path}/dev/sdf"'))
+
+    def attach(self, contents: str = "") -> None:
+        """The volume appears: a device, and udev's link named after the volume id."""
+        self.device.write_text(contents)
+        (self.by_id / f"nvme-Amazon_Elastic_Block_Store_{VOLUME_ID.replace('-', '')}").symlink_to(
+            self.device
+        )
+
+    def run(self, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BASH, str(self.path)],
+            env={"PATH": f"{self.bin}:/usr/bin:/bin", "LOG": str(self.log),
+                 "DATA_DIR": str(self.data), **env},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    def calls(self, command: str) -> list[str]:
+        return [c for c in self.log.read_text().splitlines() if c.split()[0] == command]
+
+    def fstab_lines(self) -> list[str]:
+        return [line for line in self.fstab.read_text().splitlines() if str(self.data) in line]
+
+
+def test_a_blank_volume_is_formatted_mounted_by_uuid_and_its_storage_formatted_once(
+    terraform_bin, tmp_path
+) -> None:
+    disk = Disk(terraform_bin, tmp_path)
+    disk.attach()
+    for _ in range(2):  # a second run (an operator, a retry) changes nothing
+        done = disk.run()
+        assert done.returncode == 0, done.stderr
+    assert disk.calls("mkfs.xfs") == [f"mkfs.xfs -L kafka-data {disk.device}"]
+    formats = disk.calls("kafka-storage.sh")
+    assert len(formats) == 1
+    assert "format --ignore-formatted --cluster-id=MkU3OEVBNTcwNTJENDM2Qg" in formats[0]
+    assert disk.calls("sudo") == ["sudo -u kafka"]  # as the kafka user
+    # One line for the log's mount point, by UUID, and a missing volume must not hang boot.
+    assert disk.fstab_lines() == [
+        f"UUID=5a1e2f3c-0d4b-4c6e-8f9a-0b1c2d3e4f50 {disk.data} xfs defaults,nofail,noatime 0 2"
+    ]
+    assert disk.fstab.read_text().startswith("UUID=0f0f-root / xfs")  # the rest is kept
+    assert f"mount {disk.data}" in disk.calls("mount")
+    assert f"chown kafka:kafka {disk.data}" in disk.calls("chown")
+    assert "cluster.id=MkU3OEVBNTcwNTJENDM2Qg" in (disk.data / "meta.properties").read_text()
+
+
+def test_a_replaced_brokers_volume_keeps_its_filesystem_and_its_log(
+    terraform_bin, tmp_path
+) -> None:
+    disk = Disk(terraform_bin, tmp_path)
+    disk.attach("UUID=77aa-old-volume\n")
+    meta = "version=1\ncluster.id=MkU3OEVBNTcwNTJENDM2Qg\nnode.id=1\n"
+    (disk.data / "meta.properties").write_text(meta)
+    # The old instance's fstab line (another UUID) must not stay beside the new one.
+    disk.fstab.write_text(disk.fstab.read_text() + f"UUID=dead-beef {disk.data} xfs nofail 0 2\n")
+    done = disk.run()
+    assert done.returncode == 0, done.stderr
+    assert disk.calls("mkfs.xfs") == []
+    assert disk.calls("kafka-storage.sh") == []
+    assert (disk.data / "meta.properties").read_text() == meta
+    assert disk.fstab_lines() == [
+        f"UUID=77aa-old-volume {disk.data} xfs defaults,nofail,noatime 0 2"
+    ]
+    assert "holds this cluster's log: kept" in done.stdout
+
+
+def test_a_volume_of_another_cluster_is_refused_untouched(terraform_bin, tmp_path) -> None:
+    disk = Disk(terraform_bin, tmp_path)
+    disk.attach("UUID=77aa-old-volume\n")
+    (disk.data / "meta.properties").write_text("version=1\ncluster.id=SomeOtherCluster\n")
+    done = disk.run()
+    assert done.returncode == 1
+    assert "belongs to cluster 'SomeOtherCluster', not MkU3OEVBNTcwNTJENDM2Qg" in done.stderr
+    assert disk.calls("mkfs.xfs") == disk.calls("kafka-storage.sh") == []
+
+
+def test_a_device_blkid_cannot_read_is_never_formatted(terraform_bin, tmp_path) -> None:
+    disk = Disk(terraform_bin, tmp_path)
+    disk.attach()
+    done = disk.run(BLKID_FAILS="8")  # util-linux: ambivalent probe
+    assert done.returncode == 1
+    assert "blkid could not read" in done.stderr
+    assert "not formatting it" in done.stderr
+    assert disk.calls("mkfs.xfs") == disk.calls("kafka-storage.sh") == []
+
+
+def test_a_volume_that_never_appears_fails_clearly_within_the_wait(terraform_bin, tmp_path) -> None:
+    disk = Disk(terraform_bin, tmp_path, wait_seconds=2)
+    started = time.monotonic()
+    done = disk.run()
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1
+    assert f"the data volume {VOLUME_ID} did not appear within 2 s" in done.stderr
+    assert "nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0" in done.stderr
+    assert disk.calls("blkid") == disk.calls("mkfs.xfs") == disk.calls("kafka-storage.sh") == []
+
+
+def test_kafka_never_starts_without_its_volume_and_first_boot_prepares_it_before_kafka(
+    terraform_bin, tmp_path
+) -> None:
+    script = render(terraform_bin, tmp_path / "order", node_id=1, broker_count=1)
+    unit = script.split("cat > /etc/systemd/system/kafka.service <<'UNIT'\n")[1].split("\nUNIT")[0]
+    assert "RequiresMountsFor=/var/lib/kafka/data" in unit.splitlines()
+    assert "log.dirs=/var/lib/kafka/data" in script
+    lines = script.splitlines()
+    prepare = lines.index("/usr/local/sbin/kafka-data-volume")
+    assert lines.index("cat > \"$CONFIG\" <<'PROPERTIES'") < prepare  # it formats with the config
+    assert prepare < lines.index("systemctl enable --now kafka.service")
+    # Only the volume's script formats Kafka's storage, and only where meta.properties is missing.
+    outside = script.replace(inner_scripts(script)["kafka-data-volume"], "")
+    assert "kafka-storage.sh" not in outside

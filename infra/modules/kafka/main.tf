@@ -24,6 +24,13 @@ locals {
 
   ami_id = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].value)
   tags   = merge(var.tags, { Component = "kafka" })
+
+  # The data volume's name in the attachment. Nitro instances show it as /dev/nvmeXn1 whatever
+  # this says; first boot finds it by its volume id (the NVMe serial), this name is the fallback
+  # for Xen instances, where amazon-ec2-utils links /dev/sdf to /dev/xvdf.
+  data_device_name = "/dev/sdf"
+  # How long first boot waits for the attachment, which Terraform makes once the instance runs.
+  data_volume_wait_seconds = 300
 }
 
 data "aws_partition" "current" {}
@@ -252,6 +259,9 @@ resource "aws_instance" "broker" {
     volume_type           = "gp3"
     volume_size           = var.root_volume_size_gb
     delete_on_termination = true
+    # Not volume_tags: those would also claim the data volume, whose tags are its own resource's
+    # (the provider warns of resources cycling when both are used).
+    tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
   }
 
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
@@ -284,14 +294,17 @@ resource "aws_instance" "broker" {
     scala_version         = var.scala_version
     kafka_sha512          = var.kafka_sha512
     download_base_url     = var.download_base_url
+    # The Kafka log's own volume: found by its id, formatted only when blank.
+    data_volume_id           = aws_ebs_volume.data[count.index].id
+    data_device_name         = local.data_device_name
+    data_volume_wait_seconds = local.data_volume_wait_seconds
     # Users, ACLs and topics are created once, by the first node, when the cluster answers.
     manage_access = count.index == 0
     create_topics = count.index == 0 && length(var.topics) > 0
     topics        = var.topics
   })
 
-  tags        = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
-  volume_tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
+  tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })
 
   # First boot reads these: they exist before the instance starts (and the role may read them
   # before its profile exists).
@@ -314,4 +327,40 @@ resource "aws_instance" "broker" {
       error_message = "The heap (heap_mb) cannot be more than half the instance type's memory (memory_size, MiB): leave the rest to the page cache."
     }
   }
+}
+
+# --- the Kafka log's volume ------------------------------------------------------------------
+
+# Each broker's log (KRaft metadata and partitions) lives on a volume of its own, not on the root
+# volume: replacing the instance (a new AMI, new user data, another type) keeps the volume, which
+# the new instance mounts, so it comes back with its data and cluster id instead of copying every
+# partition from the other brokers (or, with one broker, losing them). The volume is in the
+# broker's subnet's zone, as a volume can only attach there.
+#
+# No prevent_destroy: it would make `terraform destroy` (how infra/README.md stops the bill) fail
+# for everyone. What destroys a volume is `terraform destroy`, a new zone (subnet_ids changed) or
+# a new key (ebs_kms_key_arn): the plan says "must be replaced" on aws_ebs_volume.data, and the
+# README says to read it.
+resource "aws_ebs_volume" "data" {
+  count = var.broker_count
+
+  availability_zone = data.aws_subnet.broker[var.subnet_ids[count.index % length(var.subnet_ids)]].availability_zone
+  type              = "gp3"
+  size              = var.data_volume_size_gb
+  encrypted         = true
+  kms_key_id        = var.ebs_kms_key_arn
+  tags              = merge(local.tags, { Name = "${var.name}-${count.index + 1}-data" })
+}
+
+# A new instance gets the volume once it runs (first boot waits for it). Replacing an instance
+# replaces its attachment first: the old instance is stopped before the volume leaves it, so
+# Kafka shuts down cleanly and the filesystem is unmounted; detaching a mounted volume from a
+# running instance would otherwise leave it busy and the apply waiting.
+resource "aws_volume_attachment" "data" {
+  count = var.broker_count
+
+  device_name                    = local.data_device_name
+  volume_id                      = aws_ebs_volume.data[count.index].id
+  instance_id                    = aws_instance.broker[count.index].id
+  stop_instance_before_detaching = true
 }

@@ -139,7 +139,7 @@ variable "heap_mb" {
 }
 
 variable "root_volume_size_gb" {
-  description = "Size of each broker's encrypted gp3 root volume, which also holds the Kafka log."
+  description = "Size of each broker's encrypted gp3 root volume: the system and the Kafka release (the log is on the data volume)."
   type        = number
   default     = 30
 
@@ -149,8 +149,19 @@ variable "root_volume_size_gb" {
   }
 }
 
+variable "data_volume_size_gb" {
+  description = "Size of each broker's encrypted gp3 data volume, which holds the Kafka log and outlives the instance. It can grow (then run xfs_growfs /var/lib/kafka/data on the broker) but never shrink."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.data_volume_size_gb >= 1 && var.data_volume_size_gb <= 16384 && floor(var.data_volume_size_gb) == var.data_volume_size_gb
+    error_message = "The data_volume_size_gb must be a whole number of GiB between 1 and 16384 (what a gp3 volume can hold)."
+  }
+}
+
 variable "ebs_kms_key_arn" {
-  description = "KMS key for the root volumes. null uses the account's default EBS key (aws/ebs); the volumes are encrypted either way."
+  description = "KMS key for the root and data volumes. null uses the account's default EBS key (aws/ebs); the volumes are encrypted either way."
   type        = string
   default     = null
 
