@@ -132,9 +132,10 @@ locals {
         Resource = concat([local.catalog, local.curated_database], local.curated_tables)
       },
       {
+        # Retention lists the raw table's partitions, to drop every emptied day before the cutoff.
         Sid      = "DropExpiredRawPartitions"
         Effect   = "Allow"
-        Action   = ["glue:BatchDeletePartition"]
+        Action   = ["glue:GetPartitions", "glue:BatchDeletePartition"]
         Resource = concat([local.catalog, local.raw_database], local.raw_tables)
       },
       local.lake_key_for_objects,
