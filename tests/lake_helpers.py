@@ -182,3 +182,15 @@ def gunicorn_api(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+# Fault tests: small batches, so a kill lands mid-stream with several batches committed.
+SMALL_BATCHES = ("--max-records", "1500", "--max-age", "1")
+
+
+def assert_exactly(lake: Lake, dataset: str, produced: int) -> None:
+    """Zero loss, zero duplicates, no dead letter."""
+    count = lake.count(dataset)
+    assert count.distinct == produced, f"lost {produced - count.distinct} records"
+    assert count.rows == count.distinct, f"{count.duplicates} duplicate rows"
+    assert count.dead_letters == 0
