@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from collections.abc import Sequence
@@ -82,6 +83,16 @@ def _run(argv: Sequence[str] | None) -> int:
     lake = settings.LAKE
     host = lake.api_host if getattr(args, "host", None) is None else args.host
     port = lake.api_port if getattr(args, "port", None) is None else args.port
+    if not settings.API_KEY:
+        if not _loopback(host):
+            raise LakestreamError(
+                f"no API_KEY: the API would answer anyone who reaches {host}:{port}; set "
+                "API_KEY (clients send it as X-API-Key) or serve on 127.0.0.1"
+            )
+        print(
+            f"no API_KEY: open to this machine only ({host}); set API_KEY to require one",
+            file=sys.stderr,
+        )
 
     if getattr(args, "dev", False):
         if not settings.DEBUG:
@@ -114,6 +125,16 @@ def _run(argv: Sequence[str] | None) -> int:
         timeout=settings.API_QUERY_TIMEOUT + 30,
     )
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Only this machine can reach `host` (0.0.0.0 and :: are every address, not loopback)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any address
 
 
 def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:

@@ -75,7 +75,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["athena_api.query.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["athena_api.query.auth.HasApiKey"],
     "DEFAULT_THROTTLE_CLASSES": ["athena_api.query.auth.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": LAKE.api_throttle_rate},
+    # Wrong keys: a handful a minute per address is a typo, more is someone guessing.
+    "DEFAULT_THROTTLE_RATES": {"client": LAKE.api_throttle_rate, "wrong_key": "10/min"},
     "EXCEPTION_HANDLER": "athena_api.query.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     # `format` is our own query parameter (json | athena), not DRF's renderer switch.

@@ -9,6 +9,7 @@ engine's catalog reader, so one cache serves both), the builder turns the reques
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -191,30 +192,53 @@ class TableDetailView(APIView):
         return Response(_describe(lookup(name, database_of(layer))))
 
 
-class HealthView(APIView):
-    permission_classes = (AllowAny,)
-    throttle_classes = ()
+HEALTH_CHECK_MAX_AGE_S = 30.0  # how long a catalog and engine check answers /api/health/
+_health: dict[str, Any] = {}
 
-    @swagger_auto_schema(operation_id="health", responses={200: "healthy", 503: "unhealthy"})
-    def get(self, request: Request) -> Response:
-        checks: dict[str, str] = {}
+
+def _checks() -> dict[str, str]:
+    """The catalog and engine checks, run at most once per HEALTH_CHECK_MAX_AGE_S per process:
+    on Athena each engine check is a billed query, and a load balancer asks every few seconds."""
+    with _lock:
+        cached = _health.get("checks")
+        if cached and time.monotonic() - _health["at"] < HEALTH_CHECK_MAX_AGE_S:
+            return cached
+    checks: dict[str, str] = {}
+    try:
+        query_engine = engine()
+    except Exception:
+        # The catalog is read through the engine: with no engine it cannot be checked.
+        query_engine = None
+        checks = {"catalog": "unchecked", "engine": "unreachable"}
+    if query_engine is not None:
         try:
-            query_engine = engine()
+            query_engine.catalog.tables()
+            checks["catalog"] = "ok"
         except Exception:
-            # The catalog is read through the engine: with no engine it cannot be checked.
-            query_engine = None
-            checks = {"catalog": "unchecked", "engine": "unreachable"}
-        if query_engine is not None:
-            try:
-                query_engine.catalog.tables()
-                checks["catalog"] = "ok"
-            except Exception:
-                checks["catalog"] = "unreachable"
-            try:
-                query_engine.ping()
-                checks["engine"] = "ok"
-            except Exception:
-                checks["engine"] = "unreachable"
+            checks["catalog"] = "unreachable"
+        try:
+            query_engine.ping()
+            checks["engine"] = "ok"
+        except Exception:
+            checks["engine"] = "unreachable"
+    with _lock:
+        _health.update(checks=checks, at=time.monotonic())
+    return checks
+
+
+class HealthView(APIView):
+    """Open to anyone (a load balancer has no key), throttled like every other route."""
+
+    permission_classes = (AllowAny,)
+
+    @swagger_auto_schema(
+        operation_id="health",
+        operation_description="Catalog and engine checks, run at most every "
+        f"{HEALTH_CHECK_MAX_AGE_S:.0f} s per server process; no key needed.",
+        responses={200: "healthy", 503: "unhealthy", 429: "Too many requests"},
+    )
+    def get(self, request: Request) -> Response:
+        checks = _checks()
         healthy = all(v == "ok" for v in checks.values())
         return Response(
             {

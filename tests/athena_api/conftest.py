@@ -40,11 +40,13 @@ def api(api_lake, settings):
 
     cache.clear()  # throttling state: every test starts with a fresh allowance
     views._shared.clear()
+    views._health.clear()
     settings.LAKE = api_lake.settings
     settings.API_ENGINE = "local"
     settings.API_KEY = None
     yield Client()
     views._shared.clear()
+    views._health.clear()
 
 
 @pytest.fixture
