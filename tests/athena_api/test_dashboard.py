@@ -14,7 +14,8 @@ import urllib.request
 
 import pytest
 
-from tests.lake_helpers import gunicorn_api
+from glue.crawler import LocalCrawler
+from tests.lake_helpers import gunicorn_api, make_lake
 
 pytestmark = pytest.mark.stack
 KEY = "dashboard-key-42"
@@ -199,3 +200,45 @@ def test_the_page_is_usable_by_keyboard_and_paints_fast(page):
     loaded(page)
     for label in ("From", "To", "Layer"):
         assert page.get_by_label(label, exact=True).count() == 1  # every control is labelled
+
+
+@pytest.fixture(scope="module")
+def one_dataset(running_stack, tmp_path_factory):
+    """A lake where only transactions have landed (and been crawled): the other three
+    analyses' tables do not exist yet."""
+    lake = make_lake(running_stack, tmp_path_factory.mktemp("one"), deployment=True)
+    lake.land("transactions", 300)
+    LocalCrawler(lake.settings).crawl(lake.datasets.get("transactions"))
+    with gunicorn_api(lake.env, KEY, API_THROTTLE_RATE="100000/min") as (port, _):
+        yield port
+
+
+def test_an_analysis_with_no_table_yet_says_so_and_the_others_still_draw(browser, one_dataset):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{one_dataset}/dashboard/")
+        enter_key(page, KEY)
+        page.wait_for_function(
+            "document.querySelectorAll('section.analysis').length === 4"
+            " && [...document.querySelectorAll('section.analysis')].every("
+            "s => !s.querySelector('.notice').hidden || !s.querySelector('.drawn').hidden)",
+            timeout=60_000,
+        )
+        sales = page.query_selector('section[data-analysis="sales_by_product_and_payment"]')
+        assert sales.query_selector(".notice").is_hidden()
+        bars = page.evaluate(
+            """() => Chart.getChart(document.querySelector(
+                'section[data-analysis="sales_by_product_and_payment"] canvas')).data.datasets[0]
+                .data.length"""
+        )
+        assert bars > 0
+        for name in ("web_errors", "social_engagement", "campaign_performance"):
+            section = page.query_selector(f'section[data-analysis="{name}"]')
+            notice = section.query_selector(".notice").inner_text()
+            assert notice.startswith("No data yet on the raw layer"), notice
+            assert "make crawl" in notice
+            assert section.query_selector(".drawn").is_hidden()
+        assert page.is_hidden("#problem")  # nothing blanks the whole page
+    finally:
+        context.close()

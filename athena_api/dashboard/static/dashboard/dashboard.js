@@ -128,9 +128,12 @@ function card(analysis) {
   section.setAttribute("aria-labelledby", title);
   section.innerHTML = `
     <h3 id="${title}"></h3><p class="description"></p>
-    <label>Measure <select class="metric"></select></label>
-    <div class="chart"><canvas role="img"></canvas></div>
-    <details><summary>The rows as a table</summary><table class="rows"></table></details>`;
+    <p class="notice" role="status" hidden></p>
+    <div class="drawn">
+      <label>Measure <select class="metric"></select></label>
+      <div class="chart"><canvas role="img"></canvas></div>
+      <details><summary>The rows as a table</summary><table class="rows"></table></details>
+    </div>`;
   section.querySelector("h3").textContent = analysis.name.replaceAll("_", " ");
   section.querySelector(".description").textContent = analysis.description;
   section.querySelector(".metric").addEventListener("change", (event) => {
@@ -139,6 +142,39 @@ function card(analysis) {
   });
   $("analyses").appendChild(section);
   return section;
+}
+
+// One analysis that cannot be drawn says why in its own panel; the others still draw.
+function showNotice(analysis, message) {
+  const section = card(analysis);
+  const notice = section.querySelector(".notice");
+  notice.textContent = message;
+  notice.hidden = !message;
+  section.querySelector(".drawn").hidden = Boolean(message);
+}
+
+function noDataYet(analysis, reason) {
+  const layer = $("layer").value;
+  const next =
+    layer === "curated"
+      ? "run `make curate` once data has landed"
+      : "land data for it (`make produce`, `make consume`), then `make crawl`";
+  showNotice(analysis, `No data yet on the ${layer} layer (${reason}): ${next}.`);
+}
+
+function renderSettled(analysis, settled) {
+  if (settled.status === "fulfilled") {
+    if (settled.value.rows.length === 0) noDataYet(analysis, "the analysis returned no rows");
+    else {
+      showNotice(analysis, "");
+      renderAnalysis(analysis, settled.value);
+    }
+    return;
+  }
+  const error = settled.reason;
+  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) throw error;
+  if (error instanceof ApiError && error.status === 404) noDataYet(analysis, error.message);
+  else showNotice(analysis, `Could not draw this analysis: ${error.message}`);
 }
 
 function renderAnalysis(analysis, result) {
@@ -198,8 +234,8 @@ async function refresh() {
     $("status").textContent = "Refreshing…";
     const [stats, list] = await Promise.all([api(STATS, key), api("/api/analyses/", key)]);
     renderStats(stats);
-    const results = await Promise.all(list.analyses.map((a) => api(query(a), key)));
-    list.analyses.forEach((a, i) => renderAnalysis(a, results[i]));
+    const results = await Promise.allSettled(list.analyses.map((a) => api(query(a), key)));
+    list.analyses.forEach((a, i) => renderSettled(a, results[i]));
     $("key-form").hidden = true;
     showProblem("");
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()} (stats of ${stats.generated_at}).`;
