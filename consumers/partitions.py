@@ -70,6 +70,15 @@ class PartitionRegistrar:
         return created
 
 
+def partition_days(glue: Any, database: str, table: str) -> list[str]:
+    """The `dt` values a table's Glue partitions hold; none if the table does not exist."""
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+    try:
+        return [p["Values"][0] for page in pages for p in page.get("Partitions", [])]
+    except glue.exceptions.EntityNotFoundException:
+        return []  # never crawled
+
+
 def create_partitions(
     glue: Any, database: str, table: str, descriptor: dict[str, Any], location: str, days: list[str]
 ) -> tuple[list[str], list[str]]:

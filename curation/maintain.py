@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
-from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
@@ -37,6 +36,7 @@ from pyiceberg.expressions import (
 )
 from pyiceberg.table import Table
 
+from consumers.partitions import partition_days
 from curation.catalog import iceberg_catalog
 from curation.tables import identifier
 from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
@@ -170,7 +170,7 @@ def purge_raw(
     # earlier run emptied before it could remove their partitions.
     emptied = sorted(
         day
-        for day in set(old) | set(_registered_days(glue, settings, dataset))
+        for day in set(old) | set(partition_days(glue, settings.glue_database, dataset.table))
         if day < cutoff.isoformat() and day not in kept
     )
     for i in range(0, len(emptied), GLUE_DELETE_PARTITIONS_LIMIT):
@@ -191,16 +191,6 @@ def purge_raw(
                     f"{detail.get('ErrorCode')} ({detail.get('ErrorMessage')})"
                 )
     return emptied, sum(kept.values())
-
-
-def _registered_days(glue: Any, settings: Settings, dataset: Dataset) -> list[str]:
-    pages = glue.get_paginator("get_partitions").paginate(
-        DatabaseName=settings.glue_database, TableName=dataset.table
-    )
-    try:
-        return [p["Values"][0] for page in pages for p in page.get("Partitions", [])]
-    except glue.exceptions.EntityNotFoundException:
-        return []  # never crawled
 
 
 def referenced_files(table: Table) -> set[str]:

@@ -35,7 +35,13 @@ from pyiceberg.exceptions import CommitFailedException
 from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
-from curation.sources import decoded_records, pending_objects, typed_records, typed_table
+from curation.sources import (
+    OffsetRange,
+    decoded_records,
+    pending_objects,
+    typed_records,
+    typed_table,
+)
 from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
 from curation.watermark import (
     DEAD_LETTERS_PROPERTY,
@@ -111,36 +117,31 @@ def _dedupe(table: pa.Table) -> tuple[pa.Table, int]:
     return table.take(np.sort(first)), table.num_rows - len(first)
 
 
-def _within(
-    table: pa.Table, applied: dict[int, int], committed: dict[int, int]
-) -> tuple[pa.Table, int]:
-    """The rows with applied[p] <= kafka_offset < committed[p], and how many were not.
+def _within(table: pa.Table, pending: OffsetRange) -> tuple[pa.Table, int]:
+    """The rows whose coordinates are in `pending`, and how many were not.
 
     Objects are picked by their first offset, but one left by an attempt that failed after
     writing (its batch re-read and cut differently) can hold offsets already applied, or not
     committed yet, which a later object will bring again: either would be a duplicate."""
     if table.num_rows == 0:
         return table, 0
-    partitions = table["kafka_partition"].to_numpy().astype(np.int64)
-    offsets = table["kafka_offset"].to_numpy().astype(np.int64)
-    low = np.array([applied.get(int(p), 0) for p in partitions], dtype=np.int64)
-    high = np.array([committed.get(int(p), 0) for p in partitions], dtype=np.int64)
-    keep = (offsets >= low) & (offsets < high)
+    keep = pending.mask(
+        table["kafka_partition"].to_numpy().astype(np.int64),
+        table["kafka_offset"].to_numpy().astype(np.int64),
+    )
     if keep.all():
         return table, 0
     return table.filter(pa.array(keep)), int((~keep).sum())
 
 
-def _dead_within(
-    rows: list[dict[str, Any]], applied: dict[int, int], committed: dict[int, int]
-) -> list[dict[str, Any]]:
+def _dead_within(rows: list[dict[str, Any]], pending: OffsetRange) -> list[dict[str, Any]]:
     """Curation's dead letters in the same offset range (unknown coordinates are kept)."""
 
     def inside(row: dict[str, Any]) -> bool:
         partition, offset = row.get("kafka_partition"), row.get("kafka_offset")
         if not isinstance(partition, int) or not isinstance(offset, int):
             return True
-        return applied.get(partition, 0) <= offset < committed.get(partition, 0)
+        return (partition, offset) in pending
 
     return [row for row in rows if inside(row)]
 
@@ -169,12 +170,13 @@ class Pass:
             committed = committed_offsets(self.settings, self.group, self.dataset.topic)
             check_not_backwards(self.dataset, mark, committed)
             result.watermark, result.committed = dict(mark.offsets), committed
-            objects = pending_objects(self.s3, self.bucket, self.dataset, mark.offsets, committed)
+            pending = OffsetRange(mark.offsets, committed)
+            objects = pending_objects(self.s3, self.bucket, self.dataset, pending)
             if not objects:
                 break
             data, dead, dropped = self._read(objects)
-            data, outside = _within(data, mark.offsets, committed)
-            dead = {obj: _dead_within(rows, mark.offsets, committed) for obj, rows in dead.items()}
+            data, outside = _within(data, pending)
+            dead = {obj: _dead_within(rows, pending) for obj, rows in dead.items()}
             dead = {obj: rows for obj, rows in dead.items() if rows}
             result.objects, result.duplicates_dropped = len(objects), dropped + outside
             self._write_dead_letters(dead)

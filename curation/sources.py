@@ -10,8 +10,10 @@ rewritten, and is left for a later pass.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,17 +28,36 @@ from lakestream.core.types import TYPES
 Refused = tuple[dict[str, Any], str]  # a record set aside, and why
 
 
-def pending_objects(
-    s3: Any, bucket: str, dataset: Dataset, applied: dict[int, int], committed: dict[int, int]
-) -> list[LakeKey]:
-    """The dataset's data objects with applied[p] <= first offset < committed[p], in offset
-    order."""
+@dataclass(frozen=True)
+class OffsetRange:
+    """Per Kafka partition, the offsets a pass applies: applied[p] <= offset < committed[p]
+    (what the table covers, up to what the sink has made final)."""
+
+    applied: dict[int, int]
+    committed: dict[int, int]
+
+    def __contains__(self, coordinates: tuple[int, int]) -> bool:
+        partition, offset = coordinates
+        return self.applied.get(partition, 0) <= offset < self.committed.get(partition, 0)
+
+    def mask(self, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Which rows (parallel arrays of partition and offset) are in the range."""
+        keep = np.zeros(len(offsets), dtype=bool)
+        for partition in np.unique(partitions):  # a handful: one vectorised test each
+            rows = partitions == partition
+            low, high = self.applied.get(int(partition), 0), self.committed.get(int(partition), 0)
+            keep |= rows & (offsets >= low) & (offsets < high)
+        return keep
+
+
+def pending_objects(s3: Any, bucket: str, dataset: Dataset, pending: OffsetRange) -> list[LakeKey]:
+    """The dataset's data objects whose first offset is in `pending`, in offset order."""
     found = []
     for obj in clients.list_objects(s3, bucket, layout.data_prefix(dataset.table)):
         raw = layout.parse_key(obj["Key"])
         if raw is None or raw.kind != "data" or raw.topic != dataset.topic:
             continue
-        if applied.get(raw.partition, 0) <= raw.first_offset < committed.get(raw.partition, 0):
+        if (raw.partition, raw.first_offset) in pending:
             found.append(raw)
     return sorted(found, key=lambda o: (o.partition, o.first_offset, o.key))
 

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
-from consumers.partitions import create_partitions
+from consumers.partitions import create_partitions, partition_days
 from glue import schema as sch
 from lakestream.core import clients, layout
 from lakestream.core.datasets import PARTITION_KEY, Dataset
@@ -198,8 +198,8 @@ class LocalCrawler:
         self, table: str, partitions: list[str], table_input: dict[str, Any]
     ) -> tuple[int, int]:
         """Create the partitions the catalog lacks; (how many it had, how many were added)."""
-        known = {tuple(p["Values"]) for p in self._partitions(table)}
-        missing = [dt for dt in partitions if (dt,) not in known]
+        known = set(partition_days(self.glue, self.settings.glue_database, table))
+        missing = [dt for dt in partitions if dt not in known]
         sd = table_input["StorageDescriptor"]
         created, _ = create_partitions(
             self.glue, self.settings.glue_database, table, sd, sd["Location"], missing
@@ -213,13 +213,6 @@ class LocalCrawler:
             if exc.response["Error"]["Code"] == "EntityNotFoundException":
                 return None
             raise
-
-    def _partitions(self, table: str) -> list[dict[str, Any]]:
-        parts: list[dict[str, Any]] = []
-        paginator = self.glue.get_paginator("get_partitions")
-        for page in paginator.paginate(DatabaseName=self.settings.glue_database, TableName=table):
-            parts += page["Partitions"]
-        return parts
 
 
 def run_aws_crawlers(

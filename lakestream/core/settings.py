@@ -473,15 +473,14 @@ def secret_values() -> list[str]:
     error message or a traceback must never show. Read without validating, so a refused
     setting's secrets are known too."""
     from dotenv import dotenv_values
-    from pydantic import AliasChoices
 
-    names: set[str] = set()
-    for field in Settings.model_fields.values():
-        if field.annotation is None or "SecretStr" not in str(field.annotation):
-            continue
-        alias = field.validation_alias
-        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
-        names |= {str(c).lower() for c in choices if isinstance(c, str)}
+    variables = Settings.variables()
+    names = {
+        variable.lower()
+        for name, field in Settings.model_fields.items()
+        if "SecretStr" in str(field.annotation)
+        for variable in variables[name]
+    }
     dotenv = dotenv_values(Settings.model_config.get("env_file") or ".env")
     found = {
         value
