@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 from athena_api import setup_django
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import is_loopback_host
 
 POSTMAN_PATH = Path(__file__).with_name("postman") / "lakestream.postman_collection.json"
 
@@ -84,7 +84,7 @@ def _run(argv: Sequence[str] | None) -> int:
     host = lake.api_host if getattr(args, "host", None) is None else args.host
     port = lake.api_port if getattr(args, "port", None) is None else args.port
     if not settings.API_KEY:
-        if not _loopback(host):
+        if not is_loopback_host(host):  # 0.0.0.0 and :: are every address
             raise LakestreamError(
                 f"no API_KEY: the API would answer anyone who reaches {host}:{port}; set "
                 "API_KEY (clients send it as X-API-Key) or serve on 127.0.0.1"
@@ -125,16 +125,6 @@ def _run(argv: Sequence[str] | None) -> int:
         timeout=settings.API_QUERY_TIMEOUT + 30,
     )
     return 0
-
-
-def _loopback(host: str) -> bool:
-    """Only this machine can reach `host` (0.0.0.0 and :: are every address, not loopback)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name: it may resolve to any address
 
 
 def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:

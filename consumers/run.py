@@ -82,7 +82,7 @@ class SinkRun:
             for worker in self.workers:
                 worker.join(0.25)
             if not self.stop.is_set() and any(w.error for w in self.workers):
-                self.stop.set()
+                self.request_stop()
             if tick:
                 tick(self.stats)
 

@@ -205,8 +205,8 @@ class LocalEngine(GlueTables):
         """One table read, written straight into DuckDB's SQL: no parse, no second lookup."""
         started = time.perf_counter()
         info = query.table
-        if query.as_of and not info.is_iceberg:
-            raise BadSql(f"time travel needs a curated (Iceberg) table; {info.name} is not one")
+        if query.as_of:
+            _travels(info)
         as_of = query.as_of.isoformat(sep=" ") if query.as_of else None
         partitions = prune_where(info.partitions, query.where_tree)
         view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
@@ -372,8 +372,7 @@ def _as_of(node: exp.Table, info: TableInfo) -> str | None:
     version = node.args.get("version")
     if version is None:
         return None
-    if not info.is_iceberg:
-        raise BadSql(f"time travel needs a curated (Iceberg) table; {info.name} is not one")
+    _travels(info)
     literal = version.expression
     while isinstance(literal, exp.Cast):
         literal = literal.this
@@ -385,6 +384,12 @@ def _as_of(node: exp.Table, info: TableInfo) -> str | None:
         return datetime.fromisoformat(literal.this).isoformat(sep=" ")
     except ValueError:
         raise BadParameter(f"{literal.this[:40]!r} is not a timestamp") from None
+
+
+def _travels(info: TableInfo) -> None:
+    """Time travel reads a snapshot: only the curated (Iceberg) tables have them."""
+    if not info.is_iceberg:
+        raise BadSql(f"time travel needs a curated (Iceberg) table; {info.name} is not one")
 
 
 def _first_line(exc: Exception) -> str:

@@ -18,7 +18,7 @@ from sqlglot.dialects.trino import Trino
 from sqlglot.tokens import TokenType
 
 from engines.quoting import quote_ident
-from lakestream.core.types import column_type
+from lakestream.core.types import column_type, sql_cast
 
 Tokenizer = Trino.Tokenizer
 
@@ -108,12 +108,8 @@ class _Compiler:
                 f"a value compared with {column} is longer than {MAX_LITERAL_LENGTH} characters"
             )
         self.params.append(value)
-        if type_ == "float":
-            # A real column against a double parameter: DuckDB compares as double (0.1 is then
-            # not 0.1), Athena coerces the literal to real. Cast it to real in both.
-            return "CAST(? AS REAL)"
-        kind = column_type(type_)
-        return f"CAST(? AS {kind.sql_cast})" if kind and kind.sql_cast else "?"
+        cast = sql_cast(type_)
+        return f"CAST(? AS {cast})" if cast else "?"
 
     def compile(self, node: exp.Expression, depth: int = 0) -> str:
         if depth > MAX_DEPTH:

@@ -227,6 +227,20 @@ def column_type(glue_type: str) -> ColumnType | None:
     return TYPES.get(ALIASES.get(base, base))
 
 
+# An alias narrower than its row keeps its width when a filter binds a value against it: a real
+# column compared with a double parameter misses 0.1 in DuckDB, while Athena casts to real.
+ALIAS_CASTS = {"float": "REAL"}
+
+
+def sql_cast(glue_type: str) -> str | None:
+    """The SQL type a filter's `?` against a column of `glue_type` is cast to, if any."""
+    base = glue_type.split("(")[0]
+    if base in ALIAS_CASTS:
+        return ALIAS_CASTS[base]
+    kind = column_type(glue_type)
+    return kind.sql_cast if kind else None
+
+
 def split_fields(inner: str) -> list[tuple[str, str]]:
     """'a:bigint,b:struct<c:string,d:double>' -> [('a','bigint'), ('b','struct<...>')]."""
     fields, depth, start = [], 0, 0
