@@ -178,6 +178,21 @@ class Settings(BaseSettings):
         "call to the single moto process; lost when the broker stops).",
     )
 
+    broker_log_retention: float = Field(
+        60.0,
+        ge=0,
+        validation_alias="LAKESTREAM_BROKER_LOG_RETENTION",
+        description="Seconds the embedded broker keeps a batch (log in s3) once every consumer "
+        "group has committed past it; older ones are deleted so fetches stay cheap as data "
+        "grows. Batches no group has committed are always kept.",
+    )
+    broker_log_trim: bool = Field(
+        True,
+        validation_alias="LAKESTREAM_BROKER_LOG_TRIM",
+        description="0 keeps the embedded broker's whole log (its fetches then slow down as the "
+        "log grows).",
+    )
+
     # -- the query API (athena_api/settings.py turns these into Django settings) ---------------
     api_host: str = Field(
         "127.0.0.1",

@@ -118,6 +118,30 @@ class EmbeddedStack:
                 "RUST_LOG": "warn",
             },
         )
+        # Keeps the broker's log in S3 short (lakestream/stack/broker_log.py).
+        self.broker_log = ManagedProcess(
+            name="broker-log",
+            label="broker log retention",
+            run_dir=run_dir,
+            argv=[
+                sys.executable,
+                "-m",
+                "lakestream.stack.broker_log",
+                "--retention",
+                f"{settings.broker_log_retention:g}",
+            ],
+            env={
+                **settings.child_env(),
+                "LAKESTREAM_BROKER_LOG_BUCKET": settings.broker_log_bucket,
+                "AWS_ACCESS_KEY_ID": self.broker.env["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": self.broker.env["AWS_SECRET_ACCESS_KEY"],
+            },
+        )
+
+    @property
+    def trims_broker_log(self) -> bool:
+        s = self.settings
+        return s.embeds_kafka and s.broker_storage == "s3" and s.broker_log_trim
 
     # -- readiness -----------------------------------------------------------------------------
 
@@ -216,6 +240,12 @@ class EmbeddedStack:
             self._wait(
                 f"Kafka at {settings.kafka_bootstrap_servers}", self.kafka_answers, None, timeout
             )
+        if self.trims_broker_log and self.broker_log.process() is None:
+            progress(
+                "starting the broker log retention (committed batches kept "
+                f"{settings.broker_log_retention:g}s)"
+            )
+            self.broker_log.start()
 
         progress("provisioning buckets, topics, Glue database, crawlers and workgroup")
         return provision(settings)
@@ -242,9 +272,9 @@ class EmbeddedStack:
         )
 
     def down(self, progress: Progress = _quiet) -> list[str]:
-        """Stop the embedded processes (broker first: it writes to moto); names of those stopped."""
+        """Stop the embedded processes (moto last: the others call it); names of those stopped."""
         stopped = []
-        for proc in (self.broker, self.moto):
+        for proc in (self.broker_log, self.broker, self.moto):
             if proc.stop():
                 progress(f"stopped the {proc.label}")
                 stopped.append(proc.name)
@@ -253,7 +283,7 @@ class EmbeddedStack:
     def status(self) -> list[ServiceStatus]:
         _silence_kafka_logs()
         settings = self.settings
-        return [
+        services = [
             ServiceStatus(
                 name="aws apis (moto)" if settings.embeds_aws else "aws apis",
                 endpoint=settings.aws_endpoint_url or "(AWS default)",
@@ -271,6 +301,19 @@ class EmbeddedStack:
                 log_file=self.broker.log_file if settings.embeds_kafka else None,
             ),
         ]
+        if self.trims_broker_log:
+            pid = self.broker_log.pid
+            services.append(
+                ServiceStatus(
+                    name="broker log retention",
+                    endpoint=f"s3://{settings.broker_log_bucket}/",
+                    managed=True,
+                    pid=pid,
+                    answering=pid is not None,  # it serves nothing: running is its health
+                    log_file=self.broker_log.log_file,
+                )
+            )
+        return services
 
 
 def _silence_kafka_logs() -> None:

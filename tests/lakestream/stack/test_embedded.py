@@ -301,7 +301,7 @@ def test_up_then_down_leaves_no_process(tmp_path: Path):
     )  # fmt: skip
     assert up.returncode == 0, up.stderr
     pid_files = sorted((tmp_path / "run").glob("*.pid"))
-    assert [p.name for p in pid_files] == ["broker.pid", "moto.pid"]
+    assert [p.name for p in pid_files] == ["broker-log.pid", "broker.pid", "moto.pid"]
     pids = [json.loads(p.read_text())["pid"] for p in pid_files]
     assert all(psutil.pid_exists(pid) for pid in pids)
 
