@@ -4,7 +4,8 @@ and a chart.
 Sections: simulator (vs a naive Faker loop), producers (vs each client's raw ceiling), sink (each
 client's drain rate and RSS vs the raw produce ceiling, and vs one object per message), end to
 end (saturation rate, then send → landed/queryable latency at half of it; with the broker's log
-in moto as `make up` runs it, and in memory), API latency (JSON lines vs Parquet, 1 vs 16
+in moto as `make up` runs it, and in memory), growth (drain rate, objects and memory over
+successive millions, each against the first), API latency (JSON lines vs Parquet, 1 vs 16
 clients), curated layer. Each runs against a private embedded stack on free ports.
 BENCH_QUICK=1 shrinks every workload so the whole run takes a few minutes.
 
@@ -25,7 +26,7 @@ from rich.console import Console
 from lakestream.core.console import figures_table, out_console
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
-from orchestration.bench import api, curated, end_to_end, producers, simulator, sink
+from orchestration.bench import api, curated, end_to_end, growth, producers, simulator, sink
 from orchestration.bench.report import (
     Failure,
     Figure,
@@ -66,6 +67,7 @@ def run_sections(sections: dict[str, Section], out: Path, figures: list[Figure])
                 markup=False,
                 highlight=False,
             )
+        figures.append(Figure("run", f"{name}: section time", time.monotonic() - started, "s"))
         write_report(figures, failures, out, m)
     return failures
 
@@ -100,6 +102,7 @@ def bench_sections(quick: bool, figures_so_far: Callable[[], list[Figure]]) -> d
         "producers": _on_private_stack(producers.section, quick),
         "sink": sink_,
         "end to end": end_to_end_,
+        "growth": _on_private_stack(growth.section, quick),
         "api": _on_private_stack(api.section, quick),
         "curated layer": _on_private_stack(curated.section, quick),
     }
@@ -109,6 +112,8 @@ def run_bench(out: Path, quick: bool) -> int:
     started = time.monotonic()
     figures: list[Figure] = []
     failures = run_sections(bench_sections(quick, lambda: figures), out, figures)
+    figures.append(Figure("run", "whole run", time.monotonic() - started, "s"))
+    write_report(figures, failures, out, machine())
     table = figures_table(
         "lakestream bench",
         ("section", "figure", "value", "baseline", "ratio"),
