@@ -7,6 +7,7 @@ row count must equal the distinct count.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,3 +63,29 @@ def count_lake(settings: Settings, dataset: Dataset) -> LakeCount:
         )
         count.dead_reasons += [r["reason"] for r in rows]
     return count
+
+
+_counts: dict[tuple[str, str, str], int] = {}  # (bucket, key, ETag) -> records
+_counts_lock = threading.Lock()
+
+
+def _head_count(s3: Any, bucket: str, key: str) -> int:
+    head = s3.head_object(Bucket=bucket, Key=key)
+    count = head.get("Metadata", {}).get(layout.RECORD_COUNT)
+    if count is not None and count.isdigit():
+        return int(count)
+    # Written before the sink (or curation) said how many it holds: read it, once.
+    return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+
+
+def object_records(s3: Any, bucket: str, obj: dict[str, Any]) -> int:
+    """How many records (or dead letters) a listed lake object holds, from its metadata (a
+    HEAD, once per object and ETag in this process)."""
+    cache_key = (bucket, obj["Key"], obj.get("ETag", ""))
+    with _counts_lock:
+        known = _counts.get(cache_key)
+    if known is None:
+        known = _head_count(s3, bucket, obj["Key"])
+        with _counts_lock:
+            _counts[cache_key] = known
+    return known

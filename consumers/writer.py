@@ -28,7 +28,7 @@ from consumers.batch import Segment
 from consumers.storage import S3Storage
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import Format, JsonLinesGzip
-from lakestream.core.layout import DEAD_LETTER_COUNT, data_key, dlq_key, manifest_key
+from lakestream.core.layout import RECORD_COUNT, data_key, dlq_key, manifest_key
 
 log = logging.getLogger("consumers")
 DLQ_FORMAT = JsonLinesGzip()
@@ -55,23 +55,23 @@ class PartitionWriter:
         self.manifest_checked = False
 
     def objects(self, segment: Segment) -> dict[str, tuple[bytes, str, dict[str, str]]]:
-        """Key => (body, content type) of every object that holds this segment."""
+        """Key => (body, content type, metadata) of every object that holds this segment; the
+        metadata says how many records it holds (the audit and the stats read it with a HEAD)."""
         topic, first = self.dataset.topic, segment.first_offset
         objects: dict[str, tuple[bytes, str, dict[str, str]]] = {
             data_key(self.dataset, dt, topic, self.partition, first, self.format.extension): (
                 builder.finish(),
                 "application/octet-stream",
-                {},
+                {RECORD_COUNT: str(segment.counts[dt])},
             )
             for dt, builder in segment.objects.items()
         }
         if segment.dead:
             body = DLQ_FORMAT.encode(segment.dead, self.dataset)
-            # The count rides along as object metadata: /api/stats/ reads it with a HEAD.
             objects[dlq_key(topic, self.partition, first)] = (
                 body,
                 "application/gzip",
-                {DEAD_LETTER_COUNT: str(len(segment.dead))},
+                {RECORD_COUNT: str(len(segment.dead))},
             )
         return objects
 

@@ -53,7 +53,7 @@ from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.formats import JsonLinesGzip
-from lakestream.core.layout import LakeKey, curated_dlq_key
+from lakestream.core.layout import RECORD_COUNT, LakeKey, curated_dlq_key
 from lakestream.core.settings import Settings
 
 COMMIT_ATTEMPTS = 5
@@ -257,7 +257,13 @@ class Pass:
         for obj, records in dead.items():
             # Named after the raw object (its dt and batch): a pass run again overwrites it.
             key = curated_dlq_key(obj.topic, obj.dt, obj.partition, obj.first_offset)
-            self.storage.put(self.bucket, key, encoder.encode(records), "application/gzip")
+            self.storage.put(
+                self.bucket,
+                key,
+                encoder.encode(records),
+                "application/gzip",
+                {RECORD_COUNT: str(len(records))},
+            )
 
 
 @dataclass(frozen=True)

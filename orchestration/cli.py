@@ -23,6 +23,7 @@ from lakestream.core.settings import Settings, load_settings
 from lakestream.core.signals import interrupt_on_termination
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
+from orchestration import dlq_cli
 from orchestration.envfile import (
     CA_FILE_NAME,
     DEFAULT_KAFKA_USER,
@@ -198,6 +199,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(settings, args.records, serve=not args.no_serve, port=port)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from curation.reconcile import audit  # imported on use: it loads pyiceberg
+
+    settings = load_settings()
+    rows = audit(settings, settings.datasets.select(args.datasets), args.group_prefix)
+    unaccounted = sum(abs(r.raw_unaccounted) + abs(r.curated_unaccounted) for r in rows)
+    if args.json:
+        print(json.dumps({"unaccounted": unaccounted, "partitions": [r.to_dict() for r in rows]}))
+        return 0 if unaccounted == 0 else 1
+    table = Table(title="Every committed offset, accounted for", title_justify="left")
+    for column in (
+        "dataset", "partition", "committed", "raw records", "raw dead letters", "unaccounted",
+        "curated up to", "curated rows", "curated dead letters", "unaccounted",
+    ):  # fmt: skip
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    for r in rows:
+        table.add_row(
+            r.dataset, str(r.partition), f"{r.committed:,}", f"{r.raw_records:,}",
+            f"{r.raw_dead_letters:,}", _flag(r.raw_unaccounted), f"{r.applied:,}",
+            f"{r.curated_rows:,}", f"{r.curated_dead_letters:,}", _flag(r.curated_unaccounted),
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"unaccounted: {unaccounted:,}"
+        + ("" if unaccounted == 0 else " (positive: lost; negative: duplicated)")
+    )
+    return 0 if unaccounted == 0 else 1
+
+
+def _flag(value: int) -> str:
+    return "0" if value == 0 else f"[red]{value:+,}[/]"
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from orchestration.bench.run import run_bench  # imported on use: it loads every stage
 
@@ -303,6 +337,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=Path(".env"), help="settings file (default .env)"
     )
     env.set_defaults(func=cmd_env)
+
+    dlq_cli.add_parser(sub)
+
+    audit = sub.add_parser(
+        "audit",
+        help="reconcile Kafka's committed offsets with the raw and curated layers "
+        "(exit 1 unless every offset is accounted for)",
+        description="Per dataset and partition: the offsets the sink group committed against "
+        "the raw layer's records and dead letters, and the offsets curation applied against "
+        "the curated rows and curation's dead letters. Counts come from object metadata (a "
+        "HEAD per object) and the curated table's coordinate column, not from reading every "
+        "object. 'unaccounted' must be 0: positive means lost, negative duplicated.",
+    )
+    audit.add_argument("--datasets", nargs="+", help="datasets or topics (default: all)")
+    audit.add_argument(
+        "--group-prefix",
+        default=DEFAULT_GROUP_PREFIX,
+        help="the sinks' consumer groups are PREFIX-<dataset> (default %(default)s)",
+    )
+    audit.add_argument("--json", action="store_true", help="print a JSON document instead")
+    audit.set_defaults(func=cmd_audit)
 
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     config.set_defaults(func=cmd_config)

@@ -10,12 +10,12 @@
 - kafka: per partition, the sink group's committed offset, the end offset as the broker reports
   it through a fetch (the embedded broker's ListOffsets is wrong: docs/broker-quirks.md), and
   the lag between them.
+- audit (with `audit=true`): curation/reconcile.py, as `lakestream audit` prints it.
 No data file is read, nor any dead-letter object the sink wrote with its count.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,10 +29,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from athena_api.query.params import StrictQuerySerializer
-from consumers.audit import read_rows
+from consumers.audit import object_records
 from consumers.groups import DEFAULT_GROUP_PREFIX, group_id, group_lag
 from curation.catalog import iceberg_catalog
 from curation.maintain import iso_day
+from curation.reconcile import audit_dataset
 from curation.tables import identifier
 from curation.watermark import DEAD_LETTERS_PROPERTY, read_watermark
 from lakestream.core import clients, layout
@@ -40,35 +41,13 @@ from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
-_dead_counts: dict[tuple[str, str, str], int] = {}  # (bucket, key, etag) -> records
-_dead_lock = threading.Lock()
-
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
-def _dead_letter_count(s3: Any, bucket: str, key: str) -> int:
-    """From the object's metadata (a HEAD); objects written before the sink set it are read."""
-    head = s3.head_object(Bucket=bucket, Key=key)
-    count = head.get("Metadata", {}).get(layout.DEAD_LETTER_COUNT)
-    if count is not None and count.isdigit():
-        return int(count)
-    return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
-
-
 def dead_letters(s3: Any, bucket: str, prefix: str) -> int:
-    total = 0
-    for obj in clients.list_objects(s3, bucket, prefix):
-        key = (bucket, obj["Key"], obj.get("ETag", ""))
-        with _dead_lock:
-            known = _dead_counts.get(key)
-        if known is None:
-            known = _dead_letter_count(s3, bucket, obj["Key"])
-            with _dead_lock:
-                _dead_counts[key] = known
-        total += known
-    return total
+    return sum(object_records(s3, bucket, obj) for obj in clients.list_objects(s3, bucket, prefix))
 
 
 def raw_stats(settings: Settings, s3: Any, dataset: Dataset, committed: dict[int, int]) -> dict:
@@ -134,7 +113,10 @@ def curated_stats(settings: Settings, catalog: Any, dataset: Dataset, committed:
 
 
 def lake_stats(
-    settings: Settings, datasets: list[Dataset], group_prefix: str = DEFAULT_GROUP_PREFIX
+    settings: Settings,
+    datasets: list[Dataset],
+    group_prefix: str = DEFAULT_GROUP_PREFIX,
+    with_audit: bool = False,
 ) -> dict[str, Any]:
     s3 = clients.aws_client(settings, "s3")
     catalog = iceberg_catalog(settings)
@@ -152,6 +134,7 @@ def lake_stats(
                     raw_stats(settings, s3, ds, committed),
                     curated_stats(settings, catalog, ds, committed),
                 ],
+                **({"audit": _audit(settings, ds, group_prefix)} if with_audit else {}),
                 "kafka": {
                     "group": group,
                     "lag": sum(known) if len(known) == len(lags) else None,
@@ -170,6 +153,14 @@ def lake_stats(
     return {"generated_at": _iso(datetime.now(UTC)), "datasets": out}
 
 
+def _audit(settings: Settings, dataset: Dataset, group_prefix: str) -> dict[str, Any]:
+    partitions = audit_dataset(settings, dataset, group_prefix)
+    return {
+        "unaccounted": sum(abs(p.raw_unaccounted) + abs(p.curated_unaccounted) for p in partitions),
+        "partitions": [p.to_dict() for p in partitions],
+    }
+
+
 class StatsParams(StrictQuerySerializer):
     datasets = serializers.CharField(
         required=False,
@@ -181,6 +172,15 @@ class StatsParams(StrictQuerySerializer):
         default=DEFAULT_GROUP_PREFIX,
         help_text="The sink's --group-prefix (default lakestream-sink; make demo: lakestream-demo)",
         error_messages={"invalid": "group_prefix must be 1-100 letters, digits, '.', '_' or '-'"},
+    )
+
+    audit = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Add the reconciliation of `lakestream audit`: per partition, committed "
+        "offsets against raw records and dead letters, applied offsets against curated rows "
+        "and curation's dead letters; 'unaccounted' must be 0. One HEAD per raw object, once "
+        "per object and ETag.",
     )
 
     def validate_datasets(self, value: str) -> list[Dataset]:
@@ -207,4 +207,4 @@ class StatsView(APIView):
         params.is_valid(raise_exception=True)
         q = params.validated_data
         datasets = q.get("datasets") or list(settings.LAKE.datasets)
-        return Response(lake_stats(settings.LAKE, datasets, q["group_prefix"]))
+        return Response(lake_stats(settings.LAKE, datasets, q["group_prefix"], q["audit"]))

@@ -4,12 +4,14 @@
     s3://<bucket>/_dlq/<topic>/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_dlq/curated/<topic>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_state/<topic>+<partition>.json
+    s3://<bucket>/_state/replays/<topic>/<replay id>.json
     s3://<bucket>/curated/<table>/                        the curated Iceberg table (its own layout)
 
 The first is a batch's records of one day (`<ext>` is its format's: `.jsonl.gz`, `.parquet`);
 the second, the sink's dead letters of a batch; the third, curation's dead letters of one raw
-object, named after it (its topic, `dt` and batch); the last, the manifest of a partition's last
-batch (consumers/writer.py).
+object, named after it (its topic, `dt` and batch); the fourth, the manifest of a partition's
+last batch (consumers/writer.py); the fifth, the ledger of one replay of dead letters
+(consumers/replay.py).
 
 Names depend only on Kafka coordinates (and the day of the records), so a batch re-read after a
 crash (it starts at the last committed offset, which is its first offset) overwrites its own
@@ -39,9 +41,10 @@ from lakestream.core.formats import FORMATS
 OFFSET_DIGITS = 20  # the largest int64 offset has 19 digits: names sort in offset order
 DEAD_LETTER_EXTENSION = FORMATS["jsonl"].extension  # dead letters are always JSON lines
 MANIFEST_EXTENSION = ".json"
-# User metadata of the sink's dead-letter objects (x-amz-meta-records): how many they hold, read
-# with a HEAD instead of a download.
-DEAD_LETTER_COUNT = "records"
+# User metadata of every object the sink and curation write (x-amz-meta-records): how many
+# records or dead letters it holds, read with a HEAD instead of a download (`lakestream audit`,
+# /api/stats/).
+RECORD_COUNT = "records"
 _DLQ = "_dlq"
 _CURATED_DLQ = f"{_DLQ}/curated"
 _STATE = "_state"
@@ -141,6 +144,16 @@ def curated_dlq_key(topic: str, dt: str, partition: int, first_offset: int) -> s
 
 def manifest_key(topic: str, partition: int) -> str:
     return f"{_STATE}/{topic}+{partition}{MANIFEST_EXTENSION}"
+
+
+def replay_ledger_prefix(topic: str) -> str:
+    """The ledgers of `lakestream dlq replay` for a topic: which dead letters were sent again,
+    and where they went (consumers/replay.py)."""
+    return f"{_STATE}/replays/{topic}/"
+
+
+def replay_ledger_key(topic: str, replay_id: str) -> str:
+    return f"{replay_ledger_prefix(topic)}{replay_id}{MANIFEST_EXTENSION}"
 
 
 # Topics hold neither '/' nor '+' (the catalog allows [A-Za-z0-9._-]), so each part is found

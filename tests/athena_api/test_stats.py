@@ -65,6 +65,12 @@ def test_stats_count_what_was_produced_landed_curated_and_dead_lettered(api, set
     assert cur["lag_records"] == 0
     assert entry["kafka"]["lag"] == 0
     assert sum(p["committed"] for p in entry["kafka"]["partitions"]) == produced
+    assert "audit" not in entry  # opt-in: it costs a HEAD per raw object
+    audited = stats(api, lake, audit="true")["audit"]
+    assert audited["unaccounted"] == 0
+    assert sum(p["raw_records"] for p in audited["partitions"]) == landed.distinct
+    assert sum(p["raw_dead_letters"] for p in audited["partitions"]) == landed.dead_letters
+    assert sum(p["curated_rows"] for p in audited["partitions"]) == landed.distinct
 
     # A backlog on purpose: produced, not landed; then landed, not curated.
     backlog = lake.produce("transactions", 300, "--seed", "8")

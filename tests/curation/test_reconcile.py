@@ -1,0 +1,95 @@
+"""`lakestream audit` against the embedded stack: every committed offset is a raw record or a
+dead letter, every applied one a curated row or a curation dead letter; a lost object and a
+duplicated one show up, and a batch in flight does not."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from consumers.audit import read_rows
+from curation.reconcile import audit_dataset
+from curation.run import curate
+from lakestream.core import clients, layout
+from lakestream.core.formats import JsonLinesGzip
+from orchestration.cli import main as lakestream_main
+from tests.lake_helpers import environment
+
+pytestmark = pytest.mark.stack
+
+
+def _send(lake, values: list[bytes]) -> None:
+    topic = lake.datasets.get("social_posts").topic
+    producer = clients.kafka_producer(lake.settings)
+    for value in values:
+        producer.send(topic, value=value)
+    producer.flush(30)
+    producer.close()
+
+
+def _cli(lake, *argv: str) -> tuple[int, dict]:
+    out = io.StringIO()
+    with environment(lake.env), contextlib.redirect_stdout(out):
+        code = lakestream_main(["audit", "--datasets", "social_posts",
+                                "--group-prefix", lake.group_prefix, "--json", *argv])  # fmt: skip
+    return code, json.loads(out.getvalue())
+
+
+def test_every_offset_is_accounted_for_and_a_loss_or_a_duplicate_is_not(lake):
+    ds = lake.datasets.get("social_posts")
+    _send(lake, [b"not json", b'{"user":"x"}'])  # two sink dead letters
+    lake.land("social_posts", 400, "--seed", "2", sink=("--max-records", "100"))
+    s3 = clients.aws_client(lake.settings, "s3")
+    bucket = lake.settings.bucket(ds)
+    # A record curation refuses: one raw object rewritten with a value the table cannot hold.
+    data = sorted(o["Key"] for o in clients.list_objects(s3, bucket, f"{ds.table}/"))
+    rows = read_rows(s3.get_object(Bucket=bucket, Key=data[0])["Body"].read(), data[0])
+    rows[0]["likes"] = "many"
+    s3.put_object(
+        Bucket=bucket,
+        Key=data[0],
+        Body=JsonLinesGzip().encode(rows),
+        Metadata={layout.RECORD_COUNT: str(len(rows))},
+    )
+    curate(lake.settings, [ds], lake.group_prefix)
+
+    audited = audit_dataset(lake.settings, ds, lake.group_prefix)
+    assert sum(a.committed for a in audited) == 402
+    assert sum(a.raw_records for a in audited) == 400
+    assert sum(a.raw_dead_letters for a in audited) == 2
+    assert sum(a.curated_rows for a in audited) == 399
+    assert sum(a.curated_dead_letters for a in audited) == 1
+    assert all(a.raw_unaccounted == 0 and a.curated_unaccounted == 0 for a in audited)
+    assert [a.applied for a in audited] == [a.committed for a in audited]
+    code, report = _cli(lake)
+    assert (code, report["unaccounted"]) == (0, 0)
+
+    # A batch in flight (written, not committed) is not counted.
+    parsed = layout.parse_key(data[-1])
+    top = max(a.committed for a in audited if a.partition == parsed.partition)
+    in_flight = layout.data_key(ds, parsed.dt, ds.topic, parsed.partition, top, ".jsonl.gz")
+    s3.copy_object(Bucket=bucket, Key=in_flight, CopySource={"Bucket": bucket, "Key": data[-1]})
+    assert _cli(lake)[1]["unaccounted"] == 0
+
+    # A committed object lost, and one of another partition written twice under a second name.
+    def rows_of(key: str) -> int:
+        return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+
+    lost = layout.parse_key(data[1])
+    twice = next(
+        layout.parse_key(k) for k in data[2:-1] if layout.parse_key(k).partition != lost.partition
+    )
+    lost_rows, twice_rows = rows_of(lost.key), rows_of(twice.key)
+    s3.delete_object(Bucket=bucket, Key=lost.key)
+    copy = layout.data_key(ds, twice.dt, ds.topic, twice.partition, twice.first_offset + 1,
+                           ".jsonl.gz")  # fmt: skip
+    s3.copy_object(Bucket=bucket, Key=copy, CopySource={"Bucket": bucket, "Key": twice.key})
+    code, report = _cli(lake)
+    assert code == 1
+    by_partition = {p["partition"]: p for p in report["partitions"]}
+    assert by_partition[lost.partition]["raw_unaccounted"] == lost_rows  # lost
+    assert by_partition[twice.partition]["raw_unaccounted"] == -twice_rows  # duplicated
+    assert report["unaccounted"] >= lost_rows + twice_rows
