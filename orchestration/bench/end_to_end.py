@@ -176,7 +176,7 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
     warm = SinkOptions(group_prefix="bench-e2e", until_idle=1.0, assignment="manual")
     SinkRun(settings, [ds], warm, name="e2e-warm").start().wait()
     LocalCrawler(settings).crawl(ds)  # the table exists; every day after is the sink's to add
-    records = 30_000 if quick else 500_000
+    records = 30_000 if quick else 300_000
     sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
     prepared = sim.messages(ds.name, records)  # serialised before the clock starts
 
