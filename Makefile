@@ -25,7 +25,7 @@ RELEASE_PATHS := pyproject.toml README.md tools/production.txt \
 	lakestream simulator producers consumers curation glue engines athena_api orchestration
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status demo test test-fast lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
+.PHONY: help install up down status demo test test-fast soak lint lock-check lock upgrade manifest format produce consume curate maintain crawl sql api bench seed-files env checkov infra-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 
 bench: $(STAMP) ## every benchmark vs its baseline, one run; bench-results/report.md + chart.png (BENCH_QUICK=1)
 	$(LS) bench
+
+soak: $(STAMP) ## faults for SOAK_MINUTES (10) while the pipeline runs, then records lost/duplicated; soak-results/
+	$(LS) soak $(if $(SOAK_MINUTES),--minutes $(SOAK_MINUTES),)
 
 produce: $(STAMP) ## publish simulated data to the four topics (ARGS="--count 5000 --rate 500 ...")
 	$(BIN)/python -m producers $(ARGS)

@@ -6,7 +6,8 @@ client's drain rate and RSS vs the raw produce ceiling, and vs one object per me
 end (saturation rate, then send → landed/queryable latency at half of it; with the broker's log
 in moto as `make up` runs it, and in memory), growth (drain rate, objects and memory over
 successive millions, each against the first), API latency (JSON lines vs Parquet, 1 vs 16
-clients), curated layer. Each runs against a private embedded stack on free ports.
+clients), curated layer, and a short soak (faults while the pipeline runs; lost and
+duplicated records). Each runs against a private embedded stack on free ports.
 BENCH_QUICK=1 shrinks every workload so the whole run takes a few minutes.
 
 A section that fails is recorded in the report with its error and the tail of its subprocess's
@@ -80,7 +81,9 @@ def _on_private_stack(section: Callable[[Settings, bool], list[Figure]], quick: 
     return measure
 
 
-def bench_sections(quick: bool, figures_so_far: Callable[[], list[Figure]]) -> dict[str, Section]:
+def bench_sections(
+    quick: bool, figures_so_far: Callable[[], list[Figure]], out: Path = Path("bench-results")
+) -> dict[str, Section]:
     def sink_() -> list[Figure]:
         ceiling = next(
             (f.baseline for f in figures_so_far() if f.baseline_name == "confluent raw ceiling"),
@@ -97,6 +100,13 @@ def bench_sections(quick: bool, figures_so_far: Callable[[], list[Figure]]) -> d
                 figures += end_to_end.section(settings, quick)
         return figures
 
+    def soak_() -> list[Figure]:
+        from orchestration.soak import figures, soak  # the roof's own module, beside bench/
+
+        minutes, every = (0.6, 4.0) if quick else (1.0, 5.0)
+        report = soak(minutes, 300, every, out / "soak", progress=lambda m: err.print(m))
+        return figures(report)
+
     return {
         "simulator": lambda: simulator.section(quick),
         "producers": _on_private_stack(producers.section, quick),
@@ -105,13 +115,14 @@ def bench_sections(quick: bool, figures_so_far: Callable[[], list[Figure]]) -> d
         "growth": _on_private_stack(growth.section, quick),
         "api": _on_private_stack(api.section, quick),
         "curated layer": _on_private_stack(curated.section, quick),
+        "soak": soak_,
     }
 
 
 def run_bench(out: Path, quick: bool) -> int:
     started = time.monotonic()
     figures: list[Figure] = []
-    failures = run_sections(bench_sections(quick, lambda: figures), out, figures)
+    failures = run_sections(bench_sections(quick, lambda: figures, out), out, figures)
     figures.append(Figure("run", "whole run", time.monotonic() - started, "s"))
     write_report(figures, failures, out, machine())
     table = figures_table(
