@@ -82,7 +82,7 @@ class PeakRss:
 
 def drain(settings: Settings, names: str, stack_pids: dict[str, int]) -> Wave:
     """One sink process reads what the last one left; its summary and everyone's peak RSS."""
-    command = sink_command(names, 3, "bench-growth", "--json", "--assignment", "manual")
+    command = sink_command(names, 1, "bench-growth", "--json", "--assignment", "manual")
     with PeakRss(stack_pids) as rss:
         proc = subprocess.Popen(
             command,
