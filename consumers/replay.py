@@ -17,13 +17,16 @@ one row per Kafka coordinates, so a replayed record lands and curates exactly on
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+from botocore.exceptions import ClientError
 from kafka import TopicPartition
 from kafka.errors import KafkaError
 
@@ -36,6 +39,8 @@ from lakestream.core.settings import Settings
 REPLAY_OF = "lakestream-replay-of"
 REPLAY_ID = "lakestream-replay"
 SEND_TIMEOUT_S = 60.0
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # bigger values are refused before anything is sent
+LOCK_LEASE_S = 600.0  # a lock older than this belongs to a replay that died
 SCAN_TIMEOUT_S = 60.0
 
 
@@ -43,7 +48,7 @@ SCAN_TIMEOUT_S = 60.0
 class Ledger:
     replay_id: str
     topic: str
-    state: str  # "pending" until every send was acknowledged, then "done"
+    state: str  # "pending" until every send was acknowledged, then "done" (or "abandoned")
     started_at: str
     start_offsets: dict[int, int]  # each partition's end before anything was sent
     # origin => where the replayed copy went ("partition:offset"), None until known
@@ -98,6 +103,43 @@ class Ledgers:
             for o in clients.list_objects(self.s3, self.bucket, prefix)
         ]
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One replay of the topic at a time: S3 creates the lock only if it is absent."""
+        key = layout.replay_lock_key(self.topic)
+        body = orjson.dumps({"at": time.time(), "pid": os.getpid()})
+        for attempt in range(2):
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*")
+                break
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                    raise
+                held = orjson.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+                age = time.time() - float(held.get("at", 0))
+                if attempt or age < LOCK_LEASE_S:
+                    raise DeadLetterError(
+                        f"another replay of {self.topic} is running (for {age:.0f}s); wait for "
+                        f"it, or remove s3://{self.bucket}/{key} if it died over "
+                        f"{LOCK_LEASE_S / 60:.0f} minutes ago"
+                    ) from None
+                self.s3.delete_object(Bucket=self.bucket, Key=key)  # its replay died: lease over
+        try:
+            yield
+        finally:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def abandon(self, replay_id: str) -> Ledger:
+        found = [x for x in self.all() if x.replay_id == replay_id]
+        if not found:
+            raise DeadLetterError(f"no replay {replay_id!r} of {self.topic}")
+        ledger = found[0]
+        if ledger.state != "pending":
+            raise DeadLetterError(f"replay {replay_id} is {ledger.state}, not pending")
+        ledger.state = "abandoned"
+        self.save(ledger)
+        return ledger
+
     def save(self, ledger: Ledger) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
@@ -124,9 +166,26 @@ def _headers(letter: DeadLetter, replay_id: str) -> list[tuple[str, bytes]]:
     return [*kept, (REPLAY_OF, str(letter.origin).encode()), (REPLAY_ID, replay_id.encode())]
 
 
+def unsendable(letter: DeadLetter) -> str | None:
+    """Why a letter cannot be sent as it was, or None."""
+    if letter.value is None and letter.key is None:
+        return "it has neither a value nor a key"
+    if letter.value is not None and len(letter.value) > MAX_MESSAGE_BYTES:
+        return f"its value has {len(letter.value):,} bytes, over {MAX_MESSAGE_BYTES:,}"
+    return None
+
+
 def _send(settings: Settings, letters: list[DeadLetter], replay_id: str) -> dict[str, str]:
     """Send and wait for every acknowledgement; origin => "partition:offset"."""
-    producer = clients.kafka_producer(settings, enable_idempotence=True)
+    if not letters:
+        return {}
+    biggest = max(len(x.value or b"") + len(x.key or b"") for x in letters)
+    producer = clients.kafka_producer(
+        settings,
+        enable_idempotence=True,
+        # A letter may be as big as the broker let it be (the sink refused it as oversized).
+        max_request_size=max(1024 * 1024, biggest + 64 * 1024),
+    )
     try:
         futures = [
             (
@@ -154,7 +213,14 @@ def _send(settings: Settings, letters: list[DeadLetter], replay_id: str) -> dict
 def _scan(settings: Settings, ledger: Ledger) -> dict[str, str]:
     """Messages of this replay found in its partitions since it started: origin => where."""
     ends = end_offsets(settings, ledger.topic, ledger.start_offsets)
+    unknown = sorted(p for p in ledger.start_offsets if ends.get(p) is None)
+    if unknown:
+        raise DeadLetterError(
+            f"the broker did not say where {ledger.topic} ends (partitions {unknown}) while "
+            f"settling replay {ledger.replay_id}; nothing was sent again: retry"
+        )
     found: dict[str, str] = {}
+    first_seen: dict[int, int] = {}
     consumer = clients.kafka_consumer(settings, auto_offset_reset="earliest")
     try:
         parts = [TopicPartition(ledger.topic, p) for p in ledger.start_offsets]
@@ -166,6 +232,7 @@ def _scan(settings: Settings, ledger: Ledger) -> dict[str, str]:
         while pending and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 for r in records:
+                    first_seen.setdefault(r.partition, r.offset)
                     headers = dict(r.headers or [])
                     if headers.get(REPLAY_ID) == ledger.replay_id.encode() and REPLAY_OF in headers:
                         found[headers[REPLAY_OF].decode()] = f"{r.partition}:{r.offset}"
@@ -174,6 +241,16 @@ def _scan(settings: Settings, ledger: Ledger) -> dict[str, str]:
             raise DeadLetterError(
                 f"could not read replay {ledger.replay_id}'s partitions to their end within "
                 f"{SCAN_TIMEOUT_S:.0f}s; nothing was sent again: retry"
+            )
+        trimmed = sorted(p for p, o in first_seen.items() if o > ledger.start_offsets[p])
+        if trimmed:
+            # Retention removed the start of what this replay sent: what it finds is not all
+            # it sent, so sending the rest could send some twice.
+            raise DeadLetterError(
+                f"replay {ledger.replay_id} died half way, and the broker no longer holds the "
+                f"start of what it sent (partitions {trimmed}); check the lake for its copies "
+                f"(`lakestream dlq show`), then `lakestream dlq replay --abandon "
+                f"{ledger.replay_id}` and replay what is missing"
             )
     finally:
         consumer.close()
@@ -212,13 +289,34 @@ def replay(
     """Send `chosen` (dead letters of `dataset`'s raw layer) again, exactly once each."""
     if any(x.layer != "raw" or x.dataset != dataset for x in chosen):
         raise DeadLetterError("only the sink's dead letters of one dataset are replayed at once")
+    refused = [(x, why) for x in chosen if (why := unsendable(x))]
+    if refused:
+        letter, why = refused[0]
+        raise DeadLetterError(
+            f"{len(refused)} chosen letters cannot be sent as they were (first {letter.origin}: "
+            f"{why}); leave them out of the selection. Nothing sent"
+        )
     ledgers = Ledgers(settings, dataset)
+    with ledgers.locked():
+        return _replay(settings, dataset, ledgers, chosen, every_letter, again)
+
+
+def _replay(
+    settings: Settings,
+    dataset: Dataset,
+    ledgers: Ledgers,
+    chosen: list[DeadLetter],
+    every_letter: list[DeadLetter],
+    again: bool,
+) -> ReplayResult:
     try:
         settled = settle(settings, ledgers, {str(x.origin): x for x in every_letter})
         done = replayed(ledgers.all())
-        todo = [x for x in chosen if again or str(x.origin) not in done]
+        # A letter stored twice (a batch landed twice) is still one message: sent once.
+        unique = list({str(x.origin): x for x in chosen}.values())
+        todo = [x for x in unique if again or str(x.origin) not in done]
         if not todo:
-            return ReplayResult(None, 0, len(chosen), settled)
+            return ReplayResult(None, 0, len(unique), settled)
         partitions = sorted({x.origin.partition for x in todo})
         starts = end_offsets(settings, dataset.topic, dict.fromkeys(partitions, 0))
         if any(starts[p] is None for p in partitions):
@@ -237,12 +335,12 @@ def replay(
         ledger.sent = _send(settings, todo, ledger.replay_id)
         ledger.state = "done"
         ledgers.save(ledger)
-    except KafkaError as exc:
+    except (KafkaError, ValueError) as exc:  # kafka-python refuses some sends with ValueError
         raise DeadLetterError(
             f"Kafka refused the replay ({type(exc).__name__}: {exc}); what was sent is settled "
             "by the next `lakestream dlq replay`"
         ) from None
-    return ReplayResult(ledger.replay_id, len(todo), len(chosen) - len(todo), settled)
+    return ReplayResult(ledger.replay_id, len(todo), len(unique) - len(todo), settled)
 
 
 def provenance(settings: Settings, dataset: Dataset) -> dict[str, list[str]]:

@@ -204,20 +204,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     rows = audit(settings, settings.datasets.select(args.datasets), args.group_prefix)
-    unaccounted = sum(abs(r.raw_unaccounted) + abs(r.curated_unaccounted) for r in rows)
+    unaccounted = sum(r.unaccounted for r in rows)
     if args.json:
         print(json.dumps({"unaccounted": unaccounted, "partitions": [r.to_dict() for r in rows]}))
         return 0 if unaccounted == 0 else 1
     table = Table(title="Every committed offset, accounted for", title_justify="left")
     for column in (
         "dataset", "partition", "committed", "raw records", "raw dead letters", "unaccounted",
-        "curated up to", "curated rows", "curated dead letters", "unaccounted",
+        "past the commit", "curated up to", "curated rows", "curated dead letters",
+        "unaccounted",
     ):  # fmt: skip
         table.add_column(column, justify="left" if column == "dataset" else "right")
     for r in rows:
         table.add_row(
             r.dataset, str(r.partition), f"{r.committed:,}", f"{r.raw_records:,}",
-            f"{r.raw_dead_letters:,}", _flag(r.raw_unaccounted), f"{r.applied:,}",
+            f"{r.raw_dead_letters:,}", _flag(r.raw_unaccounted), _flag(r.raw_beyond),
+            f"{r.applied:,}",
             f"{r.curated_rows:,}", f"{r.curated_dead_letters:,}", _flag(r.curated_unaccounted),
         )  # fmt: skip
     console.print(table)

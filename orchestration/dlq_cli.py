@@ -19,7 +19,7 @@ from consumers.dead_letters import (
     find,
     reason_kind,
 )
-from consumers.replay import provenance, replay
+from consumers.replay import Ledgers, provenance, replay
 from lakestream.core.console import err_console, out_console
 from lakestream.core.settings import load_settings
 
@@ -101,6 +101,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     settings = load_settings()
     ds = settings.datasets.get(args.dataset)
+    if args.abandon:
+        ledger = Ledgers(settings, ds).abandon(args.abandon)
+        console.print(
+            f"Replay {ledger.replay_id} abandoned: its {len(ledger.sent)} letters count as not "
+            "replayed; check the lake for copies it may have sent before replaying them."
+        )
+        return 0
     every = list(dead_letters(settings, [ds], "raw"))
     chosen = _selection(args).apply(every)
     if not chosen:
@@ -180,4 +187,9 @@ def add_parser(sub: Any) -> None:
     _selection_options(again)
     again.add_argument("--again", action="store_true", help="send letters replayed before too")
     again.add_argument("--dry-run", action="store_true", help="say what would be sent, send none")
+    again.add_argument(
+        "--abandon",
+        metavar="REPLAY_ID",
+        help="give up a replay that died and cannot be settled (its ledger stays, marked so)",
+    )
     again.set_defaults(func=cmd_replay)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -231,21 +232,31 @@ def _inject(kind: str, stack: EmbeddedStack, children: dict[str, Child]) -> None
         children["api"].kill()
 
 
-def _drain(settings: Settings, children: dict[str, Child]) -> None:
+def _drain(settings: Settings, children: dict[str, Child], out: Path) -> None:
+    """Producers done, the running stages stopped, then a last sink until idle and a last
+    curation pass; their output goes beside the report."""
     env = {**os.environ, **settings.child_env()}
     if children["producers"].proc is not None:
         children["producers"].proc.wait(600)
     for name in ("sink", "curation", "api"):
         children[name].stop()
     names = ",".join(ds.name for ds in settings.datasets)
-    subprocess.run(
-        sink_command(names, 5, GROUP_PREFIX, "--assignment", "manual"),
-        env=env, check=True, capture_output=True, timeout=1800,
-    )  # fmt: skip
-    subprocess.run(
-        [sys.executable, "-m", "curation", "--group-prefix", GROUP_PREFIX],
-        env=env, check=True, capture_output=True, timeout=1800,
-    )  # fmt: skip
+    for name, argv in (
+        ("drain-sink", sink_command(names, 5, GROUP_PREFIX, "--assignment", "manual")),
+        ("drain-curation", [sys.executable, "-m", "curation", "--group-prefix", GROUP_PREFIX]),
+    ):
+        with open(out / f"{name}.log", "wb") as log:
+            subprocess.run(argv, env=env, check=True, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=1800)  # fmt: skip
+
+
+_ACKED = re.compile(rb"([\d,]+) of ([\d,]+) messages acknowledged")
+
+
+def acknowledged(log: Path) -> int | None:
+    """What the producers said the broker acknowledged (their summary line)."""
+    found = _ACKED.findall(log.read_bytes()) if log.exists() else []
+    return int(found[-1][0].replace(b",", b"")) if found else None
 
 
 def _count(settings: Settings) -> dict[str, Any]:
@@ -254,6 +265,8 @@ def _count(settings: Settings) -> dict[str, Any]:
     reasons: Counter[str] = Counter()
     for ds in settings.datasets:
         ends = end_offsets(settings, ds.topic, dict.fromkeys(range(ds.partitions), 0))
+        if any(e is None for e in ends.values()):
+            raise RuntimeError(f"the broker did not say where {ds.topic} ends: cannot count")
         in_kafka = sum(e or 0 for e in ends.values())
         raw = count_lake(settings, ds)
         curated = count_curated(settings, ds)
@@ -268,10 +281,7 @@ def _count(settings: Settings) -> dict[str, Any]:
         totals["curated duplicated"] += curated.rows - curated.distinct
         reasons.update(reason_kind(r) for r in raw.dead_reasons)
         reasons.update(f"curation: {reason_kind(x.reason)}" for x in cured_dead)
-    unaccounted = sum(
-        abs(a.raw_unaccounted) + abs(a.curated_unaccounted)
-        for a in audit(settings, list(settings.datasets), GROUP_PREFIX)
-    )
+    unaccounted = sum(a.unaccounted for a in audit(settings, list(settings.datasets), GROUP_PREFIX))
     return {
         "totals": dict(totals),
         "dead_letters_by_reason": dict(reasons),
@@ -301,6 +311,8 @@ def soak(
         memory = Memory(seconds)
         faults: Counter[str] = Counter()
         api_checks: Counter[str] = Counter()
+        counted: dict[str, Any] = {"totals": {}, "dead_letters_by_reason": {}, "unaccounted": None}
+        failure: str | None = None
         stop = threading.Event()
 
         def sampler() -> None:  # beside the injector, whose faults block for seconds
@@ -330,14 +342,17 @@ def soak(
                     next_fault = max(next_fault + fault_every, time.monotonic() + 1.0)
                 time.sleep(0.5)
             progress("  draining")
-            _drain(settings, children)
+            _drain(settings, children, out)
+            progress("  counting")
+            counted = _count(settings)
+        except Exception as exc:  # a report is written whatever happened; it says what failed
+            failure = f"{type(exc).__name__}: {exc}"
+            progress(f"  failed: {failure}")
         finally:
             stop.set()
             thread.join(5)
             for child in children.values():
                 child.stop(10)
-        progress("  counting")
-        counted = _count(settings)
     report = {
         "minutes": minutes,
         "rate_per_topic": rate,
@@ -347,6 +362,8 @@ def soak(
         "producers_exit_code": children["producers"].proc.returncode
         if children["producers"].proc
         else None,
+        "producers_acknowledged": acknowledged(out / "producers.log"),
+        "failure": failure,
         "api_health_checks": dict(api_checks),
         **counted,
         "peak_rss_mib": {
@@ -363,9 +380,17 @@ def soak(
 
 
 def clean(report: dict[str, Any]) -> bool:
+    """Nothing lost or duplicated on any layer, nothing the broker acknowledged missing from
+    it, and no process that stopped by itself."""
     t = report["totals"]
+    if report["failure"] or not t:
+        return False
+    acked = report["producers_acknowledged"]
     return (
         report["unaccounted"] == 0
+        and report["producers_exit_code"] == 0
+        and acked is not None
+        and acked <= t["produced"]
         and not report["unexpected_exits"]
         and all(t[k] == 0 for k in ("raw lost", "raw duplicated", "curated lost",
                                       "curated duplicated"))
@@ -384,8 +409,12 @@ def show(report: dict[str, Any], console: Any) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     totals = report["totals"]
+    if report["failure"] or not totals:
+        console.print(f"The soak failed before its count: {report['failure']}")
+        return
     rows = [
         ("records produced (in Kafka)", f"{totals['produced']:,}"),
+        ("records the producers saw acknowledged", f"{report['producers_acknowledged'] or 0:,}"),
         ("faults injected", f"{report['faults_total']}"),
         *((f"  {kind}", str(n)) for kind, n in sorted(report["faults"].items())),
         *((k, f"{totals[k]:,}") for k in ("raw lost", "raw duplicated", "curated lost",
@@ -409,6 +438,8 @@ def show(report: dict[str, Any], console: Any) -> None:
 def figures(report: dict[str, Any]) -> list[Figure]:
     """The soak as `make bench` reports it."""
     t = report["totals"]
+    if not t:
+        return []
     out = [
         Figure("soak", f"records produced ({report['minutes']:g} min)", t["produced"], "records"),
         Figure("soak", "faults injected", report["faults_total"], "faults"),

@@ -156,7 +156,7 @@ def lake_stats(
 def _audit(settings: Settings, dataset: Dataset, group_prefix: str) -> dict[str, Any]:
     partitions = audit_dataset(settings, dataset, group_prefix)
     return {
-        "unaccounted": sum(abs(p.raw_unaccounted) + abs(p.curated_unaccounted) for p in partitions),
+        "unaccounted": sum(p.unaccounted for p in partitions),
         "partitions": [p.to_dict() for p in partitions],
     }
 

@@ -156,6 +156,11 @@ def replay_ledger_key(topic: str, replay_id: str) -> str:
     return f"{replay_ledger_prefix(topic)}{replay_id}{MANIFEST_EXTENSION}"
 
 
+def replay_lock_key(topic: str) -> str:
+    """Held while a replay of the topic runs: two at once could send a letter twice."""
+    return f"{_STATE}/replays/{topic}.lock"
+
+
 # Topics hold neither '/' nor '+' (the catalog allows [A-Za-z0-9._-]), so each part is found
 # without ambiguity. Offsets and days are read as loosely as they were ever written.
 _BATCH = r"(?P<topic>[^/+]+)\+(?P<partition>\d+)\+(?P<first_offset>\d+)"

@@ -182,9 +182,10 @@ class Settings(BaseSettings):
         60.0,
         ge=0,
         validation_alias="LAKESTREAM_BROKER_LOG_RETENTION",
-        description="Seconds the embedded broker keeps a batch (log in s3) once every consumer "
-        "group has committed past it; older ones are deleted so fetches stay cheap as data "
-        "grows. Batches no group has committed are always kept.",
+        description="Seconds after it was written that the embedded broker's log (in s3) "
+        "may drop a batch, once every consumer group that has committed on its topic has "
+        "committed past it, so fetches stay cheap as data grows. A reader with no group, or "
+        "a group with no commit yet, is not waited for.",
     )
     broker_log_trim: bool = Field(
         True,

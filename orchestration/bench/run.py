@@ -101,10 +101,15 @@ def bench_sections(
         return figures
 
     def soak_() -> list[Figure]:
-        from orchestration.soak import figures, soak  # the roof's own module, beside bench/
+        from orchestration.soak import clean, figures, soak  # the roof's module, beside bench/
 
         minutes, every = (0.6, 4.0) if quick else (1.0, 5.0)
         report = soak(minutes, 300, every, out / "soak", progress=lambda m: err.print(m))
+        if not clean(report):  # its figures stay in the report; the run exits 1
+            figures_so_far().extend(figures(report))
+            raise RuntimeError(
+                f"the soak lost, duplicated or failed: {report['failure'] or report['totals']}"
+            )
         return figures(report)
 
     return {

@@ -67,17 +67,25 @@ def test_every_offset_is_accounted_for_and_a_loss_or_a_duplicate_is_not(lake):
     code, report = _cli(lake)
     assert (code, report["unaccounted"]) == (0, 0)
 
+    def rows_of(key: str) -> int:
+        return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+
     # A batch in flight (written, not committed) is not counted.
     parsed = layout.parse_key(data[-1])
     top = max(a.committed for a in audited if a.partition == parsed.partition)
     in_flight = layout.data_key(ds, parsed.dt, ds.topic, parsed.partition, top, ".jsonl.gz")
     s3.copy_object(Bucket=bucket, Key=in_flight, CopySource={"Bucket": bucket, "Key": data[-1]})
     assert _cli(lake)[1]["unaccounted"] == 0
+    # An object past the batch in flight: no attempt should leave one.
+    stray = layout.data_key(ds, parsed.dt, ds.topic, parsed.partition, top + 5, ".jsonl.gz")
+    s3.copy_object(Bucket=bucket, Key=stray, CopySource={"Bucket": bucket, "Key": data[-1]})
+    code, report = _cli(lake)
+    assert code == 1
+    [stray_row] = [p for p in report["partitions"] if p["partition"] == parsed.partition]
+    assert stray_row["raw_beyond"] == rows_of(data[-1])
+    s3.delete_object(Bucket=bucket, Key=stray)
 
     # A committed object lost, and one of another partition written twice under a second name.
-    def rows_of(key: str) -> int:
-        return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
-
     lost = layout.parse_key(data[1])
     twice = next(
         layout.parse_key(k) for k in data[2:-1] if layout.parse_key(k).partition != lost.partition

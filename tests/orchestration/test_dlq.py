@@ -3,20 +3,24 @@ fixed, lands and curates each letter exactly once, even when a replay died half 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from kafka import TopicPartition
 
 from consumers.cli import main as consumers_main
-from consumers.dead_letters import dead_letters
+from consumers.dead_letters import DeadLetterError, dead_letters
 from consumers.groups import end_offsets
-from consumers.replay import REPLAY_ID, REPLAY_OF, Ledger, Ledgers, _send
+from consumers.replay import REPLAY_ID, REPLAY_OF, Ledger, Ledgers, _send, replay
 from curation.run import count_curated, curate
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from orchestration.cli import main as lakestream_main
-from tests.lake_helpers import run_in_process
+from tests.lake_helpers import environment, run_in_process
 
 pytestmark = pytest.mark.stack
 
@@ -134,3 +138,42 @@ def test_dead_letters_are_listed_shown_and_replayed_exactly_once(deployment_lake
     # Curated: one row per record, replayed ones included.
     curate(lake.settings, [ds], group_prefix=lake.group_prefix)
     assert count_curated(lake.settings, ds).rows == GOOD + 3
+
+
+def _dlq_failing(lake, *argv: str) -> str:
+    """A `lakestream dlq` run that must fail: its one error line."""
+    err = io.StringIO()
+    with (
+        environment(lake.env),
+        contextlib.redirect_stderr(err),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        code = lakestream_main(["dlq", *argv])
+    assert code == 2, err.getvalue()
+    [line] = [x for x in err.getvalue().splitlines() if x.strip()]
+    return line
+
+
+def test_one_replay_at_a_time_unsendable_letters_refused_and_a_dead_replay_abandoned(lake):
+    ds = lake.datasets.get("social_posts")
+    _send_values(lake, [b"not json", b"{}"])
+    _sink(lake)
+    ledgers = Ledgers(lake.settings, ds)
+    s3 = ledgers.s3
+    lock = layout.replay_lock_key(ds.topic)
+    s3.put_object(Bucket=ledgers.bucket, Key=lock, Body=b'{"at": %f}' % time.time())
+    line = _dlq_failing(lake, "replay", "--dataset", "social_posts")
+    assert f"another replay of {ds.topic} is running" in line
+    s3.delete_object(Bucket=ledgers.bucket, Key=lock)
+
+    [letter, *_] = dead_letters(lake.settings, [ds])
+    with pytest.raises(DeadLetterError, match="neither a value nor a key"):
+        replay(lake.settings, ds, [replace(letter, entry={"kafka_key": None})], [])
+
+    ledgers.save(Ledger("died-2", ds.topic, "pending", "2026-12-06T00:00:00+00:00", {0: 0},
+                        {str(letter.origin): None}))  # fmt: skip
+    out = _dlq(lake, "replay", "--dataset", "social_posts", "--abandon", "died-2")
+    assert "Replay died-2 abandoned" in out
+    assert [x.state for x in ledgers.all() if x.replay_id == "died-2"] == ["abandoned"]
+    assert "Sent 2 dead letters" in _dlq(lake, "replay", "--dataset", "social_posts")
+    assert not list(clients.list_objects(s3, ledgers.bucket, lock))  # released
