@@ -333,7 +333,11 @@ def _replay(
         )
         ledgers.save(ledger)  # before the first send: a replay that dies is settled next time
         ledger.sent = _send(settings, todo, ledger.replay_id)
-        ledger.state = "done"
+        # An idempotent retry the broker took for a duplicate is acknowledged without an
+        # offset (-1): only a scan can tell where (or whether) it went; the next replay does.
+        ledger.state = (
+            "done" if all(not w.endswith(":-1") for w in ledger.sent.values()) else "pending"
+        )
         ledgers.save(ledger)
     except (KafkaError, ValueError) as exc:  # kafka-python refuses some sends with ValueError
         raise DeadLetterError(

@@ -113,7 +113,11 @@ def test_status_command_reports_a_healthy_stack(running_stack):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["healthy"] is True
-    assert [s["answering"] for s in report["services"]] == [True, True]
+    assert [(s["name"], s["answering"]) for s in report["services"]] == [
+        ("aws apis (moto)", True),
+        ("kafka (tansu)", True),
+        ("broker log retention", True),
+    ]
     assert all(s["managed"] for s in report["services"])
     assert len(report["resources"]) == sum(EXPECTED_KINDS.values())
 
