@@ -19,7 +19,7 @@ from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, figures_table, out_console
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import load_settings
+from lakestream.core.settings import load_settings, masked
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,13 +190,27 @@ def run_curate(args: argparse.Namespace) -> int:
     datasets = settings.datasets.select(args.datasets)
     rebuild = args.rebuild
     while True:
-        results = curate(
-            settings,
-            datasets,
-            args.group_prefix,
-            rebuild=rebuild,
-            progress=lambda m: err.print(f"• {m}", highlight=False),
-        )
+        try:
+            results = curate(
+                settings,
+                datasets,
+                args.group_prefix,
+                rebuild=rebuild,
+                progress=lambda m: err.print(f"• {m}", highlight=False),
+            )
+        except Exception as exc:
+            if not args.follow:
+                raise
+            # A service goes on: S3 stalled, the catalog or the broker away, a commit lost to
+            # another pass. The pass left the table as it was; the next one starts there.
+            err.print(
+                f"curation: pass failed ({type(exc).__name__}: {masked(str(exc))[:300]}); "
+                f"next pass in {args.follow:g}s",
+                markup=False,
+                highlight=False,
+            )
+            time.sleep(args.follow)
+            continue
         rebuild = False  # --follow rebuilds once, then follows
         if args.json:
             print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))

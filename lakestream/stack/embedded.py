@@ -323,7 +323,9 @@ def _silence_kafka_logs() -> None:
 
 @contextmanager
 def private_stack(
-    progress: Progress = _quiet, broker_storage: Literal["s3", "memory"] = "s3"
+    progress: Progress = _quiet,
+    broker_storage: Literal["s3", "memory"] = "s3",
+    broker_log_trim: bool = True,
 ) -> Iterator[Settings]:
     """A throwaway stack on free ports in a temporary run folder (benchmarks, experiments)."""
     with tempfile.TemporaryDirectory(prefix="lakestream-") as run_dir:
@@ -332,6 +334,7 @@ def private_stack(
             kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
             run_dir=Path(run_dir),
             broker_storage=broker_storage,
+            broker_log_trim=broker_log_trim,
         )
         stack = EmbeddedStack(settings)
         try:
