@@ -398,5 +398,9 @@ class SinkWorker(threading.Thread):
     def _rewind(self, segments: Any) -> None:
         assigned = self._consumer.assignment()
         for s in segments:
+            # The re-read may close elsewhere and split into other days: a fresh writer reads
+            # the manifest of this attempt again and deletes what the next one will not
+            # overwrite (the soak found raw duplicates when the old writer was kept).
+            self.writers.pop(s.partition, None)
             if s.partition in assigned:
                 self._consumer.seek(s.partition, s.first_offset)
