@@ -211,7 +211,6 @@ def _children(settings: Settings, seconds: float, rate: int, logs: Path) -> dict
             logs / "api.log",
         ),
     }
-    children["api"].env["SOAK_API_KEY"] = key
     return children
 
 
@@ -339,7 +338,7 @@ def soak(
     with private_stack(progress=lambda m: progress(f"  {m}"), broker_log_trim=False) as settings:
         stack = EmbeddedStack(settings)
         children = _children(settings, seconds, rate, out)
-        key = children["api"].env["SOAK_API_KEY"]
+        key = children["api"].env["API_KEY"]
         api_port = int(children["api"].env["API_PORT"])
         for child in children.values():
             child.start()
@@ -389,6 +388,7 @@ def soak(
             thread.join(5)
             for child in children.values():
                 child.stop(10)
+    acked = acknowledged(out / "producers.log")
     report = {
         "minutes": minutes,
         "rate_per_topic": rate,
@@ -398,10 +398,10 @@ def soak(
         "producers_exit_code": children["producers"].proc.returncode
         if children["producers"].proc
         else None,
-        "producers_acknowledged": acknowledged(out / "producers.log"),
+        "producers_acknowledged": acked,
         "acknowledged_not_in_broker": max(
             0,
-            (acknowledged(out / "producers.log") or 0)
+            (acked or 0)
             - (
                 counted["totals"].get("produced", 0)
                 - counted["totals"].get("offsets the broker does not serve", 0)
