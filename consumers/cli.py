@@ -15,6 +15,7 @@ from rich.table import Table
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.groups import DEFAULT_GROUP_PREFIX
+from consumers.leases import DEFAULT_TTL_S
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
 from lakestream.core import clients
@@ -97,7 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="group: Kafka's group management (scale out by adding sinks); manual: take every "
         "partition of the topic, committing under the group id; auto (default): group, but on "
         "the embedded broker a sink that a group showing no member gives no partition for 30 s "
-        "takes them manually",
+        "takes them manually. Manual sinks fence each other with a lease per partition in "
+        "the bucket's _state/: a second sink takes only what no live sink holds",
+    )
+    parser.add_argument(
+        "--lease-ttl",
+        type=positive(float),
+        default=DEFAULT_TTL_S,
+        metavar="SECONDS",
+        help="manual assignment: a partition's lease lapses this long after its sink's last "
+        "renewal, and another sink may take it (default %(default)s; sinks renew every 5 s and "
+        "release their leases when they stop cleanly)",
+    )
+    parser.add_argument(
+        "--instance-id",
+        metavar="NAME",
+        help="manual assignment: a stable name for this sink, like Kafka's group.instance.id. "
+        "Restarted under the same name (by systemd, after a crash), it takes back its own "
+        "leases at once instead of waiting for them to lapse. Never give two running sinks the "
+        "same name",
     )
     parser.add_argument(
         "--no-register-partitions",
@@ -170,6 +189,8 @@ def run_sink(args: argparse.Namespace) -> int:
         register_partitions=args.register_partitions,
         client=args.client,
         compression_level=args.compression_level,
+        lease_ttl_s=args.lease_ttl,
+        instance_id=args.instance_id,
     )
     run = SinkRun(settings, datasets, options, args.threads_per_topic)
     stats = run.stats

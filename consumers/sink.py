@@ -25,6 +25,7 @@ from kafka.errors import KafkaError
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.clients import CommitFailed, SinkConsumer, make_consumer
 from consumers.groups import DEFAULT_GROUP_PREFIX, GroupInfo, describe_group, group_id
+from consumers.leases import DEFAULT_TTL_S, Leases
 from consumers.partitions import PartitionRegistrar
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
@@ -42,6 +43,10 @@ ASSIGNMENTS = ("auto", "group", "manual")
 # Batches in a row that S3 refused (each after the storage's own retry budget) before the worker
 # fails and ends the run: a transient outage is ridden out, a lasting one is not hidden.
 MAX_WRITE_FAILURES = 5
+# How long a worker keeps reconnecting after a retriable Kafka error (the broker restarting, its
+# port refusing connections) without a commit in between, before it fails and ends the run.
+RECONNECT_BUDGET_S = 180.0
+RECONNECT_PAUSE_S = 2.0
 
 
 @dataclass
@@ -95,6 +100,12 @@ class SinkOptions:
     # kafka-python, or confluent (librdkafka: ~3x the drain rate, consumers/clients.py)
     client: str = "kafka-python"
     compression_level: int = DEFAULT_GZIP_LEVEL  # gzip level of JSON-lines objects
+    # Manual assignment: how long a partition's lease outlives its sink's last renewal
+    # (consumers/leases.py): a sink that died without releasing its share is replaced after it.
+    lease_ttl_s: float = DEFAULT_TTL_S
+    # A stable name (Kafka's group.instance.id): a sink restarted under it takes back its own
+    # leases at once instead of waiting for them to lapse. Two running sinks never share one.
+    instance_id: str | None = None
 
 
 def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
@@ -109,6 +120,16 @@ def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
         "If other sinks hold the partitions, they land them. If the group shows no member, the "
         "broker did not hand them out: run again, or restart the broker (`make down`, `make "
         "up`: the embedded broker keeps its log). `lakestream status` shows the group and lag."
+    )
+
+
+def leased_elsewhere(topic: str, others: dict[int, Any]) -> str:
+    """Why a finite run with manual assignment got no partition."""
+    held = "; ".join(f"partition {p}: {h.describe()}" for p, h in sorted(others.items()))
+    return (
+        f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s: other sinks hold their leases "
+        f"({held or 'none could be read'}). They land them; a sink that stopped renewing loses "
+        "its lease after its TTL, and a later run takes the partition."
     )
 
 
@@ -160,12 +181,15 @@ class SinkWorker(threading.Thread):
         self.incomplete: str | None = None  # a finite run ended with data left in Kafka
         self.share = share  # (index, count): this worker's share of a manual assignment
         self.mode = "group"  # or "manual"
+        self.leases: Leases | None = None  # manual assignment's fencing
+        self.wanted: set[int] = set()  # manual assignment: our share of the partitions
         self.group = group_id(options.group_prefix, dataset)
         # Unique per process and thread: the group's member ids start with it, so a sink can
         # tell itself from the group's other members.
         self.client_id = f"lakestream-sink-{name}-{os.getpid()}"
         self.commit_failed = False
         self.write_failures = 0  # batches in a row whose objects could not be written
+        self.failing_since: float | None = None  # first Kafka error since the last commit
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
 
@@ -214,9 +238,21 @@ class SinkWorker(threading.Thread):
             return
         index, count = self.share
         partitions = self._consumer.partitions(self.dataset.partitions)
-        mine = [p for p in partitions if p % count == index]
-        self._consumer.assign(mine)
-        self.on_partitions_assigned(set(mine))
+        self.wanted = {p for p in partitions if p % count == index}
+        owner = f"{self.options.instance_id}/{self.name}" if self.options.instance_id else None
+        if self.leases is None:  # a reconnect keeps the leases it holds
+            self.leases = Leases(
+                self.storage.s3,
+                self.bucket,
+                self.dataset.topic,
+                owner or self.client_id,
+                self.options.lease_ttl_s,
+            )
+        self.leases.take(self.wanted)
+        taken = set(self.leases.held)
+        self._consumer.assign(sorted(taken))
+        self.on_partitions_assigned(taken)
+        self.leases.last_tended = time.monotonic()
 
     def _describe_group(self) -> GroupInfo | None:
         try:
@@ -232,17 +268,51 @@ class SinkWorker(threading.Thread):
             # auto starts with group management, so sinks started together share the partitions;
             # only a group that hands out nothing while it shows no member is taken over.
             self._start("manual" if self.options.assignment == "manual" else "group")
-            self._loop()
+            while not self._loop_survived():
+                self._reconnect()
         except Exception as exc:  # report, never die silently
             self.error = f"{type(exc).__name__}: {exc}"
             self.stats.fail(self.error)
             log.error("%s: %s", self.name, self.error)
         finally:
+            if self.leases is not None:
+                self.leases.release()
             if self.consumer is not None:
                 with contextlib.suppress(Exception):  # closing is best effort
                     self.consumer.close()
             if self.uploads is not None:
                 self.uploads.shutdown(wait=False)
+
+    def _loop_survived(self) -> bool:
+        """Run the loop; False if it ended on a Kafka error worth reconnecting for."""
+        started = time.monotonic()
+        try:
+            self._loop()
+            return True
+        except KafkaError as exc:
+            now = time.monotonic()
+            if self.failing_since is None or now - started > RECONNECT_BUDGET_S:
+                self.failing_since = now  # a new outage, not the last one's tail
+            if not exc.retriable or self.abort.is_set() or self.stop_event.is_set():
+                raise
+            if now - self.failing_since > RECONNECT_BUDGET_S:
+                raise
+            message = f"{type(exc).__name__}: {exc}"
+            self.stats.fail(message)
+            log.warning("%s: %s; reconnecting, the open batch will be re-read", self.name, message)
+            return False
+
+    def _reconnect(self) -> None:
+        """A new consumer in the same mode (and with the same leases), reading from the last
+        commit: the open batch is dropped, never committed."""
+        self.batch.reset()
+        self.writers.clear()
+        self.restart_at.clear()
+        with contextlib.suppress(Exception):  # the old one may be half broken
+            self._consumer.close()
+        self.stop_event.wait(RECONNECT_PAUSE_S)
+        self.consumer = self._make_consumer()
+        self._start(self.mode)
 
     def _loop(self) -> None:
         until_idle = self.options.until_idle
@@ -256,6 +326,8 @@ class SinkWorker(threading.Thread):
                 last_record = now
                 if self.stats.first_record_at is None:
                     self.stats.first_record_at = now
+            if self.leases is not None:
+                self._tend_leases()
             if self.batch.close_reason(now):
                 self.flush()
             if self.assigned_at is None and now - waited >= JOIN_GRACE_S:
@@ -274,8 +346,44 @@ class SinkWorker(threading.Thread):
                 "batch and overwrites its objects, so nothing is lost: run it again"
             )
 
+    def _tend_leases(self) -> None:
+        """Manual assignment: renew our leases, drop the ones another sink took, and take the
+        ones of our share that became free."""
+        assert self.leases is not None
+        lost, taken = self.leases.tend(self.wanted)
+        if lost:
+            self._fence(lost)
+        if taken:
+            # Commit what is open first: re-assigning resets every partition's position to its
+            # committed offset.
+            if self.batch:
+                self.flush()
+            self._consumer.assign(sorted(self.leases.held))
+            self.on_partitions_assigned(taken)
+
+    def _fence(self, lost: set[int]) -> None:
+        """Another sink took these partitions' leases: drop their open batch, unwritten and
+        uncommitted (their new owner reads them from the last commit), and stop reading them."""
+        assert self.leases is not None
+        self.batch.drop_partitions(lost)
+        for p in lost:
+            self.writers.pop(p, None)
+        if self.batch:
+            self.flush()
+        self._consumer.assign(sorted(self.leases.held))
+
     def _no_partitions(self, finite: bool) -> bool:
         """No partition after JOIN_GRACE_S: recover, keep waiting (True), or give up (False)."""
+        if self.leases is not None:  # manual: other sinks hold our share's leases
+            if not finite:
+                log.warning(
+                    "%s: every partition of %s is leased by another sink; waiting",
+                    self.name,
+                    self.dataset.topic,
+                )
+                return True
+            self.incomplete = leased_elsewhere(self.dataset.topic, self.leases.others)
+            return False
         group = self._describe_group()
         # Stuck: nobody else is in the group (at most this sink, which got nothing). A group
         # with this sink as its only member would have handed it every partition.
@@ -339,10 +447,14 @@ class SinkWorker(threading.Thread):
         batch = self.batch
         assigned = self._consumer.assignment()
         written: list[Segment] = []
+        lost: set[int] = set()
         try:
             for segment in list(batch.segments.values()):
                 if segment.partition not in assigned:
                     continue  # fenced: no longer ours, the new owner will rewrite it
+                if self.leases is not None and not self.leases.confirm(segment.partition):
+                    lost.add(segment.partition)  # another sink took its lease
+                    continue
                 done = self._writer(segment.partition).write(segment, self.uploads)
                 self.stats.add(
                     records=segment.records,
@@ -359,6 +471,9 @@ class SinkWorker(threading.Thread):
                     segment.first_offset,
                     segment.next_offset,
                 )
+            if self.leases is not None:  # the writes may have outlasted half the lease: again
+                lost |= {s.partition for s in written if not self.leases.confirm(s.partition)}
+                written = [s for s in written if s.partition not in lost]
         except StorageError as exc:
             self.write_failures += 1
             if exc.permanent or self.write_failures >= MAX_WRITE_FAILURES:
@@ -375,6 +490,10 @@ class SinkWorker(threading.Thread):
             self.registrar.register({dt for s in written for dt in s.objects})
         self._commit(written)
         batch.reset()
+        if lost:
+            for p in lost:
+                self.writers.pop(p, None)
+            self._consumer.assign(sorted(self.leases.held if self.leases else ()))
 
     def _commit(self, segments: list[Segment]) -> None:
         if not segments:
@@ -383,6 +502,7 @@ class SinkWorker(threading.Thread):
         try:
             self._consumer.commit(offsets)
             self.commit_failed = False
+            self.failing_since = None
             self.stats.add(batches=1)
             self.stats.last_commit_at = time.monotonic()
             log.info("%s: committed %s", self.name, offsets)

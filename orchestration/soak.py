@@ -192,6 +192,8 @@ def _children(settings: Settings, seconds: float, rate: int, logs: Path) -> dict
                 GROUP_PREFIX,
                 "--assignment",
                 "manual",
+                "--instance-id",
+                "soak-sink",  # restarted after each kill, it takes its leases back at once
                 "--max-age",
                 "2",
             ],

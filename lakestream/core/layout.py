@@ -4,13 +4,15 @@
     s3://<bucket>/_dlq/<topic>/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_dlq/curated/<topic>/dt=YYYY-MM-DD/<topic>+<partition>+<first offset>.jsonl.gz
     s3://<bucket>/_state/<topic>+<partition>.json
+    s3://<bucket>/_state/<topic>+<partition>.lease
     s3://<bucket>/_state/replays/<topic>/<replay id>.json
     s3://<bucket>/curated/<table>/                        the curated Iceberg table (its own layout)
 
 The first is a batch's records of one day (`<ext>` is its format's: `.jsonl.gz`, `.parquet`);
 the second, the sink's dead letters of a batch; the third, curation's dead letters of one raw
 object, named after it (its topic, `dt` and batch); the fourth, the manifest of a partition's
-last batch (consumers/writer.py); the fifth, the ledger of one replay of dead letters
+last batch (consumers/writer.py); the fifth, which sink holds a partition under manual
+assignment (consumers/leases.py); the sixth, the ledger of one replay of dead letters
 (consumers/replay.py).
 
 Names depend only on Kafka coordinates (and the day of the records), so a batch re-read after a
@@ -144,6 +146,12 @@ def curated_dlq_key(topic: str, dt: str, partition: int, first_offset: int) -> s
 
 def manifest_key(topic: str, partition: int) -> str:
     return f"{_STATE}/{topic}+{partition}{MANIFEST_EXTENSION}"
+
+
+def lease_key(topic: str, partition: int) -> str:
+    """Which sink holds the partition under manual assignment, and since when (its LastModified):
+    manual assignment has no group to fence a second sink (consumers/leases.py)."""
+    return f"{_STATE}/{topic}+{partition}.lease"
 
 
 def replay_ledger_prefix(topic: str) -> str:

@@ -257,11 +257,13 @@ class EmbeddedStack:
         except ClientError:
             s3.create_bucket(Bucket=self.settings.broker_log_bucket)
 
-    def restart_broker(self, timeout: float = DEFAULT_READY_TIMEOUT) -> None:
-        """Stop and start the broker alone (its log stays in S3)."""
+    def restart_broker(self, timeout: float = DEFAULT_READY_TIMEOUT, down_for: float = 0.0) -> None:
+        """Stop and start the broker alone (its log stays in S3); `down_for` seconds between,
+        during which clients find its port closed."""
         if not self.settings.embeds_kafka:
             raise StackError("the broker is not embedded here, so it cannot be restarted")
         self.broker.stop()
+        time.sleep(down_for)
         self.broker.argv[0] = tansu_binary()
         self.broker.start()
         self._wait(

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
+from kafka.errors import KafkaConnectionError
 
+from consumers import sink
+from consumers.batch import BatchLimits
+from consumers.sink import SinkOptions, SinkStats, SinkWorker
 from tests.lake_helpers import SMALL_BATCHES, acked, assert_exactly, finish
 
 pytestmark = pytest.mark.stack
@@ -59,3 +64,89 @@ def test_s3_endpoint_stalled_for_ten_seconds(lake, running_stack):
         os.kill(moto, signal.SIGCONT)
     finish(sink, timeout=300)
     assert_exactly(lake, "social_posts", produced)
+
+
+@pytest.mark.parametrize("assignment", ["manual", "group"])
+def test_broker_down_for_seconds_mid_stream(lake, running_stack, assignment):
+    # Connections refused for 8 s while the sink lands a backlog: polls, commits and metadata
+    # requests fail meanwhile. The sink keeps running (no supervisor needed) and loses nothing.
+    sink = lake.sink("transactions", *SMALL_BATCHES, "--assignment", assignment)
+    try:
+        produced = lake.produce("transactions", 3_000, "--seed", "11")
+        assert lake.wait_for_rows("transactions", produced, timeout=60).rows == produced
+        produced += lake.produce("transactions", 9_000, "--seed", "12")
+        running_stack.stack.restart_broker(timeout=60, down_for=8)
+        produced += lake.produce("transactions", 3_000, "--seed", "13")
+        lake.wait_for_rows("transactions", produced, timeout=120)
+        assert sink.poll() is None, "the sink ended on a broker outage"
+    finally:
+        sink.send_signal(signal.SIGTERM)
+    finish(sink, timeout=60)
+    assert_exactly(lake, "transactions", produced)
+
+
+class FlakyConsumer:
+    """A real consumer whose poll raises a refused connection once `fail_after` polls have
+    returned records: the open batch then holds records that were never committed."""
+
+    def __init__(self, real, fail_after: int, times: int) -> None:
+        self.real, self.fail_after, self.times = real, fail_after, times
+
+    def poll(self, timeout_s):
+        if self.fail_after <= 0 and self.times > 0:
+            self.times -= 1
+            raise KafkaConnectionError("111 ECONNREFUSED")
+        polled = self.real.poll(timeout_s)
+        self.fail_after -= bool(polled)
+        return polled
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def flaky_worker(lake, dataset: str, fail_after: int, times: int) -> SinkWorker:
+    ds = lake.datasets.get(dataset)
+    options = SinkOptions(
+        BatchLimits(max_records=100_000, max_age_s=30),  # the batch is open when poll fails
+        group_prefix=lake.group_prefix,
+        until_idle=2,
+        assignment="manual",
+    )
+    worker = SinkWorker(
+        lake.settings, ds, options, SinkStats(ds.name, ds.topic), threading.Event(),
+        threading.Event(), "flaky",
+    )  # fmt: skip
+    made = []
+
+    def make():
+        made.append(worker.options)
+        real = SinkWorker._make_consumer(worker)
+        return FlakyConsumer(real, fail_after, times) if len(made) == 1 else real
+
+    worker._make_consumer = make
+    return worker
+
+
+def test_a_refused_connection_mid_batch_reconnects_and_rereads_the_batch(lake):
+    produced = lake.produce("social_posts", 3_000, "--seed", "21")
+    worker = flaky_worker(lake, "social_posts", fail_after=1, times=1)
+    worker.run()
+    assert worker.error is None
+    assert worker.incomplete is None
+    assert worker.stats.errors == 1
+    assert "KafkaConnectionError" in (worker.stats.last_error or "")
+    assert_exactly(lake, "social_posts", produced)
+
+
+def test_a_broker_that_stays_unreachable_ends_the_worker(lake, monkeypatch):
+    monkeypatch.setattr(sink, "RECONNECT_BUDGET_S", 1.0)
+    monkeypatch.setattr(sink, "RECONNECT_PAUSE_S", 0.3)
+    lake.produce("social_posts", 500, "--seed", "22")
+    worker = flaky_worker(lake, "social_posts", fail_after=1, times=1)
+    # The first reconnect gets a real consumer; make that one fail at once, and for good.
+    real_make = worker._make_consumer
+    worker._make_consumer = lambda: FlakyConsumer(real_make(), fail_after=0, times=10**6)
+    worker.run()
+    assert worker.error == "KafkaConnectionError: KafkaConnectionError: 111 ECONNREFUSED"
+    assert worker.stats.errors >= 3  # it did reconnect, for about the budget
+    assert lake.count("social_posts").rows == 0  # nothing committed, nothing written

@@ -23,6 +23,7 @@ locals {
   curated_objects  = [for d in local.datasets : "${local.s3}${d.bucket}/${d.curated_prefix}/*"]
   sink_dlq_objects = [for d in local.datasets : "${local.s3}${d.bucket}/_dlq/${d.topic}/*"]
   state_objects    = [for d in local.datasets : "${local.s3}${d.bucket}/_state/${d.topic}+*"]
+  lease_objects    = [for d in local.datasets : "${local.s3}${d.bucket}/_state/${d.topic}+*.lease"]
   results_bucket   = "${local.s3}${var.results_bucket}"
   results_objects  = "${local.s3}${var.results_bucket}/${var.results_prefix}*"
 
@@ -93,6 +94,14 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:PutObject"]
         Resource = local.state_objects
+      },
+      {
+        # Manual assignment's partition leases (consumers/leases.py): released on a clean stop
+        # with a conditional delete, which also needs s3:GetObject (ReadPartitionState).
+        Sid      = "ReleasePartitionLeases"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = local.lease_objects
       },
       {
         Sid      = "RegisterPartitions"
