@@ -15,11 +15,11 @@ from rich.table import Table
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.groups import DEFAULT_GROUP_PREFIX
-from consumers.leases import DEFAULT_TTL_S
+from consumers.leases import DEFAULT_TTL_S, MIN_TTL_S
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
 from lakestream.core import clients
-from lakestream.core.argtypes import positive
+from lakestream.core.argtypes import at_least, positive
 from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import stage_main
 from lakestream.core.errors import kafka_unreachable
@@ -99,23 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
         "partition of the topic, committing under the group id; auto (default): group, but on "
         "the embedded broker a sink that a group showing no member gives no partition for 30 s "
         "takes them manually. Manual sinks fence each other with a lease per partition in "
-        "the bucket's _state/: a second sink takes only what no live sink holds",
+        "the bucket's _state/: a second sink takes only what no live sink holds (group and auto "
+        "sinks do not take leases: do not mix them with manual sinks on one topic)",
     )
     parser.add_argument(
         "--lease-ttl",
-        type=positive(float),
+        type=at_least(float, MIN_TTL_S),
         default=DEFAULT_TTL_S,
         metavar="SECONDS",
-        help="manual assignment: a partition's lease lapses this long after its sink's last "
-        "renewal, and another sink may take it (default %(default)s; sinks renew every 5 s and "
-        "release their leases when they stop cleanly)",
+        help=f"manual assignment: a partition's lease lapses this long after its sink's last "
+        f"renewal, and another sink may take it (default %(default)s, at least {MIN_TTL_S:g}). "
+        "Sinks renew every third of it (one S3 PUT per partition) and release their leases "
+        "when they stop cleanly",
     )
     parser.add_argument(
         "--instance-id",
         metavar="NAME",
         help="manual assignment: a stable name for this sink, like Kafka's group.instance.id. "
         "Restarted under the same name (by systemd, after a crash), it takes back its own "
-        "leases at once instead of waiting for them to lapse. Never give two running sinks the "
+        "leases after half the TTL instead of the whole TTL. Never give two running sinks the "
         "same name",
     )
     parser.add_argument(

@@ -8,17 +8,23 @@ over each other. A lease object per partition (`layout.lease_key`) gives it one 
 
 - take: create the lease only if there is none (If-None-Match: *), or replace one whose holder
   has not renewed it for its TTL (If-Match: the ETag we read). Two contenders cannot both win.
-- renew: every RENEW_EVERY_S, and before a batch of the partition is written or committed,
-  replace our own (If-Match: our last ETag). 412 means another sink took it: the worker drops the
-  partition, unwritten and uncommitted, and tries to take it again later.
+- renew: every TTL/3, and before a batch of the partition is written or committed if the last
+  renewal is older than TTL/2, replace our own (If-Match: our last ETag). 412 means another sink
+  took it (unless the lease holds our session: a renewal whose reply was lost): the worker drops
+  the partition, unwritten and uncommitted, and tries to take it again later.
 - release: on a clean stop, delete it (If-Match: our ETag), so a restarted sink takes it at once.
 
 A lease's age is read on S3's clock alone (the response's Date minus the object's LastModified),
 so sinks on hosts whose clocks disagree still agree on when a lease has lapsed. A sink trusts its
-own lease for half its TTL after a renewal, which leaves the other half for the write it guards.
-What no object store can fence: a sink frozen for longer than that between its check and its
-PUT (a SIGSTOPped process) writes once more; its commit then finds the lease gone and is not
-made, so the partition's offsets only ever come from its owner.
+own lease for half its TTL after a renewal (`deadline`): the sink's S3 writes stop retrying at
+that deadline, and it checks again before it commits. A sink restarted under the same
+`--instance-id` takes its own lease back once it is older than half the TTL (the old process, if
+it still lives, has stopped trusting it by then), not the whole TTL.
+
+What no object store can fence: a request already in flight when the deadline passes (a PUT
+that S3 applies late, a commit the broker takes late, a process frozen between its check and
+its request) lands once more. The next owner re-reads from the last commit and rewrites the
+same names, so what such a straggler can cause is a duplicate, never a loss.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ from lakestream.core.layout import lease_key
 log = logging.getLogger("consumers")
 
 DEFAULT_TTL_S = 30.0  # about Kafka's session timeout (45 s): how long a dead sink's share waits
-RENEW_EVERY_S = 5.0  # also how often partitions held by others are tried again
+MIN_TTL_S = 15.0  # renewals every TTL/3 on the poll thread need room for a slow poll or flush
+SAME_OWNER_MARGIN_S = 2.0  # S3's clock counts whole seconds
 
 
 @dataclass
@@ -85,9 +92,22 @@ class Leases:
         self.topic = topic
         self.owner = owner
         self.ttl_s = ttl_s
+        self.session = uuid.uuid4().hex  # this object's: a lease that holds it is ours
         self.held: dict[int, Held] = {}
         self.others: dict[int, Holder] = {}  # partitions we want that another sink holds
+        self.last_error: str | None = None  # the last S3 error, for messages
         self.last_tended = 0.0
+
+    @property
+    def renew_every_s(self) -> float:
+        return self.ttl_s / 3
+
+    def deadline(self, partitions: set[int]) -> float:
+        """Monotonic time until which every one of `partitions` is surely still ours."""
+        return min(
+            (self.held[p].renewed_at + self.ttl_s / 2 for p in partitions if p in self.held),
+            default=time.monotonic(),
+        )
 
     def _body(self) -> bytes:
         # A new ETag at every write (an ETag is the body's MD5): a renewal by a zombie of the
@@ -98,6 +118,7 @@ class Leases:
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
                 "ttl_s": self.ttl_s,
+                "session": self.session,
                 "write": uuid.uuid4().hex,
             }
         )
@@ -120,8 +141,8 @@ class Leases:
             raise
         return str(reply["ETag"])
 
-    def _read(self, partition: int) -> tuple[str, Holder] | None:
-        """The current lease's ETag and holder (its age on S3's clock), or None if there is none."""
+    def _read(self, partition: int) -> tuple[str, Holder, str | None] | None:
+        """The current lease's ETag, holder (its age on S3's clock) and session, or None."""
         try:
             reply = self.s3.get_object(Bucket=self.bucket, Key=lease_key(self.topic, partition))
         except ClientError as exc:
@@ -136,13 +157,10 @@ class Leases:
         now = parsedate_to_datetime(reply["ResponseMetadata"]["HTTPHeaders"]["date"])
         age = max(0.0, (now - reply["LastModified"]).total_seconds())
         ttl = float(info.get("ttl_s", self.ttl_s)) if isinstance(info, dict) else self.ttl_s
-        holder = Holder(
-            str(info.get("owner", "?")) if isinstance(info, dict) else "?",
-            str(info.get("host", "?")) if isinstance(info, dict) else "?",
-            age,
-            ttl,
-        )
-        return str(reply["ETag"]), holder
+        if not isinstance(info, dict):
+            info = {}
+        holder = Holder(str(info.get("owner", "?")), str(info.get("host", "?")), age, ttl)
+        return str(reply["ETag"]), holder, info.get("session")
 
     def take(self, partitions: set[int]) -> set[int]:
         """Take the leases of `partitions` we do not hold that are free or lapsed; the ones taken.
@@ -155,17 +173,18 @@ class Leases:
                 if current is None:
                     etag = self._put(p, IfNoneMatch="*")
                 else:
-                    their_etag, holder = current
-                    if holder.owner != self.owner and holder.age_s < holder.ttl_s:
+                    their_etag, holder, session = current
+                    if session != self.session and holder.age_s < self._lapses_after(holder):
                         self.others[p] = holder
                         continue
                     etag = self._put(p, IfMatch=their_etag)
             except (BotoCoreError, ClientError) as exc:
-                log.warning("%s: cannot read the lease of partition %d: %s", self.topic, p, exc)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("%s: cannot take the lease of partition %d: %s", self.topic, p, exc)
                 continue
             if etag is None:
                 continue  # another sink took it between our read and our write
-            if current is not None and current[1].owner != self.owner:
+            if current is not None and current[2] != self.session:
                 log.warning(
                     "%s: took partition %d from %s: its lease had lapsed",
                     self.topic,
@@ -177,6 +196,13 @@ class Leases:
             taken.add(p)
         return taken
 
+    def _lapses_after(self, holder: Holder) -> float:
+        """Another session's lease is live for its TTL; our own owner name's (a restart under
+        the same --instance-id), for half of it plus S3's clock granularity."""
+        if holder.owner == self.owner:
+            return holder.ttl_s / 2 + SAME_OWNER_MARGIN_S
+        return holder.ttl_s
+
     def _renew(self, partition: int) -> bool:
         """Renew one lease: False if another sink holds it now (we dropped it). A transient S3
         error raises StorageError: the lease is neither confirmed nor known to be lost."""
@@ -184,7 +210,12 @@ class Leases:
         started = time.monotonic()
         try:
             etag = self._put(partition, IfMatch=held.etag)
+            if etag is None:  # our last renewal may have landed with its reply lost
+                current = self._read(partition)
+                if current is not None and current[2] == self.session:
+                    etag = self._put(partition, IfMatch=current[0])
         except (BotoCoreError, ClientError) as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
             raise StorageError(
                 f"renew the lease of {self.topic} partition {partition}: {exc}"
             ) from None
@@ -210,10 +241,10 @@ class Leases:
         return self._renew(partition)
 
     def tend(self, wanted: set[int]) -> tuple[set[int], set[int]]:
-        """Every RENEW_EVERY_S: renew what we hold and try what we want but do not hold.
-        Returns (lost, taken)."""
+        """Every TTL/3: renew what we hold and try what we want but do not hold (not what we
+        just lost: its new holder has it). Returns (lost, taken)."""
         now = time.monotonic()
-        if now - self.last_tended < RENEW_EVERY_S:
+        if now - self.last_tended < self.renew_every_s:
             return set(), set()
         self.last_tended = now
         lost: set[int] = set()
@@ -223,7 +254,7 @@ class Leases:
                     lost.add(p)
             except StorageError as exc:
                 log.warning("%s", exc)  # confirm() tries again before the next write
-        return lost, self.take(wanted)
+        return lost, self.take(wanted - lost)
 
     def release(self) -> None:
         """Delete our leases (If-Match: ours), so the next sink takes the partitions at once."""

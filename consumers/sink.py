@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,13 @@ class SinkOptions:
     instance_id: str | None = None
 
 
+def describe(exc: BaseException) -> str:
+    """`Type: message`, once (kafka-python's errors already start with their type's name)."""
+    text = str(exc)
+    name = type(exc).__name__
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
 def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
     """Why a finite run got no partition, and what to do about it."""
     if info is None:
@@ -123,13 +131,18 @@ def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
     )
 
 
-def leased_elsewhere(topic: str, others: dict[int, Any]) -> str:
+def leased_elsewhere(topic: str, others: dict[int, Any], s3_error: str | None) -> str:
     """Why a finite run with manual assignment got no partition."""
+    if not others:
+        return (
+            f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s: no partition lease could "
+            f"be taken in S3 (last error: {s3_error or 'none'})"
+        )
     held = "; ".join(f"partition {p}: {h.describe()}" for p, h in sorted(others.items()))
     return (
         f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s: other sinks hold their leases "
-        f"({held or 'none could be read'}). They land them; a sink that stopped renewing loses "
-        "its lease after its TTL, and a later run takes the partition."
+        f"({held}). They land them; a sink that stopped renewing loses its lease after its TTL, "
+        "and a later run takes the partition."
     )
 
 
@@ -189,7 +202,9 @@ class SinkWorker(threading.Thread):
         self.client_id = f"lakestream-sink-{name}-{os.getpid()}"
         self.commit_failed = False
         self.write_failures = 0  # batches in a row whose objects could not be written
-        self.failing_since: float | None = None  # first Kafka error since the last commit
+        self.failing_since: float | None = None  # when the current Kafka outage began
+        self.last_failure = 0.0  # monotonic: the last retriable Kafka error
+        self.progress_at = 0.0  # monotonic: the last record polled or commit made
 
     # -- rebalance callbacks (they run inside poll, on this thread) ----------------------------
 
@@ -239,13 +254,14 @@ class SinkWorker(threading.Thread):
         index, count = self.share
         partitions = self._consumer.partitions(self.dataset.partitions)
         self.wanted = {p for p in partitions if p % count == index}
-        owner = f"{self.options.instance_id}/{self.name}" if self.options.instance_id else None
+        # Named for messages and for --instance-id restarts; whose lease it is, the session says.
+        owner = f"{self.options.instance_id or socket.gethostname()}/{self.name}"
         if self.leases is None:  # a reconnect keeps the leases it holds
             self.leases = Leases(
                 self.storage.s3,
                 self.bucket,
                 self.dataset.topic,
-                owner or self.client_id,
+                owner if self.options.instance_id else f"{owner}/{os.getpid()}",
                 self.options.lease_ttl_s,
             )
         self.leases.take(self.wanted)
@@ -263,15 +279,23 @@ class SinkWorker(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.consumer = self._make_consumer()
             self.uploads = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix=f"{self.name}-up")
             # auto starts with group management, so sinks started together share the partitions;
             # only a group that hands out nothing while it shows no member is taken over.
-            self._start("manual" if self.options.assignment == "manual" else "group")
-            while not self._loop_survived():
-                self._reconnect()
+            self.mode = "manual" if self.options.assignment == "manual" else "group"
+            while True:
+                try:
+                    if self.consumer is None:
+                        self.consumer = self._make_consumer()
+                        self._start(self.mode)
+                    self._loop()
+                    break
+                except KafkaError as exc:
+                    if not self._worth_reconnecting(exc):
+                        raise
+                    self._drop_consumer()
         except Exception as exc:  # report, never die silently
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = describe(exc)
             self.stats.fail(self.error)
             log.error("%s: %s", self.name, self.error)
         finally:
@@ -283,36 +307,40 @@ class SinkWorker(threading.Thread):
             if self.uploads is not None:
                 self.uploads.shutdown(wait=False)
 
-    def _loop_survived(self) -> bool:
-        """Run the loop; False if it ended on a Kafka error worth reconnecting for."""
-        started = time.monotonic()
-        try:
-            self._loop()
-            return True
-        except KafkaError as exc:
-            now = time.monotonic()
-            if self.failing_since is None or now - started > RECONNECT_BUDGET_S:
-                self.failing_since = now  # a new outage, not the last one's tail
-            if not exc.retriable or self.abort.is_set() or self.stop_event.is_set():
-                raise
-            if now - self.failing_since > RECONNECT_BUDGET_S:
-                raise
-            message = f"{type(exc).__name__}: {exc}"
-            self.stats.fail(message)
-            log.warning("%s: %s; reconnecting, the open batch will be re-read", self.name, message)
+    def _worth_reconnecting(self, exc: KafkaError) -> bool:
+        """A retriable Kafka error (the broker restarting, its port refusing connections, the
+        consumer's bootstrap timing out): reconnect, unless the outage has lasted
+        RECONNECT_BUDGET_S with no progress (a record polled or a commit made) since it began."""
+        now = time.monotonic()
+        if not exc.retriable or self.abort.is_set() or self.stop_event.is_set():
             return False
+        new_outage = (
+            self.failing_since is None
+            or self.progress_at > self.last_failure
+            or now - self.last_failure > RECONNECT_BUDGET_S
+        )
+        if new_outage:
+            self.failing_since = now
+        self.last_failure = now
+        if now - (self.failing_since or now) > RECONNECT_BUDGET_S:
+            return False
+        self.stats.fail(describe(exc))
+        log.warning(
+            "%s: %s; reconnecting, the open batch will be re-read", self.name, describe(exc)
+        )
+        return True
 
-    def _reconnect(self) -> None:
-        """A new consumer in the same mode (and with the same leases), reading from the last
-        commit: the open batch is dropped, never committed."""
+    def _drop_consumer(self) -> None:
+        """Drop the consumer and the open batch, never committed: the next consumer (same mode,
+        same leases) reads from the last commit."""
         self.batch.reset()
         self.writers.clear()
         self.restart_at.clear()
-        with contextlib.suppress(Exception):  # the old one may be half broken
-            self._consumer.close()
+        if self.consumer is not None:
+            with contextlib.suppress(Exception):  # the old one may be half broken
+                self.consumer.close()
+        self.consumer = None
         self.stop_event.wait(RECONNECT_PAUSE_S)
-        self.consumer = self._make_consumer()
-        self._start(self.mode)
 
     def _loop(self) -> None:
         until_idle = self.options.until_idle
@@ -323,7 +351,7 @@ class SinkWorker(threading.Thread):
             now = time.monotonic()
             for chunk in polled:
                 self.batch.add(chunk)
-                last_record = now
+                last_record = self.progress_at = now
                 if self.stats.first_record_at is None:
                     self.stats.first_record_at = now
             if self.leases is not None:
@@ -354,8 +382,8 @@ class SinkWorker(threading.Thread):
         if lost:
             self._fence(lost)
         if taken:
-            # Commit what is open first: re-assigning resets every partition's position to its
-            # committed offset.
+            # Commit what is open first: librdkafka's assign() restarts every partition at its
+            # committed offset (kafka-python keeps the positions of partitions it keeps).
             if self.batch:
                 self.flush()
             self._consumer.assign(sorted(self.leases.held))
@@ -382,7 +410,9 @@ class SinkWorker(threading.Thread):
                     self.dataset.topic,
                 )
                 return True
-            self.incomplete = leased_elsewhere(self.dataset.topic, self.leases.others)
+            self.incomplete = leased_elsewhere(
+                self.dataset.topic, self.leases.others, self.leases.last_error
+            )
             return False
         group = self._describe_group()
         # Stuck: nobody else is in the group (at most this sink, which got nothing). A group
@@ -452,9 +482,12 @@ class SinkWorker(threading.Thread):
             for segment in list(batch.segments.values()):
                 if segment.partition not in assigned:
                     continue  # fenced: no longer ours, the new owner will rewrite it
-                if self.leases is not None and not self.leases.confirm(segment.partition):
-                    lost.add(segment.partition)  # another sink took its lease
-                    continue
+                if self.leases is not None:
+                    if not self.leases.confirm(segment.partition):
+                        lost.add(segment.partition)  # another sink took its lease
+                        continue
+                    # Retries stop where our trust in the lease does.
+                    self.storage.deadline = self.leases.deadline({segment.partition})
                 done = self._writer(segment.partition).write(segment, self.uploads)
                 self.stats.add(
                     records=segment.records,
@@ -471,7 +504,9 @@ class SinkWorker(threading.Thread):
                     segment.first_offset,
                     segment.next_offset,
                 )
-            if self.leases is not None:  # the writes may have outlasted half the lease: again
+            if self.registrar:  # the objects are durable: make their days queryable, then commit
+                self.registrar.register({dt for s in written for dt in s.objects})
+            if self.leases is not None:  # last thing before the commit: still ours?
                 lost |= {s.partition for s in written if not self.leases.confirm(s.partition)}
                 written = [s for s in written if s.partition not in lost]
         except StorageError as exc:
@@ -484,16 +519,21 @@ class SinkWorker(threading.Thread):
             log.error("%s: %s; the batch will be re-read", self.dataset.topic, exc)
             self._rewind(batch.segments.values())
             batch.reset()
+            self._stop_reading(lost)
             return
+        finally:
+            self.storage.deadline = None
         self.write_failures = 0
-        if self.registrar:  # the objects are durable: make their days queryable, then commit
-            self.registrar.register({dt for s in written for dt in s.objects})
         self._commit(written)
         batch.reset()
-        if lost:
+        self._stop_reading(lost)
+
+    def _stop_reading(self, lost: set[int]) -> None:
+        """Partitions whose lease another sink took during a flush: read no further."""
+        if lost and self.leases is not None:
             for p in lost:
                 self.writers.pop(p, None)
-            self._consumer.assign(sorted(self.leases.held if self.leases else ()))
+            self._consumer.assign(sorted(self.leases.held))
 
     def _commit(self, segments: list[Segment]) -> None:
         if not segments:
@@ -502,7 +542,7 @@ class SinkWorker(threading.Thread):
         try:
             self._consumer.commit(offsets)
             self.commit_failed = False
-            self.failing_since = None
+            self.progress_at = time.monotonic()
             self.stats.add(batches=1)
             self.stats.last_commit_at = time.monotonic()
             log.info("%s: committed %s", self.name, offsets)

@@ -54,10 +54,16 @@ class S3Storage:
         )
         self.stop = stop or threading.Event()
         self.budget = budget
+        # Monotonic time after which no attempt starts (a partition lease's trust runs out
+        # then: consumers/leases.py); None: the budget alone.
+        self.deadline: float | None = None
         self.retries = 0  # how many attempts failed and were retried, for the summary
 
     def _retrying(self, what: str, call: Callable[[], T]) -> T:
-        deadline = time.monotonic() + self.budget
+        started = time.monotonic()
+        deadline = started + self.budget
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         delay = 0.2
         while True:
             try:
@@ -71,7 +77,9 @@ class S3Storage:
                 if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"):
                     raise StorageError(f"{what}: {code}: {exc}", permanent=True) from None
                 if time.monotonic() + delay > deadline:
-                    raise StorageError(f"{what}: gave up after {self.budget:.0f}s: {exc}") from None
+                    raise StorageError(
+                        f"{what}: gave up after {time.monotonic() - started:.0f}s: {exc}"
+                    ) from None
                 self.retries += 1
                 if self.retries % 10 == 1:
                     log.warning("%s failed (%s); retrying", what, type(exc).__name__)

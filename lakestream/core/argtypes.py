@@ -18,6 +18,11 @@ def non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     return _at_least(kind, 0, inclusive=True)
 
 
+def at_least(kind: type[int] | type[float], bound: float) -> Callable[[str], int | float]:
+    """A number of the given kind, `bound` or more."""
+    return _at_least(kind, bound, inclusive=True)
+
+
 def _at_least(
     kind: type[int] | type[float], bound: float, inclusive: bool
 ) -> Callable[[str], int | float]:
@@ -29,7 +34,7 @@ def _at_least(
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{text} is not a finite number")
         if not (value >= bound if inclusive else value > bound):
-            relation = "0 or more" if inclusive else "greater than 0"
+            relation = f"{bound:g} or more" if inclusive else f"greater than {bound:g}"
             raise argparse.ArgumentTypeError(f"{text} must be {relation}")
         return value
 

@@ -9,7 +9,7 @@ import time
 import orjson
 import pytest
 
-from consumers.leases import RENEW_EVERY_S, Leases
+from consumers.leases import Leases
 from lakestream.core import clients
 from lakestream.core.layout import lease_key
 from tests.lake_helpers import SMALL_BATCHES, assert_exactly, finish
@@ -58,15 +58,25 @@ def test_a_lapsed_lease_is_taken_over_and_its_old_holder_fenced(lake):
     assert lease_objects(lake, "web_logs") == [lease_key(b.topic, 3)]
 
 
-def test_the_same_owner_takes_its_own_lease_back_at_once(lake):
-    first = leases_of(lake, "web_logs", "sink-1/web_logs-0")
+def test_the_same_owner_takes_its_own_lease_back_after_half_its_ttl(lake):
+    first = leases_of(lake, "web_logs", "sink-1/web_logs-0", ttl=2.0)
     assert first.take({0}) == {0}
-    # killed without releasing; restarted under the same --instance-id
-    again = leases_of(lake, "web_logs", "sink-1/web_logs-0")
+    # Killed without releasing, or still alive: restarted under the same --instance-id.
+    again = leases_of(lake, "web_logs", "sink-1/web_logs-0", ttl=2.0)
+    assert again.take({0}) == set()  # the old one may still trust it (half the TTL)
+    time.sleep(3.5)  # half the TTL, plus S3's whole-second clock
     assert again.take({0}) == {0}
-    assert first.confirm(0) is True  # within TTL/2: no request
-    first.held[0].renewed_at -= 60  # force a renewal: the lease has a new ETag now
-    assert first.confirm(0) is False
+    assert first.confirm(0) is False  # past half its TTL: it renews, and learns
+
+
+def test_a_renewal_whose_reply_was_lost_keeps_the_lease(lake):
+    a = leases_of(lake, "web_logs", "a")
+    assert a.take({1}) == {1}
+    a._put(1, IfMatch=a.held[1].etag)  # a renewal lands; its new ETag never reaches us
+    a.held[1].renewed_at -= 60  # force the next renewal
+    assert a.confirm(1) is True  # the lease holds our session: it is ours, at its new ETag
+    other = leases_of(lake, "web_logs", "b")
+    assert other.take({1}) == set()
 
 
 def test_two_manual_sinks_land_each_record_once(lake):
@@ -88,14 +98,14 @@ def test_a_sink_that_loses_a_lease_stops_writing_that_partition_until_it_is_free
     ds = lake.datasets.get("social_posts")
     s3 = clients.aws_client(lake.settings, "s3")
     bucket = lake.settings.bucket(ds)
-    sink = lake.sink("social_posts", *MANUAL, *SMALL_BATCHES, "--lease-ttl", "4")
+    sink = lake.sink("social_posts", *MANUAL, *SMALL_BATCHES, "--lease-ttl", "15")
     try:
         first = lake.produce("social_posts", 2_000, "--seed", "5")
         assert lake.wait_for_rows("social_posts", first).rows == first
         # Another sink takes partition 0 (its lease replaced, as after a lapse) and keeps it.
         intruder = orjson.dumps({"owner": "intruder", "host": "elsewhere", "ttl_s": 600})
         s3.put_object(Bucket=bucket, Key=lease_key(ds.topic, 0), Body=intruder)
-        time.sleep(RENEW_EVERY_S + 1)  # the sink's next renewal finds it
+        time.sleep(6)  # the sink's next renewal (every TTL/3) finds it
         before = partition_rows(lake, "social_posts", 0)
         second = lake.produce("social_posts", 2_000, "--seed", "6")
         others = first + second - (second // 4) * 2  # well short of all: partition 0 waits
