@@ -2,9 +2,7 @@
 
 Successive millions (250,000 records per dataset) go into one embedded stack, as `make up`
 runs it (the broker's log in moto). Each million is produced, then drained by a sink process
-that resumes from the last one's commits. Both use the fastest Kafka client installed
-(librdkafka's, with manual assignment): the faster the drain, the more a cost that grows with
-the lake shows, and the sooner the section ends. Per million: the drain rate (records ÷ the sink's
+that resumes from the last one's commits. Per million: the drain rate (records ÷ the sink's
 busy time), the S3 objects it wrote, and the peak RSS of moto, the broker and the sink, sampled
 from outside. The baseline of each later million is the first one, measured in the same run.
 """
@@ -82,11 +80,9 @@ class PeakRss:
         return {name: peak / 2**20 for name, peak in self.peaks.items()}
 
 
-def drain(settings: Settings, names: str, stack_pids: dict[str, int], client: str) -> Wave:
+def drain(settings: Settings, names: str, stack_pids: dict[str, int]) -> Wave:
     """One sink process reads what the last one left; its summary and everyone's peak RSS."""
-    command = sink_command(
-        names, 1, "bench-growth", "--json", "--assignment", "manual", "--client", client
-    )
+    command = sink_command(names, 1, "bench-growth", "--json", "--assignment", "manual")
     with PeakRss(stack_pids) as rss:
         proc = subprocess.Popen(
             command,
@@ -128,7 +124,7 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
             client=client,
             options=RunOptions(flush_timeout=900),
         )
-        wave = drain(settings, names, {k: v for k, v in pids.items() if v}, client)
+        wave = drain(settings, names, {k: v for k, v in pids.items() if v})
         if wave.records != per_dataset * len(settings.datasets):
             raise RuntimeError(f"wave {n}: drained {wave.records:,} of {per_wave:,} records")
         results.append(wave)
