@@ -31,7 +31,7 @@ from producers.run import RunOptions
 
 def section(settings: Settings, quick: bool) -> list[Figure]:
     """API latency for limit and filter queries on one table, JSON lines vs Parquet."""
-    rows = 100_000 if quick else 300_000  # a full run stays within 15 minutes (issue #33)
+    rows = 100_000 if quick else 150_000  # a full run stays within 15 minutes (issue #33)
     ds = settings.datasets.get("transactions")
     parquet = settings.model_copy(
         update={"bucket_suffix": "-parquet", "glue_database": "kafka_ing_parquet"}

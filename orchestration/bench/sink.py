@@ -220,7 +220,7 @@ def section(quick: bool, ceiling: float | None) -> list[Figure]:
             "bench",
             "--json",
             "--records",
-            "30000" if quick else "200000",
+            "30000" if quick else "150000",
             "--naive-records",
             "300" if quick else "3000",
         ],
