@@ -196,6 +196,8 @@ def _children(settings: Settings, seconds: float, rate: int, logs: Path) -> dict
                 "soak-sink",  # restarted after each kill, it takes its leases back at once
                 "--max-age",
                 "2",
+                "--log-level",
+                "info",  # every batch written and committed, for the post-mortem
             ],
             env,
             logs / "sink.log",
@@ -245,7 +247,10 @@ def _drain(settings: Settings, children: dict[str, Child], out: Path) -> None:
         children[name].stop()
     names = ",".join(ds.name for ds in settings.datasets)
     for name, argv in (
-        ("drain-sink", sink_command(names, 5, GROUP_PREFIX, "--assignment", "manual")),
+        (
+            "drain-sink",
+            sink_command(names, 5, GROUP_PREFIX, "--assignment", "manual", "--log-level", "info"),
+        ),
         ("drain-curation", [sys.executable, "-m", "curation", "--group-prefix", GROUP_PREFIX]),
     ):
         with open(out / f"{name}.log", "wb") as log:
