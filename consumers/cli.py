@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="manual assignment: a stable name for this sink, like Kafka's group.instance.id. "
         "Restarted under the same name (by systemd, after a crash), it takes back its own "
-        "leases after half the TTL instead of the whole TTL. Never give two running sinks the "
-        "same name",
+        "leases at once if the process that held them is gone from this host, else after half "
+        "the TTL instead of the whole TTL. Never give two running sinks the same name",
     )
     parser.add_argument(
         "--no-register-partitions",

@@ -18,8 +18,9 @@ A lease's age is read on S3's clock alone (the response's Date minus the object'
 so sinks on hosts whose clocks disagree still agree on when a lease has lapsed. A sink trusts its
 own lease for half its TTL after a renewal (`deadline`): the sink's S3 writes stop retrying at
 that deadline, and it checks again before it commits. A sink restarted under the same
-`--instance-id` takes its own lease back once it is older than half the TTL (the old process, if
-it still lives, has stopped trusting it by then), not the whole TTL.
+`--instance-id` takes its own lease back at once if the process that wrote it is gone from this
+host, else once it is older than half the TTL (the old process, if it still lives elsewhere, has
+stopped trusting it by then).
 
 What no object store can fence: a request already in flight when the deadline passes (a PUT
 that S3 applies late, a commit the broker takes late, a process frozen between its check and
@@ -65,12 +66,26 @@ class Holder:
     host: str
     age_s: float
     ttl_s: float
+    pid: int | None = None
 
     def describe(self) -> str:
         return (
             f"{self.owner} on {self.host} (renewed {self.age_s:.0f}s ago; it lapses "
             f"{self.ttl_s:.0f}s after its last renewal)"
         )
+
+
+def _gone(pid: int) -> bool:
+    """No process with this id on this host (a killed sink's)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
 
 
 def _code(exc: ClientError) -> str:
@@ -159,7 +174,14 @@ class Leases:
         ttl = float(info.get("ttl_s", self.ttl_s)) if isinstance(info, dict) else self.ttl_s
         if not isinstance(info, dict):
             info = {}
-        holder = Holder(str(info.get("owner", "?")), str(info.get("host", "?")), age, ttl)
+        pid = info.get("pid")
+        holder = Holder(
+            str(info.get("owner", "?")),
+            str(info.get("host", "?")),
+            age,
+            ttl,
+            pid if isinstance(pid, int) else None,
+        )
         return str(reply["ETag"]), holder, info.get("session")
 
     def take(self, partitions: set[int]) -> set[int]:
@@ -197,11 +219,14 @@ class Leases:
         return taken
 
     def _lapses_after(self, holder: Holder) -> float:
-        """Another session's lease is live for its TTL; our own owner name's (a restart under
-        the same --instance-id), for half of it plus S3's clock granularity."""
-        if holder.owner == self.owner:
-            return holder.ttl_s / 2 + SAME_OWNER_MARGIN_S
-        return holder.ttl_s
+        """Another session's lease is live for its TTL. Our own owner name's (a restart under
+        the same --instance-id): at once if its process is gone from this host, else after half
+        the TTL plus S3's clock granularity (the old process has stopped trusting it by then)."""
+        if holder.owner != self.owner:
+            return holder.ttl_s
+        if holder.host == socket.gethostname() and holder.pid is not None and _gone(holder.pid):
+            return 0.0
+        return holder.ttl_s / 2 + SAME_OWNER_MARGIN_S
 
     def _renew(self, partition: int) -> bool:
         """Renew one lease: False if another sink holds it now (we dropped it). A transient S3

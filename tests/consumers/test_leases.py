@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 
 import orjson
@@ -67,6 +71,23 @@ def test_the_same_owner_takes_its_own_lease_back_after_half_its_ttl(lake):
     time.sleep(3.5)  # half the TTL, plus S3's whole-second clock
     assert again.take({0}) == {0}
     assert first.confirm(0) is False  # past half its TTL: it renews, and learns
+
+
+def test_a_restart_on_the_same_host_takes_a_dead_process_lease_at_once(lake):
+    ds = lake.datasets.get("web_logs")
+    s3 = clients.aws_client(lake.settings, "s3")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for partition, pid in ((2, dead.pid), (3, os.getppid())):  # gone, and alive
+        body = {"owner": "sink-1/web_logs-0", "host": socket.gethostname(), "pid": pid,
+                "ttl_s": 30, "session": "the killed one"}  # fmt: skip
+        s3.put_object(
+            Bucket=lake.settings.bucket(ds), Key=lease_key(ds.topic, partition),
+            Body=orjson.dumps(body),
+        )  # fmt: skip
+    again = leases_of(lake, "web_logs", "sink-1/web_logs-0")
+    assert again.take({2, 3}) == {2}
+    assert again.others[3].pid == os.getppid()
 
 
 def test_a_renewal_whose_reply_was_lost_keeps_the_lease(lake):
