@@ -207,11 +207,13 @@ class Leases:
             if etag is None:
                 continue  # another sink took it between our read and our write
             if current is not None and current[2] != self.session:
+                why = (
+                    "our own name's earlier process is gone or past its trust"
+                    if current[1].owner == self.owner
+                    else "its lease had lapsed"
+                )
                 log.warning(
-                    "%s: took partition %d from %s: its lease had lapsed",
-                    self.topic,
-                    p,
-                    current[1].describe(),
+                    "%s: took partition %d from %s: %s", self.topic, p, current[1].describe(), why
                 )
             self.held[p] = Held(etag, started)
             self.others.pop(p, None)
