@@ -113,7 +113,7 @@ class Ledgers:
                 self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*")
                 break
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                if clients.error_code(exc) not in ("PreconditionFailed", "412"):
                     raise
                 held = orjson.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
                 age = time.time() - float(held.get("at", 0))

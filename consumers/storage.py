@@ -69,11 +69,7 @@ class S3Storage:
             try:
                 return call()
             except (BotoCoreError, ClientError) as exc:
-                code = (
-                    exc.response.get("Error", {}).get("Code", "")
-                    if isinstance(exc, ClientError)
-                    else ""
-                )
+                code = clients.error_code(exc)
                 if code in ("NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"):
                     raise StorageError(f"{what}: {code}: {exc}", permanent=True) from None
                 if time.monotonic() + delay > deadline:
@@ -108,7 +104,7 @@ class S3Storage:
             try:
                 return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                if clients.error_code(exc) in ("NoSuchKey", "404"):
                     return None
                 raise
 

@@ -274,6 +274,12 @@ def offset_and_metadata(offset: int) -> OffsetAndMetadata:
     return OffsetAndMetadata(offset, "", -1)
 
 
+def error_code(exc: Exception) -> str:
+    """An AWS error's code (`NoSuchKey`, `PreconditionFailed`, `404`, ...); "" if it has none."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
 DELETE_OBJECTS_LIMIT = 1000  # keys per DeleteObjects request
 
 

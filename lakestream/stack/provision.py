@@ -83,10 +83,6 @@ class Context:
             self.kafka_admin.close()
 
 
-def _error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
 class Resource:
     kind = "resource"
     aws = True  # belongs to Terraform on real AWS
@@ -112,7 +108,7 @@ class Bucket(Resource):
             ctx.s3.head_bucket(Bucket=self.name)
             return self.outcome("exists")
         except ClientError as exc:
-            if _error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+            if clients.error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
                 return self.outcome("missing")
             raise
 
@@ -190,7 +186,7 @@ class GlueDatabase(Resource):
             ctx.glue.get_database(Name=self.name)
             return self.outcome("exists")
         except ClientError as exc:
-            if _error_code(exc) == "EntityNotFoundException":
+            if clients.error_code(exc) == "EntityNotFoundException":
                 return self.outcome("missing")
             raise
 
@@ -208,7 +204,7 @@ class CrawlerRole(Resource):
             ctx.iam.get_role(RoleName=self.name)
             return self.outcome("exists")
         except ClientError as exc:
-            if _error_code(exc) == "NoSuchEntity":
+            if clients.error_code(exc) == "NoSuchEntity":
                 return self.outcome("missing")
             raise
 
@@ -240,7 +236,7 @@ class Crawler(Resource):
         try:
             crawler = ctx.glue.get_crawler(Name=self.name)["Crawler"]
         except ClientError as exc:
-            if _error_code(exc) == "EntityNotFoundException":
+            if clients.error_code(exc) == "EntityNotFoundException":
                 return self.outcome("missing", self.path)
             raise
         paths = [t["Path"] for t in crawler.get("Targets", {}).get("S3Targets", [])]
