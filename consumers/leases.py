@@ -43,6 +43,7 @@ import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
 from consumers.storage import StorageError
+from lakestream.core import clients
 from lakestream.core.layout import lease_key
 
 log = logging.getLogger("consumers")
@@ -86,10 +87,6 @@ def _gone(pid: int) -> bool:
     except PermissionError:
         return False  # it exists, under another user
     return False
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _status(exc: ClientError) -> int:
@@ -151,7 +148,10 @@ class Leases:
         except ClientError as exc:
             # 412: the condition failed; 409: a concurrent conditional write won; 404: If-Match
             # on a lease deleted meanwhile. Each means: not ours now, look again later.
-            if _status(exc) in (404, 409, 412) or _code(exc) in ("PreconditionFailed", "NoSuchKey"):
+            if _status(exc) in (404, 409, 412) or clients.error_code(exc) in (
+                "PreconditionFailed",
+                "NoSuchKey",
+            ):
                 return None
             raise
         return str(reply["ETag"])
@@ -161,25 +161,23 @@ class Leases:
         try:
             reply = self.s3.get_object(Bucket=self.bucket, Key=lease_key(self.topic, partition))
         except ClientError as exc:
-            if _status(exc) == 404 or _code(exc) in ("NoSuchKey", "404"):
+            if _status(exc) == 404 or clients.error_code(exc) in ("NoSuchKey", "404"):
                 return None
             raise
         body = reply["Body"].read()
         try:
             info = orjson.loads(body)
         except orjson.JSONDecodeError:
+            info = None
+        if not isinstance(info, dict):
             info = {}  # not a lease we wrote: treated as anyone's, and lapsing like one
         now = parsedate_to_datetime(reply["ResponseMetadata"]["HTTPHeaders"]["date"])
-        age = max(0.0, (now - reply["LastModified"]).total_seconds())
-        ttl = float(info.get("ttl_s", self.ttl_s)) if isinstance(info, dict) else self.ttl_s
-        if not isinstance(info, dict):
-            info = {}
         pid = info.get("pid")
         holder = Holder(
             str(info.get("owner", "?")),
             str(info.get("host", "?")),
-            age,
-            ttl,
+            max(0.0, (now - reply["LastModified"]).total_seconds()),
+            float(info.get("ttl_s", self.ttl_s)),
             pid if isinstance(pid, int) else None,
         )
         return str(reply["ETag"]), holder, info.get("session")

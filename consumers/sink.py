@@ -392,13 +392,10 @@ class SinkWorker(threading.Thread):
     def _fence(self, lost: set[int]) -> None:
         """Another sink took these partitions' leases: drop their open batch, unwritten and
         uncommitted (their new owner reads them from the last commit), and stop reading them."""
-        assert self.leases is not None
         self.batch.drop_partitions(lost)
-        for p in lost:
-            self.writers.pop(p, None)
         if self.batch:
             self.flush()
-        self._consumer.assign(sorted(self.leases.held))
+        self._stop_reading(lost)
 
     def _no_partitions(self, finite: bool) -> bool:
         """No partition after JOIN_GRACE_S: recover, keep waiting (True), or give up (False)."""
