@@ -65,27 +65,46 @@ def count_lake(settings: Settings, dataset: Dataset) -> LakeCount:
     return count
 
 
-_counts: dict[tuple[str, str, str], int] = {}  # (bucket, key, ETag) -> records
+@dataclass(frozen=True)
+class ObjectCounts:
+    """What a lake object's metadata says: records (or dead letters) it holds, and offsets of
+    its batch the broker delivered no message for."""
+
+    records: int
+    skipped: int = 0
+
+
+_counts: dict[tuple[str, str, str], ObjectCounts] = {}  # (bucket, key, ETag) -> counts
 _counts_lock = threading.Lock()
 
 
-def _head_count(s3: Any, bucket: str, key: str) -> int:
-    head = s3.head_object(Bucket=bucket, Key=key)
-    count = head.get("Metadata", {}).get(layout.RECORD_COUNT)
-    if count is not None and count.isdigit():
-        return int(count)
-    # Written before the sink (or curation) said how many it holds: read it, once.
-    return len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+def _metadata_int(metadata: dict[str, str], name: str) -> int | None:
+    value = metadata.get(name)
+    return int(value) if value is not None and value.isdigit() else None
 
 
-def object_records(s3: Any, bucket: str, obj: dict[str, Any]) -> int:
-    """How many records (or dead letters) a listed lake object holds, from its metadata (a
-    HEAD, once per object and ETag in this process)."""
+def _head_counts(s3: Any, bucket: str, key: str) -> ObjectCounts:
+    metadata = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+    records = _metadata_int(metadata, layout.RECORD_COUNT)
+    if records is None:
+        # Written before the sink (or curation) said how many it holds: read it, once.
+        records = len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
+    return ObjectCounts(records, _metadata_int(metadata, layout.SKIPPED_OFFSETS) or 0)
+
+
+def object_counts(s3: Any, bucket: str, obj: dict[str, Any]) -> ObjectCounts:
+    """A listed lake object's counts, from its metadata (a HEAD, once per object and ETag in
+    this process)."""
     cache_key = (bucket, obj["Key"], obj.get("ETag", ""))
     with _counts_lock:
         known = _counts.get(cache_key)
     if known is None:
-        known = _head_count(s3, bucket, obj["Key"])
+        known = _head_counts(s3, bucket, obj["Key"])
         with _counts_lock:
             _counts[cache_key] = known
     return known
+
+
+def object_records(s3: Any, bucket: str, obj: dict[str, Any]) -> int:
+    """How many records (or dead letters) a listed lake object holds."""
+    return object_counts(s3, bucket, obj).records

@@ -62,11 +62,13 @@ class Polled:
 
 @dataclass
 class Segment:
-    """One partition's share of a batch: offsets [first_offset, next_offset)."""
+    """One partition's share of a batch: offsets [first_offset, next_offset), read from
+    `start_offset` (the position it began at, at most `first_offset`)."""
 
     partition: int
     first_offset: int
     next_offset: int
+    start_offset: int
     objects: dict[str, ObjectBuilder] = field(default_factory=dict)  # by dt
     counts: dict[str, int] = field(default_factory=dict)  # records by dt
     dead: list[dict[str, Any]] = field(default_factory=list)
@@ -77,6 +79,12 @@ class Segment:
     @property
     def records(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def skipped(self) -> int:
+        """Offsets in [start_offset, next_offset) the broker delivered no message for: a gap in
+        its log (transaction markers, compaction, expired or lost batches)."""
+        return self.next_offset - self.start_offset - self.messages
 
     def first_key(self, dataset: Dataset, extension: str) -> str:
         """The one key every attempt at this batch writes: its first message's destination
@@ -150,6 +158,9 @@ class Batch:
         self.level = level
         self.segments: dict[int, Segment] = {}
         self.opened_at: float | None = None
+        # Per partition, where the next message is expected: the offset after the last one added,
+        # or where reading (re)started. Kept across batches; a segment starts from it.
+        self.positions: dict[int, int] = {}
         # Every stored line carries the dataset's columns only: a value with other fields is
         # re-encoded with the catalog's columns, the rest dropped.
         self._columns = dataset.column_names
@@ -172,7 +183,9 @@ class Batch:
     def _segment(self, partition: int, offset: int) -> Segment:
         segment = self.segments.get(partition)
         if segment is None:
-            segment = self.segments[partition] = Segment(partition, offset, offset)
+            # Unknown start (no position given): claim no gap before the first message.
+            start = min(self.positions.get(partition, offset), offset)
+            segment = self.segments[partition] = Segment(partition, offset, offset, start)
             if self.opened_at is None:
                 self.opened_at = time.monotonic()
         return segment
@@ -184,7 +197,7 @@ class Batch:
             return
         segment = self._segment(chunk.partition, chunk.offsets[0])
         fresh = segment.messages == 0  # this chunk's first message is the batch's first
-        segment.next_offset = chunk.offsets[-1] + 1
+        segment.next_offset = self.positions[chunk.partition] = chunk.offsets[-1] + 1
         segment.messages += len(chunk.offsets)
         segment.bytes += sum(len(v) for v in chunk.values if v is not None)
         self._add_records(segment, chunk, fresh)
@@ -271,9 +284,11 @@ class Batch:
         """Forget revoked partitions' data: it is uncommitted and will be re-read."""
         for p in partitions:
             self.segments.pop(p, None)
+            self.positions.pop(p, None)
         if not self.segments:
             self.reset()
 
     def reset(self) -> None:
+        """Close the batch (written, or given up to be re-read); positions are kept."""
         self.segments = {}
         self.opened_at = None

@@ -31,6 +31,7 @@ log = logging.getLogger("consumers")
 
 SINK_CLIENTS = ("auto", "confluent", "kafka-python")
 MAX_POLL_RECORDS = 10_000
+COMMITTED_TIMEOUT_S = 5
 # librdkafka's prefetch, bounded: by default it queues up to 64 MiB or 100,000 messages per
 # partition and fetches 1 MiB per partition, which cost the sink ~80 MiB of RSS. These bounds
 # (measured by `python -m consumers bench`) keep ~10,000 messages ahead per partition, enough to
@@ -66,6 +67,8 @@ class SinkConsumer(Protocol):
     def poll(self, timeout_s: float) -> list[Polled]: ...
 
     def seek(self, partition: int, offset: int) -> None: ...
+
+    def committed(self, partition: int) -> int | None: ...
 
     def assignment(self) -> set[int]: ...
 
@@ -148,6 +151,10 @@ class PythonSinkConsumer:
 
     def seek(self, partition: int, offset: int) -> None:
         self.consumer.seek(self._tp(partition), offset)
+
+    def committed(self, partition: int) -> int | None:
+        """The group's committed offset (None: none yet)."""
+        return self.consumer.committed(self._tp(partition), timeout_ms=COMMITTED_TIMEOUT_S * 1000)
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
@@ -263,6 +270,13 @@ class ConfluentSinkConsumer:
             self._seeks[partition] = offset
             return
         self.consumer.seek(self._TP(self.topic, partition, offset))
+
+    def committed(self, partition: int) -> int | None:
+        """The group's committed offset (None: none yet)."""
+        (tp,) = self.consumer.committed(
+            [self._TP(self.topic, partition)], timeout=COMMITTED_TIMEOUT_S
+        )
+        return tp.offset if tp.offset >= 0 else None
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}

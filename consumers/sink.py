@@ -212,7 +212,7 @@ class SinkWorker(threading.Thread):
         for p in parts & set(self.batch.segments):
             # kafka-python keeps the fetch position of a partition that comes straight back to
             # us; without a seek we would skip the dropped records. Remember where to restart.
-            self.restart_at[p] = self.batch.segments[p].first_offset
+            self.restart_at[p] = self.batch.segments[p].start_offset
         log.info(
             "%s: revoked %s, dropping uncommitted %s",
             self.name,
@@ -229,8 +229,9 @@ class SinkWorker(threading.Thread):
             self.assigned_at = time.monotonic()
         for p in assigned:
             self.writers.pop(p, None)  # a fresh writer re-checks the manifest
+            self.batch.positions.pop(p, None)  # read again where the group committed
             if p in self.restart_at:
-                self._consumer.seek(p, self.restart_at[p])
+                self._seek(p, self.restart_at[p])
         self.restart_at.clear()  # partitions that went elsewhere restart at their commit there
 
     # -- the loop ------------------------------------------------------------------------------
@@ -334,6 +335,7 @@ class SinkWorker(threading.Thread):
         """Drop the consumer and the open batch, never committed: the next consumer (same mode,
         same leases) reads from the last commit."""
         self.batch.reset()
+        self.batch.positions.clear()
         self.writers.clear()
         self.restart_at.clear()
         if self.consumer is not None:
@@ -350,6 +352,8 @@ class SinkWorker(threading.Thread):
             polled = self._consumer.poll(POLL_S)
             now = time.monotonic()
             for chunk in polled:
+                if chunk.partition not in self.batch.positions:
+                    self._start_position(chunk.partition)
                 self.batch.add(chunk)
                 last_record = self.progress_at = now
                 if self.stats.first_record_at is None:
@@ -495,11 +499,15 @@ class SinkWorker(threading.Thread):
                 )
                 written.append(segment)
                 log.info(
-                    "%s: wrote partition %d offsets [%d, %d)",
+                    "%s: wrote partition %d offsets [%d, %d)%s",
                     self.name,
                     segment.partition,
                     segment.first_offset,
                     segment.next_offset,
+                    f"; the broker delivered no message for {segment.skipped} offsets from "
+                    f"{segment.start_offset}"
+                    if segment.skipped
+                    else "",
                 )
             if self.registrar:  # the objects are durable: make their days queryable, then commit
                 self.registrar.register({dt for s in written for dt in s.objects})
@@ -530,6 +538,7 @@ class SinkWorker(threading.Thread):
         if lost and self.leases is not None:
             for p in lost:
                 self.writers.pop(p, None)
+                self.batch.positions.pop(p, None)
             self._consumer.assign(sorted(self.leases.held))
 
     def _commit(self, segments: list[Segment]) -> None:
@@ -560,4 +569,25 @@ class SinkWorker(threading.Thread):
             # overwrite (the soak found raw duplicates when the old writer was kept).
             self.writers.pop(s.partition, None)
             if s.partition in assigned:
-                self._consumer.seek(s.partition, s.first_offset)
+                self._seek(s.partition, s.start_offset)
+
+    def _seek(self, partition: int, offset: int) -> None:
+        self._consumer.seek(partition, offset)
+        self.batch.positions[partition] = offset
+
+    def _start_position(self, partition: int) -> None:
+        """Where reading a newly assigned partition began: the group's committed offset (0 if
+        none: the consumer starts at the earliest offset kept). The first batch counts the
+        offsets between it and the first message delivered as skipped (`Segment.skipped`)."""
+        try:
+            committed = self._consumer.committed(partition)
+        except Exception as exc:  # a figure for the audit only: never stop reading for it
+            log.warning(
+                "%s: no committed offset for partition %d (%s); gaps before its first message "
+                "are not counted",
+                self.name,
+                partition,
+                describe(exc),
+            )
+            return
+        self.batch.positions[partition] = committed or 0

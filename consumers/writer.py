@@ -28,7 +28,13 @@ from consumers.batch import Segment
 from consumers.storage import S3Storage
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import Format, JsonLinesGzip
-from lakestream.core.layout import RECORD_COUNT, data_key, dlq_key, manifest_key
+from lakestream.core.layout import (
+    RECORD_COUNT,
+    SKIPPED_OFFSETS,
+    data_key,
+    dlq_key,
+    manifest_key,
+)
 
 log = logging.getLogger("consumers")
 DLQ_FORMAT = JsonLinesGzip()
@@ -56,13 +62,15 @@ class PartitionWriter:
 
     def objects(self, segment: Segment) -> dict[str, tuple[bytes, str, dict[str, str]]]:
         """Key => (body, content type, metadata) of every object that holds this segment; the
-        metadata says how many records it holds (the audit and the stats read it with a HEAD)."""
+        metadata says how many records it holds (the audit and the stats read it with a HEAD),
+        and how many offsets of the segment the broker never delivered, if any."""
         topic, first = self.dataset.topic, segment.first_offset
+        skipped = {SKIPPED_OFFSETS: str(segment.skipped)} if segment.skipped else {}
         objects: dict[str, tuple[bytes, str, dict[str, str]]] = {
             data_key(self.dataset, dt, topic, self.partition, first, self.format.extension): (
                 builder.finish(),
                 "application/octet-stream",
-                {RECORD_COUNT: str(segment.counts[dt])},
+                {RECORD_COUNT: str(segment.counts[dt]), **skipped},
             )
             for dt, builder in segment.objects.items()
         }
@@ -71,7 +79,7 @@ class PartitionWriter:
             objects[dlq_key(topic, self.partition, first)] = (
                 body,
                 "application/gzip",
-                {RECORD_COUNT: str(len(segment.dead))},
+                {RECORD_COUNT: str(len(segment.dead)), **skipped},
             )
         return objects
 

@@ -14,21 +14,24 @@ Per dataset and Kafka partition:
 
 `unaccounted` is what should be there and is not (positive: lost) or is there twice (negative:
 duplicated); records in objects past the committed offset (other than the batch in flight) are
-reported too. It must be 0. Kafka offsets are counted from 0 and taken as contiguous: a topic
-whose head expired before the sink ever read it, raw data purged by `make maintain`'s
-retention, or gaps in the offsets (transaction markers on a real Kafka) show as unaccounted.
+reported too. It must be 0. Kafka offsets are counted from 0. Offsets the broker never delivered
+(a gap in its log: transaction markers or compaction on a real Kafka, a head that expired before
+the group first read it, batches the embedded broker lost) are not losses of the pipeline: the
+sink counts them per batch (x-amz-meta-skipped-offsets, consumers/batch.py `Segment.skipped`)
+and they are reported apart, as `skipped`. Raw data purged by `make maintain`'s retention shows
+as unaccounted.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyarrow.compute as pc
 from pyiceberg.exceptions import NoSuchTableError
 
-from consumers.audit import object_records
+from consumers.audit import object_counts
 from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from curation.catalog import iceberg_catalog
 from curation.tables import identifier
@@ -46,14 +49,16 @@ class PartitionAudit:
     raw_records: int
     raw_dead_letters: int
     raw_beyond: int  # records in objects past the committed offset: no attempt should leave any
+    skipped: int  # committed offsets the broker delivered no message for
     applied: int  # offsets curation applied (its watermark)
     raw_dead_letters_applied: int  # sink dead letters below the watermark: never curated
+    skipped_applied: int  # of those, the ones below the watermark
     curated_rows: int
     curated_dead_letters: int
 
     @property
     def raw_unaccounted(self) -> int:
-        return self.committed - self.raw_records - self.raw_dead_letters
+        return self.committed - self.raw_records - self.raw_dead_letters - self.skipped
 
     @property
     def curated_unaccounted(self) -> int:
@@ -62,6 +67,7 @@ class PartitionAudit:
         # counted twice here.
         return (
             self.applied
+            - self.skipped_applied
             - self.raw_dead_letters_applied
             - self.curated_rows
             - self.curated_dead_letters
@@ -80,24 +86,41 @@ class PartitionAudit:
         }
 
 
-def _raw_counts(
-    s3: Any, bucket: str, prefix: str, kind: str, below: dict[int, int]
-) -> tuple[Counter[int], Counter[int]]:
-    """Records per partition in `kind` objects under `prefix`: those whose batch starts below
-    the partition's `below` offset, and those whose batch starts past it (the batch starting at
-    it is the one in flight)."""
-    counts: Counter[int] = Counter()
-    beyond: Counter[int] = Counter()
+@dataclass
+class _RawCounts:
+    """Records per partition in one kind of raw object: those whose batch starts below a
+    partition's limit offset, and those whose batch starts past it (the batch starting at it is
+    the one in flight); and, per batch (partition, first offset), the offsets it skipped."""
+
+    below: Counter[int] = field(default_factory=Counter)
+    beyond: Counter[int] = field(default_factory=Counter)
+    skipped: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+def _raw_counts(s3: Any, bucket: str, prefix: str, kind: str, limits: dict[int, int]) -> _RawCounts:
+    counts = _RawCounts()
     for obj in clients.list_objects(s3, bucket, prefix):
         key = layout.parse_key(obj["Key"])
         if key is None or key.kind != kind or key.first_offset is None:
             continue
-        limit = below.get(key.partition, 0)
-        if key.first_offset < limit:
-            counts[key.partition] += object_records(s3, bucket, obj)
-        elif key.first_offset > limit:
-            beyond[key.partition] += object_records(s3, bucket, obj)
-    return counts, beyond
+        limit = limits.get(key.partition, 0)
+        if key.first_offset == limit:
+            continue
+        found = object_counts(s3, bucket, obj)
+        side = counts.below if key.first_offset < limit else counts.beyond
+        side[key.partition] += found.records
+        if found.skipped:  # every object of a batch says it: count each batch once
+            counts.skipped[key.partition, key.first_offset] = found.skipped
+    return counts
+
+
+def _skipped_below(skipped: dict[tuple[int, int], int], limits: dict[int, int]) -> Counter[int]:
+    """Per partition, the skipped offsets of the batches that start below its limit."""
+    below: Counter[int] = Counter()
+    for (partition, first), n in skipped.items():
+        if first < limits.get(partition, 0):
+            below[partition] += n
+    return below
 
 
 def _curated(settings: Settings, dataset: Dataset) -> tuple[dict[int, int], Counter[int]]:
@@ -124,23 +147,27 @@ def audit_dataset(
     bucket = settings.bucket(dataset)
     table, dlq = layout.data_prefix(dataset.table), layout.dlq_prefix(dataset.topic)
     curated_dlq = layout.curated_dlq_prefix(dataset.topic)
-    raw, raw_beyond = _raw_counts(s3, bucket, table, "data", committed)
-    raw_dead, dead_beyond = _raw_counts(s3, bucket, dlq, "dead_letter", committed)
-    dead_applied, _ = _raw_counts(s3, bucket, dlq, "dead_letter", applied)
-    curated_dead, _ = _raw_counts(s3, bucket, curated_dlq, "curated_dead_letter", applied)
+    raw = _raw_counts(s3, bucket, table, "data", committed)
+    raw_dead = _raw_counts(s3, bucket, dlq, "dead_letter", committed)
+    dead_applied = _raw_counts(s3, bucket, dlq, "dead_letter", applied).below
+    curated_dead = _raw_counts(s3, bucket, curated_dlq, "curated_dead_letter", applied).below
+    gaps = {**raw.skipped, **raw_dead.skipped}
+    skipped, skipped_applied = _skipped_below(gaps, committed), _skipped_below(gaps, applied)
     partitions = sorted({*range(dataset.partitions), *committed, *applied})
     return [
         PartitionAudit(
-            dataset.name,
-            p,
-            committed.get(p, 0),
-            raw[p],
-            raw_dead[p],
-            raw_beyond[p] + dead_beyond[p],
-            applied.get(p, 0),
-            dead_applied[p],
-            curated_rows[p],
-            curated_dead[p],
+            dataset=dataset.name,
+            partition=p,
+            committed=committed.get(p, 0),
+            raw_records=raw.below[p],
+            raw_dead_letters=raw_dead.below[p],
+            raw_beyond=raw.beyond[p] + raw_dead.beyond[p],
+            skipped=skipped[p],
+            applied=applied.get(p, 0),
+            raw_dead_letters_applied=dead_applied[p],
+            skipped_applied=skipped_applied[p],
+            curated_rows=curated_rows[p],
+            curated_dead_letters=curated_dead[p],
         )
         for p in partitions
     ]

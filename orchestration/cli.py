@@ -205,12 +205,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     settings = load_settings()
     rows = audit(settings, settings.datasets.select(args.datasets), args.group_prefix)
     unaccounted = sum(r.unaccounted for r in rows)
+    skipped = sum(r.skipped for r in rows)
     if args.json:
-        print(json.dumps({"unaccounted": unaccounted, "partitions": [r.to_dict() for r in rows]}))
+        print(
+            json.dumps(
+                {
+                    "unaccounted": unaccounted,
+                    "skipped": skipped,
+                    "partitions": [r.to_dict() for r in rows],
+                }
+            )
+        )
         return 0 if unaccounted == 0 else 1
     table = Table(title="Every committed offset, accounted for", title_justify="left")
     for column in (
-        "dataset", "partition", "committed", "raw records", "raw dead letters", "unaccounted",
+        "dataset", "partition", "committed", "raw records", "raw dead letters", "skipped",
+        "unaccounted",
         "past the commit", "curated up to", "curated rows", "curated dead letters",
         "unaccounted",
     ):  # fmt: skip
@@ -218,7 +228,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for r in rows:
         table.add_row(
             r.dataset, str(r.partition), f"{r.committed:,}", f"{r.raw_records:,}",
-            f"{r.raw_dead_letters:,}", _flag(r.raw_unaccounted), _flag(r.raw_beyond),
+            f"{r.raw_dead_letters:,}", f"{r.skipped:,}", _flag(r.raw_unaccounted),
+            _flag(r.raw_beyond),
             f"{r.applied:,}",
             f"{r.curated_rows:,}", f"{r.curated_dead_letters:,}", _flag(r.curated_unaccounted),
         )  # fmt: skip
@@ -227,6 +238,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         f"unaccounted: {unaccounted:,}"
         + ("" if unaccounted == 0 else " (positive: lost; negative: duplicated)")
     )
+    if skipped:
+        console.print(
+            f"skipped: {skipped:,} committed offsets the broker delivered no message for (gaps "
+            "in its log: transaction markers, compaction, expired or lost batches)"
+        )
     return 0 if unaccounted == 0 else 1
 
 

@@ -57,12 +57,16 @@ class Lake:
         The sink takes its partitions by manual assignment: tests/consumers exercise group
         membership, and here a group join would only add seconds per run."""
         produced = self.produce(dataset, count, *args)
+        self.catch_up(dataset, *sink)
+        return produced
+
+    def catch_up(self, dataset: Names, *sink: str) -> None:
+        """Land what the topics hold (one sink CLI, manual assignment, ends once caught up)."""
         run_in_process(
             consumers_main,
             [*self.sink_argv(dataset), "--until-idle", "1", "--assignment", "manual", *sink],
             self.env,
         )
-        return produced
 
     def sink_argv(self, dataset: Names) -> list[str]:
         return ["--quiet", "--topics", *_names(dataset), "--group-prefix", self.group_prefix]

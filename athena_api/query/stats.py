@@ -157,6 +157,7 @@ def _audit(settings: Settings, dataset: Dataset, group_prefix: str) -> dict[str,
     partitions = audit_dataset(settings, dataset, group_prefix)
     return {
         "unaccounted": sum(p.unaccounted for p in partitions),
+        "skipped": sum(p.skipped for p in partitions),
         "partitions": [p.to_dict() for p in partitions],
     }
 
@@ -179,8 +180,9 @@ class StatsParams(StrictQuerySerializer):
         default=False,
         help_text="Add the reconciliation of `lakestream audit`: per partition, committed "
         "offsets against raw records and dead letters, applied offsets against curated rows "
-        "and curation's dead letters; 'unaccounted' must be 0. One HEAD per raw object, once "
-        "per object and ETag.",
+        "and curation's dead letters; 'unaccounted' must be 0; 'skipped' counts the offsets the "
+        "broker never delivered (gaps in its log). One HEAD per raw object, once per object and "
+        "ETag.",
     )
 
     def validate_datasets(self, value: str) -> list[Dataset]:

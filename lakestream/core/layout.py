@@ -47,6 +47,10 @@ MANIFEST_EXTENSION = ".json"
 # records or dead letters it holds, read with a HEAD instead of a download (`lakestream audit`,
 # /api/stats/).
 RECORD_COUNT = "records"
+# On every object of a sink batch whose offsets have gaps (x-amz-meta-skipped-offsets): how many
+# offsets between where the batch began reading and its end the broker delivered no message for
+# (transaction markers, compaction, expired or lost batches). The audit tells these from losses.
+SKIPPED_OFFSETS = "skipped-offsets"
 _DLQ = "_dlq"
 _CURATED_DLQ = f"{_DLQ}/curated"
 _STATE = "_state"

@@ -3,6 +3,8 @@ differently removes what its crashed attempt left behind — but never a committ
 
 from __future__ import annotations
 
+from typing import cast
+
 import orjson
 import pytest
 
@@ -10,16 +12,16 @@ from consumers.batch import Batch, BatchLimits, Polled
 from consumers.storage import S3Storage
 from consumers.writer import PartitionWriter
 from lakestream.core import clients
+from lakestream.core.datasets import default_catalog
 from lakestream.core.formats import FORMATS
-from lakestream.core.layout import manifest_key
+from lakestream.core.layout import SKIPPED_OFFSETS, manifest_key
 
 pytestmark = pytest.mark.stack
 
 
-def _segment(ds, first: int, days: list[str], bad: tuple[int, ...] = ()):
-    """A closed segment of partition 0 from `first`: one record per day, in order; the
-    messages at the positions in `bad` fail the schema."""
-    values = [
+def _values(days: list[str], bad: tuple[int, ...] = ()) -> list[bytes]:
+    """One transaction per day; those at the positions in `bad` fail the schema."""
+    return [
         orjson.dumps(
             {
                 "ClientID": "C1",
@@ -32,6 +34,12 @@ def _segment(ds, first: int, days: list[str], bad: tuple[int, ...] = ()):
         )
         for i, day in enumerate(days)
     ]
+
+
+def _segment(ds, first: int, days: list[str], bad: tuple[int, ...] = ()):
+    """A closed segment of partition 0 from `first`: one record per day, in order; the
+    messages at the positions in `bad` fail the schema."""
+    values = _values(days, bad)
     n = len(days)
     batch = Batch(ds, BatchLimits())
     offsets = list(range(first, first + n))
@@ -97,3 +105,18 @@ def test_only_segments_of_several_objects_write_a_manifest(lake):
     assert any(k.startswith("_dlq/") for k in manifest()["keys"])
     # A batch whose first message is a dead letter and that holds nothing else: one object.
     assert not writer.write(_segment(ds, 206, ["2024-10-01"], bad=(0,))).manifest
+
+
+def test_every_object_of_a_batch_with_gaps_says_how_many_offsets_it_skipped():
+    ds = default_catalog().get("transactions")
+    writer = PartitionWriter(ds, 0, "unused", cast(S3Storage, None), FORMATS["jsonl"])
+    batch = Batch(ds, BatchLimits())
+    batch.positions[0] = 95
+    value = _values(["2024-10-01"])[0]
+    batch.add(Polled(ds.topic, 0, [100, 104], [value, b"not json"], [None] * 2, [0] * 2))
+    objects = writer.objects(batch.segments[0])
+    assert len(objects) == 2  # a data object and a dead-letter object
+    assert {meta[SKIPPED_OFFSETS] for _, _, meta in objects.values()} == {"8"}  # 95-99, 101-103
+    # A batch without gaps says nothing of them.
+    contiguous = _segment(ds, 100, ["2024-10-01", "2024-10-02"])
+    assert not any(SKIPPED_OFFSETS in meta for _, _, meta in writer.objects(contiguous).values())

@@ -15,6 +15,7 @@ from curation.reconcile import audit_dataset
 from curation.run import curate
 from lakestream.core import clients, layout
 from lakestream.core.formats import JsonLinesGzip
+from lakestream.stack.broker_log import base_offset, records_prefix
 from orchestration.cli import main as lakestream_main
 from tests.lake_helpers import environment
 
@@ -101,3 +102,40 @@ def test_every_offset_is_accounted_for_and_a_loss_or_a_duplicate_is_not(lake):
     assert by_partition[lost.partition]["raw_unaccounted"] == lost_rows  # lost
     assert by_partition[twice.partition]["raw_unaccounted"] == -twice_rows  # duplicated
     assert report["unaccounted"] >= lost_rows + twice_rows
+
+
+def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(lake):
+    """A gap in the broker's log (here: one of the embedded broker's batch objects removed, as
+    a restart mid-produce leaves; on a real Kafka, transaction markers) is counted by the sink
+    and reported as skipped; every other offset is still a record, once. The gap starts right
+    at the group's commit, so only where the sink began reading tells it from a loss."""
+    ds = lake.datasets.get("social_posts")
+    lake.land("social_posts", 60, "--seed", "1")
+    committed = {
+        a.partition: a.committed for a in audit_dataset(lake.settings, ds, lake.group_prefix)
+    }
+    for seed in ("2", "3"):  # two more produce runs: each its own batches per partition
+        lake.produce("social_posts", 60, "--seed", seed)
+    s3 = clients.aws_client(lake.settings, "s3")
+    log_bucket = lake.settings.broker_log_bucket
+    batches = sorted(
+        (base_offset(o["Key"]), o["Key"])
+        for o in clients.list_objects(s3, log_bucket, records_prefix(ds.topic, 0))
+    )
+    after = [(base, key) for base, key in batches if base >= committed[0]]
+    assert len(after) >= 2, batches
+    assert after[0][0] == committed[0], (batches, committed)
+    (gap_start, gap_key), (gap_end, _) = after[0], after[1]
+    s3.delete_object(Bucket=log_bucket, Key=gap_key)
+    gap = gap_end - gap_start
+
+    lake.catch_up("social_posts")
+    curate(lake.settings, [ds], lake.group_prefix)
+
+    audited = {a.partition: a for a in audit_dataset(lake.settings, ds, lake.group_prefix)}
+    assert (audited[0].skipped, audited[0].skipped_applied) == (gap, gap)
+    assert sum(a.skipped for a in audited.values()) == gap
+    assert audited[0].raw_records == audited[0].committed - gap
+    assert all(a.raw_unaccounted == 0 and a.curated_unaccounted == 0 for a in audited.values())
+    code, report = _cli(lake)
+    assert (code, report["unaccounted"], report["skipped"]) == (0, 0, gap)
