@@ -223,17 +223,17 @@ def run_aws_crawlers(
 ) -> dict[str, str]:
     """Start the real crawlers and wait until each is READY again; their last crawl status."""
     glue = clients.aws_client(settings, "glue")
-    for ds in datasets:
+    for name in (settings.crawler(ds) for ds in datasets):
         try:
-            glue.start_crawler(Name=ds.crawler)
-            progress(f"started {ds.crawler}")
+            glue.start_crawler(Name=name)
+            progress(f"started {name}")
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "CrawlerRunningException":
-                raise CrawlError(f"cannot start {ds.crawler}: {exc}") from None
-            progress(f"{ds.crawler} was already running")
+                raise CrawlError(f"cannot start {name}: {exc}") from None
+            progress(f"{name} was already running")
     deadline = time.monotonic() + timeout
     status: dict[str, str] = {}
-    pending = {ds.crawler for ds in datasets}
+    pending = {settings.crawler(ds) for ds in datasets}
     while pending:
         if time.monotonic() > deadline:
             raise CrawlError(f"crawlers still running after {timeout:.0f}s: {sorted(pending)}")

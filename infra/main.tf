@@ -14,6 +14,11 @@ module "catalog" {
 
   catalog_file  = local.catalog_file
   bucket_suffix = var.bucket_suffix
+  environment   = var.environment
+}
+
+locals {
+  names = module.catalog.names
 }
 
 data "aws_caller_identity" "current" {}
@@ -122,7 +127,7 @@ resource "aws_kms_alias" "lake" {
 module "kafka" {
   source = "./modules/kafka"
 
-  name          = "lakestream-kafka"
+  name          = local.names.kafka
   broker_count  = var.broker_count
   instance_type = var.broker_instance_type
   kafka_version = var.kafka_version
@@ -162,7 +167,8 @@ module "s3_lake" {
 module "glue_catalog" {
   source = "./modules/glue_catalog"
 
-  database_name = var.glue_database
+  name          = local.names.base
+  database_name = coalesce(var.glue_database, local.names.glue_database)
   datasets = {
     for name, d in module.catalog.datasets : name => {
       bucket  = module.s3_lake.bucket_names[name]
@@ -178,7 +184,8 @@ module "glue_catalog" {
 module "curated_lake" {
   source = "./modules/curated_lake"
 
-  database_name = var.curated_glue_database
+  name          = local.names.base
+  database_name = coalesce(var.curated_glue_database, local.names.curated_database)
   datasets = {
     for name, d in module.catalog.datasets : name => {
       bucket           = module.s3_lake.bucket_names[name]
@@ -196,7 +203,7 @@ module "curated_lake" {
 module "athena" {
   source = "./modules/athena"
 
-  workgroup_name       = var.athena_workgroup
+  workgroup_name       = coalesce(var.athena_workgroup, local.names.workgroup)
   database_name        = module.glue_catalog.database_name
   results_location     = "s3://${module.s3_lake.results_bucket_name}/results/"
   kms_key_arn          = aws_kms_key.lake.arn
@@ -226,8 +233,10 @@ locals {
       LAKESTREAM_ATHENA_WORKGROUP      = module.athena.workgroup_name
       LAKESTREAM_ATHENA_RESULTS_BUCKET = trimsuffix(module.s3_lake.results_bucket_name, var.bucket_suffix)
     },
-    # A catalog other than the packaged one must reach the Python side too.
+    # A catalog other than the packaged one must reach the Python side too, and so must an
+    # environment (the crawlers' names carry it).
     { for k, v in { LAKESTREAM_CATALOG = abspath(local.catalog_file) } : k => v if var.catalog_file != null },
+    { for k, v in { LAKESTREAM_ENVIRONMENT = var.environment } : k => v if var.environment != null },
   )
 }
 
@@ -236,6 +245,8 @@ locals {
 module "api" {
   source = "./modules/api"
   count  = var.api_enabled ? 1 : 0
+
+  name = local.names.api
 
   vpc_id          = local.vpc_id
   subnet_ids      = local.subnet_ids
@@ -284,7 +295,7 @@ module "stage_policies" {
 resource "aws_iam_policy" "stage" {
   for_each = module.stage_policies.documents
 
-  name_prefix = "lakestream${var.bucket_suffix}-${each.key}-"
+  name_prefix = "${local.names.base}-${each.key}-"
   description = "lakestream ${each.key}: least privilege for the stage's AWS calls"
   policy      = each.value
 }

@@ -19,6 +19,12 @@ variable "bucket_suffix" {
   }
 }
 
+variable "environment" {
+  description = "Names this deployment, so that several live in one account and region: every name Terraform gives (the Kafka cluster, its secrets and parameters, the Glue databases, crawlers and security configuration, the workgroup, roles and policies, the API) carries it. null keeps the plain names. 1-10 lowercase letters, digits or dashes. Bucket names carry bucket_suffix, which must differ too."
+  type        = string
+  default     = null
+}
+
 variable "client_cidrs" {
   description = "Who may connect to Kafka on port 9092: your laptop's public address as a /32 (curl https://checkip.amazonaws.com), your office or VPC ranges. Never the whole internet."
   type        = list(string)
@@ -133,15 +139,15 @@ variable "api_key_version" {
 }
 
 variable "glue_database" {
-  description = "Glue database of the lake's tables (LAKESTREAM_GLUE_DATABASE)."
+  description = "Glue database of the lake's tables (LAKESTREAM_GLUE_DATABASE). null derives it from environment: kafka_ing, or kafka_ing_<environment>."
   type        = string
-  default     = "kafka_ing"
+  default     = null
 }
 
 variable "curated_glue_database" {
-  description = "Glue database of the curated Iceberg tables (LAKESTREAM_CURATED_DATABASE)."
+  description = "Glue database of the curated Iceberg tables (LAKESTREAM_CURATED_DATABASE). null derives it from environment: kafka_ing_curated, or kafka_ing_curated_<environment>."
   type        = string
-  default     = "kafka_ing_curated"
+  default     = null
 }
 
 variable "curated_optimizers" {
@@ -157,9 +163,9 @@ variable "snapshot_retention_days" {
 }
 
 variable "athena_workgroup" {
-  description = "Athena workgroup name (LAKESTREAM_ATHENA_WORKGROUP)."
+  description = "Athena workgroup name (LAKESTREAM_ATHENA_WORKGROUP). null derives it from environment: lakestream, or lakestream-<environment>."
   type        = string
-  default     = "lakestream"
+  default     = null
 }
 
 variable "lake_sse_algorithm" {

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         validation_alias="LAKESTREAM_BUCKET_SUFFIX",
         description="Appended to every bucket name for global uniqueness (e.g. -acme-dev).",
     )
+    environment: str | None = Field(
+        None,
+        pattern=r"^[a-z]([a-z0-9-]{0,8}[a-z0-9])?$",
+        validation_alias="LAKESTREAM_ENVIRONMENT",
+        description="The deployment's environment (Terraform's `environment`, written by `make "
+        "env`): the crawlers' names carry it, <table>_crawler_<environment>.",
+    )
     glue_database: str = Field(
         "kafka_ing", validation_alias="LAKESTREAM_GLUE_DATABASE", description="Glue database."
     )
@@ -408,6 +415,12 @@ class Settings(BaseSettings):
     def bucket(self, dataset: Dataset) -> str:
         return dataset.bucket_name(self.bucket_suffix)
 
+    def crawler(self, dataset: Dataset) -> str:
+        """The dataset's Glue crawler in this environment (infra/modules/dataset_catalog)."""
+        if self.environment is None:
+            return dataset.crawler
+        return f"{dataset.crawler}_{self.environment.replace('-', '_')}"
+
     @property
     def results_bucket(self) -> str:
         return f"{self.athena_results_bucket}{self.bucket_suffix}"
@@ -422,6 +435,7 @@ class Settings(BaseSettings):
             "LAKESTREAM_TARGET": self.target,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "LAKESTREAM_BUCKET_SUFFIX": self.bucket_suffix,
+            **({"LAKESTREAM_ENVIRONMENT": self.environment} if self.environment else {}),
             "LAKESTREAM_GLUE_DATABASE": self.glue_database,
             "LAKESTREAM_CURATED_DATABASE": self.curated_database,
             "AWS_REGION": self.aws_region,

@@ -303,7 +303,7 @@ def desired_resources(settings: Settings) -> list[Resource]:
         resources.append(CrawlerRole(CRAWLER_ROLE))
     resources += [
         Crawler(
-            ds.crawler,
+            settings.crawler(ds),
             CRAWLER_ROLE,
             settings.glue_database,
             layout.table_location(settings.bucket(ds), ds.table),

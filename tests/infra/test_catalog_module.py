@@ -21,7 +21,9 @@ from tests.infra.hcl import INFRA, MODULES, load, terraform
 CATALOG = INFRA.parent / "lakestream" / "core" / "datasets.yaml"
 
 
-def evaluate(terraform_bin: str, workdir: Path, catalog: Path, suffix: str) -> dict:
+def evaluate(
+    terraform_bin: str, workdir: Path, catalog: Path, suffix: str, environment: str | None = None
+) -> dict:
     workdir.mkdir(exist_ok=True)
     (workdir / "main.tf").write_text(
         f"""
@@ -29,6 +31,7 @@ module "catalog" {{
   source        = "{MODULES / "dataset_catalog"}"
   catalog_file  = "{catalog}"
   bucket_suffix = "{suffix}"
+  environment   = {json.dumps(environment) if environment else "null"}
 }}
 
 output "catalog" {{

@@ -89,6 +89,15 @@ BASE = {
     "ssm_instance": {"name": "lakestream-sink", "description": "The sink: its stage policy, SSM"},
 }
 
+LONGEST_ENVIRONMENT_NAMES = [
+    ("kafka", "lakestream-acme-prod1-kafka"),
+    ("ssm_instance", "lakestream-acme-prod1-kafka"),
+    ("api", "lakestream-acme-prod1-api"),
+    ("ssm_instance", "lakestream-acme-prod1-api"),
+    ("glue_catalog", "lakestream-acme-prod1"),
+    ("curated_lake", "lakestream-acme-prod1"),
+]
+
 CURATED = BASE["curated_lake"]["datasets"]["t"]
 LAUNCH_TEMPLATE = {
     "create_launch_template": True,
@@ -199,6 +208,13 @@ CASES = [
         "no leading or trailing slash",
     ),
     ("dataset_catalog", {"bucket_suffix": "_x"}, "dash-separated lowercase"),
+    ("dataset_catalog", {"environment": "acme-prod1"}, None),
+    ("dataset_catalog", {"environment": "acme-prod12"}, "1-10 lowercase letters"),
+    ("dataset_catalog", {"environment": "Dev"}, "1-10 lowercase letters"),
+    ("dataset_catalog", {"environment": "dev-"}, "not ending with a dash"),
+    # The longest environment's names (tests/infra/test_environments.py: what the catalog
+    # module derives) fit every module's rule.
+    *((module, {"name": name}, None) for module, name in LONGEST_ENVIRONMENT_NAMES),
     ("dataset_catalog", {"catalog_file": "datasets.ini"}, ".yaml, .yml or .json"),
     ("ssm_instance", {}, None),
     ("ssm_instance", {**LAUNCH_TEMPLATE, "user_data": "#!/bin/bash\n"}, None),

@@ -2,6 +2,19 @@
 # lakestream/core/datasets.py, and tests/infra compare the two by running this module with Terraform.
 
 locals {
+  # Every name of a deployment carries its environment (Settings.crawler in
+  # lakestream/core/settings.py follows the same rule for the crawlers).
+  dash_suffix  = var.environment == null ? "" : "-${var.environment}"
+  snake_suffix = var.environment == null ? "" : "_${replace(var.environment, "-", "_")}"
+  names = {
+    base             = "lakestream${local.dash_suffix}"
+    kafka            = "lakestream${local.dash_suffix}-kafka"
+    api              = "lakestream${local.dash_suffix}-api"
+    glue_database    = "kafka_ing${local.snake_suffix}"
+    curated_database = "kafka_ing_curated${local.snake_suffix}"
+    workgroup        = "lakestream${local.dash_suffix}"
+  }
+
   raw = can(regex("\\.json$", var.catalog_file)) ? jsondecode(file(var.catalog_file)) : yamldecode(file(var.catalog_file))
 
   datasets = {
@@ -13,7 +26,7 @@ locals {
       # Data lives under a prefix named like the table, so the crawler names the table after it
       # whatever the bucket suffix (Dataset.crawler in lakestream/core/datasets.py).
       prefix  = "${d.table}/"
-      crawler = "${d.table}_crawler"
+      crawler = "${d.table}_crawler${local.snake_suffix}"
       s3_path = "s3://${d.bucket}${var.bucket_suffix}/${d.table}/"
       # The curated Iceberg table (curation/tables.py): the catalog's columns, then the lake's
       # own, under curated/<table> of the same bucket, outside the crawler's path.

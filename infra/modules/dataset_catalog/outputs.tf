@@ -38,3 +38,8 @@ output "results_location" {
   description = "Where Athena writes query results (Settings.athena_output_location in lakestream/core/settings.py)."
   value       = "s3://${var.results_bucket}${var.bucket_suffix}/results/"
 }
+
+output "names" {
+  description = "The deployment's names, each carrying the environment: base (prefix of roles, the Glue security configuration, the stage policies), kafka, api, glue_database, curated_database, workgroup."
+  value       = local.names
+}

@@ -29,3 +29,15 @@ variable "results_bucket" {
     error_message = "The results_bucket must be 3-39 lowercase letters, digits and dashes, starting and ending with a letter or digit."
   }
 }
+
+variable "environment" {
+  description = "Names one deployment among several in an account and region (LAKESTREAM_ENVIRONMENT): null keeps the plain names (lakestream, kafka_ing, <table>_crawler); \"dev\" gives lakestream-dev, kafka_ing_dev, <table>_crawler_dev."
+  type        = string
+  default     = null
+
+  validation {
+    # Short: it goes into the API's load balancer and IAM name prefixes, which AWS keeps short.
+    condition     = var.environment == null || can(regex("^[a-z]([a-z0-9-]{0,8}[a-z0-9])?$", var.environment))
+    error_message = "The environment must be 1-10 lowercase letters, digits or dashes, starting with a letter and not ending with a dash (e.g. \"dev\", \"acme-prod\")."
+  }
+}

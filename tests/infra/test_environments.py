@@ -1,0 +1,110 @@
+"""Two deployments in one account and region: every name Terraform gives carries the
+environment, so a second apply finds none of its names taken, and each name keeps AWS's rules.
+
+The names come from the dataset catalog module, which Terraform evaluates here (it needs no
+provider); the root passes them to every module, which the parsed configuration shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lakestream.core.datasets import load_catalog
+from lakestream.core.settings import Settings
+from tests.infra.hcl import INFRA, MODULES, load
+from tests.infra.test_catalog_module import CATALOG, evaluate
+from tests.infra.test_validation import LONGEST_ENVIRONMENT_NAMES
+
+# AWS's rules for the names that are not a module's own variable.
+GLUE_NAME = re.compile(r"^[a-z0-9_]{1,255}$")  # databases (lowercase for Athena) and crawlers
+WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+
+
+def names_of(terraform_bin, tmp_path, environment: str | None) -> dict:
+    """The catalog module's outputs for one environment: its names and each crawler's."""
+    workdir = tmp_path / (environment or "plain")
+    tf = evaluate(terraform_bin, workdir, CATALOG, "-x", environment)
+    return {
+        **tf["names"],
+        "crawlers": sorted(d["crawler"] for d in tf["datasets"].values()),
+    }
+
+
+def _all(names: dict) -> set[str]:
+    return {v for k, v in names.items() if k != "crawlers"} | set(names["crawlers"])
+
+
+def test_two_environments_share_no_name(terraform_bin, tmp_path) -> None:
+    plain = names_of(terraform_bin, tmp_path, None)
+    dev = names_of(terraform_bin, tmp_path, "dev")
+    staging = names_of(terraform_bin, tmp_path, "staging")
+    # Without an environment, the names of every earlier release stay as they were.
+    assert plain["kafka"] == "lakestream-kafka"
+    assert (plain["glue_database"], plain["curated_database"]) == ("kafka_ing", "kafka_ing_curated")
+    assert plain["workgroup"] == "lakestream"
+    assert "kafka_ing_transactions_crawler" in plain["crawlers"]
+    assert dev["kafka"] == "lakestream-dev-kafka"
+    assert dev["glue_database"] == "kafka_ing_dev"
+    assert "kafka_ing_transactions_crawler_dev" in dev["crawlers"]
+    for one, other in ((plain, dev), (plain, staging), (dev, staging)):
+        assert not _all(one) & _all(other)
+
+
+def test_the_longest_environment_keeps_every_aws_rule(terraform_bin, tmp_path) -> None:
+    names = names_of(terraform_bin, tmp_path, "acme-prod1")
+    for name in (names["glue_database"], names["curated_database"], *names["crawlers"]):
+        assert GLUE_NAME.match(name), name
+    assert WORKGROUP.match(names["workgroup"])
+    # The module-level names are planned against each module's own validation in
+    # test_validation.py; these are the names that test plans.
+    derived = {
+        "kafka": names["kafka"],
+        "api": names["api"],
+        "glue_catalog": names["base"],
+        "curated_lake": names["base"],
+    }
+    for module, name in LONGEST_ENVIRONMENT_NAMES:
+        if module in derived:
+            assert derived[module] == name
+        else:  # ssm_instance: the kafka and api modules pass it their own name
+            assert name in (names["kafka"], names["api"])
+
+
+@pytest.mark.parametrize("environment", [None, "dev", "acme-prod1"])
+def test_python_starts_the_crawlers_terraform_names(terraform_bin, tmp_path, environment) -> None:
+    tf = evaluate(terraform_bin, tmp_path / "root", CATALOG, "-x", environment)
+    settings = Settings(_env_file=None, LAKESTREAM_TARGET="aws", LAKESTREAM_ENVIRONMENT=environment)
+    for ds in load_catalog(CATALOG):
+        assert tf["datasets"][ds.name]["crawler"] == settings.crawler(ds)
+
+
+def test_the_root_names_every_module_after_the_environment() -> None:
+    root = load(INFRA)
+    assert root.modules["catalog"]["environment"] == "${var.environment}"
+    assert root.modules["kafka"]["name"] == "${local.names.kafka}"
+    assert root.modules["api"]["name"] == "${local.names.api}"
+    assert root.modules["glue_catalog"]["name"] == "${local.names.base}"
+    assert root.modules["curated_lake"]["name"] == "${local.names.base}"
+    assert "local.names.glue_database" in root.modules["glue_catalog"]["database_name"]
+    assert "local.names.curated_database" in root.modules["curated_lake"]["database_name"]
+    assert "local.names.workgroup" in root.modules["athena"]["workgroup_name"]
+    policy = root.of_type("aws_iam_policy")["stage"]
+    assert policy["name_prefix"].startswith("${local.names.base}-")
+    settings = root.locals["lakestream_settings"]
+    assert "LAKESTREAM_ENVIRONMENT = var.environment" in settings
+
+
+def test_no_secret_name_outlives_a_destroy() -> None:
+    """A deleted secret keeps its name for its recovery window: a fixed name would refuse the
+    same deployment applied again within 7 days. Every secret is named by a prefix."""
+    secrets = [
+        block
+        for module in (INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir()))
+        for block in load(module).of_type("aws_secretsmanager_secret").values()
+    ]
+    assert secrets
+    for secret in secrets:
+        assert "name_prefix" in secret, secret
+        assert "name" not in secret, secret
