@@ -63,7 +63,9 @@ class Polled:
 @dataclass
 class Segment:
     """One partition's share of a batch: offsets [first_offset, next_offset), read from
-    `start_offset` (the position it began at, at most `first_offset`)."""
+    `start_offset` (the position it began at, at most `first_offset`). `gaps` are the offset
+    ranges in between that no message came for; `skipped` counts those the broker confirmed it
+    does not serve (consumers/gaps.py), set before the batch is written."""
 
     partition: int
     first_offset: int
@@ -75,16 +77,12 @@ class Segment:
     messages: int = 0  # good and dead
     bytes: int = 0  # of the message values
     first_dt: str | None = None  # where the first message went (None: a dead letter)
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # [start, end) with no message
+    skipped: int = 0  # offsets of `gaps` the broker does not serve
 
     @property
     def records(self) -> int:
         return sum(self.counts.values())
-
-    @property
-    def skipped(self) -> int:
-        """Offsets in [start_offset, next_offset) the broker delivered no message for: a gap in
-        its log (transaction markers, compaction, expired or lost batches)."""
-        return self.next_offset - self.start_offset - self.messages
 
     def first_key(self, dataset: Dataset, extension: str) -> str:
         """The one key every attempt at this batch writes: its first message's destination
@@ -140,6 +138,17 @@ def dead_letter(
     return entry
 
 
+def _find_gaps(expected: int, offsets: list[int], gaps: list[tuple[int, int]]) -> None:
+    """Append to `gaps` the ranges of offsets from `expected` on that `offsets` (ascending)
+    skips; contiguous offsets, the usual case, cost one comparison."""
+    if offsets[0] == expected and offsets[-1] - offsets[0] + 1 == len(offsets):
+        return
+    for offset in offsets:
+        if offset > expected:
+            gaps.append((expected, offset))
+        expected = max(expected, offset + 1)
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
@@ -159,7 +168,8 @@ class Batch:
         self.segments: dict[int, Segment] = {}
         self.opened_at: float | None = None
         # Per partition, where the next message is expected: the offset after the last one added,
-        # or where reading (re)started. Kept across batches; a segment starts from it.
+        # or where reading (re)started. Kept across batches; a segment starts from it. Only the
+        # gap count uses it: where to seek is never taken from here.
         self.positions: dict[int, int] = {}
         # Every stored line carries the dataset's columns only: a value with other fields is
         # re-encoded with the catalog's columns, the rest dropped.
@@ -197,6 +207,8 @@ class Batch:
             return
         segment = self._segment(chunk.partition, chunk.offsets[0])
         fresh = segment.messages == 0  # this chunk's first message is the batch's first
+        expected = segment.start_offset if fresh else segment.next_offset
+        _find_gaps(expected, chunk.offsets, segment.gaps)
         segment.next_offset = self.positions[chunk.partition] = chunk.offsets[-1] + 1
         segment.messages += len(chunk.offsets)
         segment.bytes += sum(len(v) for v in chunk.values if v is not None)

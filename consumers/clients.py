@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, TopicPartition
@@ -68,7 +69,7 @@ class SinkConsumer(Protocol):
 
     def seek(self, partition: int, offset: int) -> None: ...
 
-    def committed(self, partition: int) -> int | None: ...
+    def committed(self, partitions: list[int]) -> dict[int, int | None]: ...
 
     def assignment(self) -> set[int]: ...
 
@@ -152,9 +153,14 @@ class PythonSinkConsumer:
     def seek(self, partition: int, offset: int) -> None:
         self.consumer.seek(self._tp(partition), offset)
 
-    def committed(self, partition: int) -> int | None:
-        """The group's committed offset (None: none yet)."""
-        return self.consumer.committed(self._tp(partition), timeout_ms=COMMITTED_TIMEOUT_S * 1000)
+    def committed(self, partitions: list[int]) -> dict[int, int | None]:
+        """The group's committed offsets (None: none), all within COMMITTED_TIMEOUT_S."""
+        deadline = time.monotonic() + COMMITTED_TIMEOUT_S
+        found: dict[int, int | None] = {}
+        for p in partitions:
+            left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            found[p] = self.consumer.committed(self._tp(p), timeout_ms=left_ms)
+        return found
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
@@ -271,12 +277,15 @@ class ConfluentSinkConsumer:
             return
         self.consumer.seek(self._TP(self.topic, partition, offset))
 
-    def committed(self, partition: int) -> int | None:
-        """The group's committed offset (None: none yet)."""
-        (tp,) = self.consumer.committed(
-            [self._TP(self.topic, partition)], timeout=COMMITTED_TIMEOUT_S
-        )
-        return tp.offset if tp.offset >= 0 else None
+    def committed(self, partitions: list[int]) -> dict[int, int | None]:
+        """The group's committed offsets (None: none), in one request."""
+        wanted = [self._TP(self.topic, p) for p in partitions]
+        found: dict[int, int | None] = {}
+        for tp in self.consumer.committed(wanted, timeout=COMMITTED_TIMEOUT_S):
+            if tp.error is not None:
+                raise KafkaError(f"partition {tp.partition}: {tp.error}")
+            found[tp.partition] = tp.offset if tp.offset >= 0 else None
+        return found
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}

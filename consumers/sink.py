@@ -25,6 +25,7 @@ from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.clients import CommitFailed, SinkConsumer, make_consumer
+from consumers.gaps import GapProbe
 from consumers.groups import DEFAULT_GROUP_PREFIX, GroupInfo, describe_group, group_id
 from consumers.leases import DEFAULT_TTL_S, Leases
 from consumers.partitions import PartitionRegistrar
@@ -187,7 +188,9 @@ class SinkWorker(threading.Thread):
             PartitionRegistrar(settings, dataset) if options.register_partitions else None
         )
         self.assigned_at: float | None = None  # when the first partitions were assigned
-        self.restart_at: dict[int, int] = {}  # revoked partition -> first uncommitted offset
+        # revoked partition -> (first uncommitted offset, where its reading began)
+        self.restart_at: dict[int, tuple[int, int]] = {}
+        self.gaps = GapProbe(settings, dataset.topic)
         self.consumer: SinkConsumer | None = None
         self.uploads: ThreadPoolExecutor | None = None
         self.error: str | None = None  # the worker failed
@@ -212,12 +215,13 @@ class SinkWorker(threading.Thread):
         for p in parts & set(self.batch.segments):
             # kafka-python keeps the fetch position of a partition that comes straight back to
             # us; without a seek we would skip the dropped records. Remember where to restart.
-            self.restart_at[p] = self.batch.segments[p].start_offset
+            segment = self.batch.segments[p]
+            self.restart_at[p] = (segment.first_offset, segment.start_offset)
         log.info(
             "%s: revoked %s, dropping uncommitted %s",
             self.name,
             sorted(parts),
-            {p: self.restart_at[p] for p in parts if p in self.restart_at},
+            {p: self.restart_at[p][0] for p in parts if p in self.restart_at},
         )
         self.batch.drop_partitions(parts)
         for p in parts:
@@ -231,7 +235,7 @@ class SinkWorker(threading.Thread):
             self.writers.pop(p, None)  # a fresh writer re-checks the manifest
             self.batch.positions.pop(p, None)  # read again where the group committed
             if p in self.restart_at:
-                self._seek(p, self.restart_at[p])
+                self._seek(p, *self.restart_at[p])
         self.restart_at.clear()  # partitions that went elsewhere restart at their commit there
 
     # -- the loop ------------------------------------------------------------------------------
@@ -307,6 +311,8 @@ class SinkWorker(threading.Thread):
                     self.consumer.close()
             if self.uploads is not None:
                 self.uploads.shutdown(wait=False)
+            with contextlib.suppress(Exception):  # closing is best effort
+                self.gaps.close()
 
     def _worth_reconnecting(self, exc: KafkaError) -> bool:
         """A retriable Kafka error (the broker restarting, its port refusing connections, the
@@ -351,9 +357,10 @@ class SinkWorker(threading.Thread):
         while not self.stop_event.is_set():
             polled = self._consumer.poll(POLL_S)
             now = time.monotonic()
+            unknown = {c.partition for c in polled} - set(self.batch.positions)
+            if unknown:
+                self._start_positions(unknown)
             for chunk in polled:
-                if chunk.partition not in self.batch.positions:
-                    self._start_position(chunk.partition)
                 self.batch.add(chunk)
                 last_record = self.progress_at = now
                 if self.stats.first_record_at is None:
@@ -489,6 +496,8 @@ class SinkWorker(threading.Thread):
                         continue
                     # Retries stop where our trust in the lease does.
                     self.storage.deadline = self.leases.deadline({segment.partition})
+                if segment.gaps:
+                    segment.skipped = self.gaps.count(segment.partition, segment.gaps)
                 done = self._writer(segment.partition).write(segment, self.uploads)
                 self.stats.add(
                     records=segment.records,
@@ -504,8 +513,7 @@ class SinkWorker(threading.Thread):
                     segment.partition,
                     segment.first_offset,
                     segment.next_offset,
-                    f"; the broker delivered no message for {segment.skipped} offsets from "
-                    f"{segment.start_offset}"
+                    f"; the broker serves no record at {segment.skipped} offsets of it"
                     if segment.skipped
                     else "",
                 )
@@ -569,25 +577,30 @@ class SinkWorker(threading.Thread):
             # overwrite (the soak found raw duplicates when the old writer was kept).
             self.writers.pop(s.partition, None)
             if s.partition in assigned:
-                self._seek(s.partition, s.start_offset)
+                self._seek(s.partition, s.first_offset, s.start_offset)
 
-    def _seek(self, partition: int, offset: int) -> None:
+    def _seek(self, partition: int, offset: int, began: int | None = None) -> None:
+        """Read `partition` again from `offset`; `began` (at most `offset`): where the reading
+        that reached it began, so that a gap before it is still counted."""
         self._consumer.seek(partition, offset)
-        self.batch.positions[partition] = offset
+        self.batch.positions[partition] = offset if began is None else began
 
-    def _start_position(self, partition: int) -> None:
-        """Where reading a newly assigned partition began: the group's committed offset (0 if
-        none: the consumer starts at the earliest offset kept). The first batch counts the
-        offsets between it and the first message delivered as skipped (`Segment.skipped`)."""
+    def _start_positions(self, partitions: set[int]) -> None:
+        """Where reading newly assigned partitions began: the group's committed offsets, one
+        request under one deadline. The first batch then checks the offsets between there and
+        its first message with the broker (consumers/gaps.py). With no commit, or no answer, no
+        position is set and no gap before the first message is claimed."""
         try:
-            committed = self._consumer.committed(partition)
+            committed = self._consumer.committed(sorted(partitions))
         except Exception as exc:  # a figure for the audit only: never stop reading for it
             log.warning(
-                "%s: no committed offset for partition %d (%s); gaps before its first message "
-                "are not counted",
+                "%s: no committed offsets for partitions %s (%s); gaps before their first "
+                "messages are not counted",
                 self.name,
-                partition,
+                sorted(partitions),
                 describe(exc),
             )
             return
-        self.batch.positions[partition] = committed or 0
+        for partition, offset in committed.items():
+            if offset is not None:
+                self.batch.positions[partition] = offset

@@ -17,9 +17,10 @@ duplicated); records in objects past the committed offset (other than the batch 
 reported too. It must be 0. Kafka offsets are counted from 0. Offsets the broker never delivered
 (a gap in its log: transaction markers or compaction on a real Kafka, a head that expired before
 the group first read it, batches the embedded broker lost) are not losses of the pipeline: the
-sink counts them per batch (x-amz-meta-skipped-offsets, consumers/batch.py `Segment.skipped`)
-and they are reported apart, as `skipped`. Raw data purged by `make maintain`'s retention shows
-as unaccounted.
+sink counts them per batch once the broker has confirmed it serves no record there
+(x-amz-meta-skipped-offsets, consumers/gaps.py) and they are reported apart, as `skipped`.
+Offsets that expired before the group read them, and raw data purged by `make maintain`'s
+retention, show as unaccounted.
 """
 
 from __future__ import annotations

@@ -215,26 +215,27 @@ def test_jsonl_gzip_is_deterministic():
     assert gzip.decompress(encoded) == b'{"a":1}\n{"a":2}\n'
 
 
-def test_a_segment_counts_the_offsets_the_broker_did_not_deliver():
+def test_a_segment_lists_the_offsets_it_was_not_delivered():
     batch = Batch(TX, BatchLimits())
     batch.positions[0] = 10  # where reading began (the group's commit)
     batch.add(chunk(tx(12), tx(13)))  # 10 and 11 never came
     batch.add(chunk(tx(15)))  # nor 14
     segment = batch.segments[0]
     assert (segment.start_offset, segment.first_offset, segment.next_offset) == (10, 12, 16)
-    assert (segment.messages, segment.skipped) == (3, 3)
-    # The next batch starts where this one ended: no gap, none counted.
+    assert segment.gaps == [(10, 12), (14, 15)]
+    assert segment.skipped == 0  # until the broker confirms them (consumers/gaps.py)
+    # The next batch starts where this one ended: no gap.
     batch.reset()
-    batch.add(chunk(tx(16), tx(17)))
-    assert (batch.segments[0].start_offset, batch.segments[0].skipped) == (16, 0)
+    batch.add(chunk(tx(16), tx(17), tx(20)))
+    assert (batch.segments[0].start_offset, batch.segments[0].gaps) == (16, [(18, 20)])
 
 
 def test_no_gap_is_claimed_where_reading_began_is_unknown():
     batch = Batch(TX, BatchLimits())
     batch.add(chunk(tx(7), tx(9)))
-    assert (batch.segments[0].start_offset, batch.segments[0].skipped) == (7, 1)
+    assert (batch.segments[0].start_offset, batch.segments[0].gaps) == (7, [(8, 9)])
     batch.drop_partitions({0})  # revoked: its next owner starts from the commit
     assert 0 not in batch.positions
-    batch.positions[0] = 8  # a position past a message delivered again: no negative gap
+    batch.positions[0] = 8  # a position past a message delivered again: no gap, none negative
     batch.add(chunk(tx(7)))
-    assert (batch.segments[0].start_offset, batch.segments[0].skipped) == (7, 0)
+    assert (batch.segments[0].start_offset, batch.segments[0].gaps) == (7, [])

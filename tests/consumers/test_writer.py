@@ -114,7 +114,10 @@ def test_every_object_of_a_batch_with_gaps_says_how_many_offsets_it_skipped():
     batch.positions[0] = 95
     value = _values(["2024-10-01"])[0]
     batch.add(Polled(ds.topic, 0, [100, 104], [value, b"not json"], [None] * 2, [0] * 2))
-    objects = writer.objects(batch.segments[0])
+    segment = batch.segments[0]
+    assert segment.gaps == [(95, 100), (101, 104)]
+    segment.skipped = 8  # as the broker confirmed them (consumers/gaps.py)
+    objects = writer.objects(segment)
     assert len(objects) == 2  # a data object and a dead-letter object
     assert {meta[SKIPPED_OFFSETS] for _, _, meta in objects.values()} == {"8"}  # 95-99, 101-103
     # A batch without gaps says nothing of them.
