@@ -220,8 +220,10 @@ def run_aws_crawlers(
     datasets: list[Dataset],
     progress: Callable[[str], None],
     timeout: float = 1800.0,
+    poll_s: float = 10.0,
 ) -> dict[str, str]:
-    """Start the real crawlers and wait until each is READY again; their last crawl status."""
+    """Start the real crawlers and wait until each is READY again (asking every `poll_s`: a
+    crawl takes a minute or more); their last crawl status."""
     glue = clients.aws_client(settings, "glue")
     for name in (settings.crawler(ds) for ds in datasets):
         try:
@@ -237,7 +239,7 @@ def run_aws_crawlers(
     while pending:
         if time.monotonic() > deadline:
             raise CrawlError(f"crawlers still running after {timeout:.0f}s: {sorted(pending)}")
-        time.sleep(10)
+        time.sleep(poll_s)
         for name in sorted(pending):
             crawler = glue.get_crawler(Name=name)["Crawler"]
             if crawler["State"] == "READY":

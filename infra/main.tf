@@ -281,6 +281,7 @@ module "stage_policies" {
       table          = d.table
       topic          = d.topic
       curated_prefix = trimprefix(d.curated_location, "s3://${module.s3_lake.bucket_names[name]}/")
+      crawler        = d.crawler
     }
   }
   raw_database       = module.glue_catalog.database_name
@@ -295,7 +296,9 @@ module "stage_policies" {
 resource "aws_iam_policy" "stage" {
   for_each = module.stage_policies.documents
 
-  name_prefix = "${local.names.base}-${each.key}-"
+  # bucket_suffix stays in it: a deployment's policies are attached outside Terraform, and a
+  # renamed policy is a replaced one (refused while attached).
+  name_prefix = "${local.names.base}${var.bucket_suffix}-${each.key}-"
   description = "lakestream ${each.key}: least privilege for the stage's AWS calls"
   policy      = each.value
 }

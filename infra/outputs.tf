@@ -54,7 +54,7 @@ output "curation_policy_arn" {
 }
 
 output "stage_policy_arns" {
-  description = "Stage (producers, sink, curation, api) => its least-privilege managed policy: attach each to the role or user that runs that stage."
+  description = "Stage (producers, sink, crawl, curation, api) => its least-privilege managed policy: attach each to the role or user that runs that stage."
   value       = { for stage, policy in aws_iam_policy.stage : stage => policy.arn }
 }
 

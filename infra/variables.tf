@@ -145,7 +145,7 @@ variable "glue_database" {
 }
 
 variable "curated_glue_database" {
-  description = "Glue database of the curated Iceberg tables (LAKESTREAM_CURATED_DATABASE). null derives it from environment: kafka_ing_curated, or kafka_ing_curated_<environment>."
+  description = "Glue database of the curated Iceberg tables (LAKESTREAM_CURATED_DATABASE). null derives it from environment: kafka_ing_curated, or kafka_ing_<environment>_curated."
   type        = string
   default     = null
 }

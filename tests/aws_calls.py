@@ -193,6 +193,9 @@ def _s3(request: Request) -> list[Need]:
 def _glue(request: Request, region: str) -> list[Need]:
     body = request.body if isinstance(request.body, dict) else {}
     base = f"arn:aws:glue:{region}:{ACCOUNT}"
+    if request.target in ("StartCrawler", "GetCrawler"):
+        # Authorised on the crawler alone (Glue's resource ARNs: crawler/<name>).
+        return [Need(f"glue:{request.target}", f"{base}:crawler/{body['Name']}")]
     catalog = [Need(f"glue:{request.target}", f"{base}:catalog")]
     database = body.get("DatabaseName") or body.get("Name")
     if request.target in ("GetDatabase", "GetDatabases"):

@@ -46,7 +46,10 @@ def test_two_environments_share_no_name(terraform_bin, tmp_path) -> None:
     assert plain["workgroup"] == "lakestream"
     assert "kafka_ing_transactions_crawler" in plain["crawlers"]
     assert dev["kafka"] == "lakestream-dev-kafka"
-    assert dev["glue_database"] == "kafka_ing_dev"
+    assert (dev["glue_database"], dev["curated_database"]) == (
+        "kafka_ing_dev",
+        "kafka_ing_dev_curated",
+    )
     assert "kafka_ing_transactions_crawler_dev" in dev["crawlers"]
     for one, other in ((plain, dev), (plain, staging), (dev, staging)):
         assert not _all(one) & _all(other)
@@ -91,20 +94,26 @@ def test_the_root_names_every_module_after_the_environment() -> None:
     assert "local.names.curated_database" in root.modules["curated_lake"]["database_name"]
     assert "local.names.workgroup" in root.modules["athena"]["workgroup_name"]
     policy = root.of_type("aws_iam_policy")["stage"]
-    assert policy["name_prefix"].startswith("${local.names.base}-")
+    # The bucket suffix stays in it: attached policies must keep their names across upgrades.
+    assert policy["name_prefix"] == "${local.names.base}${var.bucket_suffix}-${each.key}-"
     settings = root.locals["lakestream_settings"]
     assert "LAKESTREAM_ENVIRONMENT = var.environment" in settings
 
 
-def test_no_secret_name_outlives_a_destroy() -> None:
-    """A deleted secret keeps its name for its recovery window: a fixed name would refuse the
-    same deployment applied again within 7 days. Every secret is named by a prefix."""
-    secrets = [
-        block
-        for module in (INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir()))
-        for block in load(module).of_type("aws_secretsmanager_secret").values()
-    ]
-    assert secrets
-    for secret in secrets:
-        assert "name_prefix" in secret, secret
-        assert "name" not in secret, secret
+def test_kafka_secrets_and_parameters_carry_the_clusters_name() -> None:
+    """The cluster's name carries the environment (above); its secrets and parameters live
+    under it, so two deployments never share one."""
+    kafka = load(MODULES / "kafka")
+    secret = kafka.of_type("aws_secretsmanager_secret")["user"]
+    assert secret["name"].startswith("${var.name}/")
+    assert kafka.locals["parameter_prefix"] == "/${var.name}"
+    for parameter in kafka.of_type("aws_ssm_parameter").values():
+        assert parameter["name"].startswith("${local.parameter_prefix}/"), parameter["name"]
+
+
+def test_an_environment_cannot_borrow_another_ones_curated_database(terraform_bin, tmp_path):
+    """kafka_ing_<environment> must never be another environment's kafka_ing_<x>_curated."""
+    with pytest.raises(AssertionError, match="must not end with"):
+        evaluate(terraform_bin, tmp_path / "root", CATALOG, "-x", "curated")
+    with pytest.raises(AssertionError, match="must not end with"):
+        evaluate(terraform_bin, tmp_path / "other", CATALOG, "-x", "dev-curated")

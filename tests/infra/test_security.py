@@ -382,9 +382,20 @@ def test_the_optimizers_write_and_delete_only_under_the_curated_prefixes() -> No
         )
         if any(a.startswith("glue:") for a in actions):
             assert statement["resources"] == "${concat(local.catalog_arns, local.table_arns)}", sid
-        assert statement["resources"] != ["*"], sid
+        if sid != "PublishOptimizerMetrics":
+            assert statement["resources"] != ["*"], sid
     assert "trimprefix(d.location" in CURATED.locals["curated_objects"]
     assert "s3:prefix" in _text(statements["ListCuratedPrefixes"])
+
+
+def test_the_optimizers_may_publish_their_metrics_in_glues_namespace_only() -> None:
+    """AWS's documented optimizer role publishes metrics; without it the optimizers' figures
+    never reach CloudWatch. PutMetricData takes no resource: a namespace condition scopes it."""
+    statement = _statements(CURATED, "optimizer")["PublishOptimizerMetrics"]
+    assert statement["actions"] == ["cloudwatch:PutMetricData"]
+    condition = one(statement["condition"])
+    assert condition["variable"] == "cloudwatch:namespace"
+    assert condition["values"] == ["AWS/Glue*"]
 
 
 def test_every_curated_table_gets_the_three_optimizers_and_keeps_its_commits() -> None:

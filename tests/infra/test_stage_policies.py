@@ -31,6 +31,7 @@ from consumers.audit import read_rows
 from consumers.groups import committed_offsets, group_id
 from curation.tables import location
 from engines.athena import AthenaEngine
+from glue.crawler import run_aws_crawlers
 from lakestream.core import clients
 from lakestream.core.errors import QueryTimeout
 from lakestream.core.formats import JsonLinesGzip
@@ -46,7 +47,7 @@ from tests.lake_helpers import gunicorn_api
 
 pytestmark = pytest.mark.stack
 
-STAGES = ("producers", "sink", "curation", "api")
+STAGES = ("producers", "sink", "crawl", "curation", "api")
 KAFKA_USERS = {"producers": "producers", "sink": "sink", "curation": "curation"}
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0b1f3c2e-1111-2222-3333-444455556666"
 API_KEY = "key-from-the-vault"
@@ -208,6 +209,21 @@ def run(tmp_path_factory) -> Run:
         with moto.window("sink"):  # the tables are not crawled yet: no partition to register
             _python(env, *sink)
         _python(env, "-m", "glue", "crawl")
+        # moto's crawls stay RUNNING until told otherwise; a real one finishes in a minute or so.
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{moto.endpoint}/moto-api/state-manager/set-transition",
+                data=json.dumps(
+                    {"model_name": "glue::crawl", "transition": {"progression": "immediate"}}
+                ).encode(),
+                method="POST",
+            ),
+            timeout=10,
+        ).close()
+        with moto.window("crawl"):  # what `make crawl` does on AWS: the real crawlers
+            statuses = run_aws_crawlers(settings, list(settings.datasets), print, poll_s=0.05)
+            # Glue's LastCrawl.Status is SUCCEEDED, CANCELLED or FAILED; moto says COMPLETED.
+            assert set(statuses) == {settings.crawler(ds) for ds in settings.datasets}
         _python(env, *produce, "--count", "100", "--start", "2024-11-01")
         _leave_a_crashed_attempt(settings)
         with moto.window("sink"):
@@ -253,6 +269,7 @@ def policies(terraform_bin, tmp_path_factory, run) -> dict[str, dict]:
             "table": ds.table,
             "topic": ds.topic,
             "curated_prefix": location(settings, ds).split("/", 3)[3],
+            "crawler": settings.crawler(ds),
         }
         for ds in settings.datasets
     }
@@ -306,7 +323,8 @@ def test_the_run_exercised_each_stage(run) -> None:
     assert "s3:DeleteObject" in actions["sink"]  # the crashed attempt's leftovers
     assert {"glue:BatchDeletePartition", "s3:DeleteObject"} <= actions["curation"]  # retention
     assert "athena:StopQueryExecution" in actions["api"]
-    for stage in STAGES:
+    assert actions["crawl"] == {"glue:StartCrawler", "glue:GetCrawler"}
+    for stage in set(STAGES) - {"crawl"}:  # the crawl talks to no broker
         assert "secretsmanager:GetSecretValue" in actions[stage], stage
 
 

@@ -77,6 +77,7 @@ BASE = {
                 "table": "kafka_ing_t",
                 "topic": "t_topic",
                 "curated_prefix": "curated/kafka_ing_t",
+                "crawler": "kafka_ing_t_crawler",
             }
         },
         "raw_database": "kafka_ing",
@@ -204,7 +205,17 @@ CASES = [
     ("stage_policies", {"raw_database": "Kafka-Ing"}, "Glue database name"),
     (
         "stage_policies",
-        {"datasets": {"t": {"bucket": "b", "table": "t", "topic": "t", "curated_prefix": "/c/"}}},
+        {
+            "datasets": {
+                "t": {
+                    "bucket": "b",
+                    "table": "t",
+                    "topic": "t",
+                    "curated_prefix": "/c/",
+                    "crawler": "t_crawler",
+                }
+            }
+        },
         "no leading or trailing slash",
     ),
     ("dataset_catalog", {"bucket_suffix": "_x"}, "dash-separated lowercase"),

@@ -129,6 +129,22 @@ data "aws_iam_policy_document" "optimizer" {
     resources = [var.kms_key_arn]
   }
 
+  # AWS's documented optimizer policy lets Glue publish the optimizers' metrics (files compacted,
+  # snapshots expired, run time) as the role. PutMetricData has no resource to scope: the
+  # namespace condition keeps the role to Glue's own.
+  statement {
+    #checkov:skip=CKV_AWS_356:cloudwatch:PutMetricData supports no resource-level permission; the namespace condition scopes it.
+    sid       = "PublishOptimizerMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["AWS/Glue*"]
+    }
+  }
+
   statement {
     sid     = "WriteOptimizerLogs"
     actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]

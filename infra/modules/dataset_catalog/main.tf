@@ -11,7 +11,7 @@ locals {
     kafka            = "lakestream${local.dash_suffix}-kafka"
     api              = "lakestream${local.dash_suffix}-api"
     glue_database    = "kafka_ing${local.snake_suffix}"
-    curated_database = "kafka_ing_curated${local.snake_suffix}"
+    curated_database = "kafka_ing${local.snake_suffix}_curated"
     workgroup        = "lakestream${local.dash_suffix}"
   }
 

@@ -40,4 +40,10 @@ variable "environment" {
     condition     = var.environment == null || can(regex("^[a-z]([a-z0-9-]{0,8}[a-z0-9])?$", var.environment))
     error_message = "The environment must be 1-10 lowercase letters, digits or dashes, starting with a letter and not ending with a dash (e.g. \"dev\", \"acme-prod\")."
   }
+
+  validation {
+    # kafka_ing_<environment> would be another environment's curated database.
+    condition     = var.environment == null || !endswith(coalesce(var.environment, "-"), "curated")
+    error_message = "The environment must not end with \"curated\": its raw Glue database would be named like another environment's curated one."
+  }
 }

@@ -14,9 +14,7 @@ resource "aws_secretsmanager_secret" "user" {
   #checkov:skip=CKV2_AWS_57:Rotation changes the password on the brokers too: raise credential_versions and run kafka-access (infra/README.md); a rotation Lambda would need a way into the cluster.
   for_each = var.users
 
-  # A prefix, not a name: a deleted secret's name stays taken for its recovery window (7 days),
-  # which would block a new deployment of the same name until then.
-  name_prefix             = "${var.name}/users/${each.key}-"
+  name                    = "${var.name}/users/${each.key}"
   description             = "Kafka SCRAM-SHA-512 user ${each.key} (${each.value}) of ${var.name}: {\"username\", \"password\"}"
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.secret_recovery_window_days

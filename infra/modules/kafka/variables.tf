@@ -241,7 +241,7 @@ variable "certificate_validity_days" {
 }
 
 variable "users" {
-  description = "Kafka users (SCRAM-SHA-512), one per stage: name => role. producer: write the topics; consumer: read the topics with consumer groups named consumer_group_prefix*; observer: describe the topics and those groups (curation reads the sink's committed offsets); admin: everything (a super user). Each gets a random password in Secrets Manager, <name>/users/<user>-<random>."
+  description = "Kafka users (SCRAM-SHA-512), one per stage: name => role. producer: write the topics; consumer: read the topics with consumer groups named consumer_group_prefix*; observer: describe the topics and those groups (curation reads the sink's committed offsets); admin: everything (a super user). Each gets a random password in Secrets Manager, <name>/users/<user>."
   type        = map(string)
   default = {
     producers = "producer"

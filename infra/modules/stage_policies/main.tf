@@ -17,6 +17,7 @@ locals {
   raw_database     = "${local.glue}:database/${var.raw_database}"
   curated_database = "${local.glue}:database/${var.curated_database}"
   raw_tables       = [for d in local.datasets : "${local.glue}:table/${var.raw_database}/${d.table}"]
+  crawlers         = [for d in local.datasets : "${local.glue}:crawler/${d.crawler}"]
   curated_tables   = [for d in local.datasets : "${local.glue}:table/${var.curated_database}/${d.table}"]
 
   raw_objects      = [for d in local.datasets : "${local.s3}${d.bucket}/${d.table}/*"]
@@ -149,6 +150,17 @@ locals {
       },
       local.lake_key_for_objects,
     ])
+
+    # make crawl: start the datasets' crawlers and wait for each to finish (glue/crawler.py);
+    # the crawlers themselves run as their own role (glue_catalog module).
+    crawl = [
+      {
+        Sid      = "RunCrawlers"
+        Effect   = "Allow"
+        Action   = ["glue:StartCrawler", "glue:GetCrawler"]
+        Resource = local.crawlers
+      },
+    ]
 
     # The query API: queries in its workgroup; Athena reads the tables and writes the results
     # with these permissions. Lake reads are what the tables, their dead letters (stats) and

@@ -1,5 +1,5 @@
 output "documents" {
-  description = "Stage (producers, sink, curation, api) => its IAM policy document (JSON)."
+  description = "Stage (producers, sink, crawl, curation, api) => its IAM policy document (JSON)."
   value = {
     for stage, statements in local.statements : stage => jsonencode({
       Version   = "2012-10-17"

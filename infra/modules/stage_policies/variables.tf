@@ -30,12 +30,13 @@ variable "account_id" {
 }
 
 variable "datasets" {
-  description = "Dataset => its bucket, raw table prefix (= Glue table), Kafka topic and curated prefix (the Iceberg table's location in the bucket, without s3://bucket/)."
+  description = "Dataset => its bucket, raw table prefix (= Glue table), Kafka topic, curated prefix (the Iceberg table's location in the bucket, without s3://bucket/) and crawler name."
   type = map(object({
     bucket         = string
     table          = string
     topic          = string
     curated_prefix = string
+    crawler        = string
   }))
 
   validation {
