@@ -24,7 +24,7 @@ from typing import Any
 from kafka.errors import KafkaError
 
 from consumers.batch import Batch, BatchLimits, Segment
-from consumers.clients import CommitFailed, SinkConsumer, make_consumer
+from consumers.clients import CommitFailed, SinkConsumer, make_consumer, resolve_client
 from consumers.gaps import GapProbe
 from consumers.groups import DEFAULT_GROUP_PREFIX, GroupInfo, describe_group, group_id
 from consumers.leases import DEFAULT_TTL_S, Leases
@@ -190,7 +190,13 @@ class SinkWorker(threading.Thread):
         self.assigned_at: float | None = None  # when the first partitions were assigned
         # revoked partition -> (first uncommitted offset, where its reading began)
         self.restart_at: dict[int, tuple[int, int]] = {}
-        self.gaps = GapProbe(settings, dataset.topic)
+        self.gaps = GapProbe(
+            settings,
+            dataset.topic,
+            # librdkafka reads committed records only; kafka-python, as the sink uses it, all.
+            read_committed=resolve_client(options.client) == "confluent",
+            stopping=abort.is_set,
+        )
         self.consumer: SinkConsumer | None = None
         self.uploads: ThreadPoolExecutor | None = None
         self.error: str | None = None  # the worker failed
@@ -486,6 +492,7 @@ class SinkWorker(threading.Thread):
         assigned = self._consumer.assignment()
         written: list[Segment] = []
         lost: set[int] = set()
+        self._count_gaps(assigned)  # before any lease is confirmed: it may take seconds
         try:
             for segment in list(batch.segments.values()):
                 if segment.partition not in assigned:
@@ -496,8 +503,6 @@ class SinkWorker(threading.Thread):
                         continue
                     # Retries stop where our trust in the lease does.
                     self.storage.deadline = self.leases.deadline({segment.partition})
-                if segment.gaps:
-                    segment.skipped = self.gaps.count(segment.partition, segment.gaps)
                 done = self._writer(segment.partition).write(segment, self.uploads)
                 self.stats.add(
                     records=segment.records,
@@ -540,6 +545,17 @@ class SinkWorker(threading.Thread):
         self._commit(written)
         batch.reset()
         self._stop_reading(lost)
+
+    def _count_gaps(self, assigned: set[int]) -> None:
+        """Each segment's gaps that the broker confirms it does not serve (consumers/gaps.py)."""
+        gaps = {
+            s.partition: s.gaps
+            for s in self.batch.segments.values()
+            if s.gaps and s.partition in assigned
+        }
+        if gaps:
+            for partition, skipped in self.gaps.count(gaps).items():
+                self.batch.segments[partition].skipped = skipped
 
     def _stop_reading(self, lost: set[int]) -> None:
         """Partitions whose lease another sink took during a flush: read no further."""

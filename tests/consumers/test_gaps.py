@@ -3,9 +3,11 @@ serves no record there; a range it does serve, which the sink would then have mi
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from consumers.gaps import GapProbe
+from consumers.gaps import PROBE_BUDGET_S, GapProbe
 from lakestream.core import clients
 from lakestream.stack.broker_log import base_offset, records_prefix
 
@@ -29,12 +31,25 @@ def test_only_ranges_the_broker_does_not_serve_are_confirmed(lake):
 
     probe = GapProbe(lake.settings, ds.topic)
     try:
-        assert probe.not_served(0, gap_start, gap_end)
-        assert probe.count(0, [(gap_start, gap_end)]) == gap_end - gap_start
+        assert probe.count({0: [(gap_start, gap_end)]}) == {0: gap_end - gap_start}
         # Offsets the broker serves: a sink that was not delivered them missed them.
-        assert not probe.not_served(0, batches[0], gap_start)
-        assert probe.count(0, [(batches[0], gap_start), (gap_start, gap_end)]) == (
-            gap_end - gap_start
-        )
+        assert probe.count({0: [(batches[0], gap_start)]}) == {0: 0}
+        assert probe.count({0: [(batches[0], gap_start), (gap_start, gap_end)]}) == {
+            0: gap_end - gap_start
+        }
     finally:
         probe.close()
+
+
+def test_an_unreachable_broker_confirms_nothing_and_costs_one_budget(lake):
+    """No broker: every gap stays unchecked (so unaccounted, never hidden), within the budget,
+    and the next flush does not wait for it again."""
+    unreachable = lake.settings.model_copy(update={"kafka_bootstrap_servers": "127.0.0.1:9"})
+    probe = GapProbe(unreachable, "transactions_topic")
+    started = time.monotonic()
+    assert probe.count({0: [(0, 5)], 1: [(3, 4)]}) == {0: 0, 1: 0}
+    assert time.monotonic() - started < PROBE_BUDGET_S + 2
+    started = time.monotonic()
+    assert probe.count({0: [(0, 5)]}) == {0: 0}
+    assert time.monotonic() - started < 1  # it waits RETRY_AFTER_S before trying again
+    probe.close()
