@@ -13,7 +13,7 @@ The checks of one flush share one budget (PROBE_BUDGET_S) and run before the flu
 leases, so they never eat into the time a lease is trusted. A gap left unchecked (budget spent,
 broker unreachable) is not counted: it shows as unaccounted, never hidden. On a topic written
 with transactions every commit leaves a one-offset marker, so a batch holds many gaps: those the
-budget does not reach show as unaccounted (docs/broker-quirks.md has the figures to expect).
+budget does not reach show as unaccounted (README, "Reconciliation").
 """
 
 from __future__ import annotations
