@@ -72,6 +72,7 @@ class ObjectCounts:
 
     records: int
     skipped: int = 0
+    unchecked: tuple[tuple[int, int], ...] = ()  # gaps the sink could not check in time
 
 
 _counts: dict[tuple[str, str, str], ObjectCounts] = {}  # (bucket, key, ETag) -> counts
@@ -89,7 +90,11 @@ def _head_counts(s3: Any, bucket: str, key: str) -> ObjectCounts:
     if records is None:
         # Written before the sink (or curation) said how many it holds: read it, once.
         records = len(read_rows(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key))
-    return ObjectCounts(records, _metadata_int(metadata, layout.SKIPPED_OFFSETS) or 0)
+    return ObjectCounts(
+        records,
+        _metadata_int(metadata, layout.SKIPPED_OFFSETS) or 0,
+        tuple(layout.parse_gaps(metadata.get(layout.UNCHECKED_GAPS))),
+    )
 
 
 def object_counts(s3: Any, bucket: str, obj: dict[str, Any]) -> ObjectCounts:

@@ -79,6 +79,7 @@ class Segment:
     first_dt: str | None = None  # where the first message went (None: a dead letter)
     gaps: list[tuple[int, int]] = field(default_factory=list)  # [start, end) with no message
     skipped: int = 0  # offsets of `gaps` the broker does not serve
+    unchecked: list[tuple[int, int]] = field(default_factory=list)  # gaps not checked in time
 
     @property
     def records(self) -> int:

@@ -11,9 +11,10 @@ stay unaccounted.
 
 The checks of one flush share one budget (PROBE_BUDGET_S) and run before the flush confirms its
 leases, so they never eat into the time a lease is trusted. A gap left unchecked (budget spent,
-broker unreachable) is not counted: it shows as unaccounted, never hidden. On a topic written
-with transactions every commit leaves a one-offset marker, so a batch holds many gaps: those the
-budget does not reach show as unaccounted (README, "Reconciliation").
+broker unreachable) is written on the batch's objects as unchecked; `lakestream audit` asks the
+broker about it again, and counts it as unaccounted, never hidden, unless the broker confirms.
+On a topic written with transactions every commit leaves a one-offset marker, so a batch holds
+many gaps: the audit checks those its sink had no time for (README, "Reconciliation").
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -31,6 +33,15 @@ log = logging.getLogger("consumers")
 
 PROBE_BUDGET_S = 5.0  # per flush, for every gap of every partition
 RETRY_AFTER_S = 60.0  # after the probe could not reach the broker
+
+
+@dataclass
+class Checked:
+    """One partition's gaps after the checks: offsets confirmed as the broker's, ranges left
+    unchecked."""
+
+    confirmed: int = 0
+    unchecked: list[tuple[int, int]] = field(default_factory=list)
 
 
 class GapProbe:
@@ -68,6 +79,8 @@ class GapProbe:
     def _not_served(self, tp: TopicPartition, start: int, end: int, deadline: float) -> bool | None:
         """True: the broker serves no record at [start, end); False: it serves one there;
         None: no answer before the deadline."""
+        if time.monotonic() >= deadline:
+            return None
         consumer = self._client(deadline - time.monotonic())
         if consumer is None:
             return None
@@ -89,11 +102,14 @@ class GapProbe:
                 return served >= end
         return None
 
-    def count(self, gaps: dict[int, list[tuple[int, int]]]) -> dict[int, int]:
+    def count(
+        self, gaps: dict[int, list[tuple[int, int]]], budget_s: float | None = None
+    ) -> dict[int, Checked]:
         """Per partition, how many offsets of its `gaps` the broker confirms it does not serve,
-        all checked within one PROBE_BUDGET_S."""
-        deadline = time.monotonic() + PROBE_BUDGET_S
-        confirmed = dict.fromkeys(gaps, 0)
+        and the ranges left unchecked, all checked within one budget (PROBE_BUDGET_S)."""
+        budget_s = PROBE_BUDGET_S if budget_s is None else budget_s
+        deadline = time.monotonic() + budget_s
+        checked = {p: Checked() for p in gaps}
         unchecked = 0
         for partition, ranges in gaps.items():
             tp = TopicPartition(self.topic, partition)
@@ -110,19 +126,20 @@ class GapProbe:
                         exc,
                     )
                     verdict = False  # e.g. below the log's start: expired, not the broker's gap
-                if verdict is None:  # out of time: the rest stay unchecked
+                if verdict is None:  # out of time: this one and the rest stay unchecked
+                    checked[partition].unchecked = ranges[i:]
                     unchecked += len(ranges) - i
                     break
                 if verdict:
-                    confirmed[partition] += end - start
+                    checked[partition].confirmed += end - start
         if unchecked:
             log.warning(
-                "%s: %d gaps left unchecked within %.0fs; they show as unaccounted in the audit",
+                "%s: %d gaps left unchecked within %.0fs; the audit asks the broker again",
                 self.topic,
                 unchecked,
-                PROBE_BUDGET_S,
+                budget_s,
             )
-        return confirmed
+        return checked
 
     def close(self) -> None:
         if self._consumer is not None:

@@ -554,8 +554,10 @@ class SinkWorker(threading.Thread):
             if s.gaps and s.partition in assigned
         }
         if gaps:
-            for partition, skipped in self.gaps.count(gaps).items():
-                self.batch.segments[partition].skipped = skipped
+            checked = self.gaps.count(gaps)
+            for partition, segment_gaps in checked.items():
+                segment = self.batch.segments[partition]
+                segment.skipped, segment.unchecked = segment_gaps.confirmed, segment_gaps.unchecked
 
     def _stop_reading(self, lost: set[int]) -> None:
         """Partitions whose lease another sink took during a flush: read no further."""

@@ -31,8 +31,10 @@ from lakestream.core.formats import Format, JsonLinesGzip
 from lakestream.core.layout import (
     RECORD_COUNT,
     SKIPPED_OFFSETS,
+    UNCHECKED_GAPS,
     data_key,
     dlq_key,
+    gaps_text,
     manifest_key,
 )
 
@@ -66,6 +68,8 @@ class PartitionWriter:
         and how many offsets of the segment the broker never delivered, if any."""
         topic, first = self.dataset.topic, segment.first_offset
         skipped = {SKIPPED_OFFSETS: str(segment.skipped)} if segment.skipped else {}
+        if segment.unchecked:
+            skipped[UNCHECKED_GAPS] = gaps_text(segment.unchecked)
         objects: dict[str, tuple[bytes, str, dict[str, str]]] = {
             data_key(self.dataset, dt, topic, self.partition, first, self.format.extension): (
                 builder.finish(),

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from pyiceberg.exceptions import NoSuchTableError
 
 from consumers.audit import object_counts
+from consumers.gaps import GapProbe
 from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from curation.catalog import iceberg_catalog
 from curation.tables import identifier
@@ -40,6 +41,8 @@ from curation.watermark import read_watermark
 from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
 from lakestream.core.settings import Settings
+
+AUDIT_PROBE_BUDGET_S = 30.0  # per batch with gaps its sink left unchecked
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class _RawCounts:
     below: Counter[int] = field(default_factory=Counter)
     beyond: Counter[int] = field(default_factory=Counter)
     skipped: dict[tuple[int, int], int] = field(default_factory=dict)
+    unchecked: dict[tuple[int, int], tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
 
 def _raw_counts(s3: Any, bucket: str, prefix: str, kind: str, limits: dict[int, int]) -> _RawCounts:
@@ -112,6 +116,8 @@ def _raw_counts(s3: Any, bucket: str, prefix: str, kind: str, limits: dict[int, 
         side[key.partition] += found.records
         if found.skipped:  # every object of a batch says it: count each batch once
             counts.skipped[key.partition, key.first_offset] = found.skipped
+        if found.unchecked:
+            counts.unchecked[key.partition, key.first_offset] = found.unchecked
     return counts
 
 
@@ -122,6 +128,27 @@ def _skipped_below(skipped: dict[tuple[int, int], int], limits: dict[int, int]) 
         if first < limits.get(partition, 0):
             below[partition] += n
     return below
+
+
+def _check_now(
+    settings: Settings,
+    dataset: Dataset,
+    unchecked: dict[tuple[int, int], tuple[tuple[int, int], ...]],
+    committed: dict[int, int],
+) -> dict[tuple[int, int], int]:
+    """The gaps of committed batches that their sink could not check in time, asked of the
+    broker now: per batch, the offsets it confirms it does not serve."""
+    wanted = {b: g for b, g in unchecked.items() if b[1] < committed.get(b[0], 0)}
+    if not wanted:
+        return {}
+    probe = GapProbe(settings, dataset.topic)
+    try:
+        return {
+            batch: probe.count({batch[0]: list(ranges)}, AUDIT_PROBE_BUDGET_S)[batch[0]].confirmed
+            for batch, ranges in wanted.items()
+        }
+    finally:
+        probe.close()
 
 
 def _curated(settings: Settings, dataset: Dataset) -> tuple[dict[int, int], Counter[int]]:
@@ -153,6 +180,9 @@ def audit_dataset(
     dead_applied = _raw_counts(s3, bucket, dlq, "dead_letter", applied).below
     curated_dead = _raw_counts(s3, bucket, curated_dlq, "curated_dead_letter", applied).below
     gaps = {**raw.skipped, **raw_dead.skipped}
+    unchecked = {**raw.unchecked, **raw_dead.unchecked}
+    for batch, n in _check_now(settings, dataset, unchecked, committed).items():
+        gaps[batch] = gaps.get(batch, 0) + n
     skipped, skipped_applied = _skipped_below(gaps, committed), _skipped_below(gaps, applied)
     partitions = sorted({*range(dataset.partitions), *committed, *applied})
     return [

@@ -51,6 +51,33 @@ RECORD_COUNT = "records"
 # offsets between where the batch began reading and its end the broker delivered no message for
 # (transaction markers, compaction, expired or lost batches). The audit tells these from losses.
 SKIPPED_OFFSETS = "skipped-offsets"
+# Gaps the sink could not check with the broker in time (x-amz-meta-unchecked-gaps, "a-b,c-d":
+# offsets [a, b) and [c, d)): the audit asks the broker about them.
+UNCHECKED_GAPS = "unchecked-gaps"
+_MAX_GAPS_TEXT = 1500  # S3 keeps 2 KB of user metadata per object: what does not fit is unaccounted
+
+
+def gaps_text(gaps: list[tuple[int, int]]) -> str:
+    """Offset ranges as metadata text, as many as fit."""
+    text = ""
+    for start, end in gaps:
+        item = f"{start}-{end}"
+        if len(text) + len(item) + 1 > _MAX_GAPS_TEXT:
+            break
+        text = f"{text},{item}" if text else item
+    return text
+
+
+def parse_gaps(text: str | None) -> list[tuple[int, int]]:
+    """The ranges of `gaps_text`; anything malformed is left out."""
+    gaps = []
+    for item in (text or "").split(","):
+        start, _, end = item.partition("-")
+        if start.isdigit() and end.isdigit() and int(start) < int(end):
+            gaps.append((int(start), int(end)))
+    return gaps
+
+
 _DLQ = "_dlq"
 _CURATED_DLQ = f"{_DLQ}/curated"
 _STATE = "_state"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from consumers.gaps import PROBE_BUDGET_S, GapProbe
+from consumers.gaps import PROBE_BUDGET_S, Checked, GapProbe
 from lakestream.core import clients
 from lakestream.stack.broker_log import base_offset, records_prefix
 
@@ -31,11 +31,15 @@ def test_only_ranges_the_broker_does_not_serve_are_confirmed(lake):
 
     probe = GapProbe(lake.settings, ds.topic)
     try:
-        assert probe.count({0: [(gap_start, gap_end)]}) == {0: gap_end - gap_start}
+        assert probe.count({0: [(gap_start, gap_end)]}) == {0: Checked(gap_end - gap_start)}
         # Offsets the broker serves: a sink that was not delivered them missed them.
-        assert probe.count({0: [(batches[0], gap_start)]}) == {0: 0}
+        assert probe.count({0: [(batches[0], gap_start)]}) == {0: Checked(0)}
         assert probe.count({0: [(batches[0], gap_start), (gap_start, gap_end)]}) == {
-            0: gap_end - gap_start
+            0: Checked(gap_end - gap_start)
+        }
+        # No time left: nothing confirmed, every range handed back unchecked.
+        assert probe.count({0: [(gap_start, gap_end)]}, budget_s=0) == {
+            0: Checked(0, [(gap_start, gap_end)])
         }
     finally:
         probe.close()
@@ -47,9 +51,12 @@ def test_an_unreachable_broker_confirms_nothing_and_costs_one_budget(lake):
     unreachable = lake.settings.model_copy(update={"kafka_bootstrap_servers": "127.0.0.1:9"})
     probe = GapProbe(unreachable, "transactions_topic")
     started = time.monotonic()
-    assert probe.count({0: [(0, 5)], 1: [(3, 4)]}) == {0: 0, 1: 0}
+    assert probe.count({0: [(0, 5)], 1: [(3, 4)]}) == {
+        0: Checked(0, [(0, 5)]),
+        1: Checked(0, [(3, 4)]),
+    }
     assert time.monotonic() - started < PROBE_BUDGET_S + 2
     started = time.monotonic()
-    assert probe.count({0: [(0, 5)]}) == {0: 0}
+    assert probe.count({0: [(0, 5)]}) == {0: Checked(0, [(0, 5)])}
     assert time.monotonic() - started < 1  # it waits RETRY_AFTER_S before trying again
     probe.close()

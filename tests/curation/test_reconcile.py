@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from consumers import gaps
 from consumers.audit import read_rows
 from curation.reconcile import audit_dataset
 from curation.run import curate
@@ -104,7 +105,10 @@ def test_every_offset_is_accounted_for_and_a_loss_or_a_duplicate_is_not(lake):
     assert report["unaccounted"] >= lost_rows + twice_rows
 
 
-def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(lake):
+@pytest.mark.parametrize("sink_budget_s", [5.0, 0.0], ids=["sink-checks", "audit-checks"])
+def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(
+    lake, monkeypatch, sink_budget_s
+):
     """A gap in the broker's log (here: one of the embedded broker's batch objects removed, as
     a restart mid-produce leaves; on a real Kafka, transaction markers) is counted by the sink
     and reported as skipped; every other offset is still a record, once. The gap starts right
@@ -129,8 +133,19 @@ def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(lake):
     s3.delete_object(Bucket=log_bucket, Key=gap_key)
     gap = gap_end - gap_start
 
+    # With no time to check (a broker restarting, say), the sink writes the gap down as
+    # unchecked and the audit asks the broker itself.
+    monkeypatch.setattr(gaps, "PROBE_BUDGET_S", sink_budget_s)
     lake.catch_up("social_posts")
     curate(lake.settings, [ds], lake.group_prefix)
+    metadata = [
+        s3.head_object(Bucket=lake.settings.bucket(ds), Key=o["Key"])["Metadata"]
+        for o in clients.list_objects(s3, lake.settings.bucket(ds), f"{ds.table}/")
+        if layout.parse_key(o["Key"]).partition == 0
+    ]
+    noted = {m.get(layout.SKIPPED_OFFSETS) or m.get(layout.UNCHECKED_GAPS) for m in metadata}
+    expected_note = str(gap) if sink_budget_s else f"{gap_start}-{gap_end}"
+    assert expected_note in noted, metadata
 
     audited = {a.partition: a for a in audit_dataset(lake.settings, ds, lake.group_prefix)}
     assert (audited[0].skipped, audited[0].skipped_applied) == (gap, gap)

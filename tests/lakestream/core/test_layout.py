@@ -108,3 +108,15 @@ def test_offsets_are_zero_padded_to_20_digits_so_names_sort_in_offset_order() ->
     assert sorted(reversed(keys)) == keys
     parsed = [layout.parse_key(k) for k in keys]
     assert [p.first_offset for p in parsed if p] == offsets
+
+
+def test_gap_ranges_survive_metadata_and_what_does_not_fit_is_left_out():
+    assert layout.parse_gaps(layout.gaps_text([(5, 9), (12, 13)])) == [(5, 9), (12, 13)]
+    assert layout.parse_gaps(None) == []
+    assert layout.parse_gaps("7-3,x-9,4-6") == [(4, 6)]  # malformed items are dropped
+    many = [(i * 10, i * 10 + 1) for i in range(1000, 2000)]
+    text = layout.gaps_text(many)
+    assert len(text) <= 1500  # S3 keeps 2 KB of user metadata per object
+    kept = layout.parse_gaps(text)
+    assert 0 < len(kept) < len(many)
+    assert kept == many[: len(kept)]
