@@ -62,12 +62,11 @@ status: $(STAMP) ## show services and provisioned resources
 demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_SERVE=0 exits)
 	$(LS) demo --records $(or $(DEMO_RECORDS),5000) $(if $(filter 0,$(DEMO_SERVE)),--no-serve,)
 
-# The suite runs on PYTEST_WORKERS processes (pytest-xdist), each starting its own stack on free
-# ports. Tests are handed out one by one, except those that share an expensive fixture (a
-# module-scoped one, or the API's lake), which stay on one worker (tests/conftest.py). Most of
-# the suite waits on processes, group joins and fault windows, so three workers fit two cores.
+# The suite's files run on PYTEST_WORKERS processes (pytest-xdist), a file per worker at a time
+# so module fixtures are built once; each worker starts its own stack on free ports. Most of the
+# suite waits on processes, group joins and fault windows, so three workers fit two cores.
 PYTEST_WORKERS ?= 3
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 NO_TESTS := if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
 
 test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stacks on free ports)

@@ -60,37 +60,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             stack.down()
 
 
-# Session fixtures other than the stack that cost enough to build once, on one worker: the
-# tests that use them share a pytest-xdist group.
-SHARED_SESSION_FIXTURES = ("api_lake",)
-
-
-def _xdist_group(item: pytest.Item) -> str | None:
-    """The tests that share an expensive fixture run on one worker (`--dist loadgroup`, the
-    Makefile): those of a module with module-scoped fixtures, those of a shared session fixture.
-    Every other test is handed out on its own, so one long module does not hold up a worker."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    for name in SHARED_SESSION_FIXTURES:
-        if name in info.names_closure:
-            return name
-    for defs in info.name2fixturedefs.values():
-        if any(d.scope in ("module", "class") for d in defs):
-            return item.module.__name__ if item.module else None
-    return None
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that reaches the session's stack, even through another fixture, is a `stack`
-    test: `make test-fast` (-m "not stack") leaves exactly those out. Tests that share an
-    expensive fixture get one pytest-xdist group."""
+    test: `make test-fast` (-m "not stack") leaves exactly those out."""
     for item in items:
         if "running_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.stack)
-        group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
