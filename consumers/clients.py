@@ -25,7 +25,7 @@ from kafka.errors import KafkaError
 from consumers.batch import Polled
 from consumers.groups import topic_partitions
 from lakestream.core import clients
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import LakestreamError, describe
 from lakestream.core.settings import Settings
 
 log = logging.getLogger("consumers")
@@ -178,7 +178,7 @@ class PythonSinkConsumer:
                 {self._tp(p): clients.offset_and_metadata(o) for p, o in offsets.items()}
             )
         except KafkaError as exc:
-            raise CommitFailed(f"{type(exc).__name__}: {exc}") from None
+            raise CommitFailed(describe(exc)) from None
 
     def lag(self) -> dict[int, int | None]:
         lag: dict[int, int | None] = {}

@@ -44,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from consumers.storage import StorageError
 from lakestream.core import clients
+from lakestream.core.errors import describe
 from lakestream.core.layout import lease_key
 
 log = logging.getLogger("consumers")
@@ -199,7 +200,7 @@ class Leases:
                         continue
                     etag = self._put(p, IfMatch=their_etag)
             except (BotoCoreError, ClientError) as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = describe(exc)
                 log.warning("%s: cannot take the lease of partition %d: %s", self.topic, p, exc)
                 continue
             if etag is None:
@@ -240,7 +241,7 @@ class Leases:
                 if current is not None and current[2] == self.session:
                     etag = self._put(partition, IfMatch=current[0])
         except (BotoCoreError, ClientError) as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.last_error = describe(exc)
             raise StorageError(
                 f"renew the lease of {self.topic} partition {partition}: {exc}"
             ) from None

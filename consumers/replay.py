@@ -34,6 +34,7 @@ from consumers.dead_letters import DeadLetter, DeadLetterError
 from consumers.groups import end_offsets
 from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
+from lakestream.core.errors import describe
 from lakestream.core.settings import Settings
 
 REPLAY_OF = "lakestream-replay-of"
@@ -341,7 +342,7 @@ def _replay(
         ledgers.save(ledger)
     except (KafkaError, ValueError) as exc:  # kafka-python refuses some sends with ValueError
         raise DeadLetterError(
-            f"Kafka refused the replay ({type(exc).__name__}: {exc}); what was sent is settled "
+            f"Kafka refused the replay ({describe(exc)}); what was sent is settled "
             "by the next `lakestream dlq replay`"
         ) from None
     return ReplayResult(ledger.replay_id, len(todo), len(unique) - len(todo), settled)

@@ -32,6 +32,7 @@ from consumers.partitions import PartitionRegistrar
 from consumers.storage import S3Storage, StorageError
 from consumers.writer import PartitionWriter
 from lakestream.core.datasets import Dataset
+from lakestream.core.errors import describe
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.settings import Settings
 
@@ -108,13 +109,6 @@ class SinkOptions:
     # A stable name (Kafka's group.instance.id): a sink restarted under it takes back its own
     # leases at once instead of waiting for them to lapse. Two running sinks never share one.
     instance_id: str | None = None
-
-
-def describe(exc: BaseException) -> str:
-    """`Type: message`, once (kafka-python's errors already start with their type's name)."""
-    text = str(exc)
-    name = type(exc).__name__
-    return text if text.startswith(f"{name}:") else f"{name}: {text}"
 
 
 def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:

@@ -43,6 +43,7 @@ from consumers.run import sink_command
 from curation.reconcile import audit
 from curation.run import count_curated
 from lakestream.core import clients
+from lakestream.core.errors import describe
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack, private_stack
 from lakestream.stack.processes import free_port, port_is_open
@@ -390,7 +391,7 @@ def soak(
             progress("  counting")
             counted = _count(settings)
         except Exception as exc:  # a report is written whatever happened; it says what failed
-            failure = f"{type(exc).__name__}: {exc}"
+            failure = describe(exc)
             progress(f"  failed: {failure}")
         finally:
             stop.set()

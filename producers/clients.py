@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lakestream.core import clients
-from lakestream.core.errors import LakestreamError, kafka_unreachable
+from lakestream.core.errors import LakestreamError, describe, kafka_unreachable
 from lakestream.core.settings import Settings
 
 # Called once per message when the broker acknowledges it (None) or gives up (the reason).
@@ -75,10 +75,10 @@ class KafkaPythonClient(ProducerClient):
         try:
             future = self._producer.send(topic, key=key, value=value)
         except Exception as exc:  # buffer full past max_block_ms, closed producer, ...
-            report(f"{type(exc).__name__}: {exc}")
+            report(describe(exc))
             return
         future.add_callback(lambda _meta: report(None))
-        future.add_errback(lambda exc: report(f"{type(exc).__name__}: {exc}"))
+        future.add_errback(lambda exc: report(describe(exc)))
 
     def flush(self, timeout: float) -> bool:
         from kafka.errors import KafkaTimeoutError
@@ -133,7 +133,7 @@ class ConfluentClient(ProducerClient):
             except BufferError:  # local queue full: serve callbacks, then retry
                 self._producer.poll(0.05)
             except Exception as exc:  # unknown topic in the client's view, oversize message
-                report(f"{type(exc).__name__}: {exc}")
+                report(describe(exc))
                 return
         self._producer.poll(0)
 

@@ -28,7 +28,7 @@ from importlib.metadata import entry_points
 from pydantic import ValidationError
 from rich.console import Console
 
-from lakestream.core.errors import LakestreamError, QueryError
+from lakestream.core.errors import LakestreamError, QueryError, describe
 from lakestream.core.settings import masked, settings_error
 from lakestream.core.signals import handlers_restored
 
@@ -64,7 +64,7 @@ def _line(exc: Exception, expected: tuple[type[Exception], ...]) -> str:
     if isinstance(exc, (LakestreamError, ValidationError, *expected)):
         return f"error: {settings_error(exc) if isinstance(exc, ValidationError) else exc}"
     # A bug: still one line, and the way to see more.
-    return f"internal error: {type(exc).__name__}: {exc} ({DEBUG_OPTION} shows the traceback)"
+    return f"internal error: {describe(exc)} ({DEBUG_OPTION} shows the traceback)"
 
 
 def command_main(

@@ -55,3 +55,10 @@ class EngineFailure(QueryError):
     """The engine failed; the message is safe to show (no SQL, no settings)."""
 
     kind = "engine"
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message`, once (kafka-python's errors already start with their type's name)."""
+    text = str(exc)
+    name = type(exc).__name__
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"

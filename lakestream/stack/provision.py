@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from lakestream.core import clients, layout
-from lakestream.core.errors import StackError
+from lakestream.core.errors import StackError, describe
 from lakestream.core.settings import Settings
 
 State = Literal["created", "exists", "missing", "mismatch"]
@@ -337,9 +337,7 @@ def _run(settings: Settings, create: bool) -> list[Outcome]:
             except StackError:
                 raise
             except Exception as exc:  # kafka-python raises many unrelated types
-                raise StackError(
-                    f"{resource.kind} {resource.name!r}: {type(exc).__name__}: {exc}"
-                ) from None
+                raise StackError(f"{resource.kind} {resource.name!r}: {describe(exc)}") from None
     finally:
         ctx.close()
     return outcomes

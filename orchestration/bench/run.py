@@ -27,6 +27,7 @@ from typing import Literal
 from rich.console import Console
 
 from lakestream.core.console import figures_table, out_console
+from lakestream.core.errors import describe
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
 from orchestration.bench import api, curated, end_to_end, growth, producers, simulator, sink
@@ -50,7 +51,7 @@ def failure(section: str, exc: BaseException) -> Failure:
     stderr = exc.stderr if isinstance(exc, subprocess.SubprocessError) else None  # timeouts too
     if isinstance(stderr, bytes):
         stderr = stderr.decode(errors="replace")
-    return Failure(section, f"{type(exc).__name__}: {exc}", (stderr or "")[-STDERR_TAIL:])
+    return Failure(section, describe(exc), (stderr or "")[-STDERR_TAIL:])
 
 
 def run_sections(sections: dict[str, Section], out: Path, figures: list[Figure]) -> list[Failure]:
