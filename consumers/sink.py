@@ -591,11 +591,11 @@ class SinkWorker(threading.Thread):
             if s.partition in assigned:
                 self._seek(s.partition, s.first_offset, s.start_offset)
 
-    def _seek(self, partition: int, offset: int, began: int | None = None) -> None:
+    def _seek(self, partition: int, offset: int, began: int) -> None:
         """Read `partition` again from `offset`; `began` (at most `offset`): where the reading
         that reached it began, so that a gap before it is still counted."""
         self._consumer.seek(partition, offset)
-        self.batch.positions[partition] = offset if began is None else began
+        self.batch.positions[partition] = began
 
     def _start_positions(self, partitions: set[int]) -> None:
         """Where reading newly assigned partitions began: the group's committed offsets, one

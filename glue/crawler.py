@@ -225,7 +225,8 @@ def run_aws_crawlers(
     """Start the real crawlers and wait until each is READY again (asking every `poll_s`: a
     crawl takes a minute or more); their last crawl status."""
     glue = clients.aws_client(settings, "glue")
-    for name in (settings.crawler(ds) for ds in datasets):
+    names = [settings.crawler(ds) for ds in datasets]
+    for name in names:
         try:
             glue.start_crawler(Name=name)
             progress(f"started {name}")
@@ -235,7 +236,7 @@ def run_aws_crawlers(
             progress(f"{name} was already running")
     deadline = time.monotonic() + timeout
     status: dict[str, str] = {}
-    pending = {settings.crawler(ds) for ds in datasets}
+    pending = set(names)
     while pending:
         if time.monotonic() > deadline:
             raise CrawlError(f"crawlers still running after {timeout:.0f}s: {sorted(pending)}")

@@ -4,15 +4,15 @@
 locals {
   # Every name of a deployment carries its environment (Settings.crawler in
   # lakestream/core/settings.py follows the same rule for the crawlers).
-  dash_suffix  = var.environment == null ? "" : "-${var.environment}"
+  base         = var.environment == null ? "lakestream" : "lakestream-${var.environment}"
   snake_suffix = var.environment == null ? "" : "_${replace(var.environment, "-", "_")}"
   names = {
-    base             = "lakestream${local.dash_suffix}"
-    kafka            = "lakestream${local.dash_suffix}-kafka"
-    api              = "lakestream${local.dash_suffix}-api"
+    base             = local.base
+    kafka            = "${local.base}-kafka"
+    api              = "${local.base}-api"
     glue_database    = "kafka_ing${local.snake_suffix}"
     curated_database = "kafka_ing${local.snake_suffix}_curated"
-    workgroup        = "lakestream${local.dash_suffix}"
+    workgroup        = local.base
   }
 
   raw = can(regex("\\.json$", var.catalog_file)) ? jsondecode(file(var.catalog_file)) : yamldecode(file(var.catalog_file))
