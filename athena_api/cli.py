@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,15 @@ def _run(argv: Sequence[str] | None) -> int:
 def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:
     """The API under gunicorn: `workers` processes, each answering `threads` requests at once
     (the local engine gives each thread a DuckDB database of its own)."""
+    # Each worker counts its requests in files of this folder, and /metrics adds them up
+    # (athena_api/query/metrics.py). prometheus-client reads the variable once, on import:
+    # before the application (and its middleware) is loaded here.
+    with tempfile.TemporaryDirectory(prefix="lakestream-api-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        _run_gunicorn(host, port, workers, threads, timeout)
+
+
+def _run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:
     from gunicorn.app.base import BaseApplication
 
     from athena_api.wsgi import application

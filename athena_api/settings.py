@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "athena_api.dashboard",
 ]
 MIDDLEWARE = [
+    # First: it times and counts every answer, the others' included (GET /metrics).
+    "athena_api.query.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     # Static files (Swagger UI's, ReDoc's, the dashboard's) under gunicorn too, where Django
     # serves none; straight from the apps' static folders, so no collectstatic step.

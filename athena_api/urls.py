@@ -5,7 +5,7 @@ from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
 from athena_api.dashboard import views as dashboard
-from athena_api.query import analyses, stats, views
+from athena_api.query import analyses, metrics, stats, views
 from athena_api.query.errors import not_found
 
 schema_view = get_schema_view(
@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/tables/<str:name>/", views.TableDetailView.as_view(), name="table-detail"),
     path("api/health/", views.HealthView.as_view(), name="health"),
     path("api/stats/", stats.StatsView.as_view(), name="stats"),
+    path("metrics", metrics.MetricsView.as_view(), name="metrics"),
     *analyses.urlpatterns(),
     re_path(
         r"^swagger(?P<format>\.json|\.yaml)$",

@@ -24,6 +24,7 @@ from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import stage_main
 from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
+from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.settings import load_settings
 from lakestream.stack.processes import port_is_open
 
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "~20%% smaller for ~2x the compression time)",
     )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    add_metrics_option(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--log-level",
@@ -216,13 +218,18 @@ def run_sink(args: argparse.Namespace) -> int:
         f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
+    exporter = start_reporting(settings, args.metrics_port)
     run.start()
-    with_progress(
-        args.quiet,
-        lambda st: _table(st or stats, "consuming"),
-        lambda st: ", ".join(f"{s.topic} {s.records:,} landed" for s in st),
-        run.wait,
-    )
+    try:
+        with_progress(
+            args.quiet,
+            lambda st: _table(st or stats, "consuming"),
+            lambda st: ", ".join(f"{s.topic} {s.records:,} landed" for s in st),
+            run.wait,
+        )
+    finally:
+        if exporter is not None:
+            exporter.close()  # what landed since the last minute, before the service stops
 
     line = (
         f"{run.records:,} records and {run.dead_letters:,} "

@@ -23,6 +23,7 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
+from consumers import metrics
 from consumers.batch import Batch, BatchLimits, Segment
 from consumers.clients import CommitFailed, SinkConsumer, make_consumer, resolve_client
 from consumers.gaps import GapProbe
@@ -50,6 +51,7 @@ MAX_WRITE_FAILURES = 5
 # port refusing connections) without a commit in between, before it fails and ends the run.
 RECONNECT_BUDGET_S = 180.0
 RECONNECT_PAUSE_S = 2.0
+LAG_EVERY_S = 5.0  # how often the consumer-lag gauge is refreshed from the last fetch
 
 
 @dataclass
@@ -85,6 +87,7 @@ class SinkStats:
         with self._lock:
             self.errors += 1
             self.last_error = message
+        metrics.ERRORS.labels(self.topic).inc()
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ class SinkWorker(threading.Thread):
         self.batch.drop_partitions(parts)
         for p in parts:
             self.writers.pop(p, None)
+        metrics.forget_partitions(self.dataset.topic, parts)
 
     def on_partitions_assigned(self, assigned: set[int]) -> None:
         log.info("%s: assigned %s", self.name, sorted(assigned))
@@ -354,9 +358,13 @@ class SinkWorker(threading.Thread):
         until_idle = self.options.until_idle
         started = waited = time.monotonic()
         last_record = None
+        lag_at = 0.0
         while not self.stop_event.is_set():
             polled = self._consumer.poll(POLL_S)
             now = time.monotonic()
+            if now - lag_at >= LAG_EVERY_S:
+                lag_at = now
+                metrics.lag(self.dataset.topic, self.lag())
             unknown = {c.partition for c in polled} - set(self.batch.positions)
             if unknown:
                 self._start_positions(unknown)
@@ -482,9 +490,14 @@ class SinkWorker(threading.Thread):
         return self.writers[partition]
 
     def flush(self) -> None:
+        with metrics.FLUSH_SECONDS.labels(self.dataset.topic).time():
+            self._flush()
+
+    def _flush(self) -> None:
         batch = self.batch
         assigned = self._consumer.assignment()
         written: list[Segment] = []
+        sizes: dict[int, int] = {}  # bytes written per partition, for the metrics
         lost: set[int] = set()
         self._count_gaps(assigned)  # before any lease is confirmed: it may take seconds
         try:
@@ -505,6 +518,7 @@ class SinkWorker(threading.Thread):
                     bytes=done.bytes,
                     state_writes=int(done.manifest),
                 )
+                sizes[segment.partition] = done.bytes
                 written.append(segment)
                 log.info(
                     "%s: wrote partition %d offsets [%d, %d)%s",
@@ -536,7 +550,7 @@ class SinkWorker(threading.Thread):
         finally:
             self.storage.deadline = None
         self.write_failures = 0
-        self._commit(written)
+        self._commit(written, sizes)
         batch.reset()
         self._stop_reading(lost)
 
@@ -561,12 +575,15 @@ class SinkWorker(threading.Thread):
                 self.batch.positions.pop(p, None)
             self._consumer.assign(sorted(self.leases.held))
 
-    def _commit(self, segments: list[Segment]) -> None:
+    def _commit(self, segments: list[Segment], sizes: dict[int, int]) -> None:
         if not segments:
             return
         offsets = {s.partition: s.next_offset for s in segments}
         try:
             self._consumer.commit(offsets)
+            for s in segments:  # landed: durable and committed, never counted twice
+                reasons = [d["reason"] for d in s.dead]
+                metrics.landed(self.dataset.topic, s.records, sizes.get(s.partition, 0), reasons)
             self.commit_failed = False
             self.progress_at = time.monotonic()
             self.stats.add(batches=1)
@@ -574,6 +591,7 @@ class SinkWorker(threading.Thread):
             log.info("%s: committed %s", self.name, offsets)
         except CommitFailed as exc:
             self.commit_failed = True
+            metrics.COMMIT_FAILURES.labels(self.dataset.topic).inc()
             # Typically a rebalance while we wrote. Whoever owns the partitions next (maybe us)
             # must read from the last commit: rewind, so this consumer never skips the batch.
             # The rewrite overwrites the same object names, so nothing is lost or doubled.

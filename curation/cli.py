@@ -13,13 +13,17 @@ from datetime import timedelta
 from rich.table import Table
 
 from consumers.groups import DEFAULT_GROUP_PREFIX
+from curation import metrics
 from curation.maintain import maintain
 from curation.run import CurateResult, curate
 from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, figures_table, out_console
+from lakestream.core.datasets import Dataset
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import load_settings, masked
+from lakestream.core.logs import configure_logging
+from lakestream.core.metrics import add_metrics_option, start_reporting
+from lakestream.core.settings import Settings, load_settings, masked
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_metrics_option(parser)
     parser.epilog = "maintenance: python -m curation maintain --help (make maintain)"
     return parser
 
@@ -178,6 +183,7 @@ def run_maintain(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = cli_args(argv)
+    configure_logging("curation")
     if argv[:1] == ["maintain"]:
         return command_main("curation", lambda: run_maintain(argv[1:]))
     args = build_parser().parse_args(argv)
@@ -185,9 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_curate(args: argparse.Namespace) -> int:
-    err = err_console()
     settings = load_settings()
     datasets = settings.datasets.select(args.datasets)
+    exporter = start_reporting(settings, args.metrics_port)
+    try:
+        return _passes(args, settings, datasets)
+    finally:
+        if exporter is not None:
+            exporter.close()  # a pass run from a timer sends its figures as it ends
+
+
+def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset]) -> int:
+    err = err_console()
     rebuild = args.rebuild
     while True:
         try:
@@ -199,6 +214,7 @@ def run_curate(args: argparse.Namespace) -> int:
                 progress=lambda m: err.print(f"• {m}", highlight=False),
             )
         except Exception as exc:
+            metrics.FAILURES.inc()
             if not args.follow:
                 raise
             # A service goes on: S3 stalled, the catalog or the broker away, a commit lost to
@@ -211,6 +227,7 @@ def run_curate(args: argparse.Namespace) -> int:
             )
             time.sleep(args.follow)
             continue
+        metrics.passed(results)
         rebuild = False  # --follow rebuilds once, then follows
         if args.json:
             print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from lakestream.core.errors import LakestreamError, QueryError, describe
+from lakestream.core.logs import configure_logging
 from lakestream.core.settings import masked, settings_error
 from lakestream.core.signals import handlers_restored
 
@@ -104,7 +105,7 @@ def benchmark(stage: str) -> Command:
 def stage_main(prog: str, argv: Sequence[str] | None, run: Command) -> int:
     """`prog`'s command line: its own parser, or its benchmark when the first word is `bench`."""
     args = cli_args(argv)
-    logging.basicConfig(level=logging.WARNING, format=f"{prog}: %(message)s")
+    configure_logging(prog)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its own retries are not news
     # The sink and the producer install their own Ctrl-C/SIGTERM handlers; they end with the run.
     with handlers_restored(signal.SIGINT, signal.SIGTERM):

@@ -97,3 +97,19 @@ def parse_record(value: bytes, dataset: Dataset) -> dict[str, Any]:
     if problems := check_record(record, dataset):
         raise RecordError("; ".join(problems))
     return record
+
+
+def reason_label(reason: str) -> str:
+    """A dead letter's reason as one of a few kinds, fit for a metric's label (the reasons
+    themselves quote values): empty, oversized, invalid_json, malformed_json, invalid_field."""
+    text = reason.removeprefix("curation: ")
+    for start, label in (
+        ("empty message", "empty"),
+        ("oversized", "oversized"),
+        ("invalid JSON", "invalid_json"),
+        ("duplicate key", "malformed_json"),
+        ("nested too deeply", "malformed_json"),
+    ):
+        if text.startswith(start):
+            return label
+    return "invalid_field"

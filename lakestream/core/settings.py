@@ -201,6 +201,26 @@ class Settings(BaseSettings):
         "log grows).",
     )
 
+    # -- operating the services (lakestream/core/metrics.py, lakestream/core/logs.py) ----------
+    metrics_emf: str | None = Field(
+        None,
+        validation_alias="LAKESTREAM_METRICS_EMF",
+        description="Where the sink, curation and the API send their metrics as CloudWatch "
+        "embedded-metric-format documents once a minute: tcp://127.0.0.1:25888 (the CloudWatch "
+        "agent, as on AWS), stdout, or unset for none.",
+    )
+    metrics_log_group: str | None = Field(
+        None,
+        validation_alias="LAKESTREAM_METRICS_LOG_GROUP",
+        description="The CloudWatch Logs group the agent files the metric documents in.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias="LAKESTREAM_LOG_FORMAT",
+        description="json: one JSON object per log line (CloudWatch Logs, Logs Insights), "
+        "as the services on AWS run.",
+    )
+
     # -- the query API (athena_api/settings.py turns these into Django settings) ---------------
     api_host: str = Field(
         "127.0.0.1",
@@ -420,6 +440,12 @@ class Settings(BaseSettings):
         if self.environment is None:
             return dataset.crawler
         return f"{dataset.crawler}_{self.environment.replace('-', '_')}"
+
+    @property
+    def deployment(self) -> str:
+        """The deployment's base name (infra/modules/dataset_catalog, `names.base`): the
+        `Deployment` dimension of its CloudWatch metrics, which its alarms watch."""
+        return "lakestream" if self.environment is None else f"lakestream-{self.environment}"
 
     @property
     def results_bucket(self) -> str:

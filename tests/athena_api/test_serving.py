@@ -13,6 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from lakestream.stack.processes import free_port, port_is_open
 from tests.lake_helpers import gunicorn_api
@@ -85,3 +86,32 @@ def test_the_development_server_needs_api_debug(api_lake):
     assert result.returncode == 2
     assert "set API_DEBUG=1 to use it" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_metrics_add_up_every_workers_requests_behind_the_key(served):
+    port, _ = served
+    query = "/api/query-table/?table=kafka_ing_logs&limit=1"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: fetch(port, query)[0], range(24)))
+    assert answers == [200] * 24
+    assert fetch(port, "/api/query-table/?table=kafka_ing_nope")[0] == 404
+
+    status, headers, body = fetch(port, "/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+    # Two workers answered; /metrics adds up both, whichever one serves the scrape.
+    ok = ("lakestream_api_requests_total", (("endpoint", "query-table"), ("status", "2xx")))
+    missing = ("lakestream_api_requests_total", (("endpoint", "query-table"), ("status", "4xx")))
+    timed = ("lakestream_api_request_seconds_count", (("endpoint", "query-table"),))
+    assert (samples[ok], samples[missing], samples[timed]) == (24, 1, 25)
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")  # no key
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 401  # as every route but the docs: JSON, never the figures
+    assert json.loads(refused.value.read())["error"]["message"]

@@ -23,7 +23,9 @@ def test_a_failed_pass_does_not_end_follow(monkeypatch, capsys):
     monkeypatch.setattr(cli, "curate", curate)
     monkeypatch.setattr(cli.time, "sleep", lambda _s: None)
     monkeypatch.setenv("API_KEY", "k-3cr3t-api-key")
-    args = argparse.Namespace(datasets=None, group_prefix="p", rebuild=False, follow=5.0, json=True)
+    args = argparse.Namespace(
+        datasets=None, group_prefix="p", rebuild=False, follow=5.0, json=True, metrics_port=0
+    )
     with pytest.raises(KeyboardInterrupt):
         cli.run_curate(args)
     assert len(calls) == 3
@@ -39,7 +41,7 @@ def test_without_follow_a_failed_pass_is_the_commands_error(monkeypatch):
 
     monkeypatch.setattr(cli, "curate", curate)
     args = argparse.Namespace(
-        datasets=None, group_prefix="p", rebuild=False, follow=None, json=True
+        datasets=None, group_prefix="p", rebuild=False, follow=None, json=True, metrics_port=0
     )
     with pytest.raises(OSError, match="boom"):
         cli.run_curate(args)

@@ -1,0 +1,252 @@
+"""How the long-running stages report what they do: Prometheus metrics, and the same figures as
+CloudWatch metrics in the embedded metric format (EMF).
+
+Each stage declares its metrics with prometheus-client in its own `metrics` module (the sink's
+in `consumers/metrics.py`, curation's in `curation/metrics.py`, the API's in
+`athena_api/query/metrics.py`), all named `lakestream_<stage>_…`. Locally they are scraped:
+`--metrics-port` on the long-running command lines, `/metrics` on the API.
+
+On AWS, no scraper is needed: `EmfExporter` turns the registry into EMF documents once a minute
+and hands them to the CloudWatch agent on the instance (its TCP listener, LAKESTREAM_METRICS_EMF
+=tcp://127.0.0.1:25888), which files them in CloudWatch Logs, where CloudWatch extracts the
+metrics. One document per metric and label set per minute, whatever the record rate: no call
+per record, and no CloudWatch API call from the service at all. Counters are sent as what they
+grew by in the interval, gauges as their value, histograms as the interval's count and sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client.metrics_core import Metric
+
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "lakestream"  # the CloudWatch namespace, and every Prometheus metric's prefix
+EMF_INTERVAL_S = 60.0  # CloudWatch's standard resolution: one datapoint per minute
+# Labels whose values are too many for CloudWatch dimensions (each set is a metric, billed):
+# their series are summed away before export. Prometheus keeps them.
+COLLAPSED_LABELS = frozenset({"partition"})
+# Prometheus metric families whose samples go to CloudWatch: the project's own only.
+_PREFIX = f"{NAMESPACE}_"
+
+_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Answer Prometheus scrapes on http://host:port/metrics from a daemon thread."""
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        raise LakestreamError(
+            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
+            "(choose another --metrics-port, or 0 for none)"
+        ) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {port}")
+    return port
+
+
+def add_metrics_option(parser: argparse.ArgumentParser) -> None:
+    """`--metrics-port` of a long-running command line."""
+    parser.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=0,
+        metavar="PORT",
+        help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics (default 0: none). "
+        "LAKESTREAM_METRICS_EMF sends the same figures to CloudWatch",
+    )
+
+
+# --- the embedded metric format ----------------------------------------------------------------
+
+
+@dataclass
+class _Series:
+    """One metric and label set as CloudWatch sees it (collapsed labels summed away)."""
+
+    name: str
+    unit: str
+    labels: tuple[tuple[str, str], ...]
+    kind: str  # counter | gauge
+    value: float = 0.0
+
+
+def _unit(name: str) -> str:
+    for suffix, unit in _UNITS.items():
+        if name.endswith(f"_{suffix}"):
+            return unit
+    return "Count"
+
+
+def _series(metrics: Iterable[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], _Series]:
+    """The registry's samples as CloudWatch series: counters' totals, gauges' values, and each
+    histogram as two counters (its `_count` and `_sum`)."""
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], _Series] = {}
+    for metric in metrics:
+        if not metric.name.startswith(_PREFIX):
+            continue
+        for sample in metric.samples:
+            if metric.type == "counter" and sample.name.endswith("_total"):
+                name, kind = sample.name[: -len("_total")], "counter"
+            elif metric.type == "histogram" and sample.name.endswith(("_count", "_sum")):
+                name, kind = sample.name, "counter"
+            elif metric.type == "gauge":
+                name, kind = sample.name, "gauge"
+            else:
+                continue  # _created, buckets: Prometheus' own
+            labels = tuple(
+                sorted((k, v) for k, v in sample.labels.items() if k not in COLLAPSED_LABELS)
+            )
+            key = (name, labels)
+            unit = "Count" if name.endswith("_count") else _unit(name.removesuffix("_sum"))
+            entry = found.setdefault(key, _Series(name[len(_PREFIX) :], unit, labels, kind))
+            entry.value += sample.value
+    return found
+
+
+@dataclass
+class EmfExporter:
+    """Once per `interval`, the registry's figures as EMF documents, one JSON line each, to
+    `write`; `dimensions` (the deployment, say) go on every document."""
+
+    write: Callable[[str], None]
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    log_group: str | None = None
+    registry: CollectorRegistry = REGISTRY
+    interval: float = EMF_INTERVAL_S
+    _last: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def documents(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """The documents of the interval since the last call: counters by what they grew."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        docs = []
+        for key, series in sorted(_series(self.registry.collect()).items()):
+            value = series.value
+            if series.kind == "counter":
+                value, self._last[key] = value - self._last.get(key, 0.0), value
+            labels = dict(series.labels)
+            dims = [*self.dimensions, *labels]
+            aws: dict[str, Any] = {
+                "Timestamp": now_ms,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [dims],
+                        "Metrics": [{"Name": series.name, "Unit": series.unit}],
+                    }
+                ],
+            }
+            if self.log_group:
+                aws["LogGroupName"] = self.log_group
+            docs.append({"_aws": aws, **self.dimensions, **labels, series.name: value})
+        return docs
+
+    def export(self) -> int:
+        """Write one interval's documents now; how many were written."""
+        docs = self.documents()
+        for doc in docs:
+            self.write(json.dumps(doc, separators=(",", ":")))
+        return len(docs)
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.export()
+            except Exception as exc:  # metrics never stop a service
+                log.warning("metrics: EMF export failed: %s", exc)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="emf-exporter", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        """Stop, sending what grew since the last interval (a service stopping on SIGTERM)."""
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self.export()
+
+
+class AgentSocket:
+    """Lines to the CloudWatch agent's EMF listener (tcp://host:port), reconnecting as needed."""
+
+    def __init__(self, host: str, port: int, timeout: float = 5.0) -> None:
+        self.address = (host, port)
+        self.timeout = timeout
+        self.sock: socket.socket | None = None
+
+    def __call__(self, line: str) -> None:
+        data = (line + "\n").encode()
+        for attempt in (1, 2):  # once more on a fresh connection: the agent may have restarted
+            try:
+                if self.sock is None:
+                    self.sock = socket.create_connection(self.address, timeout=self.timeout)
+                self.sock.sendall(data)
+                return
+            except OSError:
+                if self.sock is not None:
+                    self.sock.close()
+                self.sock = None
+                if attempt == 2:
+                    raise
+
+
+def emf_writer(target: str, stream: IO[str] | None = None) -> Callable[[str], None]:
+    """Where LAKESTREAM_METRICS_EMF sends documents: `stdout`, or `tcp://host:port`."""
+    if target == "stdout":
+        out = stream or sys.stdout
+
+        def write(line: str) -> None:
+            out.write(line + "\n")
+            out.flush()
+
+        return write
+    parts = urlsplit(target)
+    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
+        raise LakestreamError(
+            f"LAKESTREAM_METRICS_EMF={target!r}: expected stdout, tcp://host:port "
+            "(the CloudWatch agent listens on tcp://127.0.0.1:25888) or nothing"
+        )
+    return AgentSocket(parts.hostname, parts.port)
+
+
+def start_reporting(settings: Settings, port: int = 0) -> EmfExporter | None:
+    """What a long-running command line starts: the scrape endpoint (port > 0) and the EMF
+    export (LAKESTREAM_METRICS_EMF). The exporter is returned so that the command can send
+    what is left when it ends (`close()`)."""
+    if port:
+        serve_metrics(port)
+    if not settings.metrics_emf:
+        return None
+    exporter = EmfExporter(
+        emf_writer(settings.metrics_emf),
+        {"Deployment": settings.deployment},
+        settings.metrics_log_group,
+    )
+    exporter.start()
+    return exporter
