@@ -74,9 +74,10 @@ data "aws_subnets" "brokers" {
 
 # --- the lake's key ----------------------------------------------------------------------------
 
-# One customer-managed key for the lake's objects, Athena's results and the crawlers' logs.
-# People and services reach it through IAM policies (the first statement); CloudWatch Logs gets
-# its own grant, scoped to the Glue crawler log groups of this account.
+# One customer-managed key for the lake's objects, Athena's results, the crawlers' and services'
+# logs and the alarm topic. People and services reach it through IAM policies (the first
+# statement); CloudWatch Logs gets its own grant, scoped to the Glue crawler and /lakestream/ log
+# groups of this account, and CloudWatch one to publish alarms to the encrypted topic.
 data "aws_iam_policy_document" "lake_key" {
   #checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only; the account root delegates to IAM as AWS recommends.
   #checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only; write access is granted through IAM policies.
@@ -105,7 +106,29 @@ data "aws_iam_policy_document" "lake_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws-glue/crawlers*"]
+      values = [
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws-glue/crawlers*",
+        # The services' logs and metric documents (modules/ssm_instance).
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/lakestream/*",
+      ]
+    }
+  }
+
+  # The alarms publish to the alarm topic, which this key encrypts: CloudWatch needs to use it.
+  statement {
+    sid       = "AlarmTopicEncryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -145,6 +168,12 @@ module "kafka" {
   secret_recovery_window_days = var.force_destroy ? 0 : 7
   plaintext_listener          = var.kafka_plaintext_listener
   plaintext_cidrs             = var.kafka_plaintext_cidrs
+
+  # The services reach the brokers by security group (services.tf).
+  client_security_groups = {
+    sink     = module.sink.security_group_id
+    curation = module.curation.security_group_id
+  }
 }
 
 module "s3_lake" {
@@ -258,8 +287,9 @@ module "api" {
   policy_arns     = [aws_iam_policy.stage["api"].arn]
   # The API talks to no broker (KAFKA_* stay out), and reads the catalog packaged in its release.
   settings                    = { for k, v in local.lakestream_settings : k => v if !startswith(k, "KAFKA_") && k != "LAKESTREAM_CATALOG" }
-  release_bucket              = module.s3_lake.results_bucket_name
-  source_dir                  = abspath("${path.root}/..")
+  release                     = local.release
+  log_kms_key_arn             = aws_kms_key.lake.arn
+  log_retention_days          = var.log_retention_days
   kms_key_arn                 = aws_kms_key.lake.arn
   secret_recovery_window_days = var.force_destroy ? 0 : 7
   deletion_protection         = !var.force_destroy

@@ -93,3 +93,21 @@ output "api_instance_id" {
   description = "The API instance, for `aws ssm start-session --target <id>`."
   value       = var.api_enabled ? module.api[0].instance_id : null
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify: subscribe a pager, a chat hook or more addresses."
+  value       = module.monitoring.alarm_topic_arn
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard: the pipeline at a glance."
+  value       = module.monitoring.dashboard_url
+}
+
+output "service_log_groups" {
+  description = "The services' CloudWatch Logs groups (JSON log lines and metric documents)."
+  value = merge(
+    { sink = module.sink.log_group_name, curation = module.curation.log_group_name },
+    var.api_enabled ? { api = module.api[0].log_group_name } : {},
+  )
+}

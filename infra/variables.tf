@@ -138,6 +138,76 @@ variable "api_key_version" {
   default     = 1
 }
 
+variable "sink_count" {
+  description = "Sink instances (an Auto Scaling group running `python -m consumers`, about 19 USD a month each at t3.small): more spread the partitions between them. 0 runs no sink on AWS (`make consume` on a machine of yours instead)."
+  type        = number
+  default     = 1
+}
+
+variable "sink_instance_type" {
+  description = "EC2 instance type of the sink instances."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "curation_enabled" {
+  description = "Run curation on AWS: one instance with a pass every curation_schedule and maintenance every maintain_schedule (about 19 USD a month at t3.small)."
+  type        = bool
+  default     = true
+}
+
+variable "curation_instance_type" {
+  description = "EC2 instance type of the curation instance."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "curation_schedule" {
+  description = "When curation passes run: a systemd OnCalendar expression (default every 5 minutes). A pass still running when the next is due delays it, never doubles it."
+  type        = string
+  default     = "*:0/5"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9*:/ ,.-]+$", var.curation_schedule))
+    error_message = "The curation_schedule must be a systemd OnCalendar expression, e.g. *:0/5 (every 5 minutes) or hourly."
+  }
+}
+
+variable "maintain_schedule" {
+  description = "When maintenance (compaction, snapshot expiry, orphans, raw retention) runs: a systemd OnCalendar expression."
+  type        = string
+  default     = "daily"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9*:/ ,.-]+$", var.maintain_schedule))
+    error_message = "The maintain_schedule must be a systemd OnCalendar expression, e.g. daily or *-*-* 03:00."
+  }
+}
+
+variable "alarm_email" {
+  description = "An address the alarms notify (AWS mails it a confirmation link first). null: subscribe to the topic yourself (output alarm_topic_arn)."
+  type        = string
+  default     = null
+}
+
+variable "consumer_lag_threshold" {
+  description = "Records a sink instance may be behind on a topic for 10 minutes before the lag alarm."
+  type        = number
+  default     = 100000
+}
+
+variable "curation_lag_threshold" {
+  description = "Records a curated table may be behind the sink's commits for 30 minutes before the curation lag alarm."
+  type        = number
+  default     = 500000
+}
+
+variable "log_retention_days" {
+  description = "Days the services' log groups keep their logs and metric documents."
+  type        = number
+  default     = 365
+}
+
 variable "glue_database" {
   description = "Glue database of the lake's tables (LAKESTREAM_GLUE_DATABASE). null derives it from environment: kafka_ing, or kafka_ing_<environment>."
   type        = string

@@ -11,6 +11,11 @@ terraform {
       # 3.7 added the ephemeral random_password.
       version = ">= 3.7, < 4.0"
     }
+    archive = {
+      source = "hashicorp/archive"
+      # archive_file with several `source` blocks, entries written without timestamps.
+      version = ">= 2.4, < 3.0"
+    }
     tls = {
       source  = "hashicorp/tls"
       version = ">= 4.0, < 5.0"

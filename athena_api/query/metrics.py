@@ -9,6 +9,7 @@ CloudWatch (lakestream/core/metrics.py), where they add up the same way."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
 from collections.abc import Callable
@@ -51,7 +52,9 @@ class RequestMetrics:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         if "emf" not in _exporter:  # once per process: each gunicorn worker sends its own
-            _exporter["emf"] = start_reporting(load_settings())
+            exporter = _exporter["emf"] = start_reporting(load_settings())
+            if exporter is not None:  # a worker that stops sends its last interval
+                atexit.register(exporter.close)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()

@@ -12,6 +12,9 @@ and hands them to the CloudWatch agent on the instance (its TCP listener, LAKEST
 metrics. One document per metric and label set per minute, whatever the record rate: no call
 per record, and no CloudWatch API call from the service at all. Counters are sent as what they
 grew by in the interval, gauges as their value, histograms as the interval's count and sum.
+Each document's dimensions are the deployment and the metric's labels (a partition summed
+away); a metric with several labels is also filed under its first one alone, the series the
+alarms watch (dead letters per topic, whatever their reason).
 """
 
 from __future__ import annotations
@@ -118,9 +121,8 @@ def _series(metrics: Iterable[Metric]) -> dict[tuple[str, tuple[tuple[str, str],
                 name, kind = sample.name, "gauge"
             else:
                 continue  # _created, buckets: Prometheus' own
-            labels = tuple(
-                sorted((k, v) for k, v in sample.labels.items() if k not in COLLAPSED_LABELS)
-            )
+            # In the metric's own order: the first label is the one alarms roll up to.
+            labels = tuple((k, v) for k, v in sample.labels.items() if k not in COLLAPSED_LABELS)
             key = (name, labels)
             unit = "Count" if name.endswith("_count") else _unit(name.removesuffix("_sum"))
             entry = found.setdefault(key, _Series(name[len(_PREFIX) :], unit, labels, kind))
@@ -150,13 +152,15 @@ class EmfExporter:
             if series.kind == "counter":
                 value, self._last[key] = value - self._last.get(key, 0.0), value
             labels = dict(series.labels)
-            dims = [*self.dimensions, *labels]
+            dims = [[*self.dimensions, *labels]]
+            if len(labels) > 1:  # also per first label: dead letters per topic, whatever reason
+                dims.append([*self.dimensions, next(iter(labels))])
             aws: dict[str, Any] = {
                 "Timestamp": now_ms,
                 "CloudWatchMetrics": [
                     {
                         "Namespace": NAMESPACE,
-                        "Dimensions": [dims],
+                        "Dimensions": dims,
                         "Metrics": [{"Name": series.name, "Unit": series.unit}],
                     }
                 ],
@@ -186,7 +190,10 @@ class EmfExporter:
         return thread
 
     def close(self) -> None:
-        """Stop, sending what grew since the last interval (a service stopping on SIGTERM)."""
+        """Stop, sending what grew since the last interval (a service stopping on SIGTERM).
+        Once: a second call sends nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         with contextlib.suppress(Exception):
             self.export()

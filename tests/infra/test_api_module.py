@@ -3,14 +3,13 @@ parsed configuration."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from tests.infra.hcl import INFRA, MODULES, bash_syntax_errors, evaluate_output, load, one
+from tests.infra.hcl import INFRA, MODULES, load, one
+from tests.infra.services import heredoc, render_service
 
 API = load(MODULES / "api")
 ROOT = load(INFRA)
-TEMPLATE = MODULES / "api" / "user_data.sh.tftpl"
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - the instance listens for its load balancer
 SECRET = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:lakestream-api/api-key-AbCdEf"
 
@@ -26,22 +25,9 @@ def render(terraform_bin: str, workdir: Path) -> str:
         "API_PORT": "8000",
         "API_ALLOWED_HOSTS": "lsapi-123.eu-west-3.elb.amazonaws.com,api.example.com",
     }
-    main_tf = f"""
-output "script" {{
-  value = templatefile("{TEMPLATE}", {{
-    region         = "eu-west-3"
-    release_bucket = "kafka-ing-athena-results-acme"
-    release_key    = "releases/lakestream-0123456789abcdef.zip"
-    release_sha256 = "{"ab" * 32}"
-    requirements   = "tools/production.txt"
-    port           = 8000
-    environment    = {json.dumps(environment)}
-  }})
-}}
-"""
-    script = evaluate_output(terraform_bin, workdir, main_tf, "script")
-    assert not bash_syntax_errors(script, workdir / "user_data.sh")
-    return script
+    (unit,) = API.modules["instance"]["service"]["units"]
+    assert unit["command"] == "-m athena_api serve"
+    return render_service(terraform_bin, workdir, "lakestream-api", environment, [unit])
 
 
 def test_first_boot_installs_the_checked_release_and_runs_gunicorn(terraform_bin, tmp_path) -> None:
@@ -60,22 +46,26 @@ def test_first_boot_installs_the_checked_release_and_runs_gunicorn(terraform_bin
     assert "--no-deps --no-build-isolation --no-index" in project
     assert project.endswith('"$work/src"')
     assert "--upgrade" not in script
-    env = script.split("cat > /etc/lakestream/api.env <<'ENV'\n")[1].split("\nENV\n")[0]
+    env = heredoc(script, "/etc/lakestream/lakestream-api.env", "ENV")
     values = dict(line.split("=", 1) for line in env.splitlines())
     assert values["API_KEY"] == f"secretsmanager:{SECRET}"  # a reference, not the key
     assert values["API_ENGINE"] == "athena"
     assert values["API_HOST"] == ANY_ADDRESS
     assert values["LAKESTREAM_TARGET"] == "aws"
-    unit = script.split("cat > /etc/systemd/system/lakestream-api.service <<'UNIT'\n")[1]
+    unit = heredoc(script, "/etc/systemd/system/lakestream-api.service", "UNIT")
     assert "User=lakestream" in unit
-    assert "EnvironmentFile=/etc/lakestream/api.env" in unit
+    assert "EnvironmentFile=/etc/lakestream/lakestream-api.env" in unit
+    assert "Restart=on-failure" in unit
     assert "ExecStart=/opt/lakestream/venv/bin/python -m athena_api serve" in unit
     assert "systemctl enable --now lakestream-api.service" in script
-    assert "chmod 0640 /etc/lakestream/api.env" in script
+    assert "chmod 0640 /etc/lakestream/lakestream-api.env" in script
+    assert values["LAKESTREAM_METRICS_EMF"] == "tcp://127.0.0.1:25888"  # the agent's EMF port
+    assert values["LAKESTREAM_LOG_FORMAT"] == "json"
 
 
 def test_the_module_passes_no_secret_and_no_kafka_setting_to_the_instance() -> None:
-    user_data = API.of_type("aws_instance")["api"]["user_data"]
+    assert API.of_type("aws_instance")["api"]["user_data"] == "${module.instance.user_data}"
+    user_data = API.modules["instance"]["service"]["environment"]
     assert "secretsmanager:${aws_secretsmanager_secret.api_key.arn}" in user_data
     assert "random_password" not in user_data
     version = API.of_type("aws_secretsmanager_secret_version")["api_key"]
@@ -104,9 +94,8 @@ def test_the_instance_is_reached_through_the_load_balancer_and_ssm_only() -> Non
     role = API.modules["instance"]
     assert role["source"] == "../ssm_instance"
     assert role["policy_arns"] == "${var.policy_arns}"
-    assert role["inline_policies"] == {
-        "read-release": "${data.aws_iam_policy_document.release.json}"
-    }
+    assert "inline_policies" not in role  # its release's and its logs' are ssm_instance's
+    assert role["release"] == "${var.release}"
     assert instance["iam_instance_profile"] == "${module.instance.instance_profile_name}"
 
 

@@ -67,12 +67,15 @@ def test_the_longest_environment_keeps_every_aws_rule(terraform_bin, tmp_path) -
         "api": names["api"],
         "glue_catalog": names["base"],
         "curated_lake": names["base"],
+        "monitoring": names["base"],
+        # The root names the services after the base (services.tf).
+        "service_group": f"{names['base']}-curation",
     }
     for module, name in LONGEST_ENVIRONMENT_NAMES:
         if module in derived:
             assert derived[module] == name
-        else:  # ssm_instance: the kafka and api modules pass it their own name
-            assert name in (names["kafka"], names["api"])
+        else:  # ssm_instance: the kafka, api and service modules pass it their own name
+            assert name in (names["kafka"], names["api"], f"{names['base']}-curation")
 
 
 @pytest.mark.parametrize("environment", [None, "dev", "acme-prod1"])
@@ -81,6 +84,8 @@ def test_python_starts_the_crawlers_terraform_names(terraform_bin, tmp_path, env
     settings = Settings(_env_file=None, LAKESTREAM_TARGET="aws", LAKESTREAM_ENVIRONMENT=environment)
     for ds in load_catalog(CATALOG):
         assert tf["datasets"][ds.name]["crawler"] == settings.crawler(ds)
+    # The services' metrics carry the Deployment dimension the alarms name.
+    assert tf["names"]["base"] == settings.deployment
 
 
 def test_the_root_names_every_module_after_the_environment() -> None:
@@ -90,6 +95,11 @@ def test_the_root_names_every_module_after_the_environment() -> None:
     assert root.modules["api"]["name"] == "${local.names.api}"
     assert root.modules["glue_catalog"]["name"] == "${local.names.base}"
     assert root.modules["curated_lake"]["name"] == "${local.names.base}"
+    assert root.modules["sink"]["name"] == "${local.names.base}-sink"
+    assert root.modules["curation"]["name"] == "${local.names.base}-curation"
+    # The alarms watch the Deployment dimension that the Python side derives from the same
+    # environment (Settings.deployment).
+    assert root.modules["monitoring"]["deployment"] == "${local.names.base}"
     assert "local.names.glue_database" in root.modules["glue_catalog"]["database_name"]
     assert "local.names.curated_database" in root.modules["curated_lake"]["database_name"]
     assert "local.names.workgroup" in root.modules["athena"]["workgroup_name"]

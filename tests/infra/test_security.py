@@ -40,7 +40,7 @@ def test_no_ingress_from_the_whole_internet(config) -> None:
 
 def test_clients_reach_port_9092_only_from_client_cidrs() -> None:
     rules = KAFKA.of_type("aws_vpc_security_group_ingress_rule")
-    assert set(rules) == {"client", "plaintext", "cluster"}
+    assert set(rules) == {"client", "client_group", "plaintext", "cluster"}
     # The PLAINTEXT port opens only when asked for, and only to the private ranges given.
     plaintext = rules["plaintext"]
     assert plaintext["for_each"] == (
@@ -52,6 +52,14 @@ def test_clients_reach_port_9092_only_from_client_cidrs() -> None:
     assert client["for_each"] == "${toset(var.client_cidrs)}"
     assert KAFKA.locals["client_port"] == 9092
     assert client["from_port"] == client["to_port"] == "${local.client_port}"
+    # The services in the VPC: the client port only, by their security groups, which the root
+    # names (the sink's, curation's).
+    group = rules["client_group"]
+    assert group["for_each"] == "${var.client_security_groups}"
+    assert group["from_port"] == group["to_port"] == "${local.client_port}"
+    assert group["referenced_security_group_id"] == "${each.value}"
+    assert "cidr_ipv4" not in group
+    assert set(ROOT.modules["kafka"]["client_security_groups"]) == {"sink", "curation"}
     # Controller and replication ports only from the brokers' own group.
     cluster = rules["cluster"]
     assert cluster["referenced_security_group_id"] == "${aws_security_group.broker.id}"
@@ -143,7 +151,20 @@ def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() 
     )
     assert attachments["managed"]["policy_arn"] == "${var.policy_arns[count.index]}"
     inline = SSM_INSTANCE.of_type("aws_iam_role_policy")["inline"]
-    assert (inline["for_each"], inline["policy"]) == ("${var.inline_policies}", "${each.value}")
+    assert (inline["for_each"], inline["policy"]) == (
+        "${local.all_inline_policies}",
+        "${each.value}",
+    )
+    # The caller's, and those the module writes for what it is given (its release, its logs).
+    merged = SSM_INSTANCE.locals["all_inline_policies"]
+    assert "var.inline_policies" in merged
+    assert "read-release = data.aws_iam_policy_document.release[0].json" in merged
+    assert "write-logs = data.aws_iam_policy_document.logs[0].json" in merged
+    logs = one(SSM_INSTANCE.data[("aws_iam_policy_document", "logs")]["statement"])
+    assert sorted(logs["actions"]) == [
+        "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"
+    ]  # fmt: skip
+    assert logs["resources"] == ["${aws_cloudwatch_log_group.service[0].arn}:*"]
     # First boot uses the policies: whatever names the profile launches after them.
     profile = SSM_INSTANCE.of_type("aws_iam_instance_profile")["this"]
     assert set(profile["depends_on"]) == {
@@ -156,15 +177,21 @@ def test_the_shared_role_is_ec2s_with_systems_managers_policy_and_the_callers() 
 
 
 def test_brokers_are_reached_through_systems_manager_only() -> None:
-    # The shared role: Systems Manager's core policy, no managed policy of the caller's, and one
-    # inline policy: first boot reads its TLS material and the users' secrets, nothing else.
+    # The shared role: Systems Manager's core policy, no managed policy of the caller's, and two
+    # inline policies: first boot reads its TLS material and the users' secrets, and the agent
+    # publishes the data volume's use in the project's namespace, nothing else.
     assert not KAFKA.of_type("aws_iam_role_policy_attachment")
     call = KAFKA.modules["broker"]
     assert call["source"] == "../ssm_instance"
     assert "policy_arns" not in call
     assert call["inline_policies"] == {
-        "read-tls-material-and-user-secrets": "${data.aws_iam_policy_document.broker.json}"
+        "read-tls-material-and-user-secrets": "${data.aws_iam_policy_document.broker.json}",
+        "put-disk-metrics": "${data.aws_iam_policy_document.disk_metrics.json}",
     }
+    disk = _statements(KAFKA, "disk_metrics")["PutDiskMetrics"]
+    assert disk["actions"] == ["cloudwatch:PutMetricData"]
+    condition = one(disk["condition"])
+    assert (condition["variable"], condition["values"]) == ("cloudwatch:namespace", ["lakestream"])
     broker = KAFKA.of_type("aws_instance")["broker"]
     assert broker["iam_instance_profile"] == "${module.broker.instance_profile_name}"
     statements = _statements(KAFKA, "broker")

@@ -44,6 +44,7 @@ from tests.infra.hcl import INFRA, MODULES, evaluate_output, load
 from tests.infra.iam import evaluate
 from tests.kafka_helpers import memory_broker
 from tests.lake_helpers import gunicorn_api
+from tests.metrics_helpers import emf_agent
 
 pytestmark = pytest.mark.stack
 
@@ -59,6 +60,7 @@ class Run:
     settings: Settings
     secrets: dict[str, str]  # Kafka user (and "api") => secret ARN
     needs: dict[str, set[Need]]
+    metric_documents: list[dict]  # what the services sent the stand-in CloudWatch agent
 
 
 def _python(env: dict[str, str], *argv: str) -> str:
@@ -173,7 +175,11 @@ def athena_reads(settings: Settings) -> set[Need]:
 def run(tmp_path_factory) -> Run:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     folder = tmp_path_factory.mktemp("stages")
-    with recording_moto() as moto, memory_broker(folder, free_port()) as bootstrap:
+    with (
+        recording_moto() as moto,
+        memory_broker(folder, free_port()) as bootstrap,
+        emf_agent() as (agent_port, documents),
+    ):
         env = {
             **os.environ,
             "LAKESTREAM_TARGET": "local",
@@ -199,6 +205,12 @@ def run(tmp_path_factory) -> Run:
         }
         secrets["api"] = sm.create_secret(Name="lakestream-api/key", SecretString=API_KEY)["ARN"]
         produce = ("-m", "producers", "--quiet", "--malformed-rate", "0.05")
+        # The services run as on AWS: metrics to the CloudWatch agent, logs as JSON lines.
+        service = {
+            **env,
+            "LAKESTREAM_METRICS_EMF": f"tcp://127.0.0.1:{agent_port}",
+            "LAKESTREAM_LOG_FORMAT": "json",
+        }
 
         with moto.window("producers"):
             _python(env, *produce, "--count", "200")
@@ -207,7 +219,7 @@ def run(tmp_path_factory) -> Run:
         sink = ("-m", "consumers", "--until-idle", "1", "--assignment", "manual",
                 "--group-prefix", GROUP_PREFIX)  # fmt: skip
         with moto.window("sink"):  # the tables are not crawled yet: no partition to register
-            _python(env, *sink)
+            _python(service, *sink)
         _python(env, "-m", "glue", "crawl")
         # moto's crawls stay RUNNING until told otherwise; a real one finishes in a minute or so.
         urllib.request.urlopen(
@@ -227,7 +239,7 @@ def run(tmp_path_factory) -> Run:
         _python(env, *produce, "--count", "100", "--start", "2024-11-01")
         _leave_a_crashed_attempt(settings)
         with moto.window("sink"):
-            _python(env, *sink)
+            _python(service, *sink)
             _start_kafka_clients_as_on_aws(settings, "sink", secrets["sink"])
 
         # On AWS, Terraform creates the curated tables; here the first pass does, unrecorded.
@@ -236,15 +248,15 @@ def run(tmp_path_factory) -> Run:
         _python(env, *sink)
         _plant_records_curation_refuses(settings)
         with moto.window("curation"):
-            out = _python(env, "-m", "curation", "--group-prefix", GROUP_PREFIX, "--json")
+            out = _python(service, "-m", "curation", "--group-prefix", GROUP_PREFIX, "--json")
             assert sum(r["dead_letters"] for r in json.loads(out)) >= 4
             # A cutoff inside the data (2024-10-01 on): raw days and curated rows go.
             keep = (datetime.now(UTC).date() - date(2024, 10, 10)).days
-            _python(env, "-m", "curation", "maintain", "--retention-days", str(keep),
+            _python(service, "-m", "curation", "maintain", "--retention-days", str(keep),
                     "--snapshot-age", "0", "--orphan-age", "0", "--no-pass-running")  # fmt: skip
             _start_kafka_clients_as_on_aws(settings, "curation", secrets["curation"])
 
-        with moto.window("api"), gunicorn_api(env, f"secretsmanager:{secrets['api']}",
+        with moto.window("api"), gunicorn_api(service, f"secretsmanager:{secrets['api']}",
                                                API_ENGINE="athena") as (port, _):  # fmt: skip
             statuses = _call_every_endpoint(port)
             assert statuses.count(200) >= 15, statuses
@@ -256,7 +268,7 @@ def run(tmp_path_factory) -> Run:
     for stage in STAGES:
         made = needed(moto.windows[stage], settings.athena_workgroup)
         needs[stage] = made | implied(made, KEY, settings.aws_region, athena_reads(settings))
-    return Run(settings, secrets, needs)
+    return Run(settings, secrets, needs, list(documents))
 
 
 @pytest.fixture(scope="module")
@@ -315,6 +327,23 @@ def test_the_policy_allows_nothing_the_stage_does_not_use(run, policies, stage) 
     assert not verdict.unused, f"{stage}'s policy allows more than it uses:\n" + "\n".join(
         verdict.unused
     )
+
+
+def test_the_services_send_metrics_to_the_agent_and_call_no_cloudwatch_api(run) -> None:
+    """On AWS the services' metrics go to the CloudWatch agent on the instance (EMF over TCP),
+    whose own calls ssm_instance's `write-logs` policy allows: the stages' policies need no
+    CloudWatch or CloudWatch Logs action, and grant none."""
+    sent = {
+        metric["Name"]
+        for doc in run.metric_documents
+        for directive in doc["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert {"sink_records", "curation_records", "curation_pass_seconds_count"} <= sent
+    assert "api_requests" in sent  # each gunicorn worker sends its last interval as it stops
+    for stage, needs in run.needs.items():
+        services = {n.action.split(":")[0] for n in needs}
+        assert not services & {"cloudwatch", "logs"}, stage
 
 
 def test_the_run_exercised_each_stage(run) -> None:

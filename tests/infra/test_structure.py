@@ -18,7 +18,8 @@ IDS = [str(c.path.relative_to(INFRA.parent)) for c in CONFIGS]
 def test_the_modules_exist() -> None:
     names = {p.name for p in module_dirs()}
     expected = {"kafka", "s3_lake", "glue_catalog", "curated_lake", "athena", "dataset_catalog",
-                "stage_policies", "api", "release", "ssm_instance"}  # fmt: skip
+                "stage_policies", "api", "release", "ssm_instance", "service_group",
+                "monitoring"}  # fmt: skip
     assert expected == names
 
 
@@ -121,6 +122,10 @@ def test_the_root_calls_the_modules_of_the_lake() -> None:
         "athena",
         "stage_policies",
         "api",
+        "release",
+        "sink",
+        "curation",
+        "monitoring",
     }
 
 
@@ -154,6 +159,7 @@ def test_module_outputs_used_exist(config) -> None:
 
 
 MOVED_TO = re.compile(r'\$\{module\.(\w+)\.(\w+)\.(\w+)(?:\["([^"]+)"\])?\}')
+MOVED_OUT = re.compile(r"\$\{module\.(\w+)(?:\[\d+\])?\.(\w+)\.(\w+)\}")
 
 
 @pytest.mark.parametrize("config", [c for c in CONFIGS if c.moved], ids=lambda c: c.path.name)
@@ -165,6 +171,14 @@ def test_moved_blocks_lead_from_what_is_gone_to_what_exists(config) -> None:
     assert len(set(sources)) == len(sources), "a resource moved twice"
     assert len(set(targets)) == len(targets), "two resources moved to one address"
     for block in config.moved:
+        if out_of := MOVED_OUT.fullmatch(block["from"]):
+            # Out of a module this one calls, into one of its own resources: gone from there,
+            # declared here.
+            call, kind, name = out_of.groups()
+            assert (kind, name) not in _called(config, call).resources, f"{block['from']} remains"
+            to = block["to"].removeprefix("${").removesuffix("}").split(".")
+            assert tuple(to) in config.resources, f"{block['to']} is not declared here"
+            continue
         kind, name = block["from"].removeprefix("${").removesuffix("}").split(".")[:2]
         assert (kind, name) not in config.resources, f"{kind}.{name} moved but is still declared"
         target = MOVED_TO.fullmatch(block["to"])
@@ -179,10 +193,26 @@ def test_moved_blocks_lead_from_what_is_gone_to_what_exists(config) -> None:
             # both sides or on neither, never by key.
             assert "for_each" not in resource, block
         else:
-            # One instance of a for_each over an input: the call passes that key.
-            iterated = re.fullmatch(r"\$\{var\.(\w+)\}", resource["for_each"])
-            assert iterated, resource["for_each"]
-            assert key in config.modules[call][iterated.group(1)], f"{block['to']}: no such key"
+            # One instance of a for_each: the call passes that key.
+            assert key in _keys_passed(config.modules[call], resource["for_each"]), block["to"]
+
+
+# ssm_instance's inline policies: the caller's, plus one per input it passes (service.tf).
+DERIVED_POLICIES = {"release": "read-release", "service": "write-logs"}
+
+
+def _keys_passed(call: dict, for_each: str) -> set[str]:
+    if for_each == "${local.all_inline_policies}":
+        derived = {policy for argument, policy in DERIVED_POLICIES.items() if argument in call}
+        return set(call.get("inline_policies", {})) | derived
+    iterated = re.fullmatch(r"\$\{var\.(\w+)\}", for_each)
+    assert iterated, for_each
+    return set(call[iterated.group(1)])
+
+
+# The inline policies each instance had before the shared module: moved, under the same name.
+# (Policies added since are new resources.)
+KEPT_POLICIES = {"api": {"read-release"}, "kafka": {"read-tls-material-and-user-secrets"}}
 
 
 @pytest.mark.parametrize("module", ["api", "kafka"])
@@ -203,8 +233,12 @@ def test_an_instance_keeps_the_role_and_profile_it_had_before_the_shared_module(
     }
     moved_to = {MOVED_TO.fullmatch(b["to"]).groups()[1:3] for b in config.moved}
     assert always <= moved_to
-    # ...and each inline policy it passes is the one it had, under the same name.
-    for policy in config.modules[call].get("inline_policies", {}):
+    # ...and each inline policy it had is moved, under the same name.
+    assert KEPT_POLICIES[module] <= _keys_passed(
+        config.modules[call],
+        _called(config, call).resources[("aws_iam_role_policy", "inline")]["for_each"],
+    )
+    for policy in KEPT_POLICIES[module]:
         assert f'${{module.{call}.aws_iam_role_policy.inline["{policy}"]}}' in [
             b["to"] for b in config.moved
         ]

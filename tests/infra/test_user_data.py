@@ -83,6 +83,7 @@ output "script" {{
     manage_access       = {str(node_id == 1).lower()}
     create_topics       = {str(node_id == 1).lower()}
     topics              = module.catalog.topics
+    agent_config        = jsonencode({{ metrics = {{ namespace = "lakestream" }} }})
   }})
 }}
 """

@@ -18,6 +18,19 @@ import pytest
 from tests.infra.hcl import INFRA, MODULES, terraform
 
 KEY = "arn:aws:kms:eu-west-3:123456789012:key/0b1f3c2e-1111-2222-3333-444455556666"
+RELEASE = {
+    "bucket": "kafka-ing-athena-results-x",
+    "key": "releases/lakestream-0123456789abcdef.zip",
+    "sha256": "ab" * 32,
+    "requirements": "tools/production.txt",
+    "kms_key_arn": KEY,
+}
+SINK_UNIT = {
+    "name": "lakestream-sink",
+    "description": "the sink",
+    "command": "-m consumers --quiet",
+}
+SERVICE = {"environment": {"LAKESTREAM_TARGET": "aws"}, "units": [SINK_UNIT]}
 QUERIES = str(INFRA.parent / "glue" / "queries")
 CATALOG_FILE = INFRA.parent / "lakestream" / "core" / "datasets.yaml"
 LAKE_DATASETS = {"transactions": {"bucket": "kafka-ing-transactions-x", "table": "kafka_ing_t"}}
@@ -64,8 +77,7 @@ BASE = {
         "allowed_cidrs": ["203.0.113.7/32"],
         "policy_arns": ["arn:aws:iam::123456789012:policy/lakestream-api-x"],
         "settings": {"LAKESTREAM_TARGET": "aws"},
-        "release_bucket": "kafka-ing-athena-results-x",
-        "source_dir": str(INFRA.parent),
+        "release": RELEASE,
         "kms_key_arn": KEY,
     },
     "stage_policies": {
@@ -88,6 +100,24 @@ BASE = {
         "kafka_user_secrets": {"producers": "arn:aws:secretsmanager:eu-west-3:1:secret:p"},
     },
     "ssm_instance": {"name": "lakestream-sink", "description": "The sink: its stage policy, SSM"},
+    "service_group": {
+        "name": "lakestream-sink",
+        "component": "sink",
+        "description": "The sink: its stage policy, SSM",
+        "vpc_id": "vpc-0a1b2c3d",
+        "subnet_ids": ["subnet-0a1b2c3d"],
+        "kafka_security_group_id": "sg-0a1b2c3d",
+        "policy_arns": ["arn:aws:iam::123456789012:policy/lakestream-sink-x"],
+        "release": RELEASE,
+        "service": SERVICE,
+    },
+    "monitoring": {
+        "name": "lakestream",
+        "deployment": "lakestream",
+        "topics": ["transactions_topic"],
+        "tables": ["kafka_ing_transactions"],
+        "kms_key_arn": KEY,
+    },
 }
 
 LONGEST_ENVIRONMENT_NAMES = [
@@ -95,6 +125,9 @@ LONGEST_ENVIRONMENT_NAMES = [
     ("ssm_instance", "lakestream-acme-prod1-kafka"),
     ("api", "lakestream-acme-prod1-api"),
     ("ssm_instance", "lakestream-acme-prod1-api"),
+    ("ssm_instance", "lakestream-acme-prod1-curation"),
+    ("service_group", "lakestream-acme-prod1-curation"),
+    ("monitoring", "lakestream-acme-prod1"),
     ("glue_catalog", "lakestream-acme-prod1"),
     ("curated_lake", "lakestream-acme-prod1"),
 ]
@@ -198,7 +231,7 @@ CASES = [
     ("api", {"subnet_ids": ["subnet-0a1b2c3d"]}, "at least two subnet ids"),
     ("api", {"allowed_cidrs": ["0.0.0.0/0"]}, "none of them the whole internet"),
     ("api", {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "ACM"),
-    ("api", {"source_dir": str(INFRA)}, "the folder of pyproject.toml"),
+    ("api", {"release": {**RELEASE, "sha256": "abc"}}, "64-digit hex sha256"),
     ("api", {"policy_arns": ["lakestream-api"]}, "arn:aws:iam::123456789012:policy/NAME"),
     ("stage_policies", {}, None),
     ("stage_policies", {"account_id": "12345"}, "12 digits"),
@@ -239,6 +272,47 @@ CASES = [
     ("ssm_instance", {"security_group_ids": ["sg_1"]}, "sg-0123456789abcdef0"),
     ("ssm_instance", {**LAUNCH_TEMPLATE, "user_data": "#" * 16385}, "16 KiB at most"),
     ("ssm_instance", {"root_volume_size_gb": 4}, "between 8 and 16384"),
+    # The service a first boot installs: units as systemd takes them, from a release.
+    ("ssm_instance", {"release": RELEASE, "service": SERVICE}, None),
+    ("ssm_instance", {"service": SERVICE}, "needs the release it runs"),
+    ("ssm_instance", {"release": {**RELEASE, "key": "lakestream.zip"}}, "a key under releases/"),
+    *(
+        (
+            "ssm_instance",
+            {"release": RELEASE, "service": {**SERVICE, "units": [unit]}},
+            "each named lakestream-<words>",
+        )
+        for unit in (
+            {**SINK_UNIT, "name": "sink"},
+            {**SINK_UNIT, "command": "-m consumers; rm -rf /"},
+            {**SINK_UNIT, "command": "-m consumers\nExecStartPre=/bin/sh"},
+            {**SINK_UNIT, "schedule": "daily\n[Service]"},
+            {**SINK_UNIT, "stop_timeout_seconds": 1},
+        )
+    ),
+    ("ssm_instance", {"release": RELEASE, "service": {**SERVICE, "units": []}}, "at least one"),
+    (
+        "ssm_instance",
+        {"release": RELEASE, "service": {**SERVICE, "environment": {"API_KEY": "a\nb"}}},
+        "no value may span lines",
+    ),
+    ("ssm_instance", {"log_retention_days": 42}, "a value CloudWatch Logs accepts"),
+    ("service_group", {}, None),
+    ("service_group", {"instance_count": 3}, None),
+    ("service_group", {"component": "curation", "instance_count": 2}, "one instance at most"),
+    ("service_group", {"component": "api"}, "sink or curation"),
+    ("service_group", {"subnet_ids": []}, "at least one subnet"),
+    ("service_group", {"kafka_security_group_id": "brokers"}, "sg-0123456789abcdef0"),
+    ("service_group", {"service": {**SERVICE, "units": []}}, "at least one unit"),
+    ("monitoring", {}, None),
+    ("monitoring", {"deployment": "kafka_ing"}, "lakestream or lakestream-<environment>"),
+    ("monitoring", {"alarm_email": "ops"}, "an e-mail address"),
+    ("monitoring", {"sink_log_group": "/aws/sink"}, "a /lakestream/ log group"),
+    ("monitoring", {"api": {"load_balancer": "lsapi", "target_group": "tg"}}, "arn_suffix"),
+    ("monitoring", {"broker_instance_ids": ["broker-1"]}, "i-0123456789abcdef0"),
+    ("monitoring", {"curation_stalled_minutes": 5}, "10 to 1440"),
+    ("monitoring", {"broker_disk_percent": 100}, "between 0 and 100"),
+    ("monitoring", {"topics": []}, "at least one topic"),
 ]
 
 

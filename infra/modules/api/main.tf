@@ -13,10 +13,6 @@ locals {
   health_path = "/static/dashboard/dashboard.css"
 }
 
-data "aws_partition" "current" {}
-
-data "aws_region" "current" {}
-
 # The image's architecture follows the instance type's (Graviton types run the arm64 image).
 data "aws_ec2_instance_type" "api" {
   instance_type = var.instance_type
@@ -95,38 +91,34 @@ resource "aws_vpc_security_group_egress_rule" "instance" {
 
 # --- identity --------------------------------------------------------------------------------------
 
-# First boot downloads this release and nothing else.
-data "aws_iam_policy_document" "release" {
-  statement {
-    sid       = "ReadRelease"
-    actions   = ["s3:GetObject"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.release_bucket}/${aws_s3_object.release.key}"]
-  }
-
-  statement {
-    sid       = "DecryptRelease"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${data.aws_region.current.region}.amazonaws.com"]
-    }
-  }
-}
-
-# The instance's role and profile: Systems Manager sessions, the API stage's policy, its release.
+# The instance's role and profile, and its first boot: Systems Manager sessions, the API stage's
+# policy, its release, and gunicorn under systemd with its logs and metrics in CloudWatch.
 module "instance" {
   source = "../ssm_instance"
 
   name        = var.name
-  description = "The query API: its stage policy, Systems Manager sessions, its release"
+  description = "The query API: its stage policy, Systems Manager sessions, its release, its logs"
   policy_arns = var.policy_arns
-  inline_policies = {
-    read-release = data.aws_iam_policy_document.release.json
+  release     = var.release
+  service = {
+    # No secret here: the key is read from Secrets Manager by the service itself.
+    environment = merge(var.settings, {
+      API_KEY           = "secretsmanager:${aws_secretsmanager_secret.api_key.arn}"
+      API_DEBUG         = "0"
+      API_ENGINE        = "athena"
+      API_HOST          = "0.0.0.0"
+      API_PORT          = tostring(local.app_port)
+      API_ALLOWED_HOSTS = join(",", concat([aws_lb.api.dns_name], var.host_names))
+    })
+    units = [{
+      name        = "lakestream-api"
+      description = "lakestream query API (gunicorn)"
+      command     = "-m athena_api serve"
+    }]
   }
-  tags = local.tags
+  log_kms_key_arn    = var.log_kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
 }
 
 # Deployments made before the shared module keep their role and profile: moved, not replaced.
@@ -181,23 +173,7 @@ resource "aws_instance" "api" {
     delete_on_termination = true
   }
 
-  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    region         = data.aws_region.current.region
-    release_bucket = var.release_bucket
-    release_key    = aws_s3_object.release.key
-    release_sha256 = data.archive_file.release.output_sha256
-    requirements   = module.release.requirements
-    port           = local.app_port
-    # No secret here: the key is read from Secrets Manager by the service itself.
-    environment = merge(var.settings, {
-      API_KEY           = "secretsmanager:${aws_secretsmanager_secret.api_key.arn}"
-      API_DEBUG         = "0"
-      API_ENGINE        = "athena"
-      API_HOST          = "0.0.0.0"
-      API_PORT          = tostring(local.app_port)
-      API_ALLOWED_HOSTS = join(",", concat([aws_lb.api.dns_name], var.host_names))
-    })
-  })
+  user_data = module.instance.user_data
   # A new release or new settings replace the instance. The replacement is created (and
   # registered with the load balancer) before the old one goes; a newly published AMI replaces
   # nothing (`terraform apply -replace='module.api[0].aws_instance.api'` takes it on purpose).

@@ -22,3 +22,16 @@ output "role_name" {
   description = "The instance's role (it carries policy_arns)."
   value       = module.instance.role_name
 }
+
+output "cloudwatch" {
+  description = "The load balancer and target group as CloudWatch names them (arn_suffix), for the alarms."
+  value = {
+    load_balancer = aws_lb.api.arn_suffix
+    target_group  = aws_lb_target_group.api.arn_suffix
+  }
+}
+
+output "log_group_name" {
+  description = "The API's CloudWatch Logs group: gunicorn's logs and the metric documents."
+  value       = module.instance.log_group_name
+}

@@ -83,28 +83,46 @@ variable "settings" {
   type        = map(string)
 }
 
-variable "release_bucket" {
-  description = "Bucket the project's source archive is uploaded to (under releases/), for the instance to install."
-  type        = string
+variable "release" {
+  description = "The release the instance installs (the root's aws_s3_object.release): bucket, key, sha256, requirements and kms_key_arn, as ssm_instance takes it."
+  type = object({
+    bucket       = string
+    key          = string
+    sha256       = string
+    requirements = string
+    kms_key_arn  = string
+  })
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.release_bucket))
-    error_message = "The release_bucket must be a legal S3 bucket name."
+    condition     = can(regex("^[0-9a-f]{64}$", var.release.sha256)) && can(regex("^releases/", var.release.key))
+    error_message = "The release needs its 64-digit hex sha256 and a key under releases/ (the root's aws_s3_object.release)."
   }
 }
 
-variable "source_dir" {
-  description = "The project's root (pyproject.toml and the Python packages)."
+variable "log_kms_key_arn" {
+  description = "KMS key of the API's log group, /lakestream/<name> (null: CloudWatch Logs' own encryption)."
   type        = string
+  default     = null
 
   validation {
-    condition     = fileexists("${var.source_dir}/pyproject.toml")
-    error_message = "The source_dir must be the project's root, the folder of pyproject.toml."
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "The log_kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the API's log group keeps gunicorn's logs and the metric documents."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.log_retention_days >= 1 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "The log_retention_days must be a whole number of days (ssm_instance checks it is one CloudWatch Logs accepts)."
   }
 }
 
 variable "kms_key_arn" {
-  description = "The lake's key: it encrypts the API key's secret and the release object."
+  description = "The lake's key: it encrypts the API key's secret."
   type        = string
 
   validation {

@@ -10,10 +10,5 @@ terraform {
       source  = "hashicorp/random"
       version = ">= 3.7, < 4.0"
     }
-    archive = {
-      source = "hashicorp/archive"
-      # archive_file with several `source` blocks, entries written without timestamps.
-      version = ">= 2.4, < 3.0"
-    }
   }
 }

@@ -86,6 +86,19 @@ resource "aws_vpc_security_group_ingress_rule" "client" {
   tags              = local.tags
 }
 
+# The pipeline's services in the VPC (the sink, curation): by security group, not by address.
+resource "aws_vpc_security_group_ingress_rule" "client_group" {
+  for_each = var.client_security_groups
+
+  security_group_id            = aws_security_group.broker.id
+  description                  = "Kafka clients: the ${each.key} instances"
+  ip_protocol                  = "tcp"
+  from_port                    = local.client_port
+  to_port                      = local.client_port
+  referenced_security_group_id = each.value
+  tags                         = local.tags
+}
+
 resource "aws_vpc_security_group_ingress_rule" "plaintext" {
   for_each = var.plaintext_listener ? toset(var.plaintext_cidrs) : toset([])
 
@@ -199,7 +212,43 @@ data "aws_iam_policy_document" "broker" {
   }
 }
 
-# The brokers' role and profile: Systems Manager sessions and the reads above.
+# The CloudWatch agent on each broker: the data volume's use once a minute, as the metric
+# lakestream/broker_disk_used_percent with the dimensions InstanceId, path and fstype, which
+# the root's disk alarm names (modules/monitoring).
+locals {
+  data_path = "/var/lib/kafka/data"
+  agent_config = jsonencode({
+    agent = { metrics_collection_interval = 60, omit_hostname = true }
+    metrics = {
+      namespace         = "lakestream"
+      append_dimensions = { InstanceId = "$${aws:InstanceId}" }
+      metrics_collected = {
+        disk = {
+          resources   = [local.data_path]
+          measurement = [{ name = "used_percent", rename = "broker_disk_used_percent", unit = "Percent" }]
+          drop_device = true
+        }
+      }
+    }
+  })
+}
+
+# The agent publishes in the project's namespace only.
+data "aws_iam_policy_document" "disk_metrics" {
+  statement {
+    sid       = "PutDiskMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"] # PutMetricData has no resource: the namespace condition scopes it
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["lakestream"]
+    }
+  }
+}
+
+# The brokers' role and profile: Systems Manager sessions, the reads above, the disk metric.
 module "broker" {
   source = "../ssm_instance"
 
@@ -207,6 +256,7 @@ module "broker" {
   description = "Kafka brokers: Systems Manager sessions, their TLS material and the users' secrets"
   inline_policies = {
     read-tls-material-and-user-secrets = data.aws_iam_policy_document.broker.json
+    put-disk-metrics                   = data.aws_iam_policy_document.disk_metrics.json
   }
   tags = local.tags
 }
@@ -302,6 +352,8 @@ resource "aws_instance" "broker" {
     manage_access = count.index == 0
     create_topics = count.index == 0 && length(var.topics) > 0
     topics        = var.topics
+    # The data volume's use, for the broker disk alarm (CloudWatch agent).
+    agent_config = local.agent_config
   })
 
   tags = merge(local.tags, { Name = "${var.name}-${count.index + 1}" })

@@ -57,3 +57,8 @@ output "plaintext_bootstrap_servers" {
   description = "host:port list of the PLAINTEXT listener on the private addresses (plaintext_listener), or null when it is off."
   value       = var.plaintext_listener ? join(",", [for eni in aws_network_interface.broker : "${eni.private_ip}:${local.plaintext_port}"]) : null
 }
+
+output "data_path" {
+  description = "Where each broker mounts its data volume: the path dimension of the broker_disk_used_percent metric."
+  value       = local.data_path
+}

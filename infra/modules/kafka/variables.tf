@@ -40,6 +40,17 @@ variable "subnet_ids" {
   }
 }
 
+variable "client_security_groups" {
+  description = "Security groups whose members may reach the client port besides client_cidrs: name => id (the sink's and curation's instances). Names are known at plan time, ids may not be."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name, id in var.client_security_groups : can(regex("^[a-z][a-z0-9-]*$", name))])
+    error_message = "Each client_security_groups name must be lowercase letters, digits or dashes (the ids come from the groups' resources)."
+  }
+}
+
 variable "client_cidrs" {
   description = "CIDR blocks allowed to reach the brokers on the client port 9092 (your laptop's /32, your VPC's range). Nothing else can connect."
   type        = list(string)

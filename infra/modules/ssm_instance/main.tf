@@ -9,6 +9,11 @@
 
 data "aws_partition" "current" {}
 
+locals {
+  # The caller's own first-boot script, or the service's (service.tf).
+  user_data = var.user_data != null ? var.user_data : local.first_boot
+}
+
 # --- identity: Systems Manager instead of SSH ------------------------------------------------
 
 data "aws_iam_policy_document" "assume_ec2" {
@@ -44,7 +49,7 @@ resource "aws_iam_role_policy_attachment" "managed" {
 }
 
 resource "aws_iam_role_policy" "inline" {
-  for_each = var.inline_policies
+  for_each = local.all_inline_policies
 
   name   = each.key
   role   = aws_iam_role.this.id
@@ -90,7 +95,7 @@ resource "aws_launch_template" "this" {
   name_prefix            = "${var.name}-"
   image_id               = var.image_id
   instance_type          = var.instance_type
-  user_data              = var.user_data == null ? null : base64encode(var.user_data)
+  user_data              = local.user_data == null ? null : base64encode(local.user_data)
   vpc_security_group_ids = var.security_group_ids
   ebs_optimized          = true
   update_default_version = true

@@ -27,3 +27,13 @@ output "launch_template_latest_version" {
   description = "The launch template's latest version (each change makes one and sets it as the default); null without one."
   value       = one(aws_launch_template.this[*].latest_version)
 }
+
+output "user_data" {
+  description = "The first-boot script (user_data, or the one rendered for service), for an aws_instance's user_data; null without either."
+  value       = local.user_data
+}
+
+output "log_group_name" {
+  description = "The service's CloudWatch Logs group, /lakestream/<name>: its units' logs and metric documents; null without service."
+  value       = one(aws_cloudwatch_log_group.service[*].name)
+}

@@ -133,3 +133,76 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- the service (optional): a release run by systemd, its logs and metrics in CloudWatch ------
+
+variable "release" {
+  description = "The release the instance installs at first boot (the root's aws_s3_object.release): bucket, key, sha256 (hex), requirements (path of the locked set inside it) and kms_key_arn (its object's key). Needed with service; the role may read that object only."
+  type = object({
+    bucket       = string
+    key          = string
+    sha256       = string
+    requirements = string
+    kms_key_arn  = string
+  })
+  default = null
+
+  validation {
+    condition     = var.release == null || (can(regex("^[0-9a-f]{64}$", var.release.sha256)) && can(regex("^arn:aws[a-z-]*:kms:", var.release.kms_key_arn)) && can(regex("^releases/", var.release.key)))
+    error_message = "The release needs a 64-digit hex sha256, a KMS key ARN and a key under releases/."
+  }
+}
+
+variable "service" {
+  description = "The service the first-boot script installs (output user_data; the launch template's too): its settings (environment, written to /etc/lakestream/<name>.env; never a secret, only secretsmanager: references), files (path => text, e.g. a CA bundle) and systemd units. A unit runs `python <command>` as the lakestream user; with a schedule (systemd OnCalendar) it is a oneshot started by a timer; units that share a lock never run at once (flock). Logs go to the log group /lakestream/<name>, metrics to CloudWatch through the agent's EMF listener."
+  type = object({
+    environment = map(string)
+    files       = optional(map(string), {})
+    units = list(object({
+      name                 = string
+      description          = string
+      command              = string
+      schedule             = optional(string)
+      lock                 = optional(string)
+      stop_timeout_seconds = optional(number, 90)
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.service == null || (length(try(var.service.units, [])) > 0 && alltrue([for u in try(var.service.units, []) : can(regex("^lakestream-[a-z-]+$", u.name)) && can(regex("^-m [a-z_]+( [A-Za-z0-9_.:/=-]+)*$", u.command)) && (u.lock == null || can(regex("^[a-z-]+$", u.lock))) && u.stop_timeout_seconds >= 5 && u.stop_timeout_seconds <= 3600 && (u.schedule == null || can(regex("^[A-Za-z0-9*:/ ,.-]+$", u.schedule)))]))
+    error_message = "The service needs at least one unit; each named lakestream-<words>, its command `-m <module> [arguments]` (letters, digits and _.:/=- only: it is written into a unit file), its lock lowercase words, its stop timeout 5-3600 s and its schedule a systemd OnCalendar expression."
+  }
+
+  validation {
+    condition     = var.service == null || alltrue([for k, v in try(var.service.environment, {}) : can(regex("^[A-Z][A-Z0-9_]*$", k)) && !strcontains(v, "\n")])
+    error_message = "Each environment name must be an upper-case variable name, and no value may span lines."
+  }
+
+  validation {
+    condition     = var.service == null || var.release != null
+    error_message = "A service needs the release it runs (release)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key of the service's log group (its key policy must let CloudWatch Logs use it for /lakestream/* groups). null: CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.log_kms_key_arn))
+    error_message = "The log_kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the service's log group keeps its logs and metric documents."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}

@@ -125,3 +125,17 @@ def test_metrics_port_is_a_port(bad, capsys):
 )
 def test_dead_letter_reasons_become_a_few_labels(reason, label):
     assert reason_label(reason) == label
+
+
+def test_a_metric_with_several_labels_is_also_filed_under_its_first_alone():
+    registry = CollectorRegistry()
+    dead = Counter("lakestream_sink_dead_letters", "d", ["topic", "reason"], registry=registry)
+    dead.labels("t", "invalid_json").inc(2)
+    dead.labels("t", "oversized").inc()
+    docs = EmfExporter(lambda _l: None, {"Deployment": "d"}, registry=registry).documents()
+    assert [d["reason"] for d in docs] == ["invalid_json", "oversized"]
+    for doc in docs:
+        assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
+            ["Deployment", "topic", "reason"],
+            ["Deployment", "topic"],  # the alarm's series: every reason of the topic, summed
+        ]

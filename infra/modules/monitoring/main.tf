@@ -1,0 +1,259 @@
+# The pipeline's alarms, their SNS topic and a CloudWatch dashboard. The services' own figures
+# arrive in the namespace "lakestream" as embedded-metric-format documents
+# (lakestream/core/metrics.py), with the dimension Deployment; the brokers' disk use comes from
+# their CloudWatch agent; the Auto Scaling groups and the load balancer publish their own.
+# Each alarm's description says what to look at first.
+
+locals {
+  namespace = "lakestream"
+  deploy    = ["Deployment", var.deployment]
+  actions   = [aws_sns_topic.alarms.arn]
+  api       = var.api != null
+  sink      = var.sink_autoscaling_group != null
+  curation  = var.curation_autoscaling_group != null
+  topics    = toset(var.topics)
+  tables    = toset(local.curation ? var.tables : [])
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name}-alarms"
+  kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  count = var.alarm_email == null ? 0 : 1
+
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email # AWS mails a confirmation link: nothing arrives until it is followed
+}
+
+# --- the sink ------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "consumer_lag" {
+  for_each = local.sink ? local.topics : toset([])
+
+  alarm_name          = "${var.name}-sink-lag-${each.key}"
+  alarm_description   = "The sink is more than ${var.consumer_lag_threshold} records behind on ${each.key} for ${var.consumer_lag_minutes} minutes. Look first at the sink's log group (${var.sink_log_group}): errors and reconnections; then at the producers' rate against the sink's records per minute on the dashboard: a steady rise means more sink instances (sink_count)."
+  namespace           = local.namespace
+  metric_name         = "sink_consumer_lag"
+  dimensions          = { Deployment = var.deployment, topic = each.key }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = var.consumer_lag_minutes
+  threshold           = var.consumer_lag_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching" # a sink that reports nothing is the next alarm's
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "sink_down" {
+  count = local.sink ? 1 : 0
+
+  alarm_name          = "${var.name}-sink-no-instance"
+  alarm_description   = "No sink instance has been in service for 5 minutes: nothing lands in the lake. Look first at the Auto Scaling group ${var.sink_autoscaling_group}'s activity (launch failures, quotas), then at the first-boot log of a new instance (/var/log/${var.name}-sink-bootstrap.log, through Systems Manager)."
+  namespace           = "AWS/AutoScaling"
+  metric_name         = "GroupInServiceInstances"
+  dimensions          = { AutoScalingGroupName = var.sink_autoscaling_group }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 5
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "sink_dead_letters" {
+  for_each = local.sink ? local.topics : toset([])
+
+  alarm_name          = "${var.name}-sink-dead-letters-${each.key}"
+  alarm_description   = "Messages of ${each.key} went to the dead-letter prefix in the last 5 minutes: a producer sends records the catalog refuses. Look first at `lakestream dlq list --datasets <dataset>` (their reasons), then fix the producer and `lakestream dlq replay`."
+  namespace           = local.namespace
+  metric_name         = "sink_dead_letters"
+  dimensions          = { Deployment = var.deployment, topic = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  tags                = var.tags
+}
+
+# --- curation ------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "curation_lag" {
+  for_each = local.tables
+
+  alarm_name          = "${var.name}-curation-lag-${each.key}"
+  alarm_description   = "The curated table of ${each.key} is more than ${var.curation_lag_threshold} records behind what the sink committed, for ${var.curation_lag_minutes} minutes. Look first at the pass durations on the dashboard against the schedule: a pass longer than the interval means the table outgrew one process (infra/README.md, \"Scaling\")."
+  namespace           = local.namespace
+  metric_name         = "curation_lag"
+  dimensions          = { Deployment = var.deployment, table = each.key }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = ceil(var.curation_lag_minutes / 5)
+  threshold           = var.curation_lag_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching" # no pass is the next alarm's
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "curation_stalled" {
+  for_each = local.tables
+
+  alarm_name          = "${var.name}-curation-stalled-${each.key}"
+  alarm_description   = "No successful curation pass of ${each.key} for ${var.curation_stalled_minutes} minutes: the curated table stops growing. Look first at the curation log group (${var.curation_log_group}) for \"pass failed\", then `systemctl status lakestream-curation.timer` on the instance (Systems Manager)."
+  namespace           = local.namespace
+  metric_name         = "curation_pass_seconds_count"
+  dimensions          = { Deployment = var.deployment, table = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = ceil(var.curation_stalled_minutes / 5)
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "curation_dead_letters" {
+  for_each = local.tables
+
+  alarm_name          = "${var.name}-curation-dead-letters-${each.key}"
+  alarm_description   = "Raw records of ${each.key} did not fit the curated table in the last 5 minutes. Look first at `lakestream dlq list --layer curated --datasets <dataset>` (their reasons): a column's type or the catalog may need to change."
+  namespace           = local.namespace
+  metric_name         = "curation_dead_letters"
+  dimensions          = { Deployment = var.deployment, table = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  tags                = var.tags
+}
+
+# --- the API ---------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  count = local.api ? 1 : 0
+
+  alarm_name          = "${var.name}-api-5xx"
+  alarm_description   = "The API answered more than ${var.api_5xx_threshold} server errors (5xx, its own or the load balancer's) in 5 minutes. Look first at the API's log group (${var.api_log_group}) for the errors' messages; 504s are queries over API_QUERY_TIMEOUT, 502/503 an instance that is down."
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  threshold           = var.api_5xx_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "errors"
+    expression  = "target + balancer"
+    label       = "5xx answers"
+    return_data = true
+  }
+
+  metric_query {
+    id = "target"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_Target_5XX_Count"
+      dimensions  = { LoadBalancer = var.api.load_balancer }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "balancer"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_ELB_5XX_Count"
+      dimensions  = { LoadBalancer = var.api.load_balancer }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_unhealthy" {
+  count = local.api ? 1 : 0
+
+  alarm_name          = "${var.name}-api-unhealthy"
+  alarm_description   = "The load balancer has found an API target unhealthy for 3 minutes (or none registered). Look first at the instance's gunicorn log in the API's log group (${var.api_log_group}) and its first-boot log (/var/log/${var.name}-api-bootstrap.log, through Systems Manager)."
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  evaluation_periods  = 3
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "bad"
+    expression  = "unhealthy + IF(healthy < 1, 1, 0)"
+    label       = "unhealthy targets, or 1 with no healthy one"
+    return_data = true
+  }
+
+  metric_query {
+    id = "unhealthy"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "UnHealthyHostCount"
+      dimensions  = { LoadBalancer = var.api.load_balancer, TargetGroup = var.api.target_group }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "healthy"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HealthyHostCount"
+      dimensions  = { LoadBalancer = var.api.load_balancer, TargetGroup = var.api.target_group }
+      stat        = "Minimum"
+      period      = 60
+    }
+  }
+}
+
+# --- the brokers -----------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "broker_disk" {
+  count = length(var.broker_instance_ids)
+
+  alarm_name          = "${var.name}-broker-${count.index + 1}-disk"
+  alarm_description   = "Broker ${count.index + 1}'s data volume (${var.broker_data_path}) is over ${var.broker_disk_percent}% full. Look first at which topics hold the most (kafka-log-dirs.sh on the broker, through Systems Manager) and at the sink's lag: a topic nobody consumes keeps its whole retention. Then lower the kafka module's log_retention_hours or grow its data_volume_size_gb."
+  namespace           = local.namespace
+  metric_name         = "broker_disk_used_percent"
+  dimensions          = { InstanceId = var.broker_instance_ids[count.index], path = var.broker_data_path, fstype = "xfs" }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = var.broker_disk_percent
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "missing"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
