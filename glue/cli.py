@@ -13,7 +13,7 @@ from rich.table import Table
 
 from engines import local_engine_class
 from engines.values import json_value
-from glue.crawler import LocalCrawler, run_aws_crawlers
+from glue.crawler import LocalCrawler, awaiting_a_crawl, run_aws_crawlers
 from glue.queries import saved_queries
 from lakestream.core.console import out_console
 from lakestream.core.entry import cli_args, command_main
@@ -26,6 +26,13 @@ err = Console(stderr=True)
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings()
     datasets = settings.datasets.select(args.dataset)
+    if args.missing:
+        if settings.target != "aws":
+            raise LakestreamError("--missing is for the crawlers on AWS (LAKESTREAM_TARGET=aws)")
+        datasets = awaiting_a_crawl(settings, datasets)
+        if not datasets:
+            err.print("• every table with data is in the catalog: no crawler to run")
+            return 0
     if settings.target == "aws":
         statuses = run_aws_crawlers(settings, datasets, lambda m: err.print(f"• {m}"))
         failed = [name for name, status in statuses.items() if status != "SUCCEEDED"]
@@ -122,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl the lake: tables, columns, partitions")
     crawl.add_argument(
         "--dataset", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
+    )
+    crawl.add_argument(
+        "--missing",
+        action="store_true",
+        help="on AWS, crawl only the datasets whose raw table is not in the catalog yet and "
+        "whose prefix holds data (what the curation instance runs every 10 minutes: once the "
+        "tables exist it starts nothing, and the sink registers each new day)",
     )
     crawl.set_defaults(func=cmd_crawl)
 

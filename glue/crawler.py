@@ -215,6 +215,27 @@ class LocalCrawler:
             raise
 
 
+def awaiting_a_crawl(settings: Settings, datasets: list[Dataset]) -> list[Dataset]:
+    """The datasets whose raw table is not in the Glue database yet although their raw prefix
+    holds data: what a first crawl would register. A crawl costs a run whatever it finds, so
+    a dataset with no data yet waits, and one with its table needs no crawler again (the sink
+    registers each new day's partition itself, consumers/partitions.py)."""
+    glue, s3 = clients.aws_client(settings, "glue"), clients.aws_client(settings, "s3")
+    waiting = []
+    for ds in datasets:
+        try:
+            glue.get_table(DatabaseName=settings.glue_database, Name=ds.table)
+            continue
+        except glue.exceptions.EntityNotFoundException:
+            pass
+        listed = s3.list_objects_v2(
+            Bucket=settings.bucket(ds), Prefix=layout.data_prefix(ds.table), MaxKeys=1
+        )
+        if listed.get("KeyCount", 0):
+            waiting.append(ds)
+    return waiting
+
+
 def run_aws_crawlers(
     settings: Settings,
     datasets: list[Dataset],

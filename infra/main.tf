@@ -33,16 +33,25 @@ data "aws_vpc" "default" {
 }
 
 # Not every Availability Zone offers every instance type (us-east-1e offers few): the default
-# subnets are those of the zones that offer both the brokers' and the API's types, or a launch
-# would fail there.
+# subnets are those of the zones that offer every type the deployment launches (the brokers',
+# the API's, the sink's, curation's), or a launch would fail there.
+locals {
+  instance_types = {
+    broker   = var.broker_instance_type
+    api      = var.api_instance_type
+    sink     = var.sink_instance_type
+    curation = var.curation_instance_type
+  }
+}
+
 data "aws_ec2_instance_type_offerings" "zones" {
-  for_each = var.subnet_ids == null ? toset(["broker", "api"]) : toset([])
+  for_each = var.subnet_ids == null ? local.instance_types : {}
 
   location_type = "availability-zone"
 
   filter {
     name   = "instance-type"
-    values = [each.key == "broker" ? var.broker_instance_type : var.api_instance_type]
+    values = [each.value]
   }
 }
 
@@ -55,11 +64,8 @@ data "aws_subnets" "brokers" {
   }
 
   filter {
-    name = "availability-zone"
-    values = setintersection(
-      data.aws_ec2_instance_type_offerings.zones["broker"].locations,
-      data.aws_ec2_instance_type_offerings.zones["api"].locations,
-    )
+    name   = "availability-zone"
+    values = setintersection([for o in values(data.aws_ec2_instance_type_offerings.zones) : o.locations]...)
   }
 
   dynamic "filter" {

@@ -1,6 +1,7 @@
 # The stages that move data, as services: the sink (an Auto Scaling group of sink_count
 # instances running `python -m consumers`) and curation (one instance running `python -m
-# curation` on a timer, and `maintain` daily, never at once). Each runs the release the API
+# curation` on a timer, and `maintain` daily, never at once; and the first crawl of each raw
+# table once it has data, so that Athena finds it with nobody running `make crawl`). Each runs the release the API
 # runs, as its own Kafka user, with its stage's least-privilege policy; their logs and metrics go
 # to CloudWatch, and the alarms of modules/monitoring watch them.
 
@@ -61,7 +62,7 @@ module "curation" {
   instance_type  = var.curation_instance_type
   vpc_id         = local.vpc_id
   subnet_ids     = local.subnet_ids
-  policy_arns    = [aws_iam_policy.stage["curation"].arn]
+  policy_arns    = [aws_iam_policy.stage["curation"].arn, aws_iam_policy.stage["crawl"].arn]
   release        = local.release
 
   kafka_security_group_id = module.kafka.security_group_id
@@ -79,6 +80,14 @@ module "curation" {
         schedule             = var.curation_schedule
         lock                 = "curation"
         stop_timeout_seconds = 60
+      },
+      {
+        # Starts a crawler only for a raw table that is missing while its prefix holds data:
+        # once the tables exist it starts nothing (the sink registers each new day).
+        name        = "lakestream-crawl"
+        description = "lakestream: the first crawl of each raw table that has data"
+        command     = "-m glue crawl --missing"
+        schedule    = "*:0/10"
       },
       {
         name                 = "lakestream-maintain"

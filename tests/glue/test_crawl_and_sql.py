@@ -264,3 +264,27 @@ def test_sql_command_prints_json_and_fails_cleanly(landed):
     assert result.returncode == 2
     assert result.stderr.startswith("glue: error (unknown_table): table 'nowhere'")
     assert "Traceback" not in result.stderr
+
+
+def test_a_first_crawl_waits_for_data_and_is_never_repeated(deployment_lake):
+    """`crawl --missing` on the curation instance: a crawl costs a run whatever it finds."""
+    from glue.crawler import awaiting_a_crawl
+
+    lake = deployment_lake
+    datasets = list(lake.datasets)
+    assert awaiting_a_crawl(lake.settings, datasets) == []  # no data anywhere yet
+    lake.land("transactions", 50)
+    assert [ds.name for ds in awaiting_a_crawl(lake.settings, datasets)] == ["transactions"]
+    LocalCrawler(lake.settings).crawl(lake.datasets.get("transactions"))
+    assert awaiting_a_crawl(lake.settings, datasets) == []  # its table exists: done
+
+
+def test_missing_is_for_the_crawlers_on_aws(deployment_lake, capsys):
+    from glue.cli import main
+
+    env = {**deployment_lake.env, "LAKESTREAM_TARGET": "local"}
+    from tests.lake_helpers import environment
+
+    with environment(env):
+        assert main(["crawl", "--missing"]) == 2
+    assert "--missing is for the crawlers on AWS" in capsys.readouterr().err

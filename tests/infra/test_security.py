@@ -512,19 +512,25 @@ def test_the_shipped_backend_keeps_the_state_encrypted_and_locked() -> None:
     assert apply.index("cp backend.tf.example backend.tf") < apply.index("terraform init")
 
 
-def test_default_subnets_are_in_zones_that_offer_both_instance_types() -> None:
+def test_default_subnets_are_in_zones_that_offer_every_instance_type() -> None:
     """A subnet picked by id alone can be in a zone without the instance type: the launch fails."""
     offerings = ROOT.data[("aws_ec2_instance_type_offerings", "zones")]
     assert offerings["location_type"] == "availability-zone"
     (offered,) = offerings["filter"]
     assert offered["name"] == "instance-type"
-    assert "var.broker_instance_type" in str(offered["values"])
-    assert "var.api_instance_type" in str(offered["values"])
+    assert offered["values"] == ["${each.value}"]
+    assert offerings["for_each"] == "${var.subnet_ids == null ? local.instance_types : {}}"
+    launched = ROOT.locals["instance_types"]
+    assert set(launched) == {"broker", "api", "sink", "curation"}
+    for kind, variable in launched.items():
+        assert variable == f"${{var.{kind}_instance_type}}"
     subnets = ROOT.data[("aws_subnets", "brokers")]
     zones = [f for f in subnets["filter"] if f["name"] == "availability-zone"]
     assert len(zones) == 1
-    assert 'zones["broker"].locations' in str(zones[0]["values"])
-    assert 'zones["api"].locations' in str(zones[0]["values"])
+    # Every type's zones, intersected.
+    assert "setintersection([for o in values(data.aws_ec2_instance_type_offerings.zones)" in str(
+        zones[0]["values"]
+    )
 
 
 def test_every_bucket_sheds_old_versions_and_leftover_delete_markers() -> None:

@@ -53,7 +53,7 @@ def test_each_service_runs_as_its_kafka_user_with_its_stage_policy() -> None:
         call = ROOT.modules[service]
         assert call["source"] == "./modules/service_group"
         assert call["component"] == service
-        assert call["policy_arns"] == [f'${{aws_iam_policy.stage["{service}"].arn}}']
+        assert call["policy_arns"][0] == f'${{aws_iam_policy.stage["{service}"].arn}}'
         assert call["release"] == "${local.release}"
         assert call["service"]["environment"] == f'${{local.kafka_client["{service}"]}}'
     client = ROOT.locals["kafka_client"]
@@ -62,6 +62,9 @@ def test_each_service_runs_as_its_kafka_user_with_its_stage_policy() -> None:
     assert "KAFKA_SSL_CAFILE" in client
     # The laptop's catalog path means nothing on an instance: the release packages its catalog.
     assert 'k != "LAKESTREAM_CATALOG"' in ROOT.locals["service_settings"]
+    assert len(ROOT.modules["sink"]["policy_arns"]) == 1
+    # Curation's instance also runs the first crawls (glue crawl --missing).
+    assert ROOT.modules["curation"]["policy_arns"][1] == '${aws_iam_policy.stage["crawl"].arn}'
     assert ROOT.modules["sink"]["instance_count"] == "${var.sink_count}"
     assert ROOT.modules["curation"]["instance_count"] == "${var.curation_enabled ? 1 : 0}"
 
@@ -71,7 +74,9 @@ def test_the_sink_drains_on_sigterm_and_curation_never_runs_two_passes_at_once()
     assert sink["command"].startswith("-m consumers")
     assert "schedule" not in sink or sink["schedule"] is None  # a service, restarted on failure
     assert sink["stop_timeout_seconds"] >= 60  # time to write and commit the open batches
-    curation, maintain = _units("curation")
+    curation, crawl, maintain = _units("curation")
+    assert crawl["command"] == "-m glue crawl --missing"
+    assert crawl["schedule"] == "*:0/10"
     assert curation["command"].startswith("-m curation")
     assert maintain["command"].startswith("-m curation maintain")
     assert curation["lock"] == maintain["lock"]  # one flock: never at once
@@ -187,6 +192,7 @@ def test_first_boot_installs_the_release_writes_the_units_and_starts_the_agent(
     assert (root / "etc/lakestream/kafka-ca.pem").read_text().startswith("-----BEGIN")
     units = root / "etc/systemd/system"
     assert sorted(p.name for p in units.iterdir()) == [
+        "lakestream-crawl.service", "lakestream-crawl.timer",
         "lakestream-curation.service", "lakestream-curation.timer",
         "lakestream-maintain.service", "lakestream-maintain.timer",
     ]  # fmt: skip
@@ -197,6 +203,7 @@ def test_first_boot_installs_the_release_writes_the_units_and_starts_the_agent(
     # The timers start, never the passes themselves; the agent takes its configuration.
     assert [c for c in calls if c.startswith("systemctl enable")] == [
         "systemctl enable --now lakestream-curation.timer",
+        "systemctl enable --now lakestream-crawl.timer",
         "systemctl enable --now lakestream-maintain.timer",
     ]
     (ctl,) = [c for c in calls if c.startswith("agent-ctl")]
@@ -205,7 +212,7 @@ def test_first_boot_installs_the_release_writes_the_units_and_starts_the_agent(
     shipped = agent["logs"]["logs_collected"]["files"]["collect_list"]
     assert {f["log_group_name"] for f in shipped} == {"/lakestream/lakestream-curation"}
     assert {Path(f["file_path"]).name for f in shipped} == {
-        "lakestream-curation.log", "lakestream-maintain.log"
+        "lakestream-curation.log", "lakestream-crawl.log", "lakestream-maintain.log"
     }  # fmt: skip
     assert agent["logs"]["metrics_collected"] == {"emf": {}}
 

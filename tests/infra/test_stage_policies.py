@@ -31,7 +31,7 @@ from consumers.audit import read_rows
 from consumers.groups import committed_offsets, group_id
 from curation.tables import location
 from engines.athena import AthenaEngine
-from glue.crawler import run_aws_crawlers
+from glue.crawler import awaiting_a_crawl, run_aws_crawlers
 from lakestream.core import clients
 from lakestream.core.errors import QueryTimeout
 from lakestream.core.formats import JsonLinesGzip
@@ -220,6 +220,9 @@ def run(tmp_path_factory) -> Run:
                 "--group-prefix", GROUP_PREFIX)  # fmt: skip
         with moto.window("sink"):  # the tables are not crawled yet: no partition to register
             _python(service, *sink)
+        with moto.window("crawl"):
+            # `crawl --missing` (the curation instance's timer): every table missing, with data.
+            assert awaiting_a_crawl(settings, list(settings.datasets)) == list(settings.datasets)
         _python(env, "-m", "glue", "crawl")
         # moto's crawls stay RUNNING until told otherwise; a real one finishes in a minute or so.
         urllib.request.urlopen(
@@ -234,6 +237,8 @@ def run(tmp_path_factory) -> Run:
         ).close()
         with moto.window("crawl"):  # what `make crawl` does on AWS: the real crawlers
             statuses = run_aws_crawlers(settings, list(settings.datasets), print, poll_s=0.05)
+            # Once the tables exist, `crawl --missing` starts nothing.
+            assert awaiting_a_crawl(settings, list(settings.datasets)) == []
             # Glue's LastCrawl.Status is SUCCEEDED, CANCELLED or FAILED; moto says COMPLETED.
             assert set(statuses) == {settings.crawler(ds) for ds in settings.datasets}
         _python(env, *produce, "--count", "100", "--start", "2024-11-01")
@@ -352,7 +357,9 @@ def test_the_run_exercised_each_stage(run) -> None:
     assert "s3:DeleteObject" in actions["sink"]  # the crashed attempt's leftovers
     assert {"glue:BatchDeletePartition", "s3:DeleteObject"} <= actions["curation"]  # retention
     assert "athena:StopQueryExecution" in actions["api"]
-    assert actions["crawl"] == {"glue:StartCrawler", "glue:GetCrawler"}
+    assert actions["crawl"] == {
+        "glue:StartCrawler", "glue:GetCrawler", "glue:GetTable", "s3:ListBucket"
+    }  # fmt: skip
     for stage in set(STAGES) - {"crawl"}:  # the crawl talks to no broker
         assert "secretsmanager:GetSecretValue" in actions[stage], stage
 

@@ -152,13 +152,29 @@ locals {
     ])
 
     # make crawl: start the datasets' crawlers and wait for each to finish (glue/crawler.py);
-    # the crawlers themselves run as their own role (glue_catalog module).
+    # the crawlers themselves run as their own role (glue_catalog module). With --missing (the
+    # curation instance, every 10 minutes), first: is the raw table there, and is there data?
     crawl = [
       {
         Sid      = "RunCrawlers"
         Effect   = "Allow"
         Action   = ["glue:StartCrawler", "glue:GetCrawler"]
         Resource = local.crawlers
+      },
+      {
+        Sid      = "FindMissingTables"
+        Effect   = "Allow"
+        Action   = ["glue:GetTable"]
+        Resource = concat([local.catalog, local.raw_database], local.raw_tables)
+      },
+      {
+        Sid      = "FindRawData"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = local.buckets
+        Condition = {
+          StringLike = { "s3:prefix" = [for d in local.datasets : "${d.table}/*"] }
+        }
       },
     ]
 
