@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from consumers import metrics
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.groups import DEFAULT_GROUP_PREFIX
@@ -219,6 +220,7 @@ def run_sink(args: argparse.Namespace) -> int:
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
     exporter = start_reporting(settings, args.metrics_port)
+    metrics.UP.set(1)
     run.start()
     try:
         with_progress(
@@ -228,6 +230,7 @@ def run_sink(args: argparse.Namespace) -> int:
             run.wait,
         )
     finally:
+        metrics.UP.set(0)
         if exporter is not None:
             exporter.close()  # what landed since the last minute, before the service stops
 

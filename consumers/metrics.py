@@ -35,6 +35,10 @@ ERRORS = Counter(
     "Failed writes, reconnections and commit failures: each one retried, nothing lost.",
     ["topic"],
 )
+UP = Gauge(
+    "lakestream_sink_up",
+    "1 while a sink process runs: its heartbeat, which the 'sink silent' alarm watches.",
+)
 LAG = Gauge(
     "lakestream_sink_consumer_lag",
     "Records between the sink's position and the partition's end, as of its last fetch.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,22 @@ SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
-_exporter: dict[str, EmfExporter | None] = {}
+_exporters: dict[int, EmfExporter | None] = {}  # by process id
+_starting = threading.Lock()
+
+
+def _report_from_this_process() -> None:
+    """Each gunicorn worker sends its own figures. The application (and this middleware) is
+    loaded in gunicorn's master, whose threads a forked worker does not inherit: so the export
+    starts in the process that answers, on its first request."""
+    pid = os.getpid()
+    if pid in _exporters:
+        return
+    with _starting:
+        if pid not in _exporters:
+            exporter = _exporters[pid] = start_reporting(load_settings())
+            if exporter is not None:  # a worker that stops sends its last interval
+                atexit.register(exporter.close)
 
 
 class RequestMetrics:
@@ -51,17 +67,14 @@ class RequestMetrics:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        if "emf" not in _exporter:  # once per process: each gunicorn worker sends its own
-            exporter = _exporter["emf"] = start_reporting(load_settings())
-            if exporter is not None:  # a worker that stops sends its last interval
-                atexit.register(exporter.close)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        _report_from_this_process()
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
         # The URL's name, never its path: paths carry table names and typos without end.
-        endpoint = (match.url_name or match.route) if match is not None else "unmatched"
+        endpoint = (match.url_name or match.route or "root") if match is not None else "unmatched"
         if endpoint == "static" or request.path.startswith("/static/"):
             endpoint = "static"
         REQUESTS.labels(endpoint, f"{response.status_code // 100}xx").inc()

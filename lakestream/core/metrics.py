@@ -11,7 +11,11 @@ and hands them to the CloudWatch agent on the instance (its TCP listener, LAKEST
 =tcp://127.0.0.1:25888), which files them in CloudWatch Logs, where CloudWatch extracts the
 metrics. One document per metric and label set per minute, whatever the record rate: no call
 per record, and no CloudWatch API call from the service at all. Counters are sent as what they
-grew by in the interval, gauges as their value, histograms as the interval's count and sum.
+grew by in the interval (nothing when they did not grow: CloudWatch bills each metric by the
+hour it receives data), gauges as their value, histograms as the interval's count and sum.
+Exports fall on the wall clock's minutes, so that each process sends one value per metric per
+minute and a gauge's Sum over a minute adds up every process's share (the lag of a topic split
+between several sink instances).
 Each document's dimensions are the deployment and the metric's labels (a partition summed
 away); a metric with several labels is also filed under its first one alone, the series the
 alarms watch (dead letters per topic, whatever their reason).
@@ -142,15 +146,21 @@ class EmfExporter:
     interval: float = EMF_INTERVAL_S
     _last: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _exported: bool = False  # a periodic export has happened
 
-    def documents(self, now_ms: int | None = None) -> list[dict[str, Any]]:
-        """The documents of the interval since the last call: counters by what they grew."""
+    def documents(self, now_ms: int | None = None, gauges: bool = True) -> list[dict[str, Any]]:
+        """The documents of the interval since the last call: counters by what they grew
+        (none that did not), and the gauges' values unless `gauges` is false."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         docs = []
         for key, series in sorted(_series(self.registry.collect()).items()):
             value = series.value
             if series.kind == "counter":
                 value, self._last[key] = value - self._last.get(key, 0.0), value
+                if not value:
+                    continue
+            elif not gauges:
+                continue
             labels = dict(series.labels)
             dims = [[*self.dimensions, *labels]]
             if len(labels) > 1:  # also per first label: dead letters per topic, whatever reason
@@ -170,19 +180,25 @@ class EmfExporter:
             docs.append({"_aws": aws, **self.dimensions, **labels, series.name: value})
         return docs
 
-    def export(self) -> int:
+    def export(self, gauges: bool = True) -> int:
         """Write one interval's documents now; how many were written."""
-        docs = self.documents()
+        docs = self.documents(gauges=gauges)
         for doc in docs:
             self.write(json.dumps(doc, separators=(",", ":")))
         return len(docs)
 
+    def tick(self) -> None:
+        """One periodic export (the thread's, once a minute)."""
+        try:
+            self.export()
+            self._exported = True
+        except Exception as exc:  # metrics never stop a service
+            log.warning("metrics: EMF export failed: %s", exc)
+
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.export()
-            except Exception as exc:  # metrics never stop a service
-                log.warning("metrics: EMF export failed: %s", exc)
+        # On the wall clock's minutes: one value per metric and process in each minute.
+        while not self._stop.wait(self.interval - time.time() % self.interval):
+            self.tick()
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="emf-exporter", daemon=True)
@@ -191,12 +207,14 @@ class EmfExporter:
 
     def close(self) -> None:
         """Stop, sending what grew since the last interval (a service stopping on SIGTERM).
-        Once: a second call sends nothing."""
+        The gauges too if no minute was exported yet (a pass run from a timer): a service that
+        has sent its gauges this minute does not send them twice. Once: a second call sends
+        nothing."""
         if self._stop.is_set():
             return
         self._stop.set()
         with contextlib.suppress(Exception):
-            self.export()
+            self.export(gauges=not self._exported)
 
 
 class AgentSocket:

@@ -290,7 +290,8 @@ def test_every_service_alarm_watches_a_metric_and_dimensions_the_services_send()
 def test_every_alarm_says_what_to_look_at_first_and_notifies_the_topic() -> None:
     alarms = MONITORING.of_type("aws_cloudwatch_metric_alarm")
     assert set(alarms) == {
-        "consumer_lag", "sink_down", "sink_dead_letters", "curation_lag", "curation_stalled",
+        "consumer_lag", "sink_down", "sink_silent", "sink_dead_letters", "curation_lag",
+        "curation_stalled",
         "curation_dead_letters", "api_5xx", "api_unhealthy", "broker_disk",
     }  # fmt: skip
     for name, alarm in alarms.items():

@@ -34,12 +34,14 @@ resource "aws_sns_topic_subscription" "email" {
 resource "aws_cloudwatch_metric_alarm" "consumer_lag" {
   for_each = local.sink ? local.topics : toset([])
 
-  alarm_name          = "${var.name}-sink-lag-${each.key}"
-  alarm_description   = "The sink is more than ${var.consumer_lag_threshold} records behind on ${each.key} for ${var.consumer_lag_minutes} minutes. Look first at the sink's log group (${var.sink_log_group}): errors and reconnections; then at the producers' rate against the sink's records per minute on the dashboard: a steady rise means more sink instances (sink_count)."
-  namespace           = local.namespace
-  metric_name         = "sink_consumer_lag"
-  dimensions          = { Deployment = var.deployment, topic = each.key }
-  statistic           = "Maximum"
+  alarm_name        = "${var.name}-sink-lag-${each.key}"
+  alarm_description = "The sink (all its instances together) is more than ${var.consumer_lag_threshold} records behind on ${each.key} for ${var.consumer_lag_minutes} minutes. Look first at the sink's log group (${var.sink_log_group}): errors and reconnections; then at the producers' rate against the sink's records per minute on the dashboard: a steady rise means more sink instances (sink_count)."
+  namespace         = local.namespace
+  metric_name       = "sink_consumer_lag"
+  dimensions        = { Deployment = var.deployment, topic = each.key }
+  # Each instance sends the lag of its own partitions once a minute, on the minute: the Sum
+  # over a minute is the topic's.
+  statistic           = "Sum"
   period              = 60
   evaluation_periods  = var.consumer_lag_minutes
   threshold           = var.consumer_lag_threshold
@@ -61,6 +63,27 @@ resource "aws_cloudwatch_metric_alarm" "sink_down" {
   statistic           = "Minimum"
   period              = 60
   evaluation_periods  = 5
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
+# An instance in service whose sink does not run (a first boot that failed, a unit restarting
+# in a loop) sends no heartbeat.
+resource "aws_cloudwatch_metric_alarm" "sink_silent" {
+  count = local.sink ? 1 : 0
+
+  alarm_name          = "${var.name}-sink-silent"
+  alarm_description   = "No sink process has reported for 5 minutes, though the group may show instances in service. Look first at the sink's log group (${var.sink_log_group}) for the last lines before it went quiet, then, through Systems Manager, `systemctl status lakestream-sink` and the first-boot log /var/log/${var.name}-sink-bootstrap.log."
+  namespace           = local.namespace
+  metric_name         = "sink_up"
+  dimensions          = { Deployment = var.deployment }
+  statistic           = "SampleCount"
+  period              = 300
+  evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
@@ -161,8 +184,10 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   tags                = var.tags
 
   metric_query {
-    id          = "errors"
-    expression  = "target + balancer"
+    id = "errors"
+    # The load balancer publishes a 5xx count only where it is not zero: FILL, or a period
+    # with only one of the two would have no datapoint at all.
+    expression  = "FILL(target, 0) + FILL(balancer, 0)"
     label       = "5xx answers"
     return_data = true
   }

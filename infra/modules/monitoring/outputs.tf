@@ -8,6 +8,7 @@ output "alarm_names" {
   value = concat(
     [for a in aws_cloudwatch_metric_alarm.consumer_lag : a.alarm_name],
     aws_cloudwatch_metric_alarm.sink_down[*].alarm_name,
+    aws_cloudwatch_metric_alarm.sink_silent[*].alarm_name,
     [for a in aws_cloudwatch_metric_alarm.sink_dead_letters : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.curation_lag : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.curation_stalled : a.alarm_name],

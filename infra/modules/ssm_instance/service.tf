@@ -18,7 +18,7 @@ locals {
   }) : {}
 
   agent_config = local.service ? jsonencode({
-    agent = { run_as_user = "root" } # the unit logs are the lakestream user's, mode 0640
+    agent = { run_as_user = "root" } # systemd opens the units' log files as root
     logs = {
       logs_collected = {
         files = {

@@ -69,7 +69,9 @@ def test_counters_go_as_what_they_grew_by_gauges_as_values_partitions_summed():
     second = _by_name(exporter.documents())
     assert second["sink_records"]["sink_records"] == 5  # only what the interval added
     assert second["sink_consumer_lag"]["sink_consumer_lag"] == 4
-    assert second["sink_flush_seconds_count"]["sink_flush_seconds_count"] == 0
+    # A counter that did not grow sends nothing: CloudWatch bills a metric per hour it is sent.
+    assert "sink_flush_seconds_count" not in second
+    assert "sink_flush_seconds_sum" not in second
 
 
 def test_stdout_gets_one_json_line_per_document():
@@ -91,6 +93,25 @@ def test_the_agent_socket_gets_the_documents_and_close_sends_the_last_interval()
         exporter.close()  # a service stopping: what grew since the last minute still goes
         wait_until(lambda: len(received) == 2, 10, "two documents")
     assert [d["sink_records"] for d in received] == [2, 3]
+
+
+def test_gauges_go_once_a_minute_and_at_exit_only_from_a_process_that_never_sent_them():
+    registry, records, lag, _ = _registry()
+    lag.labels("t", "0").set(5)
+    records.labels("t").inc()
+    service, lines = EmfExporter(lambda _l: None, registry=registry), []
+    service.write = lines.append
+    service.tick()  # the minute's export: the lag, once
+    records.labels("t").inc(2)
+    service.close()  # stopping within the same minute: what grew, not the lag again
+    sent = [json.loads(line) for line in lines]
+    assert [d.get("sink_consumer_lag") for d in sent if "sink_consumer_lag" in d] == [5]
+    assert [d["sink_records"] for d in sent if "sink_records" in d] == [1, 2]
+    # A pass run from a timer exits before its first minute: its gauges go at exit.
+    one_pass, lines = EmfExporter(lambda _l: None, registry=registry), []
+    one_pass.write = lines.append
+    one_pass.close()
+    assert any("sink_consumer_lag" in json.loads(line) for line in lines)
 
 
 @pytest.mark.parametrize("target", ["udp://127.0.0.1:25888", "tcp://127.0.0.1", "25888"])
