@@ -135,6 +135,14 @@ def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: fl
     # Each worker counts its requests in files of this folder, and /metrics adds them up
     # (athena_api/query/metrics.py). prometheus-client reads the variable once, on import:
     # before the application (and its middleware) is loaded here.
+    if "prometheus_client" in sys.modules:  # too late for this process: it counts alone
+        print(
+            "athena_api: /metrics will show the answering worker's requests only "
+            "(prometheus_client was imported before the server started)",
+            file=sys.stderr,
+        )
+        _run_gunicorn(host, port, workers, threads, timeout)
+        return
     with tempfile.TemporaryDirectory(prefix="lakestream-api-metrics-") as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         _run_gunicorn(host, port, workers, threads, timeout)
