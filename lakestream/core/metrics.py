@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.metrics_core import Metric
 
+from lakestream.core.argtypes import port
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
@@ -66,21 +67,11 @@ def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
         ) from None
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {port}")
-    return port
-
-
 def add_metrics_option(parser: argparse.ArgumentParser) -> None:
     """`--metrics-port` of a long-running command line."""
     parser.add_argument(
         "--metrics-port",
-        type=_port,
+        type=port,
         default=0,
         metavar="PORT",
         help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics (default 0: none). "

@@ -275,28 +275,48 @@ class _Fresh:
             yield family
 
 
+SPEC = re.compile(
+    r'description = "((?:[^"\\]|\\.)*)"\s*\n'
+    r'\s*metric\s*=\s*"(\w+)"\s*\n'
+    r"\s*dimensions\s*=\s*\{([^}]*)\}"
+)
+
+
+def _service_alarm_specs() -> list[tuple[str, str, frozenset[str]]]:
+    """(description, metric, dimension names) of each entry of the module's alarm table: the
+    one `aws_cloudwatch_metric_alarm.service` adds `Deployment` to every entry's dimensions."""
+    text = (MODULES / "monitoring" / "main.tf").read_text()
+    return [
+        (description, metric, frozenset({"Deployment", *re.findall(r"(\w+)\s*=", dims)}))
+        for description, metric, dims in SPEC.findall(text)
+    ]
+
+
 def test_every_service_alarm_watches_a_metric_and_dimensions_the_services_send() -> None:
     emitted = _emitted()
-    alarms = MONITORING.of_type("aws_cloudwatch_metric_alarm")
-    ours = {name: a for name, a in alarms.items() if a.get("namespace") == "${local.namespace}"}
-    assert {"consumer_lag", "sink_dead_letters", "curation_lag", "curation_stalled"} <= set(ours)
-    for name, alarm in ours.items():
-        if alarm["metric_name"] == "broker_disk_used_percent":
-            continue  # the brokers' CloudWatch agent sends it (kafka module)
-        dims = frozenset(alarm["dimensions"])
-        assert (alarm["metric_name"], dims) in emitted, (name, alarm["metric_name"], dims)
+    specs = _service_alarm_specs()
+    assert {metric for _, metric, _ in specs} == {
+        "sink_consumer_lag", "sink_up", "sink_dead_letters",
+        "curation_lag", "curation_pass_seconds_count", "curation_dead_letters",
+    }  # fmt: skip
+    for _, metric, dims in specs:
+        assert (metric, dims) in emitted, (metric, sorted(dims))
+    service = MONITORING.of_type("aws_cloudwatch_metric_alarm")["service"]
+    assert service["namespace"] == "${local.namespace}"
+    assert service["dimensions"].replace(" ", "") == (
+        "${merge({Deployment=var.deployment},each.value.dimensions)}"
+    )
 
 
 def test_every_alarm_says_what_to_look_at_first_and_notifies_the_topic() -> None:
     alarms = MONITORING.of_type("aws_cloudwatch_metric_alarm")
-    assert set(alarms) == {
-        "consumer_lag", "sink_down", "sink_silent", "sink_dead_letters", "curation_lag",
-        "curation_stalled",
-        "curation_dead_letters", "api_5xx", "api_unhealthy", "broker_disk",
-    }  # fmt: skip
+    assert set(alarms) == {"service", "sink_down", "api_5xx", "api_unhealthy", "broker_disk"}
     for name, alarm in alarms.items():
-        assert "Look first at" in alarm["alarm_description"], name
+        if name != "service":
+            assert "Look first at" in alarm["alarm_description"], name
         assert alarm["alarm_actions"] == "${local.actions}", name
+    for description, metric, _ in _service_alarm_specs():
+        assert "Look first at" in description, metric
     assert MONITORING.locals["actions"] == ["${aws_sns_topic.alarms.arn}"]
     topic = MONITORING.of_type("aws_sns_topic")["alarms"]
     assert topic["kms_master_key_id"] == "${var.kms_key_arn}"
@@ -306,10 +326,8 @@ def test_every_alarm_says_what_to_look_at_first_and_notifies_the_topic() -> None
     assert one(sids["AlarmTopicEncryption"]["principals"])["identifiers"] == [
         "cloudwatch.amazonaws.com"
     ]
-    assert any(
-        "log-group:/lakestream/*" in v
-        for v in one(sids["CrawlerLogsEncryption"]["condition"])["values"]
-    )
+    logs = one(sids["CrawlerLogsEncryption"]["condition"])["values"]
+    assert any("log-group:/lakestream/*" in v for v in logs)
     disk = alarms["broker_disk"]
     assert disk["metric_name"] == "broker_disk_used_percent"
     assert set(disk["dimensions"]) == {"InstanceId", "path", "fstype"}

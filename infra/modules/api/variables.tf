@@ -84,14 +84,8 @@ variable "settings" {
 }
 
 variable "release" {
-  description = "The release the instance installs (the root's aws_s3_object.release): bucket, key, sha256, requirements and kms_key_arn, as ssm_instance takes it."
-  type = object({
-    bucket       = string
-    key          = string
-    sha256       = string
-    requirements = string
-    kms_key_arn  = string
-  })
+  description = "The release the instance installs (the root's local.release: bucket, key, sha256, requirements, kms_key_arn), passed to ssm_instance, which checks it."
+  type        = any
 
   validation {
     condition     = can(regex("^[0-9a-f]{64}$", var.release.sha256)) && can(regex("^releases/", var.release.key))

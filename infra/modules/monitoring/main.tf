@@ -29,28 +29,90 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = var.alarm_email # AWS mails a confirmation link: nothing arrives until it is followed
 }
 
-# --- the sink ------------------------------------------------------------------------------------
+# --- the services' own metrics: one table of alarms ---------------------------------------------
 
-resource "aws_cloudwatch_metric_alarm" "consumer_lag" {
-  for_each = local.sink ? local.topics : toset([])
+# Every alarm on the namespace "lakestream", by the name it gets after var.name. `recovers`:
+# whether the topic also hears when it is OK again (not for dead letters: each one is news).
+locals {
+  sink_alarms = merge(
+    { for t in local.topics : "sink-lag-${t}" => {
+      description = "The sink (all its instances together) is more than ${var.consumer_lag_threshold} records behind on ${t} for ${var.consumer_lag_minutes} minutes. Look first at the sink's log group (${var.sink_log_group}): errors and reconnections; then at the producers' rate against the sink's records per minute on the dashboard: a steady rise means more sink instances (sink_count)."
+      metric      = "sink_consumer_lag"
+      dimensions  = { topic = t }
+      # Each instance sends the lag of its own partitions once a minute, on the minute: the
+      # Sum over a minute is the topic's.
+      statistic = "Sum", period = 60, periods = var.consumer_lag_minutes
+      threshold = var.consumer_lag_threshold, comparison = "GreaterThanThreshold"
+      missing   = "notBreaching", recovers = true # a silent sink is the next alarm's
+    } },
+    { "sink-silent" = {
+      description = "No sink process has reported for 5 minutes, though the group may show instances in service. Look first at the sink's log group (${var.sink_log_group}) for the last lines before it went quiet, then, through Systems Manager, `systemctl status lakestream-sink` and the first-boot log /var/log/${var.name}-sink-bootstrap.log."
+      metric      = "sink_up"
+      dimensions  = {}
+      statistic   = "SampleCount", period = 300, periods = 1
+      threshold   = 1, comparison = "LessThanThreshold"
+      missing     = "breaching", recovers = true
+    } },
+    { for t in local.topics : "sink-dead-letters-${t}" => {
+      description = "Messages of ${t} went to the dead-letter prefix in the last 5 minutes: a producer sends records the catalog refuses. Look first at `lakestream dlq list --datasets <dataset>` (their reasons), then fix the producer and `lakestream dlq replay`."
+      metric      = "sink_dead_letters"
+      dimensions  = { topic = t }
+      statistic   = "Sum", period = 300, periods = 1
+      threshold   = 0, comparison = "GreaterThanThreshold"
+      missing     = "notBreaching", recovers = false
+    } },
+  )
 
-  alarm_name        = "${var.name}-sink-lag-${each.key}"
-  alarm_description = "The sink (all its instances together) is more than ${var.consumer_lag_threshold} records behind on ${each.key} for ${var.consumer_lag_minutes} minutes. Look first at the sink's log group (${var.sink_log_group}): errors and reconnections; then at the producers' rate against the sink's records per minute on the dashboard: a steady rise means more sink instances (sink_count)."
-  namespace         = local.namespace
-  metric_name       = "sink_consumer_lag"
-  dimensions        = { Deployment = var.deployment, topic = each.key }
-  # Each instance sends the lag of its own partitions once a minute, on the minute: the Sum
-  # over a minute is the topic's.
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = var.consumer_lag_minutes
-  threshold           = var.consumer_lag_threshold
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching" # a sink that reports nothing is the next alarm's
+  curation_alarms = merge(
+    { for t in local.tables : "curation-lag-${t}" => {
+      description = "The curated table of ${t} is more than ${var.curation_lag_threshold} records behind what the sink committed, for ${var.curation_lag_minutes} minutes. Look first at the pass durations on the dashboard against the schedule: a pass longer than the interval means the table outgrew one process (infra/README.md, \"Scaling\")."
+      metric      = "curation_lag"
+      dimensions  = { table = t }
+      statistic   = "Minimum", period = 300, periods = ceil(var.curation_lag_minutes / 5)
+      threshold   = var.curation_lag_threshold, comparison = "GreaterThanThreshold"
+      missing     = "notBreaching", recovers = true # no pass is the next alarm's
+    } },
+    { for t in local.tables : "curation-stalled-${t}" => {
+      description = "No successful curation pass of ${t} for ${var.curation_stalled_minutes} minutes: the curated table stops growing. Look first at the curation log group (${var.curation_log_group}) for \"pass failed\", then `systemctl status lakestream-curation.timer` on the instance (Systems Manager)."
+      metric      = "curation_pass_seconds_count"
+      dimensions  = { table = t }
+      statistic   = "Sum", period = 300, periods = ceil(var.curation_stalled_minutes / 5)
+      threshold   = 1, comparison = "LessThanThreshold"
+      missing     = "breaching", recovers = true
+    } },
+    { for t in local.tables : "curation-dead-letters-${t}" => {
+      description = "Raw records of ${t} did not fit the curated table in the last 5 minutes. Look first at `lakestream dlq list --layer curated --datasets <dataset>` (their reasons): a column's type or the catalog may need to change."
+      metric      = "curation_dead_letters"
+      dimensions  = { table = t }
+      statistic   = "Sum", period = 300, periods = 1
+      threshold   = 0, comparison = "GreaterThanThreshold"
+      missing     = "notBreaching", recovers = false
+    } },
+  )
+
+  service_alarms = merge(local.sink ? local.sink_alarms : {}, local.curation ? local.curation_alarms : {})
+}
+
+resource "aws_cloudwatch_metric_alarm" "service" {
+  for_each = local.service_alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = local.namespace
+  metric_name         = each.value.metric
+  dimensions          = merge({ Deployment = var.deployment }, each.value.dimensions)
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.periods
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison
+  treat_missing_data  = each.value.missing
   alarm_actions       = local.actions
-  ok_actions          = local.actions
+  ok_actions          = each.value.recovers ? local.actions : []
   tags                = var.tags
 }
+
+# --- what AWS publishes: the sink's group, the API's load balancer --------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "sink_down" {
   count = local.sink ? 1 : 0
@@ -70,105 +132,6 @@ resource "aws_cloudwatch_metric_alarm" "sink_down" {
   ok_actions          = local.actions
   tags                = var.tags
 }
-
-# An instance in service whose sink does not run (a first boot that failed, a unit restarting
-# in a loop) sends no heartbeat.
-resource "aws_cloudwatch_metric_alarm" "sink_silent" {
-  count = local.sink ? 1 : 0
-
-  alarm_name          = "${var.name}-sink-silent"
-  alarm_description   = "No sink process has reported for 5 minutes, though the group may show instances in service. Look first at the sink's log group (${var.sink_log_group}) for the last lines before it went quiet, then, through Systems Manager, `systemctl status lakestream-sink` and the first-boot log /var/log/${var.name}-sink-bootstrap.log."
-  namespace           = local.namespace
-  metric_name         = "sink_up"
-  dimensions          = { Deployment = var.deployment }
-  statistic           = "SampleCount"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "LessThanThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "sink_dead_letters" {
-  for_each = local.sink ? local.topics : toset([])
-
-  alarm_name          = "${var.name}-sink-dead-letters-${each.key}"
-  alarm_description   = "Messages of ${each.key} went to the dead-letter prefix in the last 5 minutes: a producer sends records the catalog refuses. Look first at `lakestream dlq list --datasets <dataset>` (their reasons), then fix the producer and `lakestream dlq replay`."
-  namespace           = local.namespace
-  metric_name         = "sink_dead_letters"
-  dimensions          = { Deployment = var.deployment, topic = each.key }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  tags                = var.tags
-}
-
-# --- curation ------------------------------------------------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "curation_lag" {
-  for_each = local.tables
-
-  alarm_name          = "${var.name}-curation-lag-${each.key}"
-  alarm_description   = "The curated table of ${each.key} is more than ${var.curation_lag_threshold} records behind what the sink committed, for ${var.curation_lag_minutes} minutes. Look first at the pass durations on the dashboard against the schedule: a pass longer than the interval means the table outgrew one process (infra/README.md, \"Scaling\")."
-  namespace           = local.namespace
-  metric_name         = "curation_lag"
-  dimensions          = { Deployment = var.deployment, table = each.key }
-  statistic           = "Minimum"
-  period              = 300
-  evaluation_periods  = ceil(var.curation_lag_minutes / 5)
-  threshold           = var.curation_lag_threshold
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching" # no pass is the next alarm's
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "curation_stalled" {
-  for_each = local.tables
-
-  alarm_name          = "${var.name}-curation-stalled-${each.key}"
-  alarm_description   = "No successful curation pass of ${each.key} for ${var.curation_stalled_minutes} minutes: the curated table stops growing. Look first at the curation log group (${var.curation_log_group}) for \"pass failed\", then `systemctl status lakestream-curation.timer` on the instance (Systems Manager)."
-  namespace           = local.namespace
-  metric_name         = "curation_pass_seconds_count"
-  dimensions          = { Deployment = var.deployment, table = each.key }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = ceil(var.curation_stalled_minutes / 5)
-  threshold           = 1
-  comparison_operator = "LessThanThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "curation_dead_letters" {
-  for_each = local.tables
-
-  alarm_name          = "${var.name}-curation-dead-letters-${each.key}"
-  alarm_description   = "Raw records of ${each.key} did not fit the curated table in the last 5 minutes. Look first at `lakestream dlq list --layer curated --datasets <dataset>` (their reasons): a column's type or the catalog may need to change."
-  namespace           = local.namespace
-  metric_name         = "curation_dead_letters"
-  dimensions          = { Deployment = var.deployment, table = each.key }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  tags                = var.tags
-}
-
-# --- the API ---------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   count = local.api ? 1 : 0

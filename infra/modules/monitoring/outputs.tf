@@ -6,13 +6,8 @@ output "alarm_topic_arn" {
 output "alarm_names" {
   description = "Every alarm's name."
   value = concat(
-    [for a in aws_cloudwatch_metric_alarm.consumer_lag : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.service : a.alarm_name],
     aws_cloudwatch_metric_alarm.sink_down[*].alarm_name,
-    aws_cloudwatch_metric_alarm.sink_silent[*].alarm_name,
-    [for a in aws_cloudwatch_metric_alarm.sink_dead_letters : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.curation_lag : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.curation_stalled : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.curation_dead_letters : a.alarm_name],
     aws_cloudwatch_metric_alarm.api_5xx[*].alarm_name,
     aws_cloudwatch_metric_alarm.api_unhealthy[*].alarm_name,
     aws_cloudwatch_metric_alarm.broker_disk[*].alarm_name,

@@ -107,14 +107,8 @@ variable "policy_arns" {
 }
 
 variable "release" {
-  description = "The release the instances install (the root's aws_s3_object.release), as ssm_instance takes it."
-  type = object({
-    bucket       = string
-    key          = string
-    sha256       = string
-    requirements = string
-    kms_key_arn  = string
-  })
+  description = "The release the instances install (the root's local.release: bucket, key, sha256, requirements, kms_key_arn), passed to ssm_instance, which checks it."
+  type        = any
 
   validation {
     condition     = can(regex("^[0-9a-f]{64}$", var.release.sha256)) && can(regex("^releases/", var.release.key))
@@ -123,22 +117,11 @@ variable "release" {
 }
 
 variable "service" {
-  description = "The settings, files and systemd units the instances run, as ssm_instance takes them."
-  type = object({
-    environment = map(string)
-    files       = optional(map(string), {})
-    units = list(object({
-      name                 = string
-      description          = string
-      command              = string
-      schedule             = optional(string)
-      lock                 = optional(string)
-      stop_timeout_seconds = optional(number, 90)
-    }))
-  })
+  description = "The settings, files and systemd units the instances run (environment, files, units), passed to ssm_instance, which checks each unit."
+  type        = any
 
   validation {
-    condition     = length(var.service.units) > 0
+    condition     = length(try(var.service.units, [])) > 0
     error_message = "The service needs at least one unit (ssm_instance checks each one)."
   }
 }
