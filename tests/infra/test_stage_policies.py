@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,9 +26,12 @@ import pytest
 from pydantic import SecretStr
 
 from consumers.audit import read_rows
+from consumers.cli import main as consumers_main
 from consumers.groups import committed_offsets, group_id
+from curation.cli import main as curation_main
 from curation.tables import location
 from engines.athena import AthenaEngine
+from glue.cli import main as glue_main
 from glue.crawler import awaiting_a_crawl, run_aws_crawlers
 from lakestream.core import clients
 from lakestream.core.errors import QueryTimeout
@@ -39,11 +40,12 @@ from lakestream.core.layout import manifest_key
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port
 from lakestream.stack.provision import provision
+from producers.cli import main as producers_main
 from tests.aws_calls import ACCOUNT, Need, implied, needed, recording_moto
 from tests.infra.hcl import INFRA, MODULES, evaluate_output, load
 from tests.infra.iam import evaluate
 from tests.kafka_helpers import memory_broker
-from tests.lake_helpers import gunicorn_api
+from tests.lake_helpers import gunicorn_api, run_in_process
 from tests.metrics_helpers import emf_agent
 
 pytestmark = pytest.mark.stack
@@ -63,12 +65,19 @@ class Run:
     metric_documents: list[dict]  # what the services sent the stand-in CloudWatch agent
 
 
-def _python(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, *argv], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, f"{argv}: {done.stderr[-2000:]}"
-    return done.stdout
+# The stages' command lines, run in this process (tests/lake_helpers.py, run_in_process): the
+# same parsing, settings and calls as `python -m <stage>`, without an interpreter's start each.
+STAGE_MAINS = {
+    "producers": producers_main,
+    "consumers": consumers_main,
+    "glue": glue_main,
+    "curation": curation_main,
+}
+
+
+def _python(env: dict[str, str], flag: str, module: str, *argv: str) -> str:
+    assert flag == "-m", flag
+    return run_in_process(STAGE_MAINS[module], list(argv), env)
 
 
 def _start_kafka_clients_as_on_aws(settings: Settings, user: str, secret: str) -> None:
