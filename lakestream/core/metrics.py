@@ -263,6 +263,7 @@ def start_reporting(settings: Settings, port: int = 0) -> EmfExporter | None:
         emf_writer(settings.metrics_emf),
         {"Deployment": settings.deployment},
         settings.metrics_log_group,
+        interval=settings.metrics_emf_interval,
     )
     exporter.start()
     return exporter

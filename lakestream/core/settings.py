@@ -209,6 +209,14 @@ class Settings(BaseSettings):
         "embedded-metric-format documents once a minute: tcp://127.0.0.1:25888 (the CloudWatch "
         "agent, as on AWS), stdout, or unset for none.",
     )
+    metrics_emf_interval: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        validation_alias="LAKESTREAM_METRICS_EMF_INTERVAL",
+        description="Seconds between two sends of the metric documents (60: CloudWatch's "
+        "standard resolution, one datapoint per minute, which the alarms expect).",
+    )
     metrics_log_group: str | None = Field(
         None,
         validation_alias="LAKESTREAM_METRICS_LOG_GROUP",

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lakestream.stack.processes import free_port, port_is_open
 from tests.lake_helpers import gunicorn_api
+from tests.metrics_helpers import emf_agent, emf_total, wait_until
 
 pytestmark = pytest.mark.stack
 KEY = "test-key-123"
@@ -115,3 +116,24 @@ def test_metrics_add_up_every_workers_requests_behind_the_key(served):
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 401  # as every route but the docs: JSON, never the figures
     assert json.loads(refused.value.read())["error"]["message"]
+
+
+def test_every_worker_sends_its_figures_while_it_serves(api_lake):
+    """The export runs in the process that answers (gunicorn loads the middleware in its
+    master, whose threads no forked worker inherits): documents arrive while the server runs."""
+    env = {"API_WORKERS": "2", "API_THREADS": "4", "API_THROTTLE_RATE": "10000/min"}
+    with emf_agent() as (agent_port, documents):
+        env |= {
+            "LAKESTREAM_METRICS_EMF": f"tcp://127.0.0.1:{agent_port}",
+            "LAKESTREAM_METRICS_EMF_INTERVAL": "1",
+        }
+        with gunicorn_api(api_lake.env, KEY, **env) as (port, proc):
+            with ThreadPoolExecutor(8) as pool:
+                codes = list(pool.map(lambda _: fetch(port, "/api/tables/")[0], range(20)))
+            assert codes == [200] * 20
+            wait_until(
+                lambda: emf_total(documents, "api_requests", endpoint="tables", status="2xx") == 20,
+                30,
+                "20 requests in the documents of the running workers",
+            )
+            assert proc.poll() is None  # sent while serving, not at exit
