@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -143,9 +144,17 @@ def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: fl
         )
         _run_gunicorn(host, port, workers, threads, timeout)
         return
-    with tempfile.TemporaryDirectory(prefix="lakestream-api-metrics-") as metrics_dir:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # Removed by the master only: a worker leaves with SystemExit through this very frame (a
+    # SIGHUP, a timeout), and a `with TemporaryDirectory` would delete the folder under the
+    # workers that carry on.
+    metrics_dir = tempfile.mkdtemp(prefix="lakestream-api-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    master = os.getpid()
+    try:
         _run_gunicorn(host, port, workers, threads, timeout)
+    finally:
+        if os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:

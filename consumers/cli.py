@@ -27,6 +27,7 @@ from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.settings import load_settings
+from lakestream.core.signals import say_in_handler
 from lakestream.stack.processes import port_is_open
 
 err = Console(stderr=True)
@@ -202,10 +203,10 @@ def run_sink(args: argparse.Namespace) -> int:
 
     def on_signal(signum: int, _frame: Any) -> None:
         if run.stop.is_set():
-            err.print(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
+            say_in_handler(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
             run.abort.set()
             return
-        err.print(
+        say_in_handler(
             f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting"
         )
         run.request_stop()
@@ -219,7 +220,7 @@ def run_sink(args: argparse.Namespace) -> int:
         f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")
     )
-    exporter = start_reporting(settings, args.metrics_port)
+    exporter = start_reporting(settings, "sink", args.metrics_port)
     metrics.UP.set(1)
     run.start()
     try:

@@ -570,6 +570,7 @@ class SinkWorker(threading.Thread):
     def _stop_reading(self, lost: set[int]) -> None:
         """Partitions whose lease another sink took during a flush: read no further."""
         if lost and self.leases is not None:
+            metrics.forget_partitions(self.dataset.topic, lost)  # the new owner reports them
             for p in lost:
                 self.writers.pop(p, None)
                 self.batch.positions.pop(p, None)

@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_curate(args: argparse.Namespace) -> int:
     settings = load_settings()
     datasets = settings.datasets.select(args.datasets)
-    exporter = start_reporting(settings, args.metrics_port)
+    exporter = start_reporting(settings, "curation", args.metrics_port)
     try:
         return _passes(args, settings, datasets)
     finally:

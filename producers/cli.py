@@ -18,6 +18,7 @@ from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import load_settings
+from lakestream.core.signals import say_in_handler
 from producers.clients import CLIENTS
 from producers.produce import produce
 from producers.run import DeliveryStats, ProduceRun, RunOptions
@@ -163,7 +164,7 @@ def run_produce(args: argparse.Namespace) -> int:
 
     def on_start(run: ProduceRun) -> None:
         def on_signal(signum: int, _frame: Any) -> None:
-            err.print(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
+            say_in_handler(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
             run.request_stop()
             signal.signal(signum, signal.SIG_DFL)  # a second one forces the exit
 

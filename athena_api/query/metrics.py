@@ -10,6 +10,7 @@ CloudWatch (lakestream/core/metrics.py), where they add up the same way."""
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from rest_framework.views import APIView
 
 from lakestream.core.metrics import EmfExporter, start_reporting
 from lakestream.core.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "lakestream_api_requests",
@@ -57,7 +60,12 @@ def _report_from_this_process() -> None:
         return
     with _starting:
         if pid not in _exporters:
-            exporter = _exporters[pid] = start_reporting(load_settings())
+            try:
+                exporter = start_reporting(load_settings(), "api")
+            except Exception as exc:  # never a request's error: said once, and no export
+                log.error("metrics: no export to CloudWatch: %s", exc)
+                exporter = None
+            _exporters[pid] = exporter
             if exporter is not None:  # a worker that stops sends its last interval
                 atexit.register(exporter.close)
 

@@ -24,7 +24,6 @@ alarms watch (dead letters per topic, whatever their reason).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import socket
@@ -100,12 +99,12 @@ def _unit(name: str) -> str:
     return "Count"
 
 
-def _series(metrics: Iterable[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], _Series]:
+def _series(metrics: Iterable[Metric], prefix: str = _PREFIX) -> dict[Any, _Series]:
     """The registry's samples as CloudWatch series: counters' totals, gauges' values, and each
-    histogram as two counters (its `_count` and `_sum`)."""
-    found: dict[tuple[str, tuple[tuple[str, str], ...]], _Series] = {}
+    histogram as two counters (its `_count` and `_sum`); only the families named `prefix…`."""
+    found: dict[Any, _Series] = {}
     for metric in metrics:
-        if not metric.name.startswith(_PREFIX):
+        if not metric.name.startswith(prefix):
             continue
         for sample in metric.samples:
             if metric.type == "counter" and sample.name.endswith("_total"):
@@ -125,33 +124,41 @@ def _series(metrics: Iterable[Metric]) -> dict[tuple[str, tuple[tuple[str, str],
     return found
 
 
+Key = tuple[str, tuple[tuple[str, str], ...]]
+
+
 @dataclass
 class EmfExporter:
     """Once per `interval`, the registry's figures as EMF documents, one JSON line each, to
-    `write`; `dimensions` (the deployment, say) go on every document."""
+    `write`; `dimensions` (the deployment, say) go on every document. `prefix` picks the
+    process's own stage (`lakestream_sink_`): a process that imports another stage's module
+    (the API imports the sink's groups) never sends that stage's figures."""
 
     write: Callable[[str], None]
     dimensions: Mapping[str, str] = field(default_factory=dict)
     log_group: str | None = None
     registry: CollectorRegistry = REGISTRY
     interval: float = EMF_INTERVAL_S
-    _last: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(default_factory=dict)
+    prefix: str = _PREFIX
+    _last: dict[Key, float] = field(default_factory=dict)  # counters' totals, as last sent
+    _gauges: dict[Key, float] = field(default_factory=dict)  # gauges' values, as last sent
     _stop: threading.Event = field(default_factory=threading.Event)
-    _exported: bool = False  # a periodic export has happened
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _thread: threading.Thread | None = None
 
-    def documents(self, now_ms: int | None = None, gauges: bool = True) -> list[dict[str, Any]]:
-        """The documents of the interval since the last call: counters by what they grew
-        (none that did not), and the gauges' values unless `gauges` is false."""
-        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        docs = []
-        for key, series in sorted(_series(self.registry.collect()).items()):
-            value = series.value
+    def _pending(self, now_ms: int, final: bool) -> list[tuple[Key, _Series, float, dict]]:
+        """(series, its total, document) of each figure to send: counters by what they grew
+        (none that did not); gauges every time, or at `final` only those that changed."""
+        found = []
+        for key, series in sorted(_series(self.registry.collect(), self.prefix).items()):
             if series.kind == "counter":
-                value, self._last[key] = value - self._last.get(key, 0.0), value
+                value = series.value - self._last.get(key, 0.0)
                 if not value:
                     continue
-            elif not gauges:
-                continue
+            else:
+                value = series.value
+                if final and self._gauges.get(key) == value:
+                    continue  # sent this minute already: a Sum over the minute stays right
             labels = dict(series.labels)
             dims = [[*self.dimensions, *labels]]
             if len(labels) > 1:  # also per first label: dead letters per topic, whatever reason
@@ -168,21 +175,35 @@ class EmfExporter:
             }
             if self.log_group:
                 aws["LogGroupName"] = self.log_group
-            docs.append({"_aws": aws, **self.dimensions, **labels, series.name: value})
-        return docs
+            doc = {"_aws": aws, **self.dimensions, **labels, series.name: value}
+            found.append((key, series, series.value, doc))
+        return found
 
-    def export(self, gauges: bool = True) -> int:
-        """Write one interval's documents now; how many were written."""
-        docs = self.documents(gauges=gauges)
-        for doc in docs:
-            self.write(json.dumps(doc, separators=(",", ":")))
-        return len(docs)
+    def _sent(self, key: Key, series: _Series, total: float) -> None:
+        (self._last if series.kind == "counter" else self._gauges)[key] = total
+
+    def documents(self, now_ms: int | None = None, final: bool = False) -> list[dict[str, Any]]:
+        """The documents of the interval since the last call, taken as sent."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        pending = self._pending(now_ms, final)
+        for key, series, total, _doc in pending:
+            self._sent(key, series, total)
+        return [doc for *_, doc in pending]
+
+    def export(self, final: bool = False) -> int:
+        """Write one interval's documents now; how many were written. A figure counts as sent
+        only once its document is written: a failed write sends it with the next interval."""
+        with self._lock:
+            pending = self._pending(int(time.time() * 1000), final)
+            for key, series, total, doc in pending:
+                self.write(json.dumps(doc, separators=(",", ":")))
+                self._sent(key, series, total)
+            return len(pending)
 
     def tick(self) -> None:
         """One periodic export (the thread's, once a minute)."""
         try:
             self.export()
-            self._exported = True
         except Exception as exc:  # metrics never stop a service
             log.warning("metrics: EMF export failed: %s", exc)
 
@@ -192,20 +213,23 @@ class EmfExporter:
             self.tick()
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name="emf-exporter", daemon=True)
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=self.run, name="emf-exporter", daemon=True)
+        self._thread.start()
+        return self._thread
 
     def close(self) -> None:
-        """Stop, sending what grew since the last interval (a service stopping on SIGTERM).
-        The gauges too if no minute was exported yet (a pass run from a timer): a service that
-        has sent its gauges this minute does not send them twice. Once: a second call sends
-        nothing."""
+        """Stop, sending what grew since the last interval (a service stopping on SIGTERM, a
+        pass run from a timer), and the gauges that changed since they were sent. Once: a
+        second call sends nothing."""
         if self._stop.is_set():
             return
         self._stop.set()
-        with contextlib.suppress(Exception):
-            self.export(gauges=not self._exported)
+        if self._thread is not None:
+            self._thread.join(timeout=10)  # an export under way ends first
+        try:
+            self.export(final=True)
+        except Exception as exc:
+            log.warning("metrics: the last EMF export failed: %s", exc)
 
 
 class AgentSocket:
@@ -251,10 +275,11 @@ def emf_writer(target: str, stream: IO[str] | None = None) -> Callable[[str], No
     return AgentSocket(parts.hostname, parts.port)
 
 
-def start_reporting(settings: Settings, port: int = 0) -> EmfExporter | None:
-    """What a long-running command line starts: the scrape endpoint (port > 0) and the EMF
-    export (LAKESTREAM_METRICS_EMF). The exporter is returned so that the command can send
-    what is left when it ends (`close()`)."""
+def start_reporting(settings: Settings, stage: str, port: int = 0) -> EmfExporter | None:
+    """What a long-running process starts: the scrape endpoint (port > 0) and the export of
+    its `stage`'s figures (`sink`, `curation`, `api`) to CloudWatch (LAKESTREAM_METRICS_EMF).
+    The exporter is returned so that the process can send what is left as it ends
+    (`close()`)."""
     if port:
         serve_metrics(port)
     if not settings.metrics_emf:
@@ -264,6 +289,7 @@ def start_reporting(settings: Settings, port: int = 0) -> EmfExporter | None:
         {"Deployment": settings.deployment},
         settings.metrics_log_group,
         interval=settings.metrics_emf_interval,
+        prefix=f"{_PREFIX}{stage}_",
     )
     exporter.start()
     return exporter

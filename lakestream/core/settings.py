@@ -316,6 +316,23 @@ class Settings(BaseSettings):
             return cls.model_fields[info.field_name].default
         return value
 
+    @field_validator("metrics_emf")
+    @classmethod
+    def _emf_is_stdout_or_tcp(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if value != "stdout" and not (parts.scheme == "tcp" and parts.hostname and port):
+            raise ValueError(
+                "expected stdout or tcp://host:port (the CloudWatch agent listens on "
+                "tcp://127.0.0.1:25888)"
+            )
+        return value
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _bootstrap_is_host_port(cls, value: str) -> str:

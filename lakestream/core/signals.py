@@ -6,12 +6,23 @@ process at once and leave the embedded moto server and broker running.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def say_in_handler(text: str) -> None:
+    """One line on stderr from a signal handler: plain bytes, no rich. A handler runs between
+    two bytecodes of the main thread, maybe in the middle of an import that rich makes lazily
+    (its emoji table), and rich would then import a half-initialised module (seen: a sink's
+    SIGTERM reported as an internal ImportError)."""
+    sys.stderr.flush()
+    os.write(2, (text + "\n").encode("utf-8", "replace"))
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:

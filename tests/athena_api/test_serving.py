@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -137,3 +138,31 @@ def test_every_worker_sends_its_figures_while_it_serves(api_lake):
                 "20 requests in the documents of the running workers",
             )
             assert proc.poll() is None  # sent while serving, not at exit
+
+
+def _status(port: int, path: str) -> int:
+    """The status, or 0 for a connection the swap of workers reset."""
+    try:
+        return fetch(port, path)[0]
+    except OSError:
+        return 0
+
+
+def test_workers_replaced_by_sighup_keep_counting_into_the_same_folder(served):
+    """A worker leaves with SystemExit through the frame that made the metrics folder: only
+    the master may remove it, or the new workers answer 500 and /metrics fails."""
+    port, proc = served
+    assert fetch(port, "/api/tables/")[0] == 200
+    proc.send_signal(signal.SIGHUP)  # gunicorn replaces every worker
+    deadline = time.monotonic() + 30
+    codes: list[int] = []
+    while time.monotonic() < deadline:
+        codes = [_status(port, "/api/tables/") for _ in range(6)]
+        time.sleep(0.5)
+        if len(codes) == 6 and set(codes) == {200}:
+            break
+    assert set(codes) == {200}, codes
+    status, _, body = fetch(port, "/metrics")
+    assert status == 200
+    assert b'lakestream_api_requests_total{endpoint="tables",status="2xx"}' in body
+    assert proc.poll() is None

@@ -49,7 +49,8 @@ locals {
       description = "No sink process has reported for 5 minutes, though the group may show instances in service. Look first at the sink's log group (${var.sink_log_group}) for the last lines before it went quiet, then, through Systems Manager, `systemctl status lakestream-sink` and the first-boot log /var/log/${var.name}-sink-bootstrap.log."
       metric      = "sink_up"
       dimensions  = {}
-      statistic   = "SampleCount", period = 300, periods = 1
+      # 1 while a sink runs; 0 from one that stopped, nothing from one that never started.
+      statistic = "Maximum", period = 300, periods = 1
       threshold   = 1, comparison = "LessThanThreshold"
       missing     = "breaching", recovers = true
     } },

@@ -114,6 +114,48 @@ def test_gauges_go_once_a_minute_and_at_exit_only_from_a_process_that_never_sent
     assert any("sink_consumer_lag" in json.loads(line) for line in lines)
 
 
+def test_a_gauge_that_changed_after_the_minute_goes_at_exit():
+    """A pass that crossed a minute sets its lag at the end: that value must still be sent."""
+    registry, _, lag, _ = _registry()
+    lag.labels("t", "0").set(7)
+    exporter, lines = EmfExporter(lambda _l: None, registry=registry), []
+    exporter.write = lines.append
+    exporter.tick()
+    lag.labels("t", "0").set(42)
+    exporter.close()
+    sent = [json.loads(line)["sink_consumer_lag"] for line in lines if "consumer_lag" in line]
+    assert sent == [7, 42]
+
+
+def test_a_write_that_fails_sends_its_figures_with_the_next_interval():
+    registry, records, _, _ = _registry()
+    lines: list[str] = []
+
+    def flaky(line: str) -> None:
+        if not lines and not flaky.failed:
+            flaky.failed = True
+            raise OSError("agent restarting")
+        lines.append(line)
+
+    flaky.failed = False
+    exporter = EmfExporter(flaky, registry=registry)
+    records.labels("t").inc(10)
+    exporter.tick()  # fails: logged, nothing counted as sent
+    records.labels("t").inc(1)
+    exporter.tick()
+    assert [json.loads(line)["sink_records"] for line in lines] == [11]
+
+
+def test_a_process_sends_its_own_stage_only():
+    """The API imports the sink's modules (their metrics register): it never sends them, or
+    an API would keep the sink's heartbeat alive."""
+    registry, records, _, _ = _registry()
+    Counter("lakestream_api_requests", "a", ["endpoint"], registry=registry).labels("x").inc()
+    records.labels("t").inc()
+    api = EmfExporter(lambda _l: None, registry=registry, prefix="lakestream_api_")
+    assert [next(k for k in d if k.startswith("api_")) for d in api.documents()] == ["api_requests"]
+
+
 @pytest.mark.parametrize("target", ["udp://127.0.0.1:25888", "tcp://127.0.0.1", "25888"])
 def test_a_target_that_is_not_stdout_or_tcp_host_port_is_refused(target):
     with pytest.raises(LakestreamError, match="expected stdout, tcp://host:port"):

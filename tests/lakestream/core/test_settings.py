@@ -122,3 +122,11 @@ def test_secret_values_are_found_whatever_the_case_and_the_placeholder_is_not_on
     assert "lowercase-api-key" in found
     assert LOCAL_CREDENTIAL not in found
     assert masked("key lowercase-api-key in /tmp/tests/latest") == "key *** in /tmp/tests/latest"
+
+
+@pytest.mark.parametrize("target", ["udp://127.0.0.1:25888", "tcp://127.0.0.1", "agent"])
+def test_an_emf_target_that_is_not_stdout_or_tcp_host_port_is_refused_at_start(target):
+    with pytest.raises(ValidationError, match="expected stdout or tcp://host:port"):
+        Settings(_env_file=None, LAKESTREAM_METRICS_EMF=target)
+    assert Settings(_env_file=None, LAKESTREAM_METRICS_EMF="").metrics_emf is None
+    assert Settings(_env_file=None, LAKESTREAM_METRICS_EMF="stdout").metrics_emf == "stdout"
