@@ -51,8 +51,8 @@ locals {
       dimensions  = {}
       # 1 while a sink runs; 0 from one that stopped, nothing from one that never started.
       statistic = "Maximum", period = 300, periods = 1
-      threshold   = 1, comparison = "LessThanThreshold"
-      missing     = "breaching", recovers = true
+      threshold = 1, comparison = "LessThanThreshold"
+      missing   = "breaching", recovers = true
     } },
     { for t in local.topics : "sink-dead-letters-${t}" => {
       description = "Messages of ${t} went to the dead-letter prefix in the last 5 minutes: a producer sends records the catalog refuses. Look first at `lakestream dlq list --datasets <dataset>` (their reasons), then fix the producer and `lakestream dlq replay`."
