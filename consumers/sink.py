@@ -364,7 +364,7 @@ class SinkWorker(threading.Thread):
             now = time.monotonic()
             if now - lag_at >= LAG_EVERY_S:
                 lag_at = now
-                metrics.lag(self.dataset.topic, self.lag())
+                self._report_lag()
             unknown = {c.partition for c in polled} - set(self.batch.positions)
             if unknown:
                 self._start_positions(unknown)
@@ -472,6 +472,13 @@ class SinkWorker(threading.Thread):
             self.incomplete = lag_left(self.dataset.topic, self.group, lag)
             return True
         return False
+
+    def _report_lag(self) -> None:
+        """The lag gauge, from the last fetch: a figure, never a reason to stop reading."""
+        try:
+            metrics.lag(self.dataset.topic, self.lag())
+        except Exception as exc:
+            log.debug("%s: no lag for the metrics: %s", self.name, describe(exc))
 
     def lag(self) -> dict[int, int | None]:
         """Per partition held now: records between our position and the end (None: unknown).
