@@ -77,9 +77,13 @@ def _member(member: dict[str, Any]) -> str:
 def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:
     admin = clients.kafka_admin(settings)
     try:
-        offsets = admin.list_group_offsets(group).get(group, {})
+        return _committed(admin, group, topic)
     finally:
         admin.close()
+
+
+def _committed(admin: Any, group: str, topic: str) -> dict[int, int]:
+    offsets = admin.list_group_offsets(group).get(group, {})
     return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic}
 
 
@@ -98,16 +102,30 @@ def end_offsets(
     settings: Settings, topic: str, start: dict[int, int], timeout: float = PROBE_TIMEOUT_S
 ) -> dict[int, int | None]:
     """Each partition's end (high watermark), fetched from `start` (e.g. committed offsets)."""
-    consumer = clients.kafka_consumer(settings, max_partition_fetch_bytes=1024)
+    return topics_end_offsets(settings, {topic: start}, timeout)[topic]
+
+
+def topics_end_offsets(
+    settings: Settings, starts: dict[str, dict[int, int]], timeout: float = PROBE_TIMEOUT_S
+) -> dict[str, dict[int, int | None]]:
+    """`end_offsets` of several topics at once: one probe consumer fetches them all."""
+    # A Fetch at the end of a partition waits fetch.max.wait.ms (500 by default) for data before
+    # it answers with the high watermark: a probe waits 20 ms (0 gets no answer from Tansu).
+    consumer = clients.kafka_consumer(
+        settings, max_partition_fetch_bytes=1024, fetch_max_wait_ms=20
+    )
     try:
-        parts = [TopicPartition(topic, p) for p in start]
+        parts = [TopicPartition(topic, p) for topic, start in starts.items() for p in start]
         consumer.assign(parts)
         for tp in parts:
-            consumer.seek(tp, start[tp.partition])
+            consumer.seek(tp, starts[tp.topic][tp.partition])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(consumer.highwater(tp) is None for tp in parts):
             consumer.poll(timeout_ms=200, max_records=1)
-        return {tp.partition: consumer.highwater(tp) for tp in parts}
+        return {
+            topic: {p: consumer.highwater(TopicPartition(topic, p)) for p in start}
+            for topic, start in starts.items()
+        }
     finally:
         consumer.close()
 
@@ -116,9 +134,28 @@ def group_lag(
     settings: Settings, group: str, topic: str, partitions: list[int]
 ) -> list[PartitionLag]:
     """Per partition: committed offset, end offset and the lag between them."""
-    committed = committed_offsets(settings, group, topic)
+    return groups_lag(settings, {group: (topic, partitions)})[group]
+
+
+def groups_lag(
+    settings: Settings, groups: dict[str, tuple[str, list[int]]]
+) -> dict[str, list[PartitionLag]]:
+    """`group_lag` of several groups, each reading its own topic: one admin client reads the
+    committed offsets of them all, one probe consumer the ends."""
+    admin = clients.kafka_admin(settings)
     try:
-        ends = end_offsets(settings, topic, {p: committed.get(p, 0) for p in partitions})
+        committed = {g: _committed(admin, g, topic) for g, (topic, _) in groups.items()}
+    finally:
+        admin.close()
+    starts = {
+        topic: {p: committed[g].get(p, 0) for p in partitions}
+        for g, (topic, partitions) in groups.items()
+    }
+    try:
+        ends = topics_end_offsets(settings, starts)
     except KafkaError:
         ends = {}
-    return [PartitionLag(p, committed.get(p), ends.get(p)) for p in partitions]
+    return {
+        g: [PartitionLag(p, committed[g].get(p), ends.get(topic, {}).get(p)) for p in partitions]
+        for g, (topic, partitions) in groups.items()
+    }

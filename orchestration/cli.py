@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.table import Table
 
-from consumers.groups import DEFAULT_GROUP_PREFIX, describe_group, group_id, group_lag
+from consumers.groups import DEFAULT_GROUP_PREFIX, describe_group, group_id, groups_lag
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
@@ -63,17 +63,18 @@ def cmd_up(args: argparse.Namespace) -> int:
 def sink_groups(settings: Settings, prefix: str, topics: set[str]) -> list[dict[str, Any]]:
     """Each dataset's sink group (of the `topics` that exist): its state and members as the
     broker says, and its lag per partition."""
+    wanted = {
+        group_id(prefix, ds): (ds.topic, list(range(ds.partitions)))
+        for ds in settings.datasets
+        if ds.topic in topics
+    }
     groups = []
-    for ds in settings.datasets:
-        if ds.topic not in topics:
-            continue
-        group = group_id(prefix, ds)
+    for group, lags in groups_lag(settings, wanted).items():
         info = describe_group(settings, group)
-        lags = group_lag(settings, group, ds.topic, list(range(ds.partitions)))
         groups.append(
             {
                 "group": group,
-                "topic": ds.topic,
+                "topic": wanted[group][0],
                 "state": info.state,
                 "members": info.members,
                 "partitions": [{**asdict(p), "lag": p.lag} for p in lags],

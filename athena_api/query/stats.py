@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from athena_api.query.params import StrictQuerySerializer
 from consumers.audit import object_records
-from consumers.groups import DEFAULT_GROUP_PREFIX, group_id, group_lag
+from consumers.groups import DEFAULT_GROUP_PREFIX, group_id, groups_lag
 from curation.catalog import iceberg_catalog
 from curation.maintain import iso_day
 from curation.reconcile import audit_dataset
@@ -121,9 +121,11 @@ def lake_stats(
     s3 = clients.aws_client(settings, "s3")
     catalog = iceberg_catalog(settings)
     out = []
+    groups = {group_id(group_prefix, ds): (ds.topic, list(range(ds.partitions))) for ds in datasets}
+    all_lags = groups_lag(settings, groups)
     for ds in datasets:
         group = group_id(group_prefix, ds)
-        lags = group_lag(settings, group, ds.topic, list(range(ds.partitions)))
+        lags = all_lags[group]
         committed = {p.partition: p.committed for p in lags if p.committed is not None}
         known = [p.lag for p in lags if p.lag is not None]
         out.append(
