@@ -116,8 +116,9 @@ def test_every_command_refuses_a_setting_without_showing_a_secret(stage, debug) 
     env = {**os.environ, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "KAFKA_SASL_PASSWORD": SECRET,
            "API_KEY": API_KEY}  # fmt: skip
     argv = {"glue": ["tables"], "athena_api": ["serve"], "orchestration": ["status"]}.get(stage, [])
-    # One real process; the others run the same `main` in this one.
-    process = stage == "consumers" and not debug
+    # The API's in real processes (Django's settings are loaded once per process: in this one,
+    # an earlier test's would serve); one more real process, and the others' `main` in this one.
+    process = stage == "athena_api" or (stage == "consumers" and not debug)
     code, output = run_command(stage, [*argv, *(["--debug"] if debug else [])], env, process)
     assert code == 2, output
     prog = "lakestream" if stage == "orchestration" else stage
