@@ -262,8 +262,16 @@ def kafka_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
 
 
 def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
-    """A consumer; with `group_id` in overrides, group timings suited to the broker apply."""
-    options = {**kafka_python_options(settings), "enable_auto_commit": False}
+    """A consumer; with `group_id` in overrides, group timings suited to the broker apply.
+
+    It never creates a topic: kafka-python asks the broker to (allow_auto_create_topics), and
+    a broker that does would make a missing topic with its own partition count, not the
+    catalog's, under a sink that should instead say the topic is not there."""
+    options = {
+        **kafka_python_options(settings),
+        "enable_auto_commit": False,
+        "allow_auto_create_topics": False,
+    }
     if overrides.get("group_id"):
         options.update(CONSUMER_GROUP_DEFAULTS)
     return KafkaConsumer(*topics, **{**options, **overrides})
