@@ -2,8 +2,8 @@
 
 Every knob is a field of `lakestream.core.settings.Settings` (environment variables, then
 `.env`, then defaults; `lakestream config` lists them with secrets masked): API_KEY, API_DEBUG,
-API_ENGINE, API_MAX_LIMIT, API_QUERY_TIMEOUT, API_THROTTLE_RATE, API_ALLOWED_HOSTS,
-API_SECRET_KEY.
+API_ENGINE, API_MAX_LIMIT, API_QUERY_TIMEOUT, API_RESULT_MAX_AGE, API_THROTTLE_RATE,
+API_ALLOWED_HOSTS, API_SECRET_KEY.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ API_ENGINE = LAKE.api_engine_name
 API_MAX_LIMIT = LAKE.api_max_limit
 API_DEFAULT_LIMIT = 10
 API_QUERY_TIMEOUT = LAKE.api_query_timeout
+API_RESULT_MAX_AGE = LAKE.api_result_max_age
 
 SECRET_KEY = (
     LAKE.api_secret_key.get_secret_value() if LAKE.api_secret_key else secrets.token_urlsafe(48)

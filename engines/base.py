@@ -37,6 +37,7 @@ class QueryResult:
     data_scanned_bytes: int | None = None  # what the engine reports; None if it reports nothing
     scanned_partitions: dict[str, list[str]] = field(default_factory=dict)
     column_types: list[str] = field(default_factory=list)  # the lake's type of each column
+    reused: bool = False  # Athena answered from a previous execution's result (result reuse)
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,17 @@ class QueryEngine(Protocol):
     name: str
     catalog: GlueCatalog  # the one reader of the catalog (and its cache) behind this engine
 
+    # `reuse_minutes` > 0: the engine may answer with a result of its own at most that old
+    # (Athena's ResultReuseConfiguration); the local engine always runs the query.
     def execute(
-        self, sql: Statement, params: list[Any] | tuple[Any, ...] = (), database: str | None = None
+        self,
+        sql: Statement,
+        params: list[Any] | tuple[Any, ...] = (),
+        database: str | None = None,
+        reuse_minutes: int = 0,
     ) -> QueryResult: ...
 
-    def select(self, query: TableQuery) -> QueryResult: ...
+    def select(self, query: TableQuery, reuse_minutes: int = 0) -> QueryResult: ...
 
     def table(self, name: str, database: str | None = None) -> TableInfo: ...
 

@@ -161,10 +161,15 @@ class LocalEngine(GlueTables):
     # -- execution -----------------------------------------------------------------------------
 
     def execute(
-        self, sql: Statement, params: Sequence[Any] = (), database: str | None = None
+        self,
+        sql: Statement,
+        params: Sequence[Any] = (),
+        database: str | None = None,
+        reuse_minutes: int = 0,
     ) -> QueryResult:
         """Run `sql` (text, or the statement parsed by sqlglot); unqualified tables are looked
-        up in `database` (default: the raw one)."""
+        up in `database` (default: the raw one). DuckDB keeps no results: `reuse_minutes` is
+        the API's to use (athena_api/query/reuse.py)."""
         started = time.perf_counter()
         tree = self._parse(sql) if isinstance(sql, str) else self._checked(sql.copy())
         placeholders = list(tree.find_all(exp.Placeholder, bfs=False))
@@ -201,7 +206,7 @@ class LocalEngine(GlueTables):
             )
         return self._run_on_views(started, tree.sql(dialect="duckdb"), list(params), views, scanned)
 
-    def select(self, query: TableQuery) -> QueryResult:
+    def select(self, query: TableQuery, reuse_minutes: int = 0) -> QueryResult:
         """One table read, written straight into DuckDB's SQL: no parse, no second lookup."""
         started = time.perf_counter()
         info = query.table

@@ -24,8 +24,8 @@ from sqlglot import exp
 
 from athena_api.query import views
 from athena_api.query.builder import BadRequest, parse_limit
-from athena_api.query.params import LAYERS, StrictQuerySerializer, database_of
-from athena_api.query.views import ERROR_RESPONSES, rows_response
+from athena_api.query.params import LAYERS, StrictQuerySerializer, database_of, max_age_field
+from athena_api.query.views import ERROR_RESPONSES, NOT_MODIFIED, rows_response
 from glue.queries import SavedQuery, saved_queries
 from lakestream.core.errors import UnknownTable
 
@@ -60,6 +60,8 @@ class AnalysisOptions(StrictQuerySerializer):
         error_messages={"invalid_choice": "format must be json or athena"},
     )
 
+    max_age = max_age_field()
+
     def validate_limit(self, value: str) -> int:
         try:
             return parse_limit(value, settings.API_MAX_LIMIT, settings.API_MAX_LIMIT)
@@ -78,6 +80,7 @@ class AnalysisParams(AnalysisOptions):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs.setdefault("limit", settings.API_MAX_LIMIT)
+        attrs.setdefault("max_age", settings.API_RESULT_MAX_AGE)
         values = []
         for param in self.query.params:
             try:
@@ -124,13 +127,33 @@ def run(request: Request, name: str) -> Response:
     params = AnalysisParams(data=request.query_params, query=query)
     params.is_valid(raise_exception=True)
     q = params.validated_data
-    result = views.engine().execute(
-        with_limit(query.sql, q["limit"]), q["values"], database=database_of(q["layer"])
-    )
+    database = database_of(q["layer"])
+    tree = with_limit(query.sql, q["limit"])
+    tables = [views.lookup(name, database) for name in tables_read(tree)]
     bound = {p.name: v for p, v in zip(query.params, q["values"], strict=True)}
-    return rows_response(
-        result, query.name, q["format"], analysis=query.name, layer=q["layer"], parameters=bound
+    return views.reusable_response(
+        request,
+        ("analysis", tree.sql(dialect="trino"), repr(q["values"]), database, q["format"]),
+        tables,
+        q["max_age"],
+        lambda minutes: views.engine().execute(tree, q["values"], database, minutes),
+        lambda result, **reuse: rows_response(
+            result,
+            query.name,
+            q["format"],
+            analysis=query.name,
+            layer=q["layer"],
+            parameters=bound,
+            **reuse,
+        ),
     )
+
+
+def tables_read(tree: exp.Expression) -> list[str]:
+    """The tables a statement reads (its CTEs' names left out), each once."""
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    names = [t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes]
+    return sorted(set(names))
 
 
 class AnalysesView(APIView):
@@ -172,7 +195,7 @@ def _documented_view(query: SavedQuery) -> type[APIView]:
         operation_description=query.description,
         query_serializer=AnalysisOptions,
         manual_parameters=manual,
-        responses={200: "rows", **ERROR_RESPONSES},
+        responses={200: "rows", 304: NOT_MODIFIED, **ERROR_RESPONSES},
     )
     def get(self: APIView, request: Request) -> Response:
         return run(request, query.name)

@@ -47,6 +47,13 @@ SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
+ANSWERS = Counter(
+    "lakestream_api_answers",
+    "Query and analysis answers by how they were given: computed (the engine ran), reused (an "
+    "answer kept on unchanged data) or not_modified (304: the client's ETag still holds).",
+    ["outcome"],
+)
+
 _exporters: dict[int, EmfExporter | None] = {}  # by process id
 _starting = threading.Lock()
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from athena_api.query.builder import TABLE_NAME, BadRequest, parse_limit
+from athena_api.query.reuse import MAX_AGE_LIMIT_S
 
 LAYERS = ["raw", "curated"]
 
@@ -33,6 +34,25 @@ def optional_text(help_text: str) -> serializers.CharField:
     """An optional query parameter taken as sent (blank allowed, spaces kept)."""
     return serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, help_text=help_text
+    )
+
+
+def max_age_field() -> serializers.IntegerField:
+    """`max_age`: how old a reused answer may be (athena_api/query/reuse.py)."""
+    return serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_AGE_LIMIT_S,
+        help_text="Seconds: an answer already computed on the same data (the raw table's "
+        "objects, the curated table's snapshot) may be returned if it is at most this old "
+        "(default API_RESULT_MAX_AGE; 0 runs the query). The response says `reused` and "
+        "`age_s`; its ETag, sent back as If-None-Match, gets 304 while the data is unchanged.",
+        error_messages={
+            "invalid": "max_age must be a whole number of seconds",
+            "min_value": "max_age must be 0 or more seconds",
+            "max_value": f"max_age must be at most {MAX_AGE_LIMIT_S} seconds (7 days)",
+            "max_string_length": "max_age must be a whole number of seconds",
+        },
     )
 
 
@@ -66,6 +86,7 @@ class QueryTableParams(StrictQuerySerializer):
         "typed Apache Iceberg tables",
         error_messages={"invalid_choice": "layer must be raw or curated"},
     )
+    max_age = max_age_field()
     as_of = optional_text(
         "Time travel on layer=curated: the table as it was at this ISO timestamp, e.g. "
         "2026-11-23T10:00:00 (UTC)"
@@ -99,6 +120,7 @@ class QueryTableParams(StrictQuerySerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs.setdefault("limit", settings.API_DEFAULT_LIMIT)
+        attrs.setdefault("max_age", settings.API_RESULT_MAX_AGE)
         if attrs.get("as_of") and attrs["layer"] != "curated":
             raise serializers.ValidationError(
                 {"as_of": ["as_of needs layer=curated: only the Iceberg tables keep history"]}

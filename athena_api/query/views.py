@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from athena_api.query.builder import TABLE_NAME, BadRequest, build_query
+from athena_api.query.metrics import ANSWERS
 from athena_api.query.params import LAYERS, QueryTableParams, database_of
+from athena_api.query.reuse import DataVersions, ResultCache, matches
 from engines import QueryEngine, QueryResult, make_engine
 from engines.tables import GlueCatalog, TableInfo
 from engines.values import json_value
@@ -59,6 +62,10 @@ def lookup(name: str, database: str | None = None) -> TableInfo:
         raise UnknownTable(f"no table {name!r} in the Glue database {database!r}") from None
 
 
+NOT_MODIFIED = (
+    "Not modified: the If-None-Match ETag names this query's answer on data that has not "
+    "changed since (no query ran)"
+)
 ERROR_RESPONSES = {
     400: "A parameter was refused; error.param names it",
     401: "API key missing or wrong",
@@ -120,7 +127,7 @@ class QueryTableView(APIView):
         operation_id="query_table",
         operation_description="Run a parameterized query on one table and return typed rows.",
         query_serializer=QueryTableParams,
-        responses={200: "rows", **ERROR_RESPONSES},
+        responses={200: "rows", 304: NOT_MODIFIED, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
         params = QueryTableParams(data=request.query_params)
@@ -137,7 +144,49 @@ class QueryTableView(APIView):
             order_by=q.get("order_by"),
             as_of=q.get("as_of"),
         )
-        return rows_response(engine().select(query), info.name, q["format"])
+        return reusable_response(
+            request,
+            ("table", query.trino_sql(), repr(query.params), database, q["format"]),
+            [info],
+            q["max_age"],
+            lambda minutes: engine().select(query, minutes),
+            lambda result, **reuse: rows_response(result, info.name, q["format"], **reuse),
+        )
+
+
+def result_cache() -> ResultCache:
+    with _lock:
+        if "results" not in _shared:
+            versions = DataVersions(settings.LAKE, settings.LAKE.api_catalog_max_age)
+            _shared["results"] = ResultCache(versions)
+        return _shared["results"]
+
+
+def reusable_response(
+    request: Request,
+    query_key: tuple[Any, ...],
+    tables: list[TableInfo],
+    max_age: int,
+    run: Callable[[int], QueryResult],
+    respond: Callable[..., Response],
+) -> Response:
+    """`respond(result, reused=, age_s=)` with an answer reused on unchanged data when one at
+    most `max_age` seconds old is kept, or 304 when the client holds it (If-None-Match)."""
+    cache = result_cache()
+    version = cache.versions.of(tables)
+    etag = cache.etag(query_key, version)
+    if max_age > 0 and matches(request.headers.get("If-None-Match", ""), etag):
+        ANSWERS.labels("not_modified").inc()
+        response = Response(status=304)
+    else:
+        answer = cache.answer(etag, version, max_age, run)
+        ANSWERS.labels("reused" if answer.kept else "computed").inc()
+        response = respond(answer.result, reused=answer.reused, age_s=round(answer.age_s, 3))
+        if answer.kept:
+            response["Age"] = str(int(answer.age_s))
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"  # a browser asks again, with If-None-Match
+    return response
 
 
 def _describe(info: TableInfo) -> dict[str, Any]:

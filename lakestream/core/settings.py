@@ -282,6 +282,15 @@ class Settings(BaseSettings):
         description="Seconds the API reuses a table's Glue description (0: ask on every "
         "request); new partitions and curated commits show after at most this long.",
     )
+    api_result_max_age: int = Field(
+        60,
+        ge=0,
+        le=604_800,
+        validation_alias="API_RESULT_MAX_AGE",
+        description="Seconds the API may answer a query with an answer it already computed on "
+        "the same data (a request's max_age overrides it; 0: always run the query). On Athena, "
+        "Athena's own result reuse is asked for within the same bound.",
+    )
     api_workers: int = Field(
         2,
         ge=1,

@@ -16,6 +16,7 @@ import pytest
 
 from glue.crawler import LocalCrawler
 from tests.lake_helpers import gunicorn_api, make_lake
+from tests.metrics_helpers import scrape, value, wait_until
 
 pytestmark = pytest.mark.stack
 KEY = "dashboard-key-42"
@@ -242,3 +243,19 @@ def test_an_analysis_with_no_table_yet_says_so_and_the_others_still_draw(browser
         assert page.is_hidden("#problem")  # nothing blanks the whole page
     finally:
         context.close()
+
+
+def test_refreshes_send_the_etag_back_and_get_304_while_nothing_changed(page, served):
+    def not_modified() -> float:
+        samples = scrape(f"http://127.0.0.1:{served}/metrics", {"X-API-Key": KEY})
+        return value(samples, "lakestream_api_answers_total", outcome="not_modified")
+
+    enter_key(page, KEY)
+    loaded(page)
+    before = not_modified()
+    # The next automatic refresh (every 5 s) asks for each of the four analyses with its ETag.
+    wait_until(lambda: not_modified() >= before + 4, timeout=30, what="four 304s")
+    charts = page.evaluate("document.querySelectorAll('section.analysis canvas').length")
+    assert charts == 4  # redrawn from the answers the page kept
+    assert page.is_hidden("#problem")
+    assert not page.errors or all("401" in e for e in page.errors)

@@ -38,8 +38,13 @@ def test_openapi_documents_the_query_parameters():
     doc = openapi_document()
     params = {p["name"]: p for p in doc["paths"]["/query-table/"]["get"]["parameters"]}
     assert set(params) == {
-        "table", "limit", "filter", "columns", "order_by", "format", "layer", "as_of",
+        "table", "limit", "filter", "columns", "order_by", "format", "layer", "as_of", "max_age",
     }  # fmt: skip
+    assert params["max_age"]["type"] == "integer"
+    assert (params["max_age"]["minimum"], params["max_age"]["maximum"]) == (0, 604_800)
+    assert "If-None-Match" in params["max_age"]["description"]
+    responses = doc["paths"]["/query-table/"]["get"]["responses"]
+    assert "If-None-Match" in responses["304"]["description"]
     assert params["layer"]["enum"] == ["raw", "curated"]
     assert params["table"]["required"] is True
     assert doc["securityDefinitions"]["ApiKey"]["name"] == "X-API-Key"
@@ -54,7 +59,9 @@ def test_each_analysis_is_documented_with_the_parameters_of_its_file():
         operation = doc["paths"][f"/analyses/{query.name}/"]["get"]
         assert operation["description"] == query.description
         params = {p["name"]: p for p in operation["parameters"]}
-        assert set(params) == {"limit", "layer", "format"} | {p.name for p in query.params}
+        assert set(params) == {"limit", "layer", "max_age", "format"} | {
+            p.name for p in query.params
+        }
         for p in query.params:
             assert params[p.name]["format"] == "date"
             assert params[p.name]["default"] == p.default

@@ -160,6 +160,8 @@ HOSTILE_COLUMNS = [
     "url--",
 ]
 
+HOSTILE_MAX_AGES = ["-1", "1.5", "abc", "604801", "1e9", "0x10", "NaN", "9" * 3000, "1; DROP"]
+
 HOSTILE_ORDER = [
     "url; DROP",
     "url asc desc",
@@ -179,6 +181,7 @@ def _cases() -> list[tuple[str, dict[str, str], set[int]]]:
     cases += [("limit", {"table": T, "limit": v}, {400}) for v in HOSTILE_LIMITS if v != ""]
     cases += [("columns", {"table": T, "columns": c}, {400}) for c in HOSTILE_COLUMNS]
     cases += [("order_by", {"table": T, "order_by": o}, {400}) for o in HOSTILE_ORDER]
+    cases += [("max_age", {"table": T, "max_age": m}, {400}) for m in HOSTILE_MAX_AGES]
     cases += [
         ("extra", {"table": T, "sql": "SELECT 1"}, {400}),
         ("format", {"table": T, "format": "csv"}, {400}),
@@ -202,7 +205,7 @@ class _NeverRuns:
     def execute(self, sql, *args, **kwargs):  # pragma: no cover - reaching it fails the test
         raise AssertionError(f"the engine was called with {sql!r}")
 
-    def select(self, query):  # pragma: no cover - reaching it fails the test
+    def select(self, query, *args):  # pragma: no cover - reaching it fails the test
         raise AssertionError(f"the engine was called with {query.trino_sql()!r}")
 
 
@@ -220,5 +223,11 @@ def test_hostile_input_is_refused_before_the_engine(api, monkeypatch, param, que
     text = response.content.decode()
     assert "Traceback" not in text
     assert "SECRET" not in text.upper() or "secret" not in error["message"]
-    if response.status_code == 400 and param in ("filter", "columns", "order_by", "limit"):
+    if response.status_code == 400 and param in (
+        "filter",
+        "columns",
+        "order_by",
+        "limit",
+        "max_age",
+    ):
         assert error["param"] == param

@@ -40,6 +40,8 @@ def test_original_design_request(api):
         "engine",
         "elapsed_ms",
         "data_scanned_bytes",
+        "reused",
+        "age_s",
     }
 
 
@@ -157,7 +159,7 @@ class _Engine:
         self.exc = exc
         self.catalog = GlueCatalog(django_settings.LAKE)
 
-    def select(self, query):
+    def select(self, query, reuse_minutes=0):
         raise self.exc
 
 

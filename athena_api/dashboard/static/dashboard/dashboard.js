@@ -28,10 +28,19 @@ class ApiError extends Error {
   }
 }
 
+// The last answer of each URL with its ETag: sent back as If-None-Match, a 304 means the data
+// under it has not changed, so the page redraws from it and no query runs.
+const answers = new Map();
+
 async function api(path, key) {
   const headers = { Accept: "application/json" };
   if (key) headers["X-API-Key"] = key;
-  const response = await fetch(path, { headers });
+  const known = answers.get(path);
+  if (known) headers["If-None-Match"] = known.etag;
+  // no-store: the page keeps the answers itself and sees the 304s (the browser's cache would
+  // turn them into 200s).
+  const response = await fetch(path, { headers, cache: "no-store" });
+  if (response.status === 304 && known) return known.body;
   let body = null;
   try {
     body = await response.json();
@@ -42,6 +51,8 @@ async function api(path, key) {
     const message = (body && body.error && body.error.message) || response.statusText;
     throw new ApiError(response.status, message);
   }
+  const etag = response.headers.get("ETag");
+  if (etag) answers.set(path, { etag, body });
   return body;
 }
 
