@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: it times and counts every answer, the others' included (GET /metrics).
     "athena_api.query.metrics.RequestMetrics",
+    # A 304 goes without the Content-Length that CommonMiddleware, inside it, adds.
+    "athena_api.query.reuse.NotModifiedHeaders",
     "django.middleware.security.SecurityMiddleware",
     # Static files (Swagger UI's, ReDoc's, the dashboard's) under gunicorn too, where Django
     # serves none; straight from the apps' static folders, so no collectstatic step.

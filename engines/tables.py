@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -27,7 +26,6 @@ class TableInfo:
     format: str  # json | parquet | iceberg
     key_of: dict[str, str]  # column -> key in the JSON objects (the Iceberg column's name)
     metadata_location: str | None = None  # Iceberg tables: their current metadata file
-    updated_at: datetime | None = None  # Iceberg tables: Glue's UpdateTime, set by each commit
 
     @property
     def is_iceberg(self) -> bool:
@@ -84,7 +82,6 @@ class GlueCatalog:
                 "iceberg",
                 key_of,
                 parameters["metadata_location"],
-                table.get("UpdateTime"),
             )
         parts: list[str] = []
         for page in self.glue.get_paginator("get_partitions").paginate(

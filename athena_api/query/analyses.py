@@ -129,7 +129,7 @@ def run(request: Request, name: str) -> Response:
     q = params.validated_data
     database = database_of(q["layer"])
     tree = with_limit(query.sql, q["limit"])
-    tables = [views.lookup(name, database) for name in tables_read(tree)]
+    tables = [views.lookup(name, db or database) for db, name in tables_read(tree)]
     bound = {p.name: v for p, v in zip(query.params, q["values"], strict=True)}
     return views.reusable_response(
         request,
@@ -149,11 +149,17 @@ def run(request: Request, name: str) -> Response:
     )
 
 
-def tables_read(tree: exp.Expression) -> list[str]:
-    """The tables a statement reads (its CTEs' names left out), each once."""
+def tables_read(tree: exp.Expression) -> list[tuple[str, str]]:
+    """The tables a statement reads, (database or "", name), each once: a name its CTEs
+    define counts only when a database qualifies it, as the engines resolve them."""
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    names = [t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes]
-    return sorted(set(names))
+    return sorted(
+        {
+            (t.db, t.name)
+            for t in tree.find_all(exp.Table)
+            if t.name and (t.db or t.name not in ctes)
+        }
+    )
 
 
 class AnalysesView(APIView):

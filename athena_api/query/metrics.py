@@ -50,7 +50,8 @@ SECONDS = Histogram(
 ANSWERS = Counter(
     "lakestream_api_answers",
     "Query and analysis answers by how they were given: computed (the engine ran), reused (an "
-    "answer kept on unchanged data) or not_modified (304: the client's ETag still holds).",
+    "answer kept on unchanged data), engine_reused (Athena's result reuse) or not_modified "
+    "(304: the client's ETag still holds).",
     ["outcome"],
 )
 

@@ -1,19 +1,23 @@
 """Answers reused while the data under them has not changed, as Athena's result reuse does.
 
 An answer is kept under its query (the SQL as the engine gets it, its bound values, the layer's
-database) and the *version* of the tables it read:
-- a raw table's version is its object listing under the table's location (each key, ETag and
-  size): a batch the sink lands, a replay or a retention delete changes it;
+database) and the *version* of the tables it read, taken from the very Glue descriptions the
+query runs with:
+- a raw table's version is its format, columns and registered partitions (a day is read once
+  it is registered, which changes no object) and its object listing under the table's location
+  (each key, ETag and size: a batch the sink lands, a replay or a retention delete changes it);
 - a curated table's version is its current Iceberg metadata file: every commit changes it.
 
 A request may take an answer at most `max_age` seconds old (the request's parameter, default
-API_RESULT_MAX_AGE; 0 runs the query). Versions are read at most once per API_CATALOG_MAX_AGE,
-like the tables' descriptions, so a new batch or commit shows within that period.
+API_RESULT_MAX_AGE; 0 runs the query). Listings and descriptions are read at most once per
+API_CATALOG_MAX_AGE, so a new batch, day or commit shows within that period. Requests that miss
+the same answer at once run its query once.
 
-The same version makes the response's ETag: a client that sends it back in If-None-Match gets
+The version makes the response's (weak) ETag: a client that sends it back in If-None-Match gets
 304 Not Modified, with no query run, while nothing changed. On Athena, a query the API runs
-passes `ResultReuseByAgeConfiguration` through, bounded by how long ago the data last changed,
-so Athena itself never answers from before the change (it does not look at the data).
+asks for Athena's own reuse (`ResultReuseByAgeConfiguration`), which goes by query text and age
+alone: for at most as long as this process has seen the data unchanged, less the query timeout,
+so Athena never answers with a result computed before a change.
 
 Each API process keeps its own answers (at most MAX_ANSWERS, least recently used first out).
 """
@@ -26,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from engines import QueryResult
@@ -38,57 +42,74 @@ MAX_ANSWERS = 256  # answers kept per API process
 MAX_AGE_LIMIT_S = 7 * 24 * 3600  # Athena's bound for reuse: 7 days
 
 
+def _release() -> str:
+    """The installed version: a new release may shape its answers differently."""
+    try:
+        return version("lakestream")
+    except PackageNotFoundError:
+        return ""
+
+
+RELEASE = _release()
+
+
 @dataclass(frozen=True)
 class DataVersion:
-    tag: str  # changes whenever the data changes
-    changed_at: datetime | None  # the last change (None: not known)
+    tag: str  # changes whenever the data a query reads changes
+    first_seen: float  # when this process first saw the tag (time.time()): no later change
 
 
 def _split_location(location: str) -> tuple[str, str]:
     bucket, _, prefix = location.removeprefix("s3://").partition("/")
-    return bucket, prefix.rstrip("/") + "/"
+    return bucket, (prefix.rstrip("/") + "/") if prefix.strip("/") else ""
+
+
+def _description(info: TableInfo) -> str:
+    """What the engines read of a table's Glue entry: its format, columns and partitions (a
+    raw day is read once it is registered, which changes no object)."""
+    return repr((info.format, info.columns, info.key_of, info.partitions, info.metadata_location))
 
 
 class DataVersions:
-    """Each table's version, read at most once per `max_age` seconds."""
+    """Each table's version, its object listing read at most once per `max_age` seconds."""
 
     def __init__(self, settings: Settings, max_age: float) -> None:
         self.s3 = clients.aws_client(settings, "s3")
         self.max_age = max_age
-        self._cache: dict[tuple[str, str], tuple[float, DataVersion]] = {}
+        self._listings: dict[str, tuple[float, str]] = {}  # location -> (read at, digest)
+        self._first_seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def of(self, tables: Iterable[TableInfo]) -> DataVersion:
-        """The version of the data under an answer that reads `tables`."""
-        versions = [self.table(info) for info in tables]
-        tag = hashlib.sha256("\n".join(v.tag for v in versions).encode()).hexdigest()[:32]
-        known = [v.changed_at for v in versions]
-        changed_at = None if None in known or not known else max(known)  # type: ignore[type-var]
-        return DataVersion(tag, changed_at)
-
-    def table(self, info: TableInfo) -> DataVersion:
-        if info.is_iceberg:  # the description is the catalog's, already cached
-            return DataVersion(info.metadata_location or "", info.updated_at)
-        key = (info.name, info.location)
+        """The version of the data under an answer that reads `tables`, as described in the
+        very TableInfo the query runs with."""
+        parts = [
+            f"{info.name}\0{_description(info)}\0"
+            + ("" if info.is_iceberg else self._listing(info.location))
+            for info in tables
+        ]
+        tag = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
         with self._lock:
-            hit = self._cache.get(key)
+            first_seen = self._first_seen.setdefault(tag, time.time())
+            self._first_seen.move_to_end(tag)
+            while len(self._first_seen) > 4 * MAX_ANSWERS:
+                self._first_seen.popitem(last=False)
+        return DataVersion(tag, first_seen)
+
+    def _listing(self, location: str) -> str:
+        """A digest of every object under the location: key, ETag and size."""
+        with self._lock:
+            hit = self._listings.get(location)
         if hit and time.monotonic() - hit[0] < self.max_age:
             return hit[1]
-        version = self._listing(info.location)
-        with self._lock:
-            self._cache[key] = (time.monotonic(), version)
-        return version
-
-    def _listing(self, location: str) -> DataVersion:
         bucket, prefix = _split_location(location)
         digest = hashlib.sha256()
-        newest: datetime | None = None
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj['Size']}\n".encode())
-                modified = obj["LastModified"]
-                newest = modified if newest is None or modified > newest else newest
-        return DataVersion(digest.hexdigest(), newest)
+        with self._lock:
+            self._listings[location] = (time.monotonic(), digest.hexdigest())
+        return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -105,18 +126,33 @@ class Answer:
 
 
 class ResultCache:
-    """Answers by (query, data version), least recently used out first."""
+    """Answers by ETag (the query and its data's version), least recently used out first;
+    concurrent requests for the same missing answer run its query once."""
 
-    def __init__(self, versions: DataVersions, max_answers: int = MAX_ANSWERS) -> None:
+    def __init__(
+        self, versions: DataVersions, query_timeout: float, max_answers: int = MAX_ANSWERS
+    ) -> None:
         self.versions = versions
+        self.query_timeout = query_timeout
         self.max_answers = max_answers
         self._answers: OrderedDict[str, tuple[float, QueryResult]] = OrderedDict()
+        self._running: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     @staticmethod
     def etag(query_key: tuple[Any, ...], version: DataVersion) -> str:
-        body = repr(query_key).encode() + b"\0" + version.tag.encode()
-        return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        """Weak: the rows are the same while the tag holds, not every byte (query_id,
+        elapsed_ms, reused and age_s differ)."""
+        body = repr((RELEASE, query_key)).encode() + b"\0" + version.tag.encode()
+        return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+    def _kept(self, etag: str, max_age: float) -> Answer | None:
+        with self._lock:
+            kept = self._answers.get(etag)
+            if kept is None or time.monotonic() - kept[0] > max_age:
+                return None
+            self._answers.move_to_end(etag)
+        return Answer(kept[1], True, time.monotonic() - kept[0], etag)
 
     def answer(
         self,
@@ -127,18 +163,29 @@ class ResultCache:
     ) -> Answer:
         """The answer kept under `etag` if it is at most `max_age` old, or `run`'s.
 
-        `run` gets the minutes the engine may reuse a result of its own (Athena): whole minutes
-        since the data last changed, within `max_age`; 0 when that is not known or under one."""
-        if max_age > 0:
-            with self._lock:
-                kept = self._answers.get(etag)
-                if kept is not None and time.monotonic() - kept[0] <= max_age:
-                    self._answers.move_to_end(etag)
-                    return Answer(kept[1], True, time.monotonic() - kept[0], etag)
-        minutes = engine_reuse_minutes(max_age, version.changed_at)
+        `run` gets the minutes the engine may reuse a result of its own (Athena's reuse, which
+        does not look at the data): `engine_reuse_minutes`."""
+        if max_age <= 0:
+            return self._run(etag, version, max_age, run)
+        with self._lock:
+            running = self._running.setdefault(etag, threading.Lock())
+        with running:  # one query per missing answer; the others wait for it
+            kept = self._kept(etag, max_age)
+            if kept is not None:
+                return kept
+            answer = self._run(etag, version, max_age, run)
+        with self._lock:
+            self._running.pop(etag, None)
+        return answer
+
+    def _run(
+        self, etag: str, version: DataVersion, max_age: float, run: Callable[[int], QueryResult]
+    ) -> Answer:
+        minutes = engine_reuse_minutes(max_age, version.first_seen, self.query_timeout)
+        started = time.monotonic()
         result = run(minutes)
-        # An answer Athena reused may be `minutes` old already: kept as that old.
-        born = time.monotonic() - (minutes * 60 if result.reused else 0)
+        # An answer is as old as its query's start; one Athena reused, `minutes` more at most.
+        born = started - (minutes * 60 if result.reused else 0)
         with self._lock:
             self._answers[etag] = (born, result)
             self._answers.move_to_end(etag)
@@ -147,12 +194,14 @@ class ResultCache:
         return Answer(result, False, 0.0, etag)
 
 
-def engine_reuse_minutes(max_age: float, changed_at: datetime | None) -> int:
-    """How old an engine's own reused result may be: never from before the data's last change,
-    never older than `max_age`."""
-    if max_age <= 0 or changed_at is None:
+def engine_reuse_minutes(max_age: float, unchanged_since: float, query_timeout: float) -> int:
+    """How old a result the engine reuses may be: never from a query that could have started
+    before the data last changed (a query runs up to `query_timeout`), never older than
+    `max_age`. `unchanged_since` is when this process first saw the data's version (a
+    time.time()): after a restart, the engine's own reuse waits a while."""
+    if max_age <= 0:
         return 0
-    since_change = (datetime.now(UTC) - changed_at.astimezone(UTC)).total_seconds()
+    since_change = time.time() - unchanged_since - query_timeout
     return max(0, int(min(max_age, since_change) // 60))
 
 
@@ -163,4 +212,18 @@ def matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     sent = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in sent
+    return etag.removeprefix("W/") in sent
+
+
+class NotModifiedHeaders:
+    """Middleware, outside CommonMiddleware (which gives every response a Content-Length): a
+    304 carries none, as RFC 9110 8.6 asks of a response that has no content."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        if response.status_code == 304 and response.has_header("Content-Length"):
+            del response["Content-Length"]
+        return response

@@ -158,7 +158,7 @@ def result_cache() -> ResultCache:
     with _lock:
         if "results" not in _shared:
             versions = DataVersions(settings.LAKE, settings.LAKE.api_catalog_max_age)
-            _shared["results"] = ResultCache(versions)
+            _shared["results"] = ResultCache(versions, settings.API_QUERY_TIMEOUT)
         return _shared["results"]
 
 
@@ -171,8 +171,11 @@ def reusable_response(
     respond: Callable[..., Response],
 ) -> Response:
     """`respond(result, reused=, age_s=)` with an answer reused on unchanged data when one at
-    most `max_age` seconds old is kept, or 304 when the client holds it (If-None-Match)."""
+    most `max_age` seconds old is kept, or 304 when the client holds it (If-None-Match).
+    A query whose tables are not known (none found) is never reused."""
     cache = result_cache()
+    if not tables:
+        max_age = 0
     version = cache.versions.of(tables)
     etag = cache.etag(query_key, version)
     if max_age > 0 and matches(request.headers.get("If-None-Match", ""), etag):
@@ -180,10 +183,9 @@ def reusable_response(
         response = Response(status=304)
     else:
         answer = cache.answer(etag, version, max_age, run)
-        ANSWERS.labels("reused" if answer.kept else "computed").inc()
+        outcome = "reused" if answer.kept else "engine_reused" if answer.reused else "computed"
+        ANSWERS.labels(outcome).inc()
         response = respond(answer.result, reused=answer.reused, age_s=round(answer.age_s, 3))
-        if answer.kept:
-            response["Age"] = str(int(answer.age_s))
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"  # a browser asks again, with If-None-Match
     return response

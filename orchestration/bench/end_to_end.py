@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -18,6 +20,11 @@ import pyarrow.json as pj
 
 from consumers import SinkOptions, SinkRun
 from consumers.run import sink_command
+from curation.catalog import iceberg_catalog
+from curation.maintain import maintain
+from curation.run import curate
+from curation.tables import identifier
+from curation.watermark import read_watermark
 from engines.tables import GlueCatalog
 from glue.crawler import LocalCrawler
 from lakestream.core import clients, layout
@@ -25,6 +32,8 @@ from lakestream.core.settings import Settings
 from orchestration.bench.producers import bench_client, fastest_client
 from orchestration.bench.report import Figure, percentile
 from simulator import SimulationConfig, Simulator
+
+log = logging.getLogger(__name__)
 
 
 def _coordinates(body: bytes) -> list[tuple[int, int]]:
@@ -138,6 +147,60 @@ class LandingWatcher:
             time.sleep(0.2)
 
 
+class CuratedWatcher:
+    """Polls the curated table's watermark, which each pass commits with its rows: once a
+    record's offset is under it, a query on layer=curated reads the record."""
+
+    def __init__(self, settings: Settings, ds: Any) -> None:
+        self.catalog = iceberg_catalog(settings)
+        self.name = identifier(settings, ds)
+        self.last = dict(read_watermark(self.catalog.load_table(self.name)).offsets)
+        self.advances: dict[int, list[tuple[int, float]]] = {}  # partition -> (watermark, when)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> CuratedWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                offsets = read_watermark(self.catalog.load_table(self.name)).offsets
+            except Exception as exc:  # a commit under way, moto busy: look again
+                log.debug("curated watermark not read: %s", exc)
+                continue
+            now = time.monotonic()
+            for partition, offset in offsets.items():
+                if offset > self.last.get(partition, 0):
+                    self.advances.setdefault(partition, []).append((offset, now))
+                    self.last[partition] = offset
+
+    def covered_at(self, partition: int, offset: int) -> float | None:
+        """When the watermark first passed `offset` (None: not yet)."""
+        return next((t for w, t in self.advances.get(partition, []) if offset < w), None)
+
+    def wait_for(self, sent: dict[tuple[int, int], float], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(o >= self.last.get(p, 0) for p, o in list(sent)):
+            time.sleep(0.5)
+
+
+def _curation_process(settings: Settings, ds: Any, follow: float) -> subprocess.Popen[bytes]:
+    """`python -m curation --follow`, as the service runs it, in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "curation", "--datasets", ds.name, "--group-prefix", "bench-e2e",
+         "--follow", str(follow), "--json"],
+        env={**os.environ, **settings.child_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def _sink_process(settings: Settings, ds: Any, *options: str) -> subprocess.Popen[bytes]:
     """The sink in a process of its own, as deployed: in the bench's process it would share the
     GIL with the producer and the watcher. The fastest client installed, manual assignment."""
@@ -216,7 +279,7 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
     watcher.stop()
     to_landed = [watcher.landed[k] - t for k, t in sent.items() if k in watcher.landed]
     to_query = [watcher.queryable[k] - t for k, t in sent.items() if k in watcher.queryable]
-    return [
+    figures = [
         Figure(
             "end to end",
             f"{log}: saturation, records/s sent → landed ({len(landed):,} of {records:,})",
@@ -244,5 +307,71 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
             "rec/s",
             float(rate),
             "offered rate",
+        ),
+    ]
+    return figures + curated_freshness(settings, ds, sim, quick)
+
+
+CURATED_RATE = 5_000  # records/s: issue #32's steady load
+CURATION_FOLLOW_S = 1.0  # `curate --follow`'s pause between passes
+
+
+def curated_freshness(settings: Settings, ds: Any, sim: Simulator, quick: bool) -> list[Figure]:
+    """4. A steady 5,000 records/s with the sink (batch age 1 s) and `curate --follow 1`
+    running beside it: send → queryable on the raw layer and on the curated one, p50 and p99;
+    then the curated table's data files per day, before and after `maintain`."""
+    log = f"{settings.broker_storage} log"
+    curate(settings, [ds], "bench-e2e")  # the table exists and holds what came before
+    seconds = 15 if quick else 30
+    tick_records = CURATED_RATE // 10
+    prepared = sim.messages(ds.name, CURATED_RATE * seconds)  # serialised before the clock
+    sink = _sink_process(settings, ds, "--max-age", "1")
+    curation = _curation_process(settings, ds, CURATION_FOLLOW_S)
+    time.sleep(5)
+    watcher = LandingWatcher(settings, ds).start()
+    curated = CuratedWatcher(settings, ds).start()
+    sent: dict[tuple[int, int], float] = {}
+    send, flush = _timed_sender(settings, ds.topic, sent)
+    started = time.monotonic()
+    for i in range(0, len(prepared.keys), tick_records):  # a tenth of a second's records a tick
+        for key, value in zip(
+            prepared.keys[i : i + tick_records], prepared.values[i : i + tick_records], strict=True
+        ):
+            send(key, value)
+        time.sleep(max(0.0, started + (i + tick_records) / CURATED_RATE - time.monotonic()))
+    flush()
+    offered = len(sent) / (time.monotonic() - started)
+    watcher.wait_for(sent, watcher.queryable, timeout=120)
+    curated.wait_for(sent, timeout=180)
+    for process in (curation, sink):
+        _stop(process)
+    watcher.stop()
+    curated.stop()
+    to_raw = [watcher.queryable[k] - t for k, t in sent.items() if k in watcher.queryable]
+    to_curated = [
+        at - t for (p, o), t in sent.items() if (at := curated.covered_at(p, o)) is not None
+    ]
+    [maintained] = maintain(settings, [ds], orphan_age=timedelta(0))
+    label = f"{CURATED_RATE:,}/s steady, age 1 s, curate --follow {CURATION_FOLLOW_S:g}"
+    return [
+        *(
+            Figure(
+                "end to end",
+                f"{log}: latency p{q} send → queryable on {layer}{note}",
+                percentile(values, q / 100) * 1000 if values else 0.0,
+                "ms",
+            )
+            for layer, values in (("raw", to_raw), ("curated", to_curated))
+            for q, note in ((50, f" ({label})"), (99, f" ({len(values):,} of {len(sent):,})"))
+        ),
+        Figure("end to end", f"{log}: offered rate of the freshness step", offered, "rec/s"),
+        Figure(
+            "end to end",
+            f"{log}: curated data files per day after maintain (max; before: the passes')",
+            max(maintained.files_after.values(), default=0),
+            "files",
+            max(maintained.files_before.values(), default=0),
+            "before maintain",
+            lower_is_better=True,
         ),
     ]

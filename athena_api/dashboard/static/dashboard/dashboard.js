@@ -37,8 +37,8 @@ async function api(path, key) {
   if (key) headers["X-API-Key"] = key;
   const known = answers.get(path);
   if (known) headers["If-None-Match"] = known.etag;
-  // no-store: the page keeps the answers itself and sees the 304s (the browser's cache would
-  // turn them into 200s).
+  // The page keeps the answers itself; no-store keeps the browser's cache out of it (a request
+  // that sets If-None-Match bypasses that cache anyway, so the 304 reaches the page).
   const response = await fetch(path, { headers, cache: "no-store" });
   if (response.status === 304 && known) return known.body;
   let body = null;
