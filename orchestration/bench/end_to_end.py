@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.json as pj
@@ -90,7 +90,26 @@ def _timed_sender(
     return send_python, flush_python
 
 
-class LandingWatcher:
+class _Watcher:
+    """A thread that polls until stopped (`_watch`)."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+
+class LandingWatcher(_Watcher):
     """Watches the table's prefix: when each (partition, offset) first appears in an object
     (landed), and when its day is also a partition of the Glue table (queryable: what the next
     query reads). Objects are parsed by Arrow, so the watcher keeps up without taking the CPU
@@ -106,16 +125,7 @@ class LandingWatcher:
         self._pending: dict[str, list[tuple[int, int]]] = {}  # day -> landed, not registered
         # Objects already there belong to earlier steps: never downloaded, never counted.
         self._done = {o["Key"] for o in clients.list_objects(self.s3, self.bucket, self.prefix)}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def start(self) -> LandingWatcher:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
+        super().__init__()
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -147,7 +157,7 @@ class LandingWatcher:
             time.sleep(0.2)
 
 
-class CuratedWatcher:
+class CuratedWatcher(_Watcher):
     """Polls the curated table's watermark, which each pass commits with its rows: once a
     record's offset is under it, a query on layer=curated reads the record."""
 
@@ -156,16 +166,7 @@ class CuratedWatcher:
         self.name = identifier(settings, ds)
         self.last = dict(read_watermark(self.catalog.load_table(self.name)).offsets)
         self.advances: dict[int, list[tuple[int, float]]] = {}  # partition -> (watermark, when)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def start(self) -> CuratedWatcher:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
+        super().__init__()
 
     def _watch(self) -> None:
         while not self._stop.wait(0.25):
