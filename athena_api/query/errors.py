@@ -12,6 +12,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from athena_api.query.builder import BadRequest
+from athena_api.query.reuse import ListingFailure
 from lakestream.core.errors import QueryError, QueryTimeout, UnknownTable
 
 log = logging.getLogger("athena_api")
@@ -56,6 +57,8 @@ def exception_handler(exc: Exception, context: Any) -> Response:
         log.warning("engine failure (%s): %s", exc.kind, exc)
         engine = settings.API_ENGINE
         return _render(502, "engine_failure", f"the {engine} engine failed ({exc.kind})")
+    if isinstance(exc, ListingFailure):
+        return _render(502, "storage_failure", str(exc))
     if isinstance(exc, BotoCoreError | ClientError):
         log.warning("catalog failure: %s", exc)
         return _render(502, "catalog_failure", "the Glue catalog could not be read")

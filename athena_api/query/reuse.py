@@ -33,9 +33,12 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from engines import QueryResult
 from engines.tables import TableInfo
 from lakestream.core import clients
+from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
 MAX_ANSWERS = 256  # answers kept per API process
@@ -51,6 +54,10 @@ def _release() -> str:
 
 
 RELEASE = _release()
+
+
+class ListingFailure(LakestreamError):
+    """S3 did not list a table's objects; the message names S3's error code, nothing else."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +111,16 @@ class DataVersions:
             return hit[1]
         bucket, prefix = _split_location(location)
         digest = hashlib.sha256()
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj['Size']}\n".encode())
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        try:
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj['Size']}\n".encode())
+        except (BotoCoreError, ClientError) as exc:
+            code = clients.error_code(exc) or type(exc).__name__
+            raise ListingFailure(
+                f"the table's objects could not be listed in S3 ({code})"
+            ) from None
         with self._lock:
             self._listings[location] = (time.monotonic(), digest.hexdigest())
         return digest.hexdigest()

@@ -209,3 +209,23 @@ def test_the_engines_own_reuse_never_reaches_back_before_the_last_change():
 )
 def test_the_tables_an_analysis_reads_are_found_through_its_ctes(sql, tables):
     assert tables_read(sqlglot.parse_one(sql, read="trino")) == tables
+
+
+def test_a_table_whose_objects_cannot_be_listed_is_a_clear_502(api, reuse_lake):
+    settings = reuse_lake.settings
+    clients.aws_client(settings, "glue").create_table(
+        DatabaseName=settings.glue_database,
+        TableInput={
+            "Name": "kafka_ing_nowhere",
+            "StorageDescriptor": {
+                "Columns": [{"Name": "url", "Type": "string"}],
+                "Location": "s3://lakestream-no-such-bucket-here/kafka_ing_nowhere/",
+                "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+            },
+            "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+        },
+    )
+    response = get(api, table="kafka_ing_nowhere")
+    assert response.status_code == 502, response.content
+    message = response.json()["error"]["message"]
+    assert message == "the table's objects could not be listed in S3 (NoSuchBucket)"
