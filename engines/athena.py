@@ -93,8 +93,9 @@ class AthenaEngine(GlueTables):
         """Run `sql`; unqualified tables are looked up in `database` (default: the raw one).
 
         `reuse_minutes` > 0 lets Athena answer with the result of an identical query of this
-        workgroup at most that old (ResultReuseByAgeConfiguration, 1 to 10,080 minutes); Athena
-        does not look at the data, so the caller bounds the age by the data's last change.
+        workgroup at most that old (ResultReuseByAgeConfiguration, 1 to 10,080 minutes), for a
+        query without parameters; Athena does not look at the data, so the caller bounds the
+        age by the data's last change.
         A query still running after the timeout is stopped (StopQueryExecution), so it stops
         costing money, and the error says so."""
         from pyathena.async_cursor import AsyncCursor
@@ -105,7 +106,9 @@ class AthenaEngine(GlueTables):
             sql = sql.sql(dialect="trino", comments=False)
         cursor = self._connect(database).cursor(AsyncCursor)
         try:
-            reuse = min(int(reuse_minutes), MAX_REUSE_MINUTES)
+            # AWS documents reuse as matching on the query string; whether execution parameters
+            # take part is not written down, so a query with `?` values is never reused.
+            reuse = 0 if params else min(int(reuse_minutes), MAX_REUSE_MINUTES)
             query_id, future = cursor.execute(
                 sql,
                 [athena_literal(p) for p in params] or None,

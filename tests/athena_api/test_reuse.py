@@ -179,11 +179,14 @@ def test_athena_is_asked_to_reuse_within_the_bound_the_api_gives(api_lake):
             engine.execute("SELECT 1", reuse_minutes=0)
             engine.execute("SELECT 1", reuse_minutes=5)
             engine.execute("SELECT 1", reuse_minutes=1_000_000)
+            # Whether Athena's matching looks at execution parameters is not documented.
+            engine.execute("SELECT ?", [1], reuse_minutes=5)
     sent = [c.body for c in calls if c.target == "StartQueryExecution"]
     assert [s.get("ResultReuseConfiguration") for s in sent] == [
         None,
         {"ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": 5}},
         {"ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": 10_080}},
+        None,
     ]
 
 
