@@ -250,7 +250,20 @@ def _drain(settings: Settings, children: dict[str, Child], out: Path) -> None:
     for name, argv in (
         (
             "drain-sink",
-            sink_command(names, 5, GROUP_PREFIX, "--assignment", "manual", "--log-level", "info"),
+            # The running sink's replacement: its instance id takes the leases back at once.
+            # Another id would have to wait out the TTL of a lease the sink renewed last, and
+            # a finite run leaves a partition leased elsewhere to its holder.
+            sink_command(
+                names,
+                5,
+                GROUP_PREFIX,
+                "--assignment",
+                "manual",
+                "--instance-id",
+                "soak-sink",
+                "--log-level",
+                "info",
+            ),
         ),
         ("drain-curation", [sys.executable, "-m", "curation", "--group-prefix", GROUP_PREFIX]),
     ):

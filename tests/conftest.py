@@ -60,46 +60,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             stack.down()
 
 
-# The files that take longest (pytest --junitxml, summed per file, on these 2 cores), longest
-# first. pytest-xdist hands out whole files in collection order (the Makefile turns off its own
-# reordering, which puts the files with the most tests first, and so these last): a long file
-# started last keeps one worker busy while the others are done. Order only, never results.
-LONGEST_FIRST = (
-    "consumers/test_faults.py",
-    "consumers/test_sink.py",
-    "consumers/test_group_faults.py",
-    "curation/test_run.py",
-    "orchestration/test_soak.py",
-    "athena_api/test_docs.py",
-    "athena_api/test_dashboard.py",
-    "athena_api/test_serving.py",
-    "producers/test_cli.py",
-    "infra/test_stage_policies.py",
-    "consumers/test_leases.py",
-    "orchestration/test_demo.py",
-    "glue/test_crawl_and_sql.py",
-    "infra/test_static_checks.py",
-    "curation/test_maintain.py",
-    "lakestream/core/test_entry.py",
-    "notebooks/test_notebooks.py",
-    "consumers/test_groups.py",
-    "simulator/test_simulation.py",
-    "curation/test_metrics.py",
-)
-
-
-def _longest_first(item: pytest.Item) -> int:
-    path = item.path.relative_to(Path(__file__).parent).as_posix()
-    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that reaches the session's stack, even through another fixture, is a `stack`
-    test: `make test-fast` (-m "not stack") leaves exactly those out. The longest files first."""
+    test: `make test-fast` (-m "not stack") leaves exactly those out."""
     for item in items:
         if "running_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.stack)
-    items.sort(key=_longest_first)  # stable: a file's tests keep their order
 
 
 @pytest.fixture
