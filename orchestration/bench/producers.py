@@ -10,6 +10,7 @@ a noisy machine. By default the benchmark starts a private embedded stack on fre
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -76,13 +77,12 @@ def bench_client(settings: Settings, client_name: str, count: int, seed: int) ->
 
 
 def available_clients() -> list[str]:
-    """The clients themselves (`auto` is one of them, chosen by the broker's address)."""
-    return [c for c in CLIENTS if c != "auto"]
+    return [c for c in CLIENTS if c != "confluent" or importlib.util.find_spec("confluent_kafka")]
 
 
 def fastest_client() -> str:
-    """librdkafka: the bench's senders and sinks that are not the thing measured."""
-    return "confluent"
+    """librdkafka when the confluent extra is installed, else kafka-python."""
+    return "confluent" if "confluent" in available_clients() else "kafka-python"
 
 
 def main(argv: Sequence[str]) -> int:
