@@ -37,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from engines import QueryResult
 from engines.tables import TableInfo
-from lakestream.core import clients
+from lakestream.core import clients, layout
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
@@ -64,11 +64,6 @@ class ListingFailure(LakestreamError):
 class DataVersion:
     tag: str  # changes whenever the data a query reads changes
     first_seen: float  # when this process first saw the tag (time.time()): no later change
-
-
-def _split_location(location: str) -> tuple[str, str]:
-    bucket, _, prefix = location.removeprefix("s3://").partition("/")
-    return bucket, (prefix.rstrip("/") + "/") if prefix.strip("/") else ""
 
 
 def _description(info: TableInfo) -> str:
@@ -109,18 +104,19 @@ class DataVersions:
             hit = self._listings.get(location)
         if hit and time.monotonic() - hit[0] < self.max_age:
             return hit[1]
-        bucket, prefix = _split_location(location)
-        digest = hashlib.sha256()
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        bucket, prefix = layout.split_location(location)
+        # The table's folder, not every key that starts with its name (`t/`, never `t2/`).
+        prefix = prefix.rstrip("/") + "/" if prefix.strip("/") else ""
         try:
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj['Size']}\n".encode())
+            objects = clients.list_objects(self.s3, bucket, prefix)
         except (BotoCoreError, ClientError) as exc:
             code = clients.error_code(exc) or type(exc).__name__
             raise ListingFailure(
                 f"the table's objects could not be listed in S3 ({code})"
             ) from None
+        digest = hashlib.sha256()
+        for obj in objects:
+            digest.update(f"{obj['Key']}\0{obj.get('ETag', '')}\0{obj['Size']}\n".encode())
         with self._lock:
             self._listings[location] = (time.monotonic(), digest.hexdigest())
         return digest.hexdigest()
@@ -183,14 +179,12 @@ class ResultCache:
             return self._run(etag, version, max_age, run)
         with self._lock:
             running = self._running.setdefault(etag, threading.Lock())
-        with running:  # one query per missing answer; the others wait for it
-            kept = self._kept(etag, max_age)
-            if kept is not None:
-                return kept
-            answer = self._run(etag, version, max_age, run)
-        with self._lock:
-            self._running.pop(etag, None)
-        return answer
+        try:
+            with running:  # one query per missing answer; the others wait for it
+                return self._kept(etag, max_age) or self._run(etag, version, max_age, run)
+        finally:
+            with self._lock:  # a failed query leaves no lock behind either
+                self._running.pop(etag, None)
 
     def _run(
         self, etag: str, version: DataVersion, max_age: float, run: Callable[[int], QueryResult]
