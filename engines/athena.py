@@ -18,7 +18,7 @@ from engines.base import GlueTables, QueryResult, Statement, TableQuery
 from engines.quoting import quote_string
 from engines.tables import GlueCatalog
 from lakestream.core.errors import EngineFailure, QueryTimeout
-from lakestream.core.settings import Settings
+from lakestream.core.settings import MAX_RESULT_AGE_S, Settings
 
 
 def athena_literal(value: Any) -> str:
@@ -47,7 +47,7 @@ def lake_type(column: Sequence[Any]) -> str:
     return LAKE_TYPES.get(kind, kind)
 
 
-MAX_REUSE_MINUTES = 10_080  # Athena's bound: 7 days
+MAX_REUSE_MINUTES = MAX_RESULT_AGE_S // 60  # Athena's bound: 10,080 minutes
 
 
 class AthenaEngine(GlueTables):

@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from athena_api.query.builder import TABLE_NAME, BadRequest, parse_limit
-from athena_api.query.reuse import MAX_AGE_LIMIT_S
+from lakestream.core.settings import MAX_RESULT_AGE_S
 
 LAYERS = ["raw", "curated"]
 
@@ -42,7 +42,7 @@ def max_age_field() -> serializers.IntegerField:
     return serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=MAX_AGE_LIMIT_S,
+        max_value=MAX_RESULT_AGE_S,
         help_text="Seconds: an answer already computed on the same data (the raw table's "
         "objects, the curated table's snapshot) may be returned if it is at most this old "
         "(default API_RESULT_MAX_AGE; 0 runs the query). The response says `reused` and "
@@ -50,7 +50,7 @@ def max_age_field() -> serializers.IntegerField:
         error_messages={
             "invalid": "max_age must be a whole number of seconds",
             "min_value": "max_age must be 0 or more seconds",
-            "max_value": f"max_age must be at most {MAX_AGE_LIMIT_S} seconds (7 days)",
+            "max_value": f"max_age must be at most {MAX_RESULT_AGE_S} seconds (7 days)",
             "max_string_length": "max_age must be a whole number of seconds",
         },
     )

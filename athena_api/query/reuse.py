@@ -42,7 +42,6 @@ from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
 
 MAX_ANSWERS = 256  # answers kept per API process
-MAX_AGE_LIMIT_S = 7 * 24 * 3600  # Athena's bound for reuse: 7 days
 
 
 def _release() -> str:

@@ -33,14 +33,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.metrics_core import Metric
 
 from lakestream.core.argtypes import port
 from lakestream.core.errors import LakestreamError
-from lakestream.core.settings import Settings
+from lakestream.core.settings import Settings, emf_address
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +257,14 @@ class AgentSocket:
 
 def emf_writer(target: str, stream: IO[str] | None = None) -> Callable[[str], None]:
     """Where LAKESTREAM_METRICS_EMF sends documents: `stdout`, or `tcp://host:port`."""
-    if target == "stdout":
+    try:
+        address = emf_address(target)
+    except ValueError:
+        raise LakestreamError(
+            f"LAKESTREAM_METRICS_EMF={target!r}: expected stdout, tcp://host:port "
+            "(the CloudWatch agent listens on tcp://127.0.0.1:25888) or nothing"
+        ) from None
+    if address is None:
         out = stream or sys.stdout
 
         def write(line: str) -> None:
@@ -266,13 +272,7 @@ def emf_writer(target: str, stream: IO[str] | None = None) -> Callable[[str], No
             out.flush()
 
         return write
-    parts = urlsplit(target)
-    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
-        raise LakestreamError(
-            f"LAKESTREAM_METRICS_EMF={target!r}: expected stdout, tcp://host:port "
-            "(the CloudWatch agent listens on tcp://127.0.0.1:25888) or nothing"
-        )
-    return AgentSocket(parts.hostname, parts.port)
+    return AgentSocket(*address)
 
 
 def start_reporting(settings: Settings, stage: str, port: int = 0) -> EmfExporter | None:

@@ -48,6 +48,28 @@ def secret_reference(value: str) -> str | None:
     return None
 
 
+# Athena's bound for reusing a result, and so the API's for reusing an answer: 7 days.
+MAX_RESULT_AGE_S = 7 * 24 * 3600
+
+
+def emf_address(target: str) -> tuple[str, int] | None:
+    """Where LAKESTREAM_METRICS_EMF sends documents: None for `stdout`, else the (host, port)
+    of `tcp://host:port`; ValueError for anything else."""
+    if target == "stdout":
+        return None
+    parts = urlsplit(target)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "tcp" or not parts.hostname or not port:
+        raise ValueError(
+            "expected stdout or tcp://host:port (the CloudWatch agent listens on "
+            "tcp://127.0.0.1:25888)"
+        )
+    return parts.hostname, port
+
+
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
@@ -285,7 +307,7 @@ class Settings(BaseSettings):
     api_result_max_age: int = Field(
         60,
         ge=0,
-        le=604_800,
+        le=MAX_RESULT_AGE_S,
         validation_alias="API_RESULT_MAX_AGE",
         description="Seconds the API may answer a query with an answer it already computed on "
         "the same data (a request's max_age overrides it; 0: always run the query). On Athena, "
@@ -330,16 +352,7 @@ class Settings(BaseSettings):
     def _emf_is_stdout_or_tcp(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        parts = urlsplit(value)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if value != "stdout" and not (parts.scheme == "tcp" and parts.hostname and port):
-            raise ValueError(
-                "expected stdout or tcp://host:port (the CloudWatch agent listens on "
-                "tcp://127.0.0.1:25888)"
-            )
+        emf_address(value)
         return value
 
     @field_validator("kafka_bootstrap_servers")
