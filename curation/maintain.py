@@ -19,6 +19,7 @@ is refused rather than merged: the next run does what is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -34,11 +35,12 @@ from pyiceberg.expressions import (
     LessThan,
     Or,
 )
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from consumers.partitions import partition_days
 from curation.catalog import iceberg_catalog
-from curation.tables import identifier
+from curation.tables import DAY_BACKFILL_PROPERTY, DAY_COLUMN, identifier, with_day
 from curation.watermark import WATERMARK_PROPERTY, Watermark, read_watermark
 from lakestream.core import clients, layout
 from lakestream.core.datasets import Dataset
@@ -80,13 +82,30 @@ def _day_range(dataset: Dataset, column_type: str, day: date) -> BooleanExpressi
     )
 
 
-def files_per_day(table: Table) -> dict[str, list[int]]:
-    """Day partition (ISO date) -> the sizes of its data files, from the current snapshot."""
-    found: dict[str, list[int]] = {}
+def files_per_day(table: Table) -> dict[str, list[DataFile]]:
+    """Day partition (ISO date) -> its data files, from the current snapshot."""
+    found: dict[str, list[DataFile]] = {}
     for task in table.scan().plan_files():
         day = iso_day(task.file.partition[0])
-        found.setdefault(day, []).append(task.file.file_size_in_bytes)
+        found.setdefault(day, []).append(task.file)
     return dict(sorted(found.items()))
+
+
+def lacks_day(table: Table) -> Callable[[DataFile], bool]:
+    """Whether a data file was written without the day column's values (before the column
+    existed). A file with no column metrics at all is given the benefit of the doubt: it would
+    otherwise be rewritten on every run."""
+    try:
+        field = table.schema().find_field(DAY_COLUMN[0], case_sensitive=False)
+    except ValueError:  # not added yet: the next pass adds it (and backfills)
+        return lambda file: False
+
+    def lacks(file: DataFile) -> bool:
+        counts = file.value_counts or {}
+        nulls = file.null_value_counts or {}
+        return bool(counts) and (field.field_id not in counts or nulls.get(field.field_id, 0) > 0)
+
+    return lacks
 
 
 def _carry(table: Table) -> dict[str, str]:
@@ -99,18 +118,22 @@ def compact(
     dataset: Dataset,
     target_bytes: int = TARGET_FILE_BYTES,
     batch_bytes: int = COMPACTION_BATCH_BYTES,
+    crowded: bool = True,
 ) -> list[str]:
-    """Rewrite each day partition that has more files than ceil(size / target).
+    """Rewrite each day partition that has more files than ceil(size / target) (unless not
+    `crowded`), and each one with files written before the day column existed.
 
     Days are rewritten together, one commit per batch of up to `batch_bytes` of input: a commit
     costs a metadata round (manifests, metadata file, catalog update) whatever its size, and a
     live lake has many small days."""
     column_type = dataset.column(dataset.event_time_field).type
+    lacks = lacks_day(table)
     batches: list[list[str]] = [[]]
     batch_size = 0
-    for day, sizes in files_per_day(table).items():
+    for day, files in files_per_day(table).items():
+        sizes = [f.file_size_in_bytes for f in files]
         needed = max(1, -(-sum(sizes) // target_bytes))
-        if len(sizes) <= needed:
+        if not (crowded and len(sizes) > needed) and not any(lacks(f) for f in files):
             continue
         if batches[-1] and batch_size + sum(sizes) > batch_bytes:
             batches.append([])
@@ -120,7 +143,7 @@ def compact(
     done = []
     for days in filter(None, batches):
         where = reduce(Or, [_day_range(dataset, column_type, date.fromisoformat(d)) for d in days])
-        rows: pa.Table = table.scan(row_filter=where).to_arrow()
+        rows: pa.Table = with_day(table.scan(row_filter=where).to_arrow(), dataset)
         # In the table's sort order (the dataset's key): a key's rows sit together, so its
         # column compresses to runs and the others to less (a third fewer bytes read by the
         # analyses here). Passes append unsorted: a sort would cost a tenth of their speed.
@@ -128,6 +151,17 @@ def compact(
         table.overwrite(rows, overwrite_filter=where, snapshot_properties=_carry(table))
         done.extend(days)
     return done
+
+
+def backfill_day(table: Table, dataset: Dataset) -> list[str]:
+    """Give the rows written before the day column existed their day: each such day partition
+    is rewritten (and compacted on the way), then the table's backfill mark is removed. A commit
+    lost to another writer raises CommitFailedException and leaves the mark for the next pass."""
+    days = compact(table, dataset, crowded=False)
+    table.refresh()
+    with table.transaction() as tx:
+        tx.remove_properties(DAY_BACKFILL_PROPERTY)
+    return days
 
 
 def apply_retention(table: Table, dataset: Dataset, cutoff: date) -> None:

@@ -35,6 +35,7 @@ from pyiceberg.exceptions import CommitFailedException
 from consumers.groups import DEFAULT_GROUP_PREFIX, committed_offsets, group_id
 from consumers.storage import S3Storage
 from curation.catalog import iceberg_catalog
+from curation.maintain import backfill_day
 from curation.sources import (
     OffsetRange,
     decoded_records,
@@ -42,7 +43,15 @@ from curation.sources import (
     typed_records,
     typed_table,
 )
-from curation.tables import arrow_schema, columns, drop_table, ensure_table, identifier
+from curation.tables import (
+    DAY_BACKFILL_PROPERTY,
+    drop_table,
+    ensure_table,
+    identifier,
+    record_columns,
+    record_schema,
+    with_day,
+)
 from curation.watermark import (
     DEAD_LETTERS_PROPERTY,
     WATERMARK_PROPERTY,
@@ -157,8 +166,8 @@ class Pass:
         self.bucket = settings.bucket(dataset)
         self.storage = S3Storage(settings)
         self.s3 = clients.aws_client(settings, "s3")
-        self.schema = arrow_schema(dataset)
-        self.types = {name: type_ for name, type_, _ in columns(dataset)}
+        self.schema = record_schema(dataset)  # what a raw record holds; the day is derived
+        self.types = {name: type_ for name, type_, _ in record_columns(dataset)}
 
     def run(self, before_commit: Callable[[], None] | None = None) -> CurateResult:
         started = time.monotonic()
@@ -166,6 +175,12 @@ class Pass:
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             result.attempts = attempt
             table = ensure_table(self.catalog, self.settings, self.dataset)
+            if DAY_BACKFILL_PROPERTY in table.properties:
+                try:
+                    backfill_day(table, self.dataset)
+                except CommitFailedException:
+                    continue  # another writer first: this attempt starts over
+                table = self.catalog.load_table(table.name())
             mark = read_watermark(table)  # decided again on every attempt
             committed = committed_offsets(self.settings, self.group, self.dataset.topic)
             check_not_backwards(self.dataset, mark, committed)
@@ -195,7 +210,7 @@ class Pass:
             try:
                 with table.transaction() as tx:  # data and watermark in one commit
                     if data.num_rows:
-                        tx.append(data, snapshot_properties=marks)
+                        tx.append(with_day(data, self.dataset), snapshot_properties=marks)
                     # Only dead letters: the watermark moves past them without an empty
                     # snapshot, so the next pass does not read them again.
                     tx.set_properties(marks)

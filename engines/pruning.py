@@ -1,7 +1,9 @@
 """Partition pruning: which `dt` partitions a query on a table can touch, judged from its WHERE.
 
 Only a safe subset is understood (=, <, <=, >, >=, IN, BETWEEN on string literals or bound
-string parameters, AND-ed); anything else keeps every partition.
+string parameters, AND-ed); anything else keeps every partition. `CAST(dt AS DATE)` compared
+with ISO dates (`CAST(? AS DATE)`, as the saved analyses write it) counts too: for ISO dates
+the text order is the date order.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from sqlglot import exp
 
 from lakestream.core.datasets import PARTITION_KEY
+from lakestream.core.types import DATE
 
 
 def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
@@ -24,7 +27,17 @@ def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
     return [condition]
 
 
+def _as_date(node: exp.Expression) -> exp.Expression | None:
+    """What `CAST(<x> AS DATE)` casts, else None."""
+    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE):
+        return node.this
+    return None
+
+
 def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
+    if (inner := _as_date(node)) is not None:
+        value = _value(inner, values)
+        return value if value is not None and DATE.match(value) else None
     if isinstance(node, exp.Literal) and node.is_string:
         return node.this
     if isinstance(node, exp.Placeholder) and isinstance(values.get(id(node)), str):
@@ -43,6 +56,7 @@ def prune(partitions: list[str], table: exp.Table, values: dict[int, Any]) -> li
     unqualified_ok = len(sources) == 1
 
     def is_dt(node: exp.Expression) -> bool:
+        node = _as_date(node) or node
         if not isinstance(node, exp.Column) or node.name.lower() != PARTITION_KEY:
             return False
         return (node.table.lower() in names) if node.table else unqualified_ok
@@ -66,6 +80,15 @@ def _keep(
     values: dict[int, Any],
 ) -> list[str]:
     keep = set(partitions)
+
+    def value_for(dt: exp.Expression, node: exp.Expression) -> str | None:
+        # Against CAST(dt AS DATE) the engine compares dates: only an ISO date keeps its order
+        # as text ('2024-1-5' is a date to DuckDB but sorts after '2024-01-10').
+        value = _value(node, values)
+        if value is not None and _as_date(dt) is not None and not DATE.match(value):
+            return None
+        return value
+
     for cond in _conjuncts(condition):
         ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
         if type(cond) in ops:
@@ -73,7 +96,7 @@ def _keep(
             if is_dt(right):
                 left, right = right, left
                 op = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
-            value = _value(right, values)
+            value = value_for(left, right)
             if is_dt(left) and value is not None:
                 test = {
                     "=": lambda p, v=value: p == v,
@@ -84,11 +107,14 @@ def _keep(
                 }[op]
                 keep = {p for p in keep if test(p)}
         elif isinstance(cond, exp.In) and is_dt(cond.this) and not cond.args.get("query"):
-            options = [_value(e, values) for e in cond.expressions]
+            options = [value_for(cond.this, e) for e in cond.expressions]
             if options and all(o is not None for o in options):
                 keep &= set(options)
         elif isinstance(cond, exp.Between) and is_dt(cond.this):
-            low, high = _value(cond.args["low"], values), _value(cond.args["high"], values)
+            low, high = (
+                value_for(cond.this, cond.args["low"]),
+                value_for(cond.this, cond.args["high"]),
+            )
             if low is not None and high is not None:
                 keep = {p for p in keep if low <= p <= high}
     return sorted(keep)

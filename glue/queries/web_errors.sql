@@ -8,6 +8,6 @@ SELECT
     COUNT(*) AS hits
 FROM kafka_ing_logs
 WHERE status_code >= 400
-    AND CAST("timestamp" AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+    AND CAST(dt AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 GROUP BY status_code, url
 ORDER BY hits DESC, status_code, url

@@ -22,7 +22,18 @@ from consumers.audit import read_rows
 from consumers.groups import committed_offsets, group_id
 from curation.catalog import iceberg_catalog
 from curation.run import CurationError, Pass, curate
-from curation.tables import TABLE_PROPERTIES, columns, identifier, location
+from curation import run as curation_run
+from curation import tables as curation_tables
+from curation.maintain import maintain
+from curation.tables import (
+    DAY_BACKFILL_PROPERTY,
+    TABLE_PROPERTIES,
+    columns,
+    ensure_table,
+    identifier,
+    location,
+    record_columns,
+)
 from curation.watermark import DEAD_LETTERS_PROPERTY, WATERMARK_PROPERTY, read_watermark
 from lakestream.core import clients
 from lakestream.core.formats import JsonLinesGzip
@@ -72,6 +83,8 @@ def test_a_pass_applies_what_the_sink_committed_typed_and_partitioned(lake):
     assert table.schema.field("TransactionDate").type == pa.date32()
     assert table.schema.field("Amount").type == pa.float64()
     assert table.schema.field("ingested_at").type == pa.timestamp("us")
+    assert table.schema.field("dt").type == pa.date32()  # the raw layer's day, typed
+    assert table["dt"].to_pylist() == table["TransactionDate"].to_pylist()
     iceberg = iceberg_catalog(lake.settings).load_table(identifier(lake.settings, ds))
     assert [f.name for f in iceberg.spec().fields] == ["TransactionDate_day"]
     assert iceberg.location().endswith(f"/curated/{ds.table}")
@@ -319,3 +332,60 @@ def test_rows_outside_applied_and_committed_offsets_are_not_applied(lake):
     assert len(rows) == len(set(rows)) == produced
     assert all(offset < committed[p] for p, offset in rows)
     assert result.records == produced
+
+
+def _curated_by_the_previous_release(lake, ds, monkeypatch) -> None:
+    """A pass as the release before the day column made it: the record's columns only."""
+    with monkeypatch.context() as m:
+        m.setattr(curation_tables, "columns", record_columns)
+        m.setattr(curation_run, "with_day", lambda rows, dataset: rows)
+        [result] = curate(lake.settings, [ds], lake.group_prefix)
+    assert result.records > 0
+    assert "dt" not in _table(lake, ds).schema().column_names
+
+
+def _assert_every_row_has_its_day(lake, ds) -> pa.Table:
+    rows = curated(lake, ds.name)
+    days = [ts.date() for ts in rows[ds.event_time_field].to_pylist()]
+    assert rows["dt"].null_count == 0
+    assert rows["dt"].to_pylist() == days
+    return rows
+
+
+def test_a_table_curated_before_the_day_column_gets_it_on_every_row(lake, monkeypatch):
+    """Upgrading keeps the curated layer honest: the next pass adds the column and rewrites the
+    days written without it, so a date range on `dt` misses no older row."""
+    land(lake, "web_logs", 600)
+    ds = lake.datasets.get("web_logs")
+    _curated_by_the_previous_release(lake, ds, monkeypatch)
+    mark = _table(lake, ds).properties[WATERMARK_PROPERTY]
+
+    [result] = curate(lake.settings, [ds], lake.group_prefix)  # nothing new to apply
+    assert result.records == 0
+    table = _table(lake, ds)
+    assert DAY_BACKFILL_PROPERTY not in table.properties
+    assert table.properties[WATERMARK_PROPERTY] == mark  # the rewrite carries it forward
+    assert _assert_every_row_has_its_day(lake, ds).num_rows == 600
+    assert_exactly_once(lake, "web_logs")
+
+    land(lake, "web_logs", 200, "--seed", "5")
+    [more] = curate(lake.settings, [ds], lake.group_prefix)
+    assert more.records == 200
+    assert _assert_every_row_has_its_day(lake, ds).num_rows == 800
+
+
+def test_maintain_backfills_the_day_column_a_lost_race_left_behind(lake, monkeypatch):
+    land(lake, "web_logs", 400)
+    ds = lake.datasets.get("web_logs")
+    _curated_by_the_previous_release(lake, ds, monkeypatch)
+    table = ensure_table(iceberg_catalog(lake.settings), lake.settings, ds)
+    assert table.properties[DAY_BACKFILL_PROPERTY] == "pending"
+    with table.transaction() as tx:  # as if the pass's rewrite had lost its commit
+        tx.remove_properties(DAY_BACKFILL_PROPERTY)
+    assert curated(lake, "web_logs")["dt"].null_count == 400
+
+    [result] = maintain(lake.settings, [ds])
+    assert result.compacted
+    assert _assert_every_row_has_its_day(lake, ds).num_rows == 400
+    [again] = maintain(lake.settings, [ds])
+    assert again.compacted == []  # filled days are not rewritten again

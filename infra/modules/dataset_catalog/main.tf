@@ -28,12 +28,15 @@ locals {
       prefix  = "${d.table}/"
       crawler = "${d.table}_crawler${local.snake_suffix}"
       s3_path = "s3://${d.bucket}${var.bucket_suffix}/${d.table}/"
-      # The curated Iceberg table (curation/tables.py): the catalog's columns, then the lake's
-      # own, under curated/<table> of the same bucket, outside the crawler's path.
+      # The curated Iceberg table (curation/tables.py): the catalog's columns, the lake's own,
+      # then the day, under curated/<table> of the same bucket, outside the crawler's path.
       event_time_field = d.event_time_field
       curated_columns = concat(
         [for c in d.columns : { name = c.name, type = c.type, required = try(c.required, false) }],
         [for c in local.lake_columns : merge(c, { required = true })],
+        # The day of the event time (DAY_COLUMN in curation/tables.py): the raw tables' `dt`,
+        # typed, so a date range reads one small column instead of the event time.
+        [{ name = "dt", type = "date", required = true }],
       )
       curated_location = "s3://${d.bucket}${var.bucket_suffix}/curated/${d.table}"
     }
