@@ -20,11 +20,11 @@ from pyiceberg.types import NestedField
 
 from consumers.audit import read_rows
 from consumers.groups import committed_offsets, group_id
-from curation.catalog import iceberg_catalog
-from curation.run import CurationError, Pass, curate
 from curation import run as curation_run
 from curation import tables as curation_tables
+from curation.catalog import iceberg_catalog
 from curation.maintain import maintain
+from curation.run import CurationError, Pass, curate
 from curation.tables import (
     DAY_BACKFILL_PROPERTY,
     TABLE_PROPERTIES,
