@@ -32,6 +32,7 @@ from pyiceberg.expressions import (
     BooleanExpression,
     EqualTo,
     GreaterThanOrEqual,
+    IsNull,
     LessThan,
     Or,
 )
@@ -91,10 +92,10 @@ def files_per_day(table: Table) -> dict[str, list[DataFile]]:
     return dict(sorted(found.items()))
 
 
-def lacks_day(table: Table) -> Callable[[DataFile], bool]:
+def lacks_day(table: Table, strict: bool = False) -> Callable[[DataFile], bool]:
     """Whether a data file was written without the day column's values (before the column
-    existed). A file with no column metrics at all is given the benefit of the doubt: it would
-    otherwise be rewritten on every run."""
+    existed). A file with no column metrics at all is given the benefit of the doubt, else
+    compaction would rewrite it on every run, unless `strict` (the one-off backfill)."""
     try:
         field = table.schema().find_field(DAY_COLUMN[0], case_sensitive=False)
     except ValueError:  # not added yet: the next pass adds it (and backfills)
@@ -103,7 +104,9 @@ def lacks_day(table: Table) -> Callable[[DataFile], bool]:
     def lacks(file: DataFile) -> bool:
         counts = file.value_counts or {}
         nulls = file.null_value_counts or {}
-        return bool(counts) and (field.field_id not in counts or nulls.get(field.field_id, 0) > 0)
+        if not counts:
+            return strict
+        return field.field_id not in counts or nulls.get(field.field_id, 0) > 0
 
     return lacks
 
@@ -119,6 +122,7 @@ def compact(
     target_bytes: int = TARGET_FILE_BYTES,
     batch_bytes: int = COMPACTION_BATCH_BYTES,
     crowded: bool = True,
+    strict: bool = False,
 ) -> list[str]:
     """Rewrite each day partition that has more files than ceil(size / target) (unless not
     `crowded`), and each one with files written before the day column existed.
@@ -127,7 +131,7 @@ def compact(
     costs a metadata round (manifests, metadata file, catalog update) whatever its size, and a
     live lake has many small days."""
     column_type = dataset.column(dataset.event_time_field).type
-    lacks = lacks_day(table)
+    lacks = lacks_day(table, strict)
     batches: list[list[str]] = [[]]
     batch_size = 0
     for day, files in files_per_day(table).items():
@@ -157,8 +161,11 @@ def backfill_day(table: Table, dataset: Dataset) -> list[str]:
     """Give the rows written before the day column existed their day: each such day partition
     is rewritten (and compacted on the way), then the table's backfill mark is removed. A commit
     lost to another writer raises CommitFailedException and leaves the mark for the next pass."""
-    days = compact(table, dataset, crowded=False)
+    days = compact(table, dataset, crowded=False, strict=True)
     table.refresh()
+    left = table.scan(row_filter=IsNull(DAY_COLUMN[0]), selected_fields=(DAY_COLUMN[0],))
+    if left.to_arrow().num_rows:  # a writer that left the column out since: the mark stays
+        return days
     with table.transaction() as tx:
         tx.remove_properties(DAY_BACKFILL_PROPERTY)
     return days

@@ -21,6 +21,7 @@ pass stops and says so, rather than skip or overwrite.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,8 @@ from lakestream.core.errors import LakestreamError
 from lakestream.core.formats import JsonLinesGzip
 from lakestream.core.layout import RECORD_COUNT, LakeKey, curated_dlq_key
 from lakestream.core.settings import Settings
+
+log = logging.getLogger("curation")
 
 COMMIT_ATTEMPTS = 5
 FETCH_THREADS = 4
@@ -175,12 +178,6 @@ class Pass:
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             result.attempts = attempt
             table = ensure_table(self.catalog, self.settings, self.dataset)
-            if DAY_BACKFILL_PROPERTY in table.properties:
-                try:
-                    backfill_day(table, self.dataset)
-                except CommitFailedException:
-                    continue  # another writer first: this attempt starts over
-                table = self.catalog.load_table(table.name())
             mark = read_watermark(table)  # decided again on every attempt
             committed = committed_offsets(self.settings, self.group, self.dataset.topic)
             check_not_backwards(self.dataset, mark, committed)
@@ -223,10 +220,24 @@ class Pass:
             raise CurationError(
                 f"{self.dataset.table}: {COMMIT_ATTEMPTS} commits in a row lost to other writers"
             )
+        self._backfill_day(table.name())
         snapshot = self.catalog.load_table(table.name()).current_snapshot()
         result.snapshot_id = snapshot.snapshot_id if snapshot else None
         result.seconds = time.monotonic() - started
         return result
+
+    def _backfill_day(self, name: tuple[str, ...]) -> None:
+        """After the pass's own commit, so new records never wait for it: the day column of the
+        rows written before it existed (`backfill_day`). Losing to another writer leaves the
+        table's mark for the next pass or `make maintain`."""
+        table = self.catalog.load_table(name)
+        if DAY_BACKFILL_PROPERTY not in table.properties:
+            return
+        try:
+            backfill_day(table, self.dataset)
+        except CommitFailedException:
+            log.warning("%s: the day column's backfill lost a race; the next pass resumes it",
+                        self.dataset.table)  # fmt: skip
 
     def _read(
         self, objects: list[LakeKey]

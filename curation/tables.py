@@ -149,7 +149,9 @@ def ensure_table(catalog: Catalog, settings: Settings, dataset: Dataset) -> Tabl
     properties = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
     unpartitioned = table.spec().is_unpartitioned()
     unsorted = table.sort_order().is_unsorted
-    if DAY_COLUMN[0] in dict(missing) and table.current_snapshot() is not None:
+    if DAY_COLUMN[0] in dict(missing):
+        # Even on a table with no snapshot yet: a writer may append between this load and the
+        # schema commit, and the backfill of an empty table is only the mark's removal.
         properties[DAY_BACKFILL_PROPERTY] = "pending"
     if not (missing or properties or unpartitioned or unsorted):
         return table

@@ -37,7 +37,7 @@ def _as_date(node: exp.Expression) -> exp.Expression | None:
 def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
     if (inner := _as_date(node)) is not None:
         value = _value(inner, values)
-        return value if value is not None and DATE.match(value) else None
+        return value if value is not None and DATE.fullmatch(value) else None
     if isinstance(node, exp.Literal) and node.is_string:
         return node.this
     if isinstance(node, exp.Placeholder) and isinstance(values.get(id(node)), str):
@@ -85,9 +85,16 @@ def _keep(
         # Against CAST(dt AS DATE) the engine compares dates: only an ISO date keeps its order
         # as text ('2024-1-5' is a date to DuckDB but sorts after '2024-01-10').
         value = _value(node, values)
-        if value is not None and _as_date(dt) is not None and not DATE.match(value):
+        if value is not None and _as_date(dt) is not None and not DATE.fullmatch(value):
             return None
         return value
+
+    def judged(dt: exp.Expression, kept: set[str]) -> set[str]:
+        # Under CAST(dt AS DATE) a partition whose value is not an ISO date ('2024-1-5') is a
+        # date to the engine but not in text order: it is kept, never judged.
+        if _as_date(dt) is None:
+            return kept
+        return kept | {p for p in keep if not DATE.fullmatch(p)}
 
     for cond in _conjuncts(condition):
         ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
@@ -105,16 +112,16 @@ def _keep(
                     "<": lambda p, v=value: p < v,
                     "<=": lambda p, v=value: p <= v,
                 }[op]
-                keep = {p for p in keep if test(p)}
+                keep = judged(left, {p for p in keep if test(p)})
         elif isinstance(cond, exp.In) and is_dt(cond.this) and not cond.args.get("query"):
             options = [value_for(cond.this, e) for e in cond.expressions]
             if options and all(o is not None for o in options):
-                keep &= set(options)
-        elif isinstance(cond, exp.Between) and is_dt(cond.this):
+                keep = judged(cond.this, keep & set(options))
+        elif isinstance(cond, exp.Between) and is_dt(cond.this) and not cond.args.get("symmetric"):
             low, high = (
                 value_for(cond.this, cond.args["low"]),
                 value_for(cond.this, cond.args["high"]),
             )
             if low is not None and high is not None:
-                keep = {p for p in keep if low <= p <= high}
+                keep = judged(cond.this, {p for p in keep if low <= p <= high})
     return sorted(keep)

@@ -9,13 +9,14 @@ from sqlglot import exp
 from engines.pruning import prune
 
 DAYS = ["2024-01-05", "2024-01-10", "2024-02-01"]
+ODD = "2024-1-7"  # a date to the engines, but not in ISO text order
 
 
-def kept(sql: str, *params: str) -> list[str]:
+def kept(sql: str, *params: str, days: list[str] = DAYS) -> list[str]:
     tree = sqlglot.parse_one(sql, read="trino")
     placeholders = list(tree.find_all(exp.Placeholder))
     values = {id(p): v for p, v in zip(placeholders, params, strict=True)}
-    return prune(DAYS, next(tree.find_all(exp.Table)), values)
+    return prune(days, next(tree.find_all(exp.Table)), values)
 
 
 @pytest.mark.parametrize(
@@ -45,3 +46,26 @@ def kept(sql: str, *params: str) -> list[str]:
 )
 def test_kept_partitions(where, params, expected):
     assert kept(f"SELECT * FROM t WHERE {where}", *params) == expected
+
+
+@pytest.mark.parametrize(
+    ("where", "params"),
+    [
+        (
+            "CAST(dt AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+            ("2024-01-06", "2024-01-31"),
+        ),
+        ("CAST(dt AS DATE) = CAST(? AS DATE)", ("2024-01-10",)),
+        ("CAST(dt AS DATE) IN (DATE '2024-01-10')", ()),
+    ],
+)
+def test_a_partition_that_is_not_an_iso_date_is_never_pruned_under_the_cast(where, params):
+    assert ODD in kept(f"SELECT * FROM t WHERE {where}", *params, days=[*DAYS, ODD])
+
+
+def test_values_the_engine_reads_differently_prune_nothing():
+    # A trailing newline: DuckDB still casts it to the date, so nothing may be dropped for it.
+    assert kept("SELECT * FROM t WHERE CAST(dt AS DATE) = CAST(? AS DATE)", "2024-01-05\n") == DAYS
+    # BETWEEN SYMMETRIC takes the bounds in either order.
+    symmetric = "CAST(dt AS DATE) BETWEEN SYMMETRIC DATE '2024-01-31' AND DATE '2024-01-06'"
+    assert kept(f"SELECT * FROM t WHERE {symmetric}") == DAYS
