@@ -2,10 +2,10 @@
 
 kafka-python decodes every message in Python: on this project's bench it reads about 65,000
 messages/s from the embedded broker, below what the producers send. librdkafka fetches and
-decodes in C threads (over 300,000/s): `--client confluent` (the `confluent` extra) is the
-sink's fast path. kafka-python stays the default: its group membership is what the fault tests
-prove against the embedded broker, where librdkafka's group sessions time out under load
-(docs/broker-quirks.md); with `--assignment manual`, or on a real Kafka, librdkafka is safe.
+decodes in C threads (over 300,000/s): the sink's fast path, and what `--client auto` (the
+default) runs on a Kafka cluster. On a broker on loopback (the embedded one) auto runs
+kafka-python: its group membership is what the fault tests prove there, where librdkafka's group
+sessions time out under load (docs/broker-quirks.md); `--client confluent` still works there.
 
 Both hand the batch the same `Polled` chunks, run the rebalance callbacks on the polling thread,
 commit synchronously and read the end of a partition from the last fetch's high watermark (the
@@ -14,7 +14,6 @@ embedded broker's ListOffsets is wrong).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import time
 from typing import Any, Protocol
@@ -80,19 +79,17 @@ class SinkConsumer(Protocol):
     def close(self) -> None: ...
 
 
-def resolve_client(kind: str) -> str:
-    """`auto`: librdkafka when the confluent extra is installed, else kafka-python."""
+def resolve_client(kind: str, settings: Settings) -> str:
+    """`auto`: `clients.auto_kafka_client` (librdkafka on a cluster, kafka-python on loopback)."""
     if kind not in SINK_CLIENTS:
         raise ValueError(f"unknown sink client {kind!r}; choose one of {', '.join(SINK_CLIENTS)}")
-    if kind == "auto":
-        return "confluent" if importlib.util.find_spec("confluent_kafka") else "kafka-python"
-    return kind
+    return clients.auto_kafka_client(settings) if kind == "auto" else kind
 
 
 def make_consumer(
     kind: str, settings: Settings, topic: str, group: str, client_id: str
 ) -> SinkConsumer:
-    if resolve_client(kind) == "confluent":
+    if resolve_client(kind, settings) == "confluent":
         return ConfluentSinkConsumer(settings, topic, group, client_id)
     return PythonSinkConsumer(settings, topic, group, client_id)
 

@@ -17,7 +17,7 @@ import pytest
 from kafka.admin import NewTopic
 from pydantic import ValidationError
 
-from consumers.clients import ConfluentSinkConsumer, PythonSinkConsumer
+from consumers.clients import ConfluentSinkConsumer, PythonSinkConsumer, resolve_client
 from lakestream.core import clients
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
@@ -45,6 +45,22 @@ def fresh_secrets():
 
 
 # --- the options each library gets ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "client"),
+    [
+        ("127.0.0.1:9092", "kafka-python"),  # the embedded broker
+        ("localhost:19092", "kafka-python"),
+        ("b-1.lake.internal:9096", "confluent"),
+        ("127.0.0.1:9092,127.0.0.1:9093", "confluent"),  # several brokers: a cluster
+    ],
+)
+def test_auto_runs_librdkafka_on_a_cluster_and_kafka_python_on_loopback(bootstrap, client):
+    settings = Settings(_env_file=None, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
+    assert clients.auto_kafka_client(settings) == client
+    assert resolve_client("auto", settings) == client
+    assert resolve_client("confluent", settings) == "confluent"  # a named client is kept
 
 
 def test_plaintext_adds_no_credentials() -> None:
@@ -198,7 +214,7 @@ def _tls(broker: TlsBroker, ca_file: Path | None = None) -> Settings:
     )
 
 
-@pytest.mark.parametrize("producer", CLIENTS)
+@pytest.mark.parametrize("producer", [c for c in CLIENTS if c != "auto"])
 def test_records_travel_over_tls_with_every_client(broker, producer) -> None:
     secure = _tls(broker)
     topic = f"tls-{producer}-{uuid.uuid4().hex[:6]}"
