@@ -103,8 +103,8 @@ class SinkOptions:
     # Register each landed dt= partition in the raw table's Glue entry (consumers/partitions.py);
     # off where Athena's partition projection on dt makes it pointless.
     register_partitions: bool = True
-    # auto (librdkafka on a cluster, kafka-python on loopback), kafka-python or confluent
-    # (librdkafka: ~3x the drain rate, consumers/clients.py)
+    # auto (clients.auto_kafka_client: librdkafka on a cluster, kafka-python on the embedded
+    # broker), confluent or kafka-python (consumers/clients.py)
     client: str = "auto"
     compression_level: int = DEFAULT_GZIP_LEVEL  # gzip level of JSON-lines objects
     # Manual assignment: how long a partition's lease outlives its sink's last renewal

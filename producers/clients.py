@@ -97,7 +97,7 @@ class ConfluentClient(ProducerClient):
     name = "confluent"
 
     def __init__(self, settings: Settings, **overrides: Any) -> None:
-        from confluent_kafka import KafkaException, Producer
+        from confluent_kafka import Producer
 
         config = {
             **clients.librdkafka_options(settings, "lakestream-producer"),
@@ -112,16 +112,21 @@ class ConfluentClient(ProducerClient):
             "partitioner": "murmur2_random",
             **overrides,
         }
-        self._producer = Producer(config)
+        self._errors = clients.LibrdkafkaErrors(settings.kafka_bootstrap_servers)
+        self._producer = Producer({**config, "error_cb": self._errors})
         try:
-            self._producer.list_topics(timeout=5)
-        except KafkaException as exc:
-            raise kafka_unreachable(settings.kafka_bootstrap_servers, str(exc.args[0])) from None
+            self._errors.check_reachable(self._producer, 5)
+        except LakestreamError as exc:
+            raise ProducerError(str(exc)) from None
 
     def send(self, topic: str, key: bytes, value: bytes, report: Report) -> None:
         def delivered(err: Any, _msg: Any) -> None:
             report(None if err is None else str(err))
 
+        try:
+            self._errors.raise_if_refused()  # else every message would wait out its timeout
+        except LakestreamError as exc:
+            raise ProducerError(str(exc)) from None
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, on_delivery=delivered)
@@ -141,7 +146,7 @@ class ConfluentClient(ProducerClient):
 
 
 def make_client(kind: str, settings: Settings, **overrides: Any) -> ProducerClient:
-    """`auto`: librdkafka on a Kafka cluster, kafka-python on loopback (auto_kafka_client)."""
+    """`auto`: `clients.auto_kafka_client`."""
     if kind == "auto":
         kind = clients.auto_kafka_client(settings)
     if kind == "kafka-python":
