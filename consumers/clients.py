@@ -274,13 +274,18 @@ class ConfluentSinkConsumer:
 
     def poll(self, timeout_s: float) -> list[Polled]:
         messages = self.consumer.consume(MAX_POLL_RECORDS, timeout_s)
-        self.errors.raise_if_refused()  # a login refused after a reconnect (rotated secret)
+        self.errors.raise_if_refused()  # a login refused for a minute since (rotated secret)
         by_partition: dict[int, list[Any]] = {}
         for m in messages:
             error = m.error()
             if error is not None:
                 if error.fatal():
                     raise LakestreamError(f"Kafka consumer failed: {error.str()}")
+                if error.name() in clients.AUTHORIZATION_FAILED:
+                    raise LakestreamError(
+                        f"Kafka refuses this sink access to {self.topic} or its group: "
+                        f"{error.str()} (the user's ACLs)"
+                    )
                 log.warning("consumer: %s", error.str())
                 continue
             by_partition.setdefault(m.partition(), []).append(m)

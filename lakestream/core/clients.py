@@ -269,10 +269,10 @@ def kafka_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
 
 
 def embedded_broker(settings: Settings) -> bool:
-    """Whether Kafka is the embedded broker, or one like it: a single broker on loopback that
-    takes plaintext. A secured broker on loopback (a cluster reached through a tunnel, the
-    tests' TLS broker) is treated as a cluster."""
-    return settings.kafka_is_local and settings.kafka_security_protocol == "PLAINTEXT"
+    """Whether Kafka is the embedded broker: the one `lakestream up` runs (`embeds_kafka`),
+    reached in plaintext. A cluster reached through a tunnel on loopback, or with
+    LAKESTREAM_EMBEDDED=0, is a cluster."""
+    return settings.embeds_kafka and settings.kafka_security_protocol == "PLAINTEXT"
 
 
 def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
@@ -308,10 +308,22 @@ def group_timings(settings: Settings, client: str) -> tuple[int, int] | None:
     return EMBEDDED_GROUP_TIMINGS_MS[client] if embedded_broker(settings) else None
 
 
-# librdkafka's codes for a connection the brokers will never accept as configured: a refused
-# login or a failed TLS handshake. It retries them forever without raising.
-_REFUSED = {"_AUTHENTICATION", "SASL_AUTHENTICATION_FAILED", "_SSL"}
-_RETRY_TIMING = re.compile(r" \(after \d+ms in state \w+\)")  # differs on every retry
+# librdkafka's codes for a connection the brokers refuse as configured: a refused login (the
+# broker's SASL_AUTHENTICATION_FAILED reaches error_cb as _AUTHENTICATION) or a TLS handshake
+# that failed. It retries them forever without raising. The same codes also carry passing
+# faults, told apart by their text: a handshake cut by the network ("handshake failed: Local:")
+# and a socket error under TLS ("SSL transport error").
+_REFUSED = {"_AUTHENTICATION", "_SSL"}
+_TRANSIENT = ("handshake failed: Local:", "SSL transport error")
+# A refusal this long, reported again within REFUSAL_QUIET_S each time, stops a running client:
+# a rolling restart or a credential still reaching one broker (a rotation) passes sooner.
+REFUSAL_PERSIST_S = 60.0
+# What a consumer's messages carry when the user's ACLs do not allow the topic or the group:
+# they never reach error_cb, and kafka-python raises them, so the sink stops on them too.
+AUTHORIZATION_FAILED = {"TOPIC_AUTHORIZATION_FAILED", "GROUP_AUTHORIZATION_FAILED"}
+REFUSAL_QUIET_S = 30.0  # librdkafka retries at least every 10 s (reconnect.backoff.max.ms)
+# The timing librdkafka appends differs on every retry.
+_RETRY_TIMING = re.compile(r" \(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)")
 
 
 class LibrdkafkaErrors:
@@ -319,12 +331,15 @@ class LibrdkafkaErrors:
 
     librdkafka reports refused logins and unreachable brokers only through this callback and
     retries in the background, so a client without one sits up doing nothing: a sink with a
-    wrong password would look alive. Every error is logged; a refusal (or a fatal error) is
-    raised by the owner's next call (`raise_if_refused`)."""
+    wrong password would look alive. Every error is logged. A fatal error, or a refusal met
+    when the client starts (`check_reachable`), is raised at once; while it runs, a refusal is
+    raised once it has lasted REFUSAL_PERSIST_S (`raise_if_refused`)."""
 
     def __init__(self, servers: str) -> None:
         self.servers = servers
-        self.refused: str | None = None
+        self.refused: str | None = None  # the first refusal's text, while refusals go on
+        self.refused_since = self.refused_last = 0.0
+        self.fatal = False
         self.last: str | None = None
 
     def __call__(self, error: Any) -> None:
@@ -332,11 +347,26 @@ class LibrdkafkaErrors:
         if text != self.last:  # librdkafka repeats itself on every retry
             log.warning("kafka: %s", text)
         self.last = text
-        if error.fatal() or error.name() in _REFUSED:
-            self.refused = self.refused or self.last
+        refusal = error.name() in _REFUSED and not any(t in text for t in _TRANSIENT)
+        if not (error.fatal() or refusal):
+            return
+        now = time.monotonic()
+        if self.refused is None or now - self.refused_last > REFUSAL_QUIET_S:
+            self.refused, self.refused_since = text, now  # a new episode
+        self.refused_last = now
+        self.fatal = self.fatal or error.fatal()
 
-    def raise_if_refused(self) -> None:
-        if self.refused:
+    def refusing(self) -> bool:
+        """A refusal that is fatal, or has lasted REFUSAL_PERSIST_S and is still going on."""
+        if self.refused is None:
+            return False
+        now = time.monotonic()
+        ongoing = now - self.refused_last <= REFUSAL_QUIET_S
+        return self.fatal or (ongoing and now - self.refused_since >= REFUSAL_PERSIST_S)
+
+    def raise_if_refused(self, at_start: bool = False) -> None:
+        """Raise for a refusal: any at start, else only a fatal or persistent one."""
+        if self.refused is not None and (at_start or self.refusing()):
             raise LakestreamError(
                 f"Kafka at {self.servers} refused this client ({self.refused}); check "
                 "KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME and its password, and "
@@ -356,12 +386,20 @@ class LibrdkafkaErrors:
                 break
             except KafkaException as exc:
                 client.poll(0)  # serves the error callbacks: they say why
-                self.raise_if_refused()
+                self.raise_if_refused(at_start=True)
                 if time.monotonic() >= deadline:
                     reason = self.last or str(exc.args[0])
                     raise kafka_unreachable(self.servers, reason) from None
         client.poll(0)
-        self.raise_if_refused()  # metadata can come before a refused login is reported
+        self.raise_if_refused(at_start=True)  # metadata can come before a refusal is reported
+        if topic is not None:
+            metadata = client.list_topics(topic, timeout=timeout_s).topics.get(topic)
+            error = metadata.error if metadata is not None else None
+            if error is not None and error.name() in AUTHORIZATION_FAILED:
+                raise LakestreamError(
+                    f"Kafka at {self.servers} refuses this client access to {topic}: "
+                    f"{error.str()} (the user's ACLs)"
+                )
 
 
 def offset_and_metadata(offset: int) -> OffsetAndMetadata:

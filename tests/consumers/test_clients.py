@@ -54,12 +54,16 @@ def test_the_protocol_and_isolation_are_pinned(settings):
         ("b-1.lake.internal:9096", "SASL_SSL", "confluent"),
         ("127.0.0.1:9092,127.0.0.1:9093", "PLAINTEXT", "confluent"),  # several brokers
         ("127.0.0.1:9094", "SSL", "confluent"),  # secured: a cluster through a tunnel
+        ("127.0.0.1:9092 not embedded", "PLAINTEXT", "confluent"),  # LAKESTREAM_EMBEDDED=0
     ],
 )
 def test_auto_is_librdkafka_on_a_cluster_and_kafka_python_on_the_embedded_broker(
     bootstrap, protocol, client
 ):
+    bootstrap, _, embedded = bootstrap.partition(" ")
     values = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_SECURITY_PROTOCOL": protocol}
+    if embedded:
+        values["LAKESTREAM_EMBEDDED"] = "0"
     if protocol.startswith("SASL"):
         values |= {"KAFKA_SASL_USERNAME": "sink", "KAFKA_SASL_PASSWORD": "correct-horse"}
     settings = Settings(_env_file=None, **values)
@@ -69,34 +73,73 @@ def test_auto_is_librdkafka_on_a_cluster_and_kafka_python_on_the_embedded_broker
         resolve_client("rdkafka", CLUSTER)
 
 
+CUT = "Local: Broker transport failure"
+
+
 @pytest.mark.parametrize(
-    ("code", "fatal", "refused"),
+    ("code", "text", "refused"),
     [
-        (KafkaError._AUTHENTICATION, False, True),  # SASL handshake or credentials refused
-        (KafkaError.SASL_AUTHENTICATION_FAILED, False, True),
-        (KafkaError._SSL, False, True),  # a certificate the CA file does not trust
-        (KafkaError._TRANSPORT, False, False),  # a broker restarting: librdkafka retries
-        (KafkaError._ALL_BROKERS_DOWN, False, False),
-        (KafkaError._FATAL, True, True),
+        (KafkaError._AUTHENTICATION, "SASL authentication error: Authentication failed", True),
+        (KafkaError._SSL, "SSL handshake failed: certificate verify failed", True),
+        # The same codes for passing faults: told apart by their text.
+        (KafkaError._AUTHENTICATION, f"SASL mechanism handshake failed: {CUT}", False),
+        (KafkaError._SSL, "SSL transport error: Connection reset by peer", False),
+        (KafkaError._TRANSPORT, "Connect to ipv4#10.0.0.1:9096 failed: Connection refused", False),
+        (KafkaError._ALL_BROKERS_DOWN, "3/3 brokers are down", False),
     ],
-)
-def test_a_refusal_is_raised_and_a_transient_error_only_logged(code, fatal, refused, caplog):
+)  # fmt: skip
+def test_a_refusal_stops_a_client_at_start_and_a_passing_fault_never(code, text, refused, caplog):
     errors = clients.LibrdkafkaErrors("b-1:9096")
     caplog.set_level(logging.WARNING, "lakestream.clients")
-    for after in (0, 1, 2):  # librdkafka repeats itself on every retry
-        errors(
-            KafkaError(
-                code, f"b-1:9096/bootstrap: it failed (after {after}ms in state UP)", fatal=fatal
-            )
-        )
-    assert [r.getMessage() for r in caplog.records] == ["kafka: b-1:9096/bootstrap: it failed"]
+    for after in (0, 1):  # librdkafka repeats itself on every retry
+        errors(KafkaError(code, f"b-1:9096/bootstrap: {text} (after {after}ms in state UP)"))
+    suppressed = "(after 2ms in state UP, 4 identical error(s) suppressed)"
+    errors(KafkaError(code, f"b-1:9096/bootstrap: {text} {suppressed}"))
+    assert [r.getMessage() for r in caplog.records] == [f"kafka: b-1:9096/bootstrap: {text}"]
     if not refused:
-        errors.raise_if_refused()
+        errors.raise_if_refused(at_start=True)
         return
     with pytest.raises(LakestreamError) as raised:
-        errors.raise_if_refused()
+        errors.raise_if_refused(at_start=True)
     message = str(raised.value)
-    assert message.startswith(
-        "Kafka at b-1:9096 refused this client (b-1:9096/bootstrap: it failed)"
-    )
+    assert message.startswith(f"Kafka at b-1:9096 refused this client (b-1:9096/bootstrap: {text})")
     assert "KAFKA_SASL_USERNAME" in message
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _refusal() -> KafkaError:
+    return KafkaError(KafkaError._AUTHENTICATION, "b-1:9096/bootstrap: Authentication failed")
+
+
+def test_a_running_client_stops_only_on_a_refusal_that_lasts(monkeypatch):
+    """A credential still reaching one broker after a rotation, or a broker rolling, passes;
+    a wrong password goes on being refused, and stops the client after REFUSAL_PERSIST_S."""
+    clock = Clock()
+    monkeypatch.setattr(clients.time, "monotonic", clock)
+    errors = clients.LibrdkafkaErrors("b-1:9096")
+    errors(_refusal())
+    errors.raise_if_refused()  # one refusal: not yet
+    clock.now += clients.REFUSAL_QUIET_S + 1  # then quiet: the episode is over
+    errors.raise_if_refused()
+    errors(_refusal())  # a new episode starts its own clock
+    for _ in range(6):
+        clock.now += 10  # librdkafka retries at least every 10 s
+        errors(_refusal())
+        if clock.now - 1000.0 < clients.REFUSAL_QUIET_S + 1 + clients.REFUSAL_PERSIST_S:
+            errors.raise_if_refused()
+    with pytest.raises(LakestreamError, match="refused this client"):
+        errors.raise_if_refused()
+
+
+def test_a_fatal_error_stops_a_running_client_at_once():
+    errors = clients.LibrdkafkaErrors("b-1:9096")
+    errors(KafkaError(KafkaError._FATAL, "b-1:9096: producer fenced", fatal=True))
+    with pytest.raises(LakestreamError, match="producer fenced"):
+        errors.raise_if_refused()
