@@ -133,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--client",
         choices=SINK_CLIENTS,
-        default="kafka-python",
-        help="Kafka client (default %(default)s): confluent reads ~3x faster (librdkafka, the "
-        "'confluent' extra); auto picks it when installed. Group rebalancing is proven against "
-        "the embedded broker with kafka-python only (docs/broker-quirks.md)",
+        default="auto",
+        help="Kafka client (default %(default)s: confluent, librdkafka, ~3x kafka-python's "
+        "drain rate, on a Kafka cluster, where a refused login or TLS handshake stops the sink "
+        "with its reason; kafka-python on the embedded broker: docs/broker-quirks.md §4)",
     )
     parser.add_argument(
         "--compression-level",
@@ -215,7 +215,7 @@ def run_sink(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     err.print(
         f"• consuming {', '.join(ds.topic for ds in datasets)} "
-        f"with {resolve_client(args.client)} "
+        f"with {resolve_client(args.client, settings)} "
         f"from {settings.kafka_bootstrap_servers}"
         f" into S3 at {settings.aws_endpoint_url or 'AWS'}"
         + (f"; exiting after {args.until_idle:g}s idle" if args.until_idle else "; Ctrl-C stops")

@@ -2,10 +2,11 @@
 
 kafka-python decodes every message in Python: on this project's bench it reads about 65,000
 messages/s from the embedded broker, below what the producers send. librdkafka fetches and
-decodes in C threads (over 300,000/s): `--client confluent` (the `confluent` extra) is the
-sink's fast path. kafka-python stays the default: its group membership is what the fault tests
-prove against the embedded broker, where librdkafka's group sessions time out under load
-(docs/broker-quirks.md); with `--assignment manual`, or on a real Kafka, librdkafka is safe.
+decodes in C threads (over 300,000/s): what `--client auto` (the default) runs on a Kafka
+cluster, where its error callback turns a refused login into an error instead of silent retries
+(`clients.LibrdkafkaErrors`). On the embedded broker auto runs kafka-python
+(`clients.auto_kafka_client` says why); `--client confluent` works there too, with a longer
+group session than kafka-python's (`clients.group_timings`, docs/broker-quirks.md §4).
 
 Both hand the batch the same `Polled` chunks, run the rebalance callbacks on the polling thread,
 commit synchronously and read the end of a partition from the last fetch's high watermark (the
@@ -14,7 +15,6 @@ embedded broker's ListOffsets is wrong).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import time
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ log = logging.getLogger("consumers")
 SINK_CLIENTS = ("auto", "confluent", "kafka-python")
 MAX_POLL_RECORDS = 10_000
 COMMITTED_TIMEOUT_S = 5
+STARTUP_TIMEOUT_S = 15  # metadata from the brokers when a librdkafka sink starts
 # librdkafka's prefetch, bounded: by default it queues up to 64 MiB or 100,000 messages per
 # partition and fetches 1 MiB per partition, which cost the sink ~80 MiB of RSS. These bounds
 # (measured by `python -m consumers bench`) keep ~10,000 messages ahead per partition, enough to
@@ -80,19 +81,17 @@ class SinkConsumer(Protocol):
     def close(self) -> None: ...
 
 
-def resolve_client(kind: str) -> str:
-    """`auto`: librdkafka when the confluent extra is installed, else kafka-python."""
+def resolve_client(kind: str, settings: Settings) -> str:
+    """The client `kind` names; `auto`: `clients.auto_kafka_client`."""
     if kind not in SINK_CLIENTS:
         raise ValueError(f"unknown sink client {kind!r}; choose one of {', '.join(SINK_CLIENTS)}")
-    if kind == "auto":
-        return "confluent" if importlib.util.find_spec("confluent_kafka") else "kafka-python"
-    return kind
+    return clients.auto_kafka_client(settings) if kind == "auto" else kind
 
 
 def make_consumer(
     kind: str, settings: Settings, topic: str, group: str, client_id: str
 ) -> SinkConsumer:
-    if resolve_client(kind) == "confluent":
+    if resolve_client(kind, settings) == "confluent":
         return ConfluentSinkConsumer(settings, topic, group, client_id)
     return PythonSinkConsumer(settings, topic, group, client_id)
 
@@ -193,6 +192,32 @@ class PythonSinkConsumer:
         self.consumer.close(autocommit=False)
 
 
+def confluent_config(settings: Settings, group: str, client_id: str) -> dict[str, Any]:
+    """The librdkafka consumer's configuration (without its error callback)."""
+    config = {
+        **clients.librdkafka_options(settings, client_id),
+        "group.id": group,
+        # The classic rebalance protocol, whatever librdkafka's default becomes: the callbacks
+        # and the fault tests are written for it (KIP-848's protocol needs a 4.0 broker).
+        "group.protocol": "classic",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        # Committed records only (librdkafka's default, said here): the gap probe reads at the
+        # same level (consumers/gaps.py), so an aborted transaction is not taken for a loss.
+        "isolation.level": "read_committed",
+        "max.poll.interval.ms": 300_000,
+        # How long the broker may hold a fetch when no record is there: the latency a quiet
+        # partition adds (default 500 ms). Not much lower: fetches with a 10 ms wait got no
+        # records at all from the embedded broker in our tries.
+        "fetch.wait.max.ms": 100,
+        **PREFETCH,
+    }
+    if timings := clients.group_timings(settings, "confluent"):
+        config["session.timeout.ms"], config["heartbeat.interval.ms"] = timings
+    return config
+
+
 class ConfluentSinkConsumer:
     name = "confluent"
 
@@ -201,23 +226,16 @@ class ConfluentSinkConsumer:
 
         self.topic = topic
         self._TP = TopicPartition
+        self.errors = clients.LibrdkafkaErrors(settings.kafka_bootstrap_servers)
         self.consumer = Consumer(
-            {
-                **clients.librdkafka_options(settings, client_id),
-                "group.id": group,
-                "auto.offset.reset": "earliest",
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "max.poll.interval.ms": 300_000,
-                "session.timeout.ms": clients.CONSUMER_GROUP_DEFAULTS["session_timeout_ms"],
-                "heartbeat.interval.ms": clients.CONSUMER_GROUP_DEFAULTS["heartbeat_interval_ms"],
-                # How long the broker may hold a fetch when no record is there: the latency a
-                # quiet partition adds (default 500 ms). Not much lower: fetches with a 10 ms
-                # wait got no records at all from the embedded broker in our tries.
-                "fetch.wait.max.ms": 100,
-                **PREFETCH,
-            }
+            {**confluent_config(settings, group, client_id), "error_cb": self.errors}
         )
+        # kafka-python fails at once on brokers it cannot reach; librdkafka would retry quietly.
+        try:
+            self.errors.check_reachable(self.consumer, STARTUP_TIMEOUT_S, topic)
+        except LakestreamError:
+            self.consumer.close()
+            raise
         self._seeks: dict[int, int] | None = None  # collected while an assignment is applied
 
     def subscribe(self, listener: Rebalance) -> None:
@@ -256,12 +274,18 @@ class ConfluentSinkConsumer:
 
     def poll(self, timeout_s: float) -> list[Polled]:
         messages = self.consumer.consume(MAX_POLL_RECORDS, timeout_s)
+        self.errors.raise_if_refused()  # a login refused for a minute since (rotated secret)
         by_partition: dict[int, list[Any]] = {}
         for m in messages:
             error = m.error()
             if error is not None:
                 if error.fatal():
                     raise LakestreamError(f"Kafka consumer failed: {error.str()}")
+                if error.name() in clients.AUTHORIZATION_FAILED:
+                    raise LakestreamError(
+                        f"Kafka refuses this sink access to {self.topic} or its group: "
+                        f"{error.str()} (the user's ACLs)"
+                    )
                 log.warning("consumer: %s", error.str())
                 continue
             by_partition.setdefault(m.partition(), []).append(m)

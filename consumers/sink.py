@@ -103,8 +103,9 @@ class SinkOptions:
     # Register each landed dt= partition in the raw table's Glue entry (consumers/partitions.py);
     # off where Athena's partition projection on dt makes it pointless.
     register_partitions: bool = True
-    # kafka-python, or confluent (librdkafka: ~3x the drain rate, consumers/clients.py)
-    client: str = "kafka-python"
+    # auto (clients.auto_kafka_client: librdkafka on a cluster, kafka-python on the embedded
+    # broker), confluent or kafka-python (consumers/clients.py)
+    client: str = "auto"
     compression_level: int = DEFAULT_GZIP_LEVEL  # gzip level of JSON-lines objects
     # Manual assignment: how long a partition's lease outlives its sink's last renewal
     # (consumers/leases.py): a sink that died without releasing its share is replaced after it.
@@ -191,7 +192,7 @@ class SinkWorker(threading.Thread):
             settings,
             dataset.topic,
             # librdkafka reads committed records only; kafka-python, as the sink uses it, all.
-            read_committed=resolve_client(options.client) == "confluent",
+            read_committed=resolve_client(options.client, settings) == "confluent",
             stopping=abort.is_set,
         )
         self.consumer: SinkConsumer | None = None

@@ -1,4 +1,4 @@
-"""Producer clients behind one small interface: kafka-python (default) and confluent-kafka.
+"""Producer clients behind one small interface: kafka-python and confluent-kafka (librdkafka).
 
 Both are configured to lose nothing: acks from all in-sync replicas, idempotence (so retries
 never duplicate), bounded in-flight requests, and generous delivery timeouts. Both partition
@@ -19,7 +19,7 @@ from lakestream.core.settings import Settings
 # Called once per message when the broker acknowledges it (None) or gives up (the reason).
 Report = Callable[[str | None], None]
 
-CLIENTS = ("kafka-python", "confluent")
+CLIENTS = ("auto", "kafka-python", "confluent")
 
 # Shared tuning: ~20 ms of batching, 256 KiB batches, lz4 (cheap CPU, fewer bytes to the broker).
 LINGER_MS = 20
@@ -97,12 +97,8 @@ class ConfluentClient(ProducerClient):
     name = "confluent"
 
     def __init__(self, settings: Settings, **overrides: Any) -> None:
-        try:
-            from confluent_kafka import KafkaException, Producer
-        except ImportError:
-            raise ProducerError(
-                "the confluent client is an extra: pip install 'lakestream[confluent]'"
-            ) from None
+        from confluent_kafka import Producer
+
         config = {
             **clients.librdkafka_options(settings, "lakestream-producer"),
             "acks": "all",
@@ -116,16 +112,21 @@ class ConfluentClient(ProducerClient):
             "partitioner": "murmur2_random",
             **overrides,
         }
-        self._producer = Producer(config)
+        self._errors = clients.LibrdkafkaErrors(settings.kafka_bootstrap_servers)
+        self._producer = Producer({**config, "error_cb": self._errors})
         try:
-            self._producer.list_topics(timeout=5)
-        except KafkaException as exc:
-            raise kafka_unreachable(settings.kafka_bootstrap_servers, str(exc.args[0])) from None
+            self._errors.check_reachable(self._producer, 5)
+        except LakestreamError as exc:
+            raise ProducerError(str(exc)) from None
 
     def send(self, topic: str, key: bytes, value: bytes, report: Report) -> None:
         def delivered(err: Any, _msg: Any) -> None:
             report(None if err is None else str(err))
 
+        try:
+            self._errors.raise_if_refused()  # else every message would wait out its timeout
+        except LakestreamError as exc:
+            raise ProducerError(str(exc)) from None
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, on_delivery=delivered)
@@ -145,6 +146,9 @@ class ConfluentClient(ProducerClient):
 
 
 def make_client(kind: str, settings: Settings, **overrides: Any) -> ProducerClient:
+    """`auto`: `clients.auto_kafka_client`."""
+    if kind == "auto":
+        kind = clients.auto_kafka_client(settings)
     if kind == "kafka-python":
         return KafkaPythonClient(settings, **overrides)
     if kind == "confluent":

@@ -43,7 +43,6 @@ NOT_IN_PRODUCTION = {
     "ruff",
     "uv",
     "playwright",
-    "confluent-kafka",
 }
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
@@ -104,6 +103,8 @@ def test_production_is_hash_pinned_and_holds_no_laptop_stack() -> None:
     text = PRODUCTION.read_text()
     production = {name for name, _, _ in pins(text)}
     assert {"boto3", "django", "pyathena", "pyiceberg", "gunicorn"} <= production
+    # The services' Kafka clients: librdkafka on the cluster (`--client auto`), kafka-python too.
+    assert {"confluent-kafka", "kafka-python"} <= production
     # The instances build the project from source with no index and no build isolation.
     assert {"setuptools", "wheel"} <= production
     assert not NOT_IN_PRODUCTION & production

@@ -6,9 +6,12 @@ Every component asks here, so the embedded stack and real AWS differ only in set
 from __future__ import annotations
 
 import json
+import logging
+import re
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +21,19 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ACLOperation, KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
-from lakestream.core.errors import LakestreamError
+from lakestream.core.errors import LakestreamError, kafka_unreachable
 from lakestream.core.settings import Settings, secret_reference
 
-# Against Tansu, kafka-python's default group timings (10 s session, 3 s heartbeat) made a
-# group's first join take ~23 s; 6 s / 1 s joins in ~3 s and still tolerates a GC pause.
-CONSUMER_GROUP_DEFAULTS: dict[str, Any] = {
-    "session_timeout_ms": 6000,
-    "heartbeat_interval_ms": 1000,
-}
+# Group timings (session timeout, heartbeat interval) on the embedded broker only
+# (`group_timings`): on a cluster a short session turns a network blip or a broker roll into a
+# rebalance, so the clients keep their own defaults there (kafka-python 10 s / 3 s, librdkafka
+# 45 s / 3 s). Against Tansu, kafka-python's defaults made a group's first join take ~23 s;
+# 6 s / 1 s joins in ~3 s. librdkafka also times the session out on the client side: with 6 s
+# it lost its session whenever the broker stalled on its S3 log (moto held 10 s in the fault
+# tests) and its next commit was refused. 15 s rides that out (docs/broker-quirks.md §4).
+EMBEDDED_GROUP_TIMINGS_MS = {"kafka-python": (6000, 1000), "confluent": (15000, 1000)}
+
+log = logging.getLogger("lakestream.clients")
 
 
 # One boto3 session for the process: a session loads each service's model (JSON files of
@@ -261,6 +268,13 @@ def kafka_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     return KafkaProducer(**{**kafka_python_options(settings), "acks": "all", **overrides})
 
 
+def embedded_broker(settings: Settings) -> bool:
+    """Whether Kafka is the embedded broker: the one `lakestream up` runs (`embeds_kafka`),
+    reached in plaintext. A cluster reached through a tunnel on loopback, or with
+    LAKESTREAM_EMBEDDED=0, is a cluster."""
+    return settings.embeds_kafka and settings.kafka_security_protocol == "PLAINTEXT"
+
+
 def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
     """A consumer; with `group_id` in overrides, group timings suited to the broker apply.
 
@@ -272,9 +286,120 @@ def kafka_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaC
         "enable_auto_commit": False,
         "allow_auto_create_topics": False,
     }
-    if overrides.get("group_id"):
-        options.update(CONSUMER_GROUP_DEFAULTS)
+    if overrides.get("group_id") and (timings := group_timings(settings, "kafka-python")):
+        options.update(session_timeout_ms=timings[0], heartbeat_interval_ms=timings[1])
     return KafkaConsumer(*topics, **{**options, **overrides})
+
+
+def auto_kafka_client(settings: Settings) -> str:
+    """What `--client auto` (the default) runs. On a Kafka cluster, librdkafka
+    (confluent-kafka): it reads and writes about 3x faster than kafka-python, and says at once
+    when the brokers refuse its login (`LibrdkafkaErrors`), where kafka-python retries in
+    silence. On the embedded broker, kafka-python: librdkafka passes the fault tests there
+    (with its longer session, `group_timings`) but joins a group more slowly and does not
+    have the broker create a missing topic, which the local workflow relies on
+    (docs/broker-quirks.md §4)."""
+    return "kafka-python" if embedded_broker(settings) else "confluent"
+
+
+def group_timings(settings: Settings, client: str) -> tuple[int, int] | None:
+    """(session timeout, heartbeat interval) in ms for a group consumer of `client`: short ones
+    on the embedded broker, or None on a cluster, where each client keeps its defaults."""
+    return EMBEDDED_GROUP_TIMINGS_MS[client] if embedded_broker(settings) else None
+
+
+# librdkafka's codes for a connection the brokers refuse as configured: a refused login (the
+# broker's SASL_AUTHENTICATION_FAILED reaches error_cb as _AUTHENTICATION) or a TLS handshake
+# that failed. It retries them forever without raising. The same codes also carry passing
+# faults, told apart by their text: a handshake cut by the network ("handshake failed: Local:")
+# and a socket error under TLS ("SSL transport error").
+_REFUSED = {"_AUTHENTICATION", "_SSL"}
+_TRANSIENT = ("handshake failed: Local:", "SSL transport error")
+# A refusal this long, reported again within REFUSAL_QUIET_S each time, stops a running client:
+# a rolling restart or a credential still reaching one broker (a rotation) passes sooner.
+REFUSAL_PERSIST_S = 60.0
+# What a consumer's messages carry when the user's ACLs do not allow the topic or the group:
+# they never reach error_cb, and kafka-python raises them, so the sink stops on them too.
+AUTHORIZATION_FAILED = {"TOPIC_AUTHORIZATION_FAILED", "GROUP_AUTHORIZATION_FAILED"}
+REFUSAL_QUIET_S = 30.0  # librdkafka retries at least every 10 s (reconnect.backoff.max.ms)
+# The timing librdkafka appends differs on every retry.
+_RETRY_TIMING = re.compile(r" \(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)")
+
+
+class LibrdkafkaErrors:
+    """A confluent-kafka client's error callback (`error_cb`), kept for its owner to act on.
+
+    librdkafka reports refused logins and unreachable brokers only through this callback and
+    retries in the background, so a client without one sits up doing nothing: a sink with a
+    wrong password would look alive. Every error is logged. A fatal error, or a refusal met
+    when the client starts (`check_reachable`), is raised at once; while it runs, a refusal is
+    raised once it has lasted REFUSAL_PERSIST_S (`raise_if_refused`)."""
+
+    def __init__(self, servers: str) -> None:
+        self.servers = servers
+        self.refused: str | None = None  # the first refusal's text, while refusals go on
+        self.refused_since = self.refused_last = 0.0
+        self.fatal = False
+        self.last: str | None = None
+
+    def __call__(self, error: Any) -> None:
+        text = _RETRY_TIMING.sub("", error.str())
+        if text != self.last:  # librdkafka repeats itself on every retry
+            log.warning("kafka: %s", text)
+        self.last = text
+        refusal = error.name() in _REFUSED and not any(t in text for t in _TRANSIENT)
+        if not (error.fatal() or refusal):
+            return
+        now = time.monotonic()
+        if self.refused is None or now - self.refused_last > REFUSAL_QUIET_S:
+            self.refused, self.refused_since = text, now  # a new episode
+        self.refused_last = now
+        self.fatal = self.fatal or error.fatal()
+
+    def refusing(self) -> bool:
+        """A refusal that is fatal, or has lasted REFUSAL_PERSIST_S and is still going on."""
+        if self.refused is None:
+            return False
+        now = time.monotonic()
+        ongoing = now - self.refused_last <= REFUSAL_QUIET_S
+        return self.fatal or (ongoing and now - self.refused_since >= REFUSAL_PERSIST_S)
+
+    def raise_if_refused(self, at_start: bool = False) -> None:
+        """Raise for a refusal: any at start, else only a fatal or persistent one."""
+        if self.refused is not None and (at_start or self.refusing()):
+            raise LakestreamError(
+                f"Kafka at {self.servers} refused this client ({self.refused}); check "
+                "KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME and its password, and "
+                "KAFKA_SSL_CAFILE (`make env`)"
+            )
+
+    def check_reachable(self, client: Any, timeout_s: float, topic: str | None = None) -> None:
+        """Metadata within `timeout_s`, or the reason it did not come, as one clear error: a
+        refusal (as soon as it is reported), else `kafka_unreachable` with what librdkafka
+        last said."""
+        from confluent_kafka import KafkaException
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                client.list_topics(topic, timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+                break
+            except KafkaException as exc:
+                client.poll(0)  # serves the error callbacks: they say why
+                self.raise_if_refused(at_start=True)
+                if time.monotonic() >= deadline:
+                    reason = self.last or str(exc.args[0])
+                    raise kafka_unreachable(self.servers, reason) from None
+        client.poll(0)
+        self.raise_if_refused(at_start=True)  # metadata can come before a refusal is reported
+        if topic is not None:
+            metadata = client.list_topics(topic, timeout=timeout_s).topics.get(topic)
+            error = metadata.error if metadata is not None else None
+            if error is not None and error.name() in AUTHORIZATION_FAILED:
+                raise LakestreamError(
+                    f"Kafka at {self.servers} refuses this client access to {topic}: "
+                    f"{error.str()} (the user's ACLs)"
+                )
 
 
 def offset_and_metadata(offset: int) -> OffsetAndMetadata:

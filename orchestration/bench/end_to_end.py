@@ -202,17 +202,42 @@ def _curation_process(settings: Settings, ds: Any, follow: float) -> subprocess.
     )  # fmt: skip
 
 
-def _sink_process(settings: Settings, ds: Any, *options: str) -> subprocess.Popen[bytes]:
+FASTEST = ("--assignment", "manual", "--client", fastest_client())
+
+
+def _sink_process(
+    settings: Settings, ds: Any, *options: str, choice: tuple[str, ...] = FASTEST
+) -> subprocess.Popen[bytes]:
     """The sink in a process of its own, as deployed: in the bench's process it would share the
-    GIL with the producer and the watcher. The fastest client installed, manual assignment."""
-    client = fastest_client()
+    GIL with the producer and the watcher. By default the fastest client with manual
+    assignment; `choice=()` is the sink's own defaults (`--client auto --assignment auto`)."""
     return subprocess.Popen(
-        sink_command(ds.name, 600, "bench-e2e", "--assignment", "manual", "--client", client,
-                     *options),
+        sink_command(ds.name, 600, "bench-e2e", *choice, *options),
         env={**os.environ, **settings.child_env()},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
+
+
+def _saturation(
+    settings: Settings, ds: Any, prepared: Any, choice: tuple[str, ...]
+) -> tuple[float, int]:
+    """(records/s sent → landed, records landed): everything sent at full speed while the sink
+    runs with batch age 1 s."""
+    sink = _sink_process(settings, ds, "--max-age", "1", choice=choice)
+    time.sleep(5)  # the sink process starts and takes its partitions before the clock starts
+    watcher = LandingWatcher(settings, ds).start()
+    sent: dict[tuple[int, int], float] = {}
+    send, flush = _timed_sender(settings, ds.topic, sent)
+    first_sent = time.monotonic()
+    for key, value in zip(prepared.keys, prepared.values, strict=True):
+        send(key, value)
+    flush()
+    watcher.wait_for(sent, watcher.landed, timeout=300)
+    _stop(sink)
+    landed = [watcher.landed[k] for k in sent if k in watcher.landed]
+    watcher.stop()
+    return (len(landed) / (max(landed) - first_sent) if landed else 0.0), len(landed)
 
 
 def _stop(sink: subprocess.Popen[bytes]) -> None:
@@ -244,27 +269,16 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
     sim = Simulator(SimulationConfig(start=datetime(2031, 1, 1, tzinfo=UTC)))  # new days only
     prepared = sim.messages(ds.name, records)  # serialised before the clock starts
 
-    # 1-2. Saturation.
-    sink = _sink_process(settings, ds, "--max-age", "1")
-    time.sleep(5)  # the sink process starts and takes its partitions before the clock starts
-    watcher = LandingWatcher(settings, ds).start()
-    sent: dict[tuple[int, int], float] = {}
-    send, flush = _timed_sender(settings, ds.topic, sent)
-    first_sent = time.monotonic()
-    for key, value in zip(prepared.keys, prepared.values, strict=True):
-        send(key, value)
-    flush()
-    watcher.wait_for(sent, watcher.landed, timeout=300)
-    _stop(sink)
-    landed = [watcher.landed[k] for k in sent if k in watcher.landed]
-    saturation = len(landed) / (max(landed) - first_sent) if landed else 0.0
-    watcher.stop()
+    # 1-2. Saturation: the fastest sink, then the sink as a user starts it (its defaults).
+    saturation, landed = _saturation(settings, ds, prepared, FASTEST)
+    default_rate, default_landed = _saturation(settings, ds, prepared, ())
+    default_client = clients.auto_kafka_client(settings)
 
     # 3. Latency at half the saturation rate, batch age 1 s.
     sink = _sink_process(settings, ds, "--max-age", "1")
     time.sleep(5)
     watcher = LandingWatcher(settings, ds).start()
-    sent = {}
+    sent: dict[tuple[int, int], float] = {}
     send, flush = _timed_sender(settings, ds.topic, sent)
     seconds, rate = (8, int(saturation / 2)) if quick else (20, int(saturation / 2))
     started = time.monotonic()
@@ -283,8 +297,17 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
     figures = [
         Figure(
             "end to end",
-            f"{log}: saturation, records/s sent → landed ({len(landed):,} of {records:,})",
+            f"{log}: saturation, records/s sent → landed ({landed:,} of {records:,})",
             saturation,
+            "rec/s",
+            ceiling,
+            base_name,
+        ),
+        Figure(
+            "end to end",
+            f"{log}: saturation with the sink's defaults (--client auto: {default_client}), "
+            f"records/s sent → landed ({default_landed:,} of {records:,})",
+            default_rate,
             "rec/s",
             ceiling,
             base_name,

@@ -62,7 +62,7 @@ class SinkResult:
 
 # (name, sink arguments): the default, librdkafka, and librdkafka with gzip's default level 6.
 VARIANTS = (
-    ("sink, kafka-python (default)", ("--client", "kafka-python")),
+    ("sink, kafka-python (auto on the embedded broker)", ("--client", "kafka-python")),
     ("sink, confluent", ("--client", "confluent")),
     ("sink, confluent, gzip level 6", ("--client", "confluent", "--compression-level", "6")),
 )

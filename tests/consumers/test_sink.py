@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from consumers.audit import read_rows
+from consumers.groups import committed_offsets, group_id
 from lakestream.core import clients
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish
@@ -19,12 +20,11 @@ pytestmark = pytest.mark.stack
 KEY = re.compile(
     r"^(?P<table>[a-z_0-9]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/(?P<topic>[a-z_0-9]+)\+(?P<p>\d+)\+(?P<off>\d{20})\.jsonl\.gz$"
 )
-# Each Kafka client the sink offers lands the same objects; librdkafka with manual assignment,
-# the way it is safe against the embedded broker (consumers/clients.py).
+# Each Kafka client the sink offers lands the same objects, with either assignment.
 CLIENTS = pytest.mark.parametrize(
     "client",
     [("--client", "kafka-python"), ("--client", "confluent", "--assignment", "manual")],
-    ids=["kafka-python", "confluent"],
+    ids=["kafka-python", "confluent-manual"],
 )
 
 
@@ -175,3 +175,17 @@ def test_a_worker_that_fails_ends_the_run_instead_of_stalling_its_topic(deployme
     assert re.search(r"consumers: error: web_logs-0: StorageError: .*NoSuchBucket", stderr), stderr
     # The healthy worker wrote and committed what it held before the run ended.
     assert lake.count("transactions").rows == produced // 2
+
+
+def test_librdkafka_in_group_mode_lands_and_commits_everything(lake):
+    """What `--client auto` runs on a Kafka cluster: librdkafka with Kafka's group management
+    (on the embedded broker with its longer session, docs/broker-quirks.md §4): the
+    subscription, the assignment callback and the commits, for one sink at a modest rate."""
+    ds = lake.datasets.get("social_posts")
+    produced = lake.produce("social_posts", 2_000, "--seed", "6")
+    group_mode = ("--client", "confluent", "--assignment", "group")
+    finish(lake.sink("social_posts", "--until-idle", "2", "--max-records", "500", *group_mode))
+    count = lake.count("social_posts")
+    assert (count.rows, count.distinct, count.dead_letters) == (produced, produced, 0)
+    committed = committed_offsets(lake.settings, group_id(lake.group_prefix, ds), ds.topic)
+    assert sum(committed.values()) == produced  # every partition committed to its end

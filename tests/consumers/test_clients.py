@@ -1,0 +1,145 @@
+"""The sink's Kafka clients as configured (pure logic: no broker). What they do against a real
+broker, refusals included, is in tests/lakestream/core/test_clients.py and the sink tests."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from confluent_kafka import KafkaError
+
+from consumers.clients import confluent_config, resolve_client
+from lakestream.core import clients
+from lakestream.core.errors import LakestreamError
+from lakestream.core.settings import Settings
+
+EMBEDDED = Settings(_env_file=None, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9092")
+CLUSTER = Settings(
+    _env_file=None,
+    LAKESTREAM_EMBEDDED="0",
+    KAFKA_BOOTSTRAP_SERVERS="b-1.lake.internal:9096,b-2.lake.internal:9096",
+    KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+    KAFKA_SASL_USERNAME="sink",
+    KAFKA_SASL_PASSWORD="correct-horse",
+)
+
+
+def test_the_embedded_brokers_short_group_timings_stay_off_a_cluster():
+    local = confluent_config(EMBEDDED, "g", "c")
+    assert (local["session.timeout.ms"], local["heartbeat.interval.ms"]) == (15000, 1000)
+    cluster = confluent_config(CLUSTER, "g", "c")
+    assert "session.timeout.ms" not in cluster  # librdkafka's 45 s / 3 s
+    assert "heartbeat.interval.ms" not in cluster
+    assert clients.group_timings(EMBEDDED, "kafka-python") == (6000, 1000)
+    assert clients.group_timings(CLUSTER, "kafka-python") is None
+    tunnel = Settings(_env_file=None, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9096",
+                      KAFKA_SECURITY_PROTOCOL="SSL")  # fmt: skip
+    assert clients.group_timings(tunnel, "confluent") is None  # a secured broker is a cluster
+
+
+@pytest.mark.parametrize("settings", [EMBEDDED, CLUSTER])
+def test_the_protocol_and_isolation_are_pinned(settings):
+    config = confluent_config(settings, "lakestream-sink-transactions", "c")
+    assert config["group.protocol"] == "classic"
+    assert config["isolation.level"] == "read_committed"  # what the gap probe reads at
+    assert config["enable.auto.commit"] is False
+    assert config["group.id"] == "lakestream-sink-transactions"
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "protocol", "client"),
+    [
+        ("127.0.0.1:9092", "PLAINTEXT", "kafka-python"),  # the embedded broker
+        ("localhost:19092", "PLAINTEXT", "kafka-python"),
+        ("b-1.lake.internal:9096", "SASL_SSL", "confluent"),
+        ("127.0.0.1:9092,127.0.0.1:9093", "PLAINTEXT", "confluent"),  # several brokers
+        ("127.0.0.1:9094", "SSL", "confluent"),  # secured: a cluster through a tunnel
+        ("127.0.0.1:9092 not embedded", "PLAINTEXT", "confluent"),  # LAKESTREAM_EMBEDDED=0
+    ],
+)
+def test_auto_is_librdkafka_on_a_cluster_and_kafka_python_on_the_embedded_broker(
+    bootstrap, protocol, client
+):
+    bootstrap, _, embedded = bootstrap.partition(" ")
+    values = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_SECURITY_PROTOCOL": protocol}
+    if embedded:
+        values["LAKESTREAM_EMBEDDED"] = "0"
+    if protocol.startswith("SASL"):
+        values |= {"KAFKA_SASL_USERNAME": "sink", "KAFKA_SASL_PASSWORD": "correct-horse"}
+    settings = Settings(_env_file=None, **values)
+    assert resolve_client("auto", settings) == client
+    assert resolve_client("kafka-python", CLUSTER) == "kafka-python"  # a named client is kept
+    with pytest.raises(ValueError, match="unknown sink client"):
+        resolve_client("rdkafka", CLUSTER)
+
+
+CUT = "Local: Broker transport failure"
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "refused"),
+    [
+        (KafkaError._AUTHENTICATION, "SASL authentication error: Authentication failed", True),
+        (KafkaError._SSL, "SSL handshake failed: certificate verify failed", True),
+        # The same codes for passing faults: told apart by their text.
+        (KafkaError._AUTHENTICATION, f"SASL mechanism handshake failed: {CUT}", False),
+        (KafkaError._SSL, "SSL transport error: Connection reset by peer", False),
+        (KafkaError._TRANSPORT, "Connect to ipv4#10.0.0.1:9096 failed: Connection refused", False),
+        (KafkaError._ALL_BROKERS_DOWN, "3/3 brokers are down", False),
+    ],
+)  # fmt: skip
+def test_a_refusal_stops_a_client_at_start_and_a_passing_fault_never(code, text, refused, caplog):
+    errors = clients.LibrdkafkaErrors("b-1:9096")
+    caplog.set_level(logging.WARNING, "lakestream.clients")
+    for after in (0, 1):  # librdkafka repeats itself on every retry
+        errors(KafkaError(code, f"b-1:9096/bootstrap: {text} (after {after}ms in state UP)"))
+    suppressed = "(after 2ms in state UP, 4 identical error(s) suppressed)"
+    errors(KafkaError(code, f"b-1:9096/bootstrap: {text} {suppressed}"))
+    assert [r.getMessage() for r in caplog.records] == [f"kafka: b-1:9096/bootstrap: {text}"]
+    if not refused:
+        errors.raise_if_refused(at_start=True)
+        return
+    with pytest.raises(LakestreamError) as raised:
+        errors.raise_if_refused(at_start=True)
+    message = str(raised.value)
+    assert message.startswith(f"Kafka at b-1:9096 refused this client (b-1:9096/bootstrap: {text})")
+    assert "KAFKA_SASL_USERNAME" in message
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _refusal() -> KafkaError:
+    return KafkaError(KafkaError._AUTHENTICATION, "b-1:9096/bootstrap: Authentication failed")
+
+
+def test_a_running_client_stops_only_on_a_refusal_that_lasts(monkeypatch):
+    """A credential still reaching one broker after a rotation, or a broker rolling, passes;
+    a wrong password goes on being refused, and stops the client after REFUSAL_PERSIST_S."""
+    clock = Clock()
+    monkeypatch.setattr(clients.time, "monotonic", clock)
+    errors = clients.LibrdkafkaErrors("b-1:9096")
+    errors(_refusal())
+    errors.raise_if_refused()  # one refusal: not yet
+    clock.now += clients.REFUSAL_QUIET_S + 1  # then quiet: the episode is over
+    errors.raise_if_refused()
+    errors(_refusal())  # a new episode starts its own clock
+    for _ in range(6):
+        clock.now += 10  # librdkafka retries at least every 10 s
+        errors(_refusal())
+        if clock.now - 1000.0 < clients.REFUSAL_QUIET_S + 1 + clients.REFUSAL_PERSIST_S:
+            errors.raise_if_refused()
+    with pytest.raises(LakestreamError, match="refused this client"):
+        errors.raise_if_refused()
+
+
+def test_a_fatal_error_stops_a_running_client_at_once():
+    errors = clients.LibrdkafkaErrors("b-1:9096")
+    errors(KafkaError(KafkaError._FATAL, "b-1:9096: producer fenced", fatal=True))
+    with pytest.raises(LakestreamError, match="producer fenced"):
+        errors.raise_if_refused()
