@@ -123,6 +123,7 @@ def compact(
     batch_bytes: int = COMPACTION_BATCH_BYTES,
     crowded: bool = True,
     strict: bool = False,
+    max_batches: int | None = None,
 ) -> list[str]:
     """Rewrite each day partition that has more files than ceil(size / target) (unless not
     `crowded`), and each one with files written before the day column existed.
@@ -145,7 +146,7 @@ def compact(
         batches[-1].append(day)
         batch_size += sum(sizes)
     done = []
-    for days in filter(None, batches):
+    for days in [b for b in batches if b][:max_batches]:
         where = reduce(Or, [_day_range(dataset, column_type, date.fromisoformat(d)) for d in days])
         rows: pa.Table = with_day(table.scan(row_filter=where).to_arrow(), dataset)
         # In the table's sort order (the dataset's key): a key's rows sit together, so its
@@ -157,12 +158,15 @@ def compact(
     return done
 
 
-def backfill_day(table: Table, dataset: Dataset) -> list[str]:
+def backfill_day(table: Table, dataset: Dataset, max_batches: int | None = None) -> list[str]:
     """Give the rows written before the day column existed their day: each such day partition
     is rewritten (and compacted on the way), then the table's backfill mark is removed. A commit
     lost to another writer raises CommitFailedException and leaves the mark for the next pass."""
-    days = compact(table, dataset, crowded=False, strict=True)
+    days = compact(table, dataset, crowded=False, strict=True, max_batches=max_batches)
     table.refresh()
+    lacks = lacks_day(table, strict=True)
+    if any(lacks(f) for files in files_per_day(table).values() for f in files):
+        return days  # more than this run's share: the mark stays for the next
     left = table.scan(row_filter=IsNull(DAY_COLUMN[0]), selected_fields=(DAY_COLUMN[0],))
     if left.to_arrow().num_rows:  # a writer that left the column out since: the mark stays
         return days

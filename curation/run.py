@@ -227,17 +227,21 @@ class Pass:
         return result
 
     def _backfill_day(self, name: tuple[str, ...]) -> None:
-        """After the pass's own commit, so new records never wait for it: the day column of the
-        rows written before it existed (`backfill_day`). Losing to another writer leaves the
-        table's mark for the next pass or `make maintain`."""
+        """After the pass's own commit: the day column of the rows written before it existed
+        (`backfill_day`), one compaction batch (up to 512 MiB of input) per pass, so a long
+        history does not hold the next pass up for long. Whatever is left, or a failure, leaves
+        the table's mark for the next pass: the pass itself has committed and stands."""
         table = self.catalog.load_table(name)
         if DAY_BACKFILL_PROPERTY not in table.properties:
             return
         try:
-            backfill_day(table, self.dataset)
+            backfill_day(table, self.dataset, max_batches=1)
         except CommitFailedException:
             log.warning("%s: the day column's backfill lost a race; the next pass resumes it",
                         self.dataset.table)  # fmt: skip
+        except Exception:  # never the pass's failure: its own commit is done
+            log.exception("%s: the day column's backfill failed; the next pass tries again",
+                          self.dataset.table)  # fmt: skip
 
     def _read(
         self, objects: list[LakeKey]

@@ -32,7 +32,7 @@ import sqlglot
 from sqlglot import exp
 
 from engines.base import GlueTables, QueryResult, Statement, TableQuery
-from engines.pruning import prune, prune_where
+from engines.pruning import placeholders_in_order, prune, prune_where
 from engines.quoting import quote_ident, quote_string
 from engines.tables import GlueCatalog, TableInfo
 from lakestream.core import clients, layout
@@ -172,7 +172,7 @@ class LocalEngine(GlueTables):
         the API's to use (athena_api/query/reuse.py)."""
         started = time.perf_counter()
         tree = self._parse(sql) if isinstance(sql, str) else self._checked(sql.copy())
-        placeholders = list(tree.find_all(exp.Placeholder, bfs=False))
+        placeholders = placeholders_in_order(tree)
         if len(placeholders) != len(params):
             raise BadParameter(
                 f"the query has {len(placeholders)} '?' parameters "

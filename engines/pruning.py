@@ -45,12 +45,25 @@ def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
     return None
 
 
+def placeholders_in_order(tree: exp.Expression) -> list[exp.Placeholder]:
+    """The statement's `?` in the order DuckDB binds them: the order of its SQL text. sqlglot's
+    own walk follows its argument order instead (a SELECT's LIMIT before its WHERE, the WITH
+    last), which would give a placeholder another one's value."""
+    found = list(tree.find_all(exp.Placeholder, bfs=False))
+    marked = tree.copy()  # the same walk on the copy meets the same placeholders in turn
+    for i, node in enumerate(marked.find_all(exp.Placeholder, bfs=False)):
+        node.replace(exp.Literal.string(f"\x00{i}\x00"))
+    text = marked.sql(dialect="duckdb")
+    return [found[i] for i in sorted(range(len(found)), key=lambda i: text.index(f"\x00{i}\x00"))]
+
+
 def prune(partitions: list[str], table: exp.Table, values: dict[int, Any]) -> list[str]:
     """The partitions a query on `table` can touch, judged from its WHERE on dt (safe subset)."""
     select = table.find_ancestor(exp.Select)
     if select is None:
         return partitions
-    names = {table.name.lower(), (table.alias or "").lower()}
+    # An aliased table answers to its alias only: SQL hides its name behind it.
+    names = {(table.alias or table.name).lower()}
     # Only the FROM/JOIN tables of this SELECT: a dt column of another table must not prune us.
     sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
     unqualified_ok = len(sources) == 1
@@ -81,20 +94,21 @@ def _keep(
 ) -> list[str]:
     keep = set(partitions)
 
-    def value_for(dt: exp.Expression, node: exp.Expression) -> str | None:
-        # Against CAST(dt AS DATE) the engine compares dates: only an ISO date keeps its order
-        # as text ('2024-1-5' is a date to DuckDB but sorts after '2024-01-10').
-        value = _value(node, values)
-        if value is not None and _as_date(dt) is not None and not DATE.fullmatch(value):
-            return None
-        return value
+    def judge(dt: exp.Expression, others: list[exp.Expression]) -> list[str | None]:
+        # With a DATE on either side (CAST(dt AS DATE), DATE '…', CAST(? AS DATE)) the engine
+        # compares dates. Only an ISO date keeps its order as text: another value prunes nothing.
+        dated = any(_as_date(n) is not None for n in (dt, *others))
+        found = [_value(n, values) for n in others]
+        if dated:
+            return [v if v is not None and DATE.fullmatch(v) else None for v in found]
+        return found
 
-    def judged(dt: exp.Expression, kept: set[str]) -> set[str]:
-        # Under CAST(dt AS DATE) a partition whose value is not an ISO date ('2024-1-5') is a
-        # date to the engine but not in text order: it is kept, never judged.
-        if _as_date(dt) is None:
-            return kept
-        return kept | {p for p in keep if not DATE.fullmatch(p)}
+    def kept(dt: exp.Expression, others: list[exp.Expression], chosen: set[str]) -> set[str]:
+        # Compared as dates, a partition whose value is not an ISO date ('2024-1-5') is a date
+        # to the engine but not in text order: it is kept, never judged.
+        if not any(_as_date(n) is not None for n in (dt, *others)):
+            return chosen
+        return chosen | {p for p in keep if not DATE.fullmatch(p)}
 
     for cond in _conjuncts(condition):
         ops = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
@@ -103,7 +117,7 @@ def _keep(
             if is_dt(right):
                 left, right = right, left
                 op = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
-            value = value_for(left, right)
+            [value] = judge(left, [right])
             if is_dt(left) and value is not None:
                 test = {
                     "=": lambda p, v=value: p == v,
@@ -112,16 +126,14 @@ def _keep(
                     "<": lambda p, v=value: p < v,
                     "<=": lambda p, v=value: p <= v,
                 }[op]
-                keep = judged(left, {p for p in keep if test(p)})
+                keep = kept(left, [right], {p for p in keep if test(p)})
         elif isinstance(cond, exp.In) and is_dt(cond.this) and not cond.args.get("query"):
-            options = [value_for(cond.this, e) for e in cond.expressions]
+            options = judge(cond.this, cond.expressions)
             if options and all(o is not None for o in options):
-                keep = judged(cond.this, keep & set(options))
+                keep = kept(cond.this, cond.expressions, keep & set(options))
         elif isinstance(cond, exp.Between) and is_dt(cond.this) and not cond.args.get("symmetric"):
-            low, high = (
-                value_for(cond.this, cond.args["low"]),
-                value_for(cond.this, cond.args["high"]),
-            )
+            bounds = [cond.args["low"], cond.args["high"]]
+            low, high = judge(cond.this, bounds)
             if low is not None and high is not None:
-                keep = judged(cond.this, {p for p in keep if low <= p <= high})
+                keep = kept(cond.this, bounds, {p for p in keep if low <= p <= high})
     return sorted(keep)

@@ -317,11 +317,14 @@ _REFUSED = {"_AUTHENTICATION", "_SSL"}
 _TRANSIENT = ("handshake failed: Local:", "SSL transport error")
 # A refusal this long, reported again within REFUSAL_QUIET_S each time, stops a running client:
 # a rolling restart or a credential still reaching one broker (a rotation) passes sooner.
-REFUSAL_PERSIST_S = 60.0
+# librdkafka reports an identical error from one broker at most once per 30 s (it suppresses
+# the rest, rd_kafka_broker_set_error), and a retry waits up to 10 s more with jitter: a refusal
+# that goes on is reported every 30-45 s, so the quiet that ends an episode is longer than that.
+REFUSAL_PERSIST_S = 120.0
+REFUSAL_QUIET_S = 75.0
 # What a consumer's messages carry when the user's ACLs do not allow the topic or the group:
 # they never reach error_cb, and kafka-python raises them, so the sink stops on them too.
 AUTHORIZATION_FAILED = {"TOPIC_AUTHORIZATION_FAILED", "GROUP_AUTHORIZATION_FAILED"}
-REFUSAL_QUIET_S = 30.0  # librdkafka retries at least every 10 s (reconnect.backoff.max.ms)
 # The timing librdkafka appends differs on every retry.
 _RETRY_TIMING = re.compile(r" \(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)")
 
@@ -382,7 +385,8 @@ class LibrdkafkaErrors:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                client.list_topics(topic, timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+                wait = min(1.0, max(0.1, deadline - time.monotonic()))
+                metadata = client.list_topics(topic, timeout=wait).topics.get(topic)
                 break
             except KafkaException as exc:
                 client.poll(0)  # serves the error callbacks: they say why
@@ -393,7 +397,6 @@ class LibrdkafkaErrors:
         client.poll(0)
         self.raise_if_refused(at_start=True)  # metadata can come before a refusal is reported
         if topic is not None:
-            metadata = client.list_topics(topic, timeout=timeout_s).topics.get(topic)
             error = metadata.error if metadata is not None else None
             if error is not None and error.name() in AUTHORIZATION_FAILED:
                 raise LakestreamError(

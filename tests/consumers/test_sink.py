@@ -12,8 +12,10 @@ import pytest
 from consumers.audit import read_rows
 from consumers.groups import committed_offsets, group_id
 from lakestream.core import clients
+from lakestream.stack.processes import free_port
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import finish
+from tests.metrics_helpers import scrape, wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -139,12 +141,28 @@ def test_unreachable_broker_is_a_one_line_error(running_stack, lake):
 
 def test_sigterm_writes_and_commits_the_open_batch_then_exits(lake):
     import signal
-    import time
 
     produced = lake.produce("web_logs", 2_000)
+    ds = lake.datasets.get("web_logs")
     # A batch that would never close on its own: only the signal ends it.
-    sink = lake.sink("web_logs", "--max-age", "600", "--max-records", "1000000")
-    time.sleep(8)  # join the group and read everything
+    port = free_port()
+    sink = lake.sink(
+        "web_logs", "--max-age", "600", "--max-records", "1000000", "--metrics-port", str(port)
+    )
+
+    def read_everything() -> bool:  # every partition held, and none with records left
+        try:
+            samples = scrape(f"http://127.0.0.1:{port}/metrics")
+        except OSError:
+            return False
+        lags = [
+            v
+            for (name, labels), v in samples.items()
+            if name == "lakestream_sink_consumer_lag" and ("topic", ds.topic) in labels
+        ]
+        return len(lags) == ds.partitions and not any(lags)
+
+    wait_until(read_everything, 120, "the sink holding every partition, read to the end")
     assert lake.count("web_logs").rows == 0
     sink.send_signal(signal.SIGTERM)
     _, stderr = sink.communicate(timeout=60)
