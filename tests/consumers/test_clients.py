@@ -8,7 +8,7 @@ import logging
 import pytest
 from confluent_kafka import KafkaError
 
-from consumers.clients import confluent_config, resolve_client
+from consumers.clients import ConfluentSinkConsumer, confluent_config, resolve_client
 from lakestream.core import clients
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
@@ -145,3 +145,55 @@ def test_a_fatal_error_stops_a_running_client_at_once():
     errors(KafkaError(KafkaError._FATAL, "b-1:9096: producer fenced", fatal=True))
     with pytest.raises(LakestreamError, match="producer fenced"):
         errors.raise_if_refused()
+
+
+# --- ACL refusals: Tansu has no ACLs, so these stand in for librdkafka's objects -------------
+
+
+class _Message:
+    def __init__(self, error: KafkaError) -> None:
+        self._error = error
+
+    def error(self) -> KafkaError:
+        return self._error
+
+
+class _Consumer:
+    """What librdkafka's consume() and list_topics() return when the user's ACLs refuse."""
+
+    def __init__(self, error: KafkaError) -> None:
+        self.error = error
+
+    def consume(self, _count: int, _timeout: float) -> list[_Message]:
+        return [_Message(self.error)]
+
+    def list_topics(self, topic: str, timeout: float) -> object:
+        metadata = type("TopicMetadata", (), {"error": self.error})()
+        return type("ClusterMetadata", (), {"topics": {topic: metadata}})()
+
+    def poll(self, _timeout: float) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "code", [KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED]
+)
+def test_an_acl_refusal_stops_the_librdkafka_sink_as_kafka_python_does(code):
+    error = KafkaError(code)
+    sink = object.__new__(ConfluentSinkConsumer)  # its state, without a broker
+    sink.topic, sink.consumer = "transactions_topic", _Consumer(error)
+    sink.errors = clients.LibrdkafkaErrors("b-1:9096")
+    with pytest.raises(LakestreamError, match="refuses this sink access to transactions_topic"):
+        sink.poll(0.1)
+    if code == KafkaError.TOPIC_AUTHORIZATION_FAILED:  # the metadata says so at start
+        with pytest.raises(LakestreamError, match=r"access to transactions_topic: .*ACLs"):
+            sink.errors.check_reachable(sink.consumer, 1, "transactions_topic")
+
+
+def test_an_unknown_topic_is_not_an_acl_refusal():
+    sink = object.__new__(ConfluentSinkConsumer)
+    sink.topic = "transactions_topic"
+    sink.consumer = _Consumer(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
+    sink.errors = clients.LibrdkafkaErrors("b-1:9096")
+    assert sink.poll(0.1) == []  # logged; the group's grace decides (consumers/sink.py)
+    sink.errors.check_reachable(sink.consumer, 1, "transactions_topic")
