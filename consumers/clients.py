@@ -226,7 +226,8 @@ class ConfluentSinkConsumer:
 
         self.topic = topic
         self._TP = TopicPartition
-        self.errors = clients.LibrdkafkaErrors(settings.kafka_bootstrap_servers)
+        self.servers = settings.kafka_bootstrap_servers
+        self.errors = clients.LibrdkafkaErrors(self.servers)
         self.consumer = Consumer(
             {**confluent_config(settings, group, client_id), "error_cb": self.errors}
         )
@@ -281,11 +282,7 @@ class ConfluentSinkConsumer:
             if error is not None:
                 if error.fatal():
                     raise LakestreamError(f"Kafka consumer failed: {error.str()}")
-                if error.name() in clients.AUTHORIZATION_FAILED:
-                    raise LakestreamError(
-                        f"Kafka refuses this sink access to {self.topic} or its group: "
-                        f"{error.str()} (the user's ACLs)"
-                    )
+                clients.raise_if_unauthorized(error, self.servers, self.topic)
                 log.warning("consumer: %s", error.str())
                 continue
             by_partition.setdefault(m.partition(), []).append(m)

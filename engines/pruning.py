@@ -35,9 +35,10 @@ def _as_date(node: exp.Expression) -> exp.Expression | None:
 
 
 def _value(node: exp.Expression, values: dict[int, Any]) -> str | None:
+    """The text a literal, a bound parameter or a DATE cast of either stands for; `_keep`
+    decides whether it may be compared as text."""
     if (inner := _as_date(node)) is not None:
-        value = _value(inner, values)
-        return value if value is not None and DATE.fullmatch(value) else None
+        return _value(inner, values)
     if isinstance(node, exp.Literal) and node.is_string:
         return node.this
     if isinstance(node, exp.Placeholder) and isinstance(values.get(id(node)), str):
@@ -94,19 +95,20 @@ def _keep(
 ) -> list[str]:
     keep = set(partitions)
 
+    # With a DATE on either side (CAST(dt AS DATE), DATE '…', CAST(? AS DATE)) the engine
+    # compares dates, and only ISO dates keep their order as text: a value that is not one
+    # prunes nothing, and a partition that is not one ('2024-1-5') is kept, never judged.
+    def dated(dt: exp.Expression, others: list[exp.Expression]) -> bool:
+        return any(_as_date(n) is not None for n in (dt, *others))
+
     def judge(dt: exp.Expression, others: list[exp.Expression]) -> list[str | None]:
-        # With a DATE on either side (CAST(dt AS DATE), DATE '…', CAST(? AS DATE)) the engine
-        # compares dates. Only an ISO date keeps its order as text: another value prunes nothing.
-        dated = any(_as_date(n) is not None for n in (dt, *others))
         found = [_value(n, values) for n in others]
-        if dated:
+        if dated(dt, others):
             return [v if v is not None and DATE.fullmatch(v) else None for v in found]
         return found
 
     def kept(dt: exp.Expression, others: list[exp.Expression], chosen: set[str]) -> set[str]:
-        # Compared as dates, a partition whose value is not an ISO date ('2024-1-5') is a date
-        # to the engine but not in text order: it is kept, never judged.
-        if not any(_as_date(n) is not None for n in (dt, *others)):
+        if not dated(dt, others):
             return chosen
         return chosen | {p for p in keep if not DATE.fullmatch(p)}
 

@@ -396,13 +396,17 @@ class LibrdkafkaErrors:
                     raise kafka_unreachable(self.servers, reason) from None
         client.poll(0)
         self.raise_if_refused(at_start=True)  # metadata can come before a refusal is reported
-        if topic is not None:
-            error = metadata.error if metadata is not None else None
-            if error is not None and error.name() in AUTHORIZATION_FAILED:
-                raise LakestreamError(
-                    f"Kafka at {self.servers} refuses this client access to {topic}: "
-                    f"{error.str()} (the user's ACLs)"
-                )
+        if metadata is not None:
+            raise_if_unauthorized(metadata.error, self.servers, topic)
+
+
+def raise_if_unauthorized(error: Any, servers: str, topic: str) -> None:
+    """Raise for librdkafka's error (or None) if the user's ACLs refuse the topic or group."""
+    if error is not None and error.name() in AUTHORIZATION_FAILED:
+        raise LakestreamError(
+            f"Kafka at {servers} refuses this client access to {topic} or its group: "
+            f"{error.str()} (the user's ACLs)"
+        )
 
 
 def offset_and_metadata(offset: int) -> OffsetAndMetadata:

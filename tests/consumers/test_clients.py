@@ -181,12 +181,14 @@ class _Consumer:
 def test_an_acl_refusal_stops_the_librdkafka_sink_as_kafka_python_does(code):
     error = KafkaError(code)
     sink = object.__new__(ConfluentSinkConsumer)  # its state, without a broker
-    sink.topic, sink.consumer = "transactions_topic", _Consumer(error)
-    sink.errors = clients.LibrdkafkaErrors("b-1:9096")
-    with pytest.raises(LakestreamError, match="refuses this sink access to transactions_topic"):
+    sink.topic, sink.consumer, sink.servers = "transactions_topic", _Consumer(error), "b-1:9096"
+    sink.errors = clients.LibrdkafkaErrors(sink.servers)
+    with pytest.raises(LakestreamError, match="refuses this client access to transactions_topic"):
         sink.poll(0.1)
     if code == KafkaError.TOPIC_AUTHORIZATION_FAILED:  # the metadata says so at start
-        with pytest.raises(LakestreamError, match=r"access to transactions_topic: .*ACLs"):
+        with pytest.raises(
+            LakestreamError, match=r"access to transactions_topic or its group: .*ACLs"
+        ):
             sink.errors.check_reachable(sink.consumer, 1, "transactions_topic")
 
 
@@ -194,6 +196,7 @@ def test_an_unknown_topic_is_not_an_acl_refusal():
     sink = object.__new__(ConfluentSinkConsumer)
     sink.topic = "transactions_topic"
     sink.consumer = _Consumer(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
-    sink.errors = clients.LibrdkafkaErrors("b-1:9096")
+    sink.servers = "b-1:9096"
+    sink.errors = clients.LibrdkafkaErrors(sink.servers)
     assert sink.poll(0.1) == []  # logged; the group's grace decides (consumers/sink.py)
     sink.errors.check_reachable(sink.consumer, 1, "transactions_topic")
