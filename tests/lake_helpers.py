@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import signal
@@ -117,20 +118,64 @@ def environment(env: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def run_in_process(main: Callable[[list[str]], int], argv: list[str], env: dict[str, str]) -> str:
-    """A stage's command line run in this process: the same parsing, settings, work and output
-    as `python -m <stage>`, without a new interpreter's 1.5-2.5 s of imports. Tests about
-    processes (signals, kills, restarts) start real ones with `sink` and `produce_in_background`.
-    """
-    out, err = io.StringIO(), io.StringIO()
+@dataclass(frozen=True)
+class CliRun:
+    """What a command line run in this process gave: as subprocess.CompletedProcess names it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(main: Callable[[list[str]], int], argv: Sequence[str], env: dict[str, str]) -> CliRun:
+    """A command line run in this process: the same parsing, settings, work, output, log lines
+    and exit code as `python -m <stage>` (argparse's exit included), without a new
+    interpreter's 1.5-2.5 s of imports. Tests about processes (signals, kills, restarts, what
+    a new interpreter loads) start real ones."""
+    out, err = _Stream(), _Stream()
+    with environment(env), redirect_stdout(out), redirect_stderr(err), _own_root_logger():
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:  # argparse: usage errors and --help
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    return CliRun(code, out.text(), err.text())
+
+
+class _Stream(io.TextIOWrapper):
+    """A captured standard stream with the `buffer` a command may write bytes to."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", write_through=True)
+
+    def text(self) -> str:
+        self.flush()
+        return self.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _own_root_logger() -> Iterator[None]:
+    """The root logger as a new process has it (no handler), so the command's own logging set-up
+    writes its lines to the captured stderr; pytest's handlers come back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers.clear()
     try:
-        with environment(env), redirect_stdout(out), redirect_stderr(err):
-            code = main(argv)
+        yield
     finally:
-        if err.getvalue().strip():
-            print(err.getvalue()[-3000:])  # shown by pytest when the test fails
-    assert code == 0, f"exit {code}: {err.getvalue()[-2000:]}"
-    return out.getvalue()
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def run_in_process(main: Callable[[list[str]], int], argv: list[str], env: dict[str, str]) -> str:
+    """`cli`, which must succeed; its standard output. Tests about processes start real ones
+    with `sink` and `produce_in_background`."""
+    run = cli(main, argv, env)
+    if run.stderr.strip():
+        print(run.stderr[-3000:])  # shown by pytest when the test fails
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-2000:]}"
+    return run.stdout
 
 
 def acked(stdout: str) -> int:

@@ -24,8 +24,9 @@ TABLE = "kafka_ing_logs"
 
 @pytest.fixture
 def reuse_lake(deployment_lake, settings):
-    """web_logs landed, crawled and curated; the API reads it with no catalog or version
-    period, so every change shows at once."""
+    """web_logs landed, crawled and curated for a test that changes the lake under the API; it
+    reads with no catalog or version period, so every change shows at once. Tests that only
+    read use the `api` fixture's shared lake, which holds the same table."""
     lake = deployment_lake
     lake.land(DATASET, 300)
     LocalCrawler(lake.settings).crawl(lake.datasets.get(DATASET))
@@ -71,7 +72,7 @@ def test_an_answer_is_reused_until_the_data_under_it_changes(api, reuse_lake, la
     assert changed["ETag"] != first["ETag"]
 
 
-def test_an_answer_older_than_max_age_is_not_reused(api, reuse_lake):
+def test_an_answer_older_than_max_age_is_not_reused(api):
     query = {"table": TABLE, "limit": "5"}
     first = get(api, **query)
     assert first.json()["reused"] is False
@@ -142,7 +143,7 @@ def test_if_none_match_gets_304_while_nothing_changed(api, reuse_lake):
     assert changed["ETag"] != etag
 
 
-def test_analyses_are_reused_and_answer_304_too(api, reuse_lake):
+def test_analyses_are_reused_and_answer_304_too(api):
     path = "/api/analyses/web_errors/"
     first = get(api, path)
     assert first.status_code == 200, first.content
@@ -158,7 +159,7 @@ def test_analyses_are_reused_and_answer_304_too(api, reuse_lake):
 
 @pytest.mark.parametrize("value", ["-1", "1.5", "abc", "604801", "1e9", " ", "9" * 40])
 @pytest.mark.parametrize("path", ["/api/query-table/", "/api/analyses/web_errors/"])
-def test_a_bad_max_age_is_refused_and_named(api, reuse_lake, path, value):
+def test_a_bad_max_age_is_refused_and_named(api, path, value):
     params = {"max_age": value, **({"table": TABLE} if path == "/api/query-table/" else {})}
     response = get(api, path, **params)
     assert response.status_code == 400, response.content

@@ -7,19 +7,19 @@ End offsets come from Fetch high watermarks: the broker's ListOffsets answers wr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 
 import pytest
 
 from consumers import sink
 from consumers.batch import BatchLimits
+from consumers.cli import main as consumers_main
 from consumers.groups import describe_group, end_offsets, group_id, group_lag
 from consumers.run import SinkRun
 from consumers.sink import SinkOptions, SinkStats, SinkWorker
+from orchestration.cli import main as orchestration_main
 from tests.kafka_helpers import consume_all
-from tests.lake_helpers import finish
+from tests.lake_helpers import cli, finish, run_in_process
 
 pytestmark = pytest.mark.stack
 
@@ -110,12 +110,11 @@ def test_a_group_that_never_assigns_is_taken_over_by_manual_assignment(lake, mon
 
 def test_status_shows_each_sink_group_with_its_lag(lake):
     produced = lake.produce("web_logs", 500)
-    finish(lake.sink("transactions", "--until-idle", "1"))  # a group that has committed nothing
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration", "status", "--json", "--group-prefix",
-         lake.group_prefix],
-        env=lake.env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    # A group that has committed nothing: it joins, finds no record and leaves.
+    run_in_process(consumers_main, [*lake.sink_argv("transactions"), "--until-idle", "1"], lake.env)
+    result = cli(
+        orchestration_main, ["status", "--json", "--group-prefix", lake.group_prefix], lake.env
+    )
     report = json.loads(result.stdout)  # unhealthy: this lake's other topics were never made
     groups = {g["topic"]: g for g in report["sink_groups"]}
     logs = groups[lake.datasets.get("web_logs").topic]
@@ -126,9 +125,6 @@ def test_status_shows_each_sink_group_with_its_lag(lake):
     assert groups[lake.datasets.get("transactions").topic]["lag"] == 0
     assert set(groups) == {lake.datasets.get(n).topic for n in ("web_logs", "transactions")}
 
-    text = subprocess.run(
-        [sys.executable, "-m", "orchestration", "status", "--group-prefix", lake.group_prefix],
-        env=lake.env, capture_output=True, text=True, timeout=120, check=False,
-    ).stdout  # fmt: skip
+    text = cli(orchestration_main, ["status", "--group-prefix", lake.group_prefix], lake.env).stdout
     assert "Sink consumer groups" in text
     assert f"{lake.group_prefix}-web_logs" in text

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 
 import orjson
 import pandas as pd
 import pytest
 
 from engines import LocalEngine
+from glue.cli import main as glue_main
 from glue.crawler import LocalCrawler
 from glue.queries import saved_queries
 from lakestream.core import clients
 from lakestream.core.errors import QueryError
 from simulator.simulation import SimulationConfig, Simulator
+from tests.lake_helpers import cli
 
 pytestmark = pytest.mark.stack
 
@@ -250,10 +250,7 @@ def test_bad_sql_and_unknown_tables_are_clear_errors(landed, sql, kind, message)
 
 def test_sql_command_prints_json_and_fails_cleanly(landed):
     lake, _ = landed
-    run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "glue", "sql", *a], env=lake.env, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+    run = lambda *a: cli(glue_main, ["sql", *a], lake.env)  # noqa: E731
     result = run("--saved", "web_errors", "--json", "--max-rows", "3")
     assert result.returncode == 0, result.stderr
     doc = orjson.loads(result.stdout)

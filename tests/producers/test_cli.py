@@ -15,7 +15,10 @@ from kafka.partitioner.default import murmur2
 
 from lakestream.core.settings import Settings
 from lakestream.stack.processes import free_port
+from producers.cli import main as producers_main
+from simulator.cli import main as simulator_main
 from tests.kafka_helpers import consume_all, isolated_catalog, wait_for_records
+from tests.lake_helpers import CliRun, cli
 
 pytestmark = pytest.mark.stack
 
@@ -32,11 +35,10 @@ def catalog_env(running_stack, tmp_path):
     return env, catalog, settings
 
 
-def produce(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "producers", "--quiet", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+def produce(env: dict, *args: str) -> CliRun:
+    """`python -m producers --quiet ARGS`, run in this process (signals are tested with a real
+    one below)."""
+    return cli(producers_main, ["--quiet", *args], env)
 
 
 def summary(stdout: str) -> tuple[int, int, int, int]:
@@ -102,11 +104,7 @@ def test_sigint_flushes_what_was_accepted(catalog_env):
 def test_files_are_sent_as_typed_records(catalog_env, tmp_path):
     env, catalog, settings = catalog_env
     data = tmp_path / "seed"
-    made = subprocess.run(
-        [sys.executable, "-m", "simulator", "--out", str(data), "--rows", "150",
-         "--campaigns", "20"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    made = cli(simulator_main, ["--out", str(data), "--rows", "150", "--campaigns", "20"], env)
     assert made.returncode == 0, made.stderr
     result = produce(env, "--from-files", str(data))
     assert result.returncode == 0, result.stderr
@@ -162,7 +160,7 @@ def test_missing_topic_with_creation_disabled_fails_clearly(catalog_env):
 @pytest.mark.parametrize("client", ["kafka-python", "confluent"])
 def test_unreachable_broker_is_a_readable_error(running_stack, client):
     env = {**os.environ, **running_stack.env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
-    result = produce(env, "--count", "5", "--client", client, timeout=60)
+    result = produce(env, "--count", "5", "--client", client)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("producers: error: cannot reach Kafka at 127.0.0.1:")

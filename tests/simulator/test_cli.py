@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 from lakestream.core.datasets import default_catalog
+from simulator.cli import main
+from tests.lake_helpers import CliRun, cli
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simulator", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
+def run(*args: str) -> CliRun:
+    """`python -m simulator ARGS`, run in this process (tests/test_entrypoints.py starts it)."""
+    return cli(main, args, dict(os.environ))
 
 
 def test_export_writes_the_four_seed_files_with_default_counts(tmp_path: Path):

@@ -23,7 +23,9 @@ from lakestream.core.errors import StackError
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import EmbeddedStack
 from lakestream.stack.processes import free_port
+from orchestration.cli import main as orchestration_main
 from tests.conftest import stack_env
+from tests.lake_helpers import cli
 
 pytestmark = pytest.mark.stack
 
@@ -102,14 +104,7 @@ def test_second_up_changes_nothing(running_stack):
 
 
 def test_status_command_reports_a_healthy_stack(running_stack):
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration", "status", "--json"],
-        env={**os.environ, **running_stack.env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = cli(orchestration_main, ["status", "--json"], {**os.environ, **running_stack.env})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["healthy"] is True
