@@ -65,8 +65,9 @@ demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_S
 # The suite's files run on PYTEST_WORKERS processes (pytest-xdist), a file per worker at a time
 # so module fixtures are built once; each worker starts its own stack on free ports. Most of the
 # suite waits on processes, group joins and fault windows, so three workers fit two cores.
+# Files go out longest first (tests/conftest.py LONGEST_FIRST), not xdist's most-tests-first.
 PYTEST_WORKERS ?= 3
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 NO_TESTS := if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
 
 test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stacks on free ports)

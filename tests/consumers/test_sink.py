@@ -10,11 +10,12 @@ import orjson
 import pytest
 
 from consumers.audit import read_rows
+from consumers.cli import main as consumers_main
 from consumers.groups import committed_offsets, group_id
 from lakestream.core import clients
 from lakestream.stack.processes import free_port
 from simulator.simulation import SimulationConfig, Simulator
-from tests.lake_helpers import finish
+from tests.lake_helpers import cli, finish
 from tests.metrics_helpers import scrape, wait_until
 
 pytestmark = pytest.mark.stack
@@ -121,20 +122,8 @@ def test_parquet_objects_are_typed_from_the_catalog(lake):
 
 
 def test_unreachable_broker_is_a_one_line_error(running_stack, lake):
-    from lakestream.stack.processes import free_port
-
     env = {**lake.env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "consumers", "--until-idle", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = cli(consumers_main, ["--until-idle", "1"], env)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("consumers: error: cannot reach Kafka at 127.0.0.1:")
 
