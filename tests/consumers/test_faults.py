@@ -27,7 +27,7 @@ def test_sigkill_mid_batch_then_restart(lake):
     # producer has far more to send than the test lasts and is stopped only after the second
     # kill: however slow a loaded machine makes the sinks, records arrive after the last kill
     # that no sink has read, so the recovery below has real work.
-    producer = lake.produce_in_background("transactions", 1_000_000, "--rate", "2400")
+    producer = lake.produce_in_background("transactions", 1_000_000, "--rate", "1000")
     for _ in range(2):
         sink = lake.sink("transactions", "--max-records", "500", "--max-age", "1")
         before = lake.count("transactions").rows
