@@ -20,7 +20,11 @@ from lakestream.core.console import out_console
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings, load_settings
-from lakestream.core.signals import interrupt_on_termination
+from lakestream.core.signals import (
+    TERMINATION_SIGNALS,
+    handlers_restored,
+    interrupt_on_termination,
+)
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
 from orchestration import dlq_cli
@@ -419,8 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(cli_args(argv))
-    interrupt_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: what we started is stopped
-    return command_main("lakestream", lambda: args.func(args))
+    # SIGTERM/SIGHUP unwind like Ctrl-C while a command runs: what it started is stopped. Put
+    # back after, for a caller that runs it in-process (a test, a notebook).
+    with handlers_restored(*TERMINATION_SIGNALS):
+        interrupt_on_termination()
+        return command_main("lakestream", lambda: args.func(args))
 
 
 if __name__ == "__main__":

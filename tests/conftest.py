@@ -61,10 +61,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 
 # The files that take longest (measured with --durations=0 on 2 cores, about 40 s and more
-# each), longest first. pytest-xdist hands a free worker the next file in collection order
-# (`--no-loadscope-reorder` in the Makefile); its own order puts the files with the most tests
-# first, which left the single-test soak for last while the other workers sat idle. A file not
-# named here keeps its place after these; a stale list costs time, never a test.
+# each), longest first. pytest-xdist hands out files in collection order
+# (`--no-loadscope-reorder` in the Makefile), giving a worker the next one whenever it has two
+# tests or fewer left; its own order puts the files with the most tests first, which left the
+# single-test soak for last while the other workers sat idle. A file not named here keeps its
+# place after these; a stale list costs time, never a test (tests/test_conftest.py checks the
+# names).
 LONGEST_FIRST = (
     "tests/orchestration/test_soak.py",
     "tests/consumers/test_faults.py",

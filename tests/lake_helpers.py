@@ -20,6 +20,7 @@ from consumers.audit import LakeCount, count_lake
 from consumers.cli import main as consumers_main
 from lakestream.core.datasets import DatasetCatalog
 from lakestream.core.settings import Settings
+from lakestream.core.signals import TERMINATION_SIGNALS, handlers_restored
 from lakestream.stack.processes import free_port, port_is_open
 from lakestream.stack.provision import provision
 from producers.cli import main as producers_main
@@ -133,7 +134,13 @@ def cli(main: Callable[[list[str]], int], argv: Sequence[str], env: dict[str, st
     interpreter's 1.5-2.5 s of imports. Tests about processes (signals, kills, restarts, what
     a new interpreter loads) start real ones."""
     out, err = _Stream(), _Stream()
-    with environment(env), redirect_stdout(out), redirect_stderr(err), _own_root_logger():
+    with (
+        environment(env),
+        redirect_stdout(out),
+        redirect_stderr(err),
+        _own_root_logger(),
+        handlers_restored(signal.SIGINT, *TERMINATION_SIGNALS),
+    ):
         try:
             code = main(list(argv))
         except SystemExit as exit_:  # argparse: usage errors and --help

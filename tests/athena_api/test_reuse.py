@@ -35,6 +35,13 @@ def reuse_lake(deployment_lake, settings):
     return lake
 
 
+@pytest.fixture
+def fresh_reads(api, api_lake, settings):
+    """After `api`: the API's shared lake, read with no catalog or version period; every
+    request lists and describes again, so a reuse or an ETag never comes from a cached listing."""
+    settings.LAKE = api_lake.settings.model_copy(update={"api_catalog_max_age": 0.0})
+
+
 def get(api, path="/api/query-table/", headers=None, **params):
     return api.get(f"{path}?{urlencode(params)}", headers=headers or {})
 
@@ -72,7 +79,7 @@ def test_an_answer_is_reused_until_the_data_under_it_changes(api, reuse_lake, la
     assert changed["ETag"] != first["ETag"]
 
 
-def test_an_answer_older_than_max_age_is_not_reused(api):
+def test_an_answer_older_than_max_age_is_not_reused(api, fresh_reads):
     query = {"table": TABLE, "limit": "5"}
     first = get(api, **query)
     assert first.json()["reused"] is False
@@ -143,7 +150,7 @@ def test_if_none_match_gets_304_while_nothing_changed(api, reuse_lake):
     assert changed["ETag"] != etag
 
 
-def test_analyses_are_reused_and_answer_304_too(api):
+def test_analyses_are_reused_and_answer_304_too(api, fresh_reads):
     path = "/api/analyses/web_errors/"
     first = get(api, path)
     assert first.status_code == 200, first.content
@@ -159,7 +166,7 @@ def test_analyses_are_reused_and_answer_304_too(api):
 
 @pytest.mark.parametrize("value", ["-1", "1.5", "abc", "604801", "1e9", " ", "9" * 40])
 @pytest.mark.parametrize("path", ["/api/query-table/", "/api/analyses/web_errors/"])
-def test_a_bad_max_age_is_refused_and_named(api, path, value):
+def test_a_bad_max_age_is_refused_and_named(api, fresh_reads, path, value):
     params = {"max_age": value, **({"table": TABLE} if path == "/api/query-table/" else {})}
     response = get(api, path, **params)
     assert response.status_code == 400, response.content
