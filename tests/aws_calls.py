@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote
 
 from werkzeug.serving import make_server
 
+from lakestream.stack.moto_server import read_services_once
 from lakestream.stack.processes import free_port
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -129,6 +130,7 @@ def recording_moto() -> Iterator[RecordingMoto]:
         create_backend_app,
     )
 
+    read_services_once()  # as the embedded stack's server does
     recorder = _Recorder(DomainDispatcherApplication(create_backend_app))
     port = free_port()
     server = make_server(

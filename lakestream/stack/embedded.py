@@ -78,7 +78,7 @@ class EmbeddedStack:
             argv=[
                 sys.executable,
                 "-m",
-                "moto.server",
+                "lakestream.stack.moto_server",  # moto.server, its module list read once
                 "-H",
                 "127.0.0.1",
                 "-p",
