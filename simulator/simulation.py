@@ -21,7 +21,7 @@ from lakestream.core.datasets import DatasetCatalog, default_catalog
 from simulator.clock import DEFAULT_START, EventClock
 from simulator.faults import corrupt
 from simulator.generators import BLOCK, GENERATORS, Columns, DatasetGenerator, stream_seed
-from simulator.world import World, WorldSize
+from simulator.world import WorldSize, world_for
 
 DEFAULT_BATCH_SIZE = 5_000
 
@@ -69,7 +69,7 @@ class Simulator:
     ):
         self.config = config or SimulationConfig()
         self.dataset_catalog = catalog or default_catalog()
-        self.world = World(self.config.seed, WorldSize(campaigns=self.config.campaigns))
+        self.world = world_for(self.config.seed, WorldSize(campaigns=self.config.campaigns))
         self._generators: dict[str, DatasetGenerator] = {}
         self._fault_rngs: dict[str, np.random.Generator] = {}
         self._fault_masks: dict[str, np.random.Generator] = {}

@@ -7,6 +7,7 @@ what gives referential integrity (every dataset draws from the same products and
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -54,6 +55,11 @@ class World:
         self._site()
         self._social()
         self._campaigns()
+        # Built: the pools never change again (generators only sample them), which is what lets
+        # one world serve every simulator of its seed in a process (`world_for`).
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     # -- products ------------------------------------------------------------------------------
 
@@ -159,3 +165,11 @@ class World:
             (self.campaign_budgets / cpm * 1000).astype(np.int64), 1
         )
         self.campaign_ctr = self.rng.beta(*ref.CAMPAIGN_CTR_BETA, n)
+
+
+@functools.lru_cache(maxsize=8)
+def world_for(seed: int, size: WorldSize) -> World:
+    """The world of `seed` and `size`, built once per process. Building one is a few thousand
+    Faker calls (about half a second); every producer run, notebook and test of the same seed
+    in one process shares it, as it cannot change once built."""
+    return World(seed, size)

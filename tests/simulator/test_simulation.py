@@ -12,6 +12,7 @@ from lakestream.core.datasets import default_catalog
 from lakestream.core.records import RecordError, parse_record
 from simulator.clock import DEFAULT_START, EventClock
 from simulator.simulation import SimulationConfig, Simulator
+from simulator.world import WorldSize, world_for
 
 CATALOG = default_catalog()
 
@@ -117,3 +118,15 @@ def test_stream_does_not_depend_on_batch_sizes(name):
     sim = Simulator(SimulationConfig(seed=11, **config))
     pieces = [v for size in (1, 999, 4_096, 3_904) for v in sim.messages(name, size).values]
     assert pieces == whole
+
+
+def test_a_world_is_built_once_per_seed_and_cannot_change():
+    size = WorldSize(campaigns=7)
+    world = world_for(1234, size)
+    assert world_for(1234, WorldSize(campaigns=7)) is world  # shared, not built again
+    assert world_for(1235, size) is not world
+    with pytest.raises(ValueError, match="read-only"):
+        world.campaign_budgets[0] = 0.0  # a simulator that wrote to it would change the others'
+    first = Simulator(SimulationConfig(seed=1234, campaigns=7)).records("ad_campaigns", 5)
+    again = Simulator(SimulationConfig(seed=1234, campaigns=7)).records("ad_campaigns", 5)
+    assert first == again
