@@ -4,7 +4,9 @@ say (the moto server locally, AWS otherwise), with pyarrow's S3 filesystem for t
 Its Glue client is the project's own (`clients.aws_client`): the same endpoint, credentials and
 retries as every other AWS call, from the process's one boto3 session. pyiceberg would otherwise
 build a new session per catalog, which reads botocore's service models from disk again each
-time (about 0.1 s of CPU per catalog, and a pass, a query or a stats call makes one)."""
+time (about 0.1 s of CPU per catalog, and a pass, a query or a stats call makes one). Built
+directly, the catalog reads no ~/.pyiceberg.yaml or PYICEBERG_CATALOG__* settings: the
+project's settings are its only configuration."""
 
 from __future__ import annotations
 
@@ -30,4 +32,7 @@ def iceberg_catalog(settings: Settings) -> Catalog:
         properties["s3.secret-access-key"] = settings.aws_secret_access_key.get_secret_value()
         if settings.aws_session_token:
             properties["s3.session-token"] = settings.aws_session_token.get_secret_value()
-    return GlueCatalog("lakestream", client=clients.aws_client(settings, "glue"), **properties)
+    # pyiceberg's own retry budget for Glue (10 retries), kept: a pass or a stats call that meets
+    # throttling waits instead of failing.
+    glue = clients.aws_client(settings, "glue", retries={"mode": "standard", "max_attempts": 10})
+    return GlueCatalog("lakestream", client=glue, **properties)

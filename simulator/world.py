@@ -60,6 +60,7 @@ class World:
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
+        del self.rng, self.faker  # a generator draws from its own stream, never the world's
 
     # -- products ------------------------------------------------------------------------------
 

@@ -29,3 +29,20 @@ def test_a_moto_without_the_listing_runs_as_it_is(monkeypatch):
     monkeypatch.delattr(backends, "list_of_moto_modules")
     moto_server.read_services_once()  # nothing to keep: no error
     assert not hasattr(backends, "list_of_moto_modules")
+
+
+def test_moto_routes_a_request_without_listing_its_folder(monkeypatch):
+    """What moto's dispatcher calls per request is the kept list: a moto that imported the
+    function by name would list again, and this would fail."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    moto_server.read_services_once()
+
+    def no_listing(path):
+        pytest.fail(f"moto's folder was listed for a request ({path})")
+
+    monkeypatch.setattr(os, "listdir", no_listing)
+    app = DomainDispatcherApplication(create_backend_app)
+    assert app.get_backend_for_host("s3") == "s3"
+    assert app.get_backend_for_host("glue.us-east-1.amazonaws.com") == "glue"
