@@ -1,8 +1,8 @@
 """The Iceberg catalog of the curated layer: pyiceberg's Glue catalog, pointed where the settings
 say (the moto server locally, AWS otherwise), with pyarrow's S3 filesystem for the files.
 
-Its Glue client is the project's own (`clients.aws_client`): the same endpoint, credentials and
-retries as every other AWS call, from the process's one boto3 session. pyiceberg would otherwise
+Its Glue client is the project's own (`clients.aws_client`): the same endpoint and credentials
+as every other AWS call, from the process's one boto3 session. pyiceberg would otherwise
 build a new session per catalog, which reads botocore's service models from disk again each
 time (about 0.1 s of CPU per catalog, and a pass, a query or a stats call makes one). Built
 directly, the catalog reads no ~/.pyiceberg.yaml or PYICEBERG_CATALOG__* settings: the
