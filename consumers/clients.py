@@ -82,10 +82,10 @@ class SinkConsumer(Protocol):
 
 
 def resolve_client(kind: str, settings: Settings) -> str:
-    """The client `kind` names; `auto`: `clients.auto_kafka_client`."""
+    """The client `kind` names (`clients.kafka_client_named`), once `kind` is checked."""
     if kind not in SINK_CLIENTS:
         raise ValueError(f"unknown sink client {kind!r}; choose one of {', '.join(SINK_CLIENTS)}")
-    return clients.auto_kafka_client(settings) if kind == "auto" else kind
+    return clients.kafka_client_named(kind, settings)
 
 
 def make_consumer(

@@ -173,7 +173,7 @@ def run_produce(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
         brokers = settings.kafka_bootstrap_servers
-        client = clients.auto_kafka_client(settings) if args.client == "auto" else args.client
+        client = clients.kafka_client_named(args.client, settings)
         err.print(f"• producing from {source} with {client} to {brokers}")
 
     options = RunOptions(args.duration, args.rate, flush_timeout=args.flush_timeout)

@@ -146,9 +146,7 @@ class ConfluentClient(ProducerClient):
 
 
 def make_client(kind: str, settings: Settings, **overrides: Any) -> ProducerClient:
-    """`auto`: `clients.auto_kafka_client`."""
-    if kind == "auto":
-        kind = clients.auto_kafka_client(settings)
+    kind = clients.kafka_client_named(kind, settings)
     if kind == "kafka-python":
         return KafkaPythonClient(settings, **overrides)
     if kind == "confluent":

@@ -302,6 +302,11 @@ def auto_kafka_client(settings: Settings) -> str:
     return "kafka-python" if embedded_broker(settings) else "confluent"
 
 
+def kafka_client_named(kind: str, settings: Settings) -> str:
+    """The client a `--client` value names: `auto` is `auto_kafka_client`'s choice."""
+    return auto_kafka_client(settings) if kind == "auto" else kind
+
+
 def group_timings(settings: Settings, client: str) -> tuple[int, int] | None:
     """(session timeout, heartbeat interval) in ms for a group consumer of `client`: short ones
     on the embedded broker, or None on a cluster, where each client keeps its defaults."""
