@@ -169,9 +169,32 @@ def test_a_worker_that_fails_ends_the_run_instead_of_stalling_its_topic(deployme
     lake = deployment_lake
     logs = lake.datasets.get("web_logs")
     clients.aws_client(lake.settings, "s3").delete_bucket(Bucket=lake.settings.bucket(logs))
-    produced = lake.produce(["transactions", "web_logs"], 300)
+    # The healthy worker holds an open batch (200 records, below --max-records, long before its
+    # age) when web_logs' first batch (300 records) fails: the run must still write and commit it.
     # No --until-idle: without the failure this run would go on until it is stopped.
-    sink = lake.sink(["transactions", "web_logs"], "--max-age", "1")
+    held = lake.produce("transactions", 200)
+    port = free_port()
+    sink = lake.sink(
+        ["transactions", "web_logs"], "--max-records", "300", "--max-age", "600",
+        "--metrics-port", str(port),
+    )  # fmt: skip
+    topic = lake.datasets.get("transactions").topic
+
+    def holding_transactions() -> bool:  # every partition read to its end, nothing written yet
+        try:
+            samples = scrape(f"http://127.0.0.1:{port}/metrics")
+        except OSError:
+            return False
+        lags = [
+            v
+            for (name, labels), v in samples.items()
+            if name == "lakestream_sink_consumer_lag" and ("topic", topic) in labels
+        ]
+        return len(lags) == lake.datasets.get("transactions").partitions and not any(lags)
+
+    wait_until(holding_transactions, 120, "the sink holding every transactions partition")
+    assert lake.count("transactions").rows == 0
+    lake.produce("web_logs", 300)
     try:
         _, stderr = sink.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -181,7 +204,7 @@ def test_a_worker_that_fails_ends_the_run_instead_of_stalling_its_topic(deployme
     assert sink.returncode == 1, stderr
     assert re.search(r"consumers: error: web_logs-0: StorageError: .*NoSuchBucket", stderr), stderr
     # The healthy worker wrote and committed what it held before the run ended.
-    assert lake.count("transactions").rows == produced // 2
+    assert lake.count("transactions").rows == held
 
 
 def test_librdkafka_in_group_mode_lands_and_commits_everything(lake):
