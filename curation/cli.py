@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
+from types import FrameType
 
 from rich.table import Table
 
@@ -24,6 +26,7 @@ from lakestream.core.errors import LakestreamError
 from lakestream.core.logs import configure_logging
 from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.settings import Settings, load_settings, masked
+from lakestream.core.signals import handlers_restored, say_in_handler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow",
         type=positive(float),
         metavar="SECONDS",
-        help="keep going: a pass every SECONDS until Ctrl-C",
+        help="keep going: a pass every SECONDS until Ctrl-C or SIGTERM, which stop after the "
+        "pass under way (a second one stops at once)",
     )
     parser.add_argument(
         "--rebuild", action="store_true", help="drop each table and build it again from raw"
@@ -202,40 +206,66 @@ def run_curate(args: argparse.Namespace) -> int:
 
 
 def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset]) -> int:
+    if not args.follow:
+        return _pass(args, settings, datasets, args.rebuild)
+    stop: list[str] = []  # the signals received; set from a handler, so no lock is taken
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop:
+            raise KeyboardInterrupt(name)
+        say_in_handler(f"• {name}: stopping after this pass (again: stop now)")
+        stop.append(name)
+
+    # A flag, not KeyboardInterrupt: kafka-python's event loop, which runs in this thread while
+    # a pass reads the sink's committed offsets, catches BaseException and logs it, so a Ctrl-C
+    # that landed there was lost and the passes went on. An Iceberg commit is atomic: a pass
+    # stopped by the second signal leaves its table as it was.
+    with handlers_restored(signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        rebuild = args.rebuild
+        while not stop:
+            try:
+                _pass(args, settings, datasets, rebuild)
+                rebuild = False  # --follow rebuilds once, then follows
+            except Exception as exc:
+                # A service goes on: S3 stalled, the catalog or the broker away, a commit lost
+                # to another pass. The pass left the table as it was; the next one starts there.
+                err_console().print(
+                    f"curation: pass failed ({type(exc).__name__}: {masked(str(exc))[:300]}); "
+                    f"next pass in {args.follow:g}s",
+                    markup=False,
+                    highlight=False,
+                )
+            next_pass = time.monotonic() + args.follow
+            while not stop and time.monotonic() < next_pass:
+                time.sleep(min(0.1, args.follow))
+    return 0
+
+
+def _pass(
+    args: argparse.Namespace, settings: Settings, datasets: list[Dataset], rebuild: bool
+) -> int:
+    """One pass over `datasets`, its figures counted and printed."""
     err = err_console()
-    rebuild = args.rebuild
-    while True:
-        try:
-            results = curate(
-                settings,
-                datasets,
-                args.group_prefix,
-                rebuild=rebuild,
-                progress=lambda m: err.print(f"• {m}", highlight=False),
-            )
-        except Exception as exc:
-            metrics.FAILURES.inc()
-            if not args.follow:
-                raise
-            # A service goes on: S3 stalled, the catalog or the broker away, a commit lost to
-            # another pass. The pass left the table as it was; the next one starts there.
-            err.print(
-                f"curation: pass failed ({type(exc).__name__}: {masked(str(exc))[:300]}); "
-                f"next pass in {args.follow:g}s",
-                markup=False,
-                highlight=False,
-            )
-            time.sleep(args.follow)
-            continue
-        metrics.passed(results)
-        rebuild = False  # --follow rebuilds once, then follows
-        if args.json:
-            print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))
-        else:
-            out_console().print(_table(results))
-        if not args.follow:
-            return 0
-        time.sleep(args.follow)
+    try:
+        results = curate(
+            settings,
+            datasets,
+            args.group_prefix,
+            rebuild=rebuild,
+            progress=lambda m: err.print(f"• {m}", highlight=False),
+        )
+    except Exception:
+        metrics.FAILURES.inc()
+        raise
+    metrics.passed(results)
+    if args.json:
+        print(json.dumps([asdict(r) | {"lag": r.lag} for r in results], default=str))
+    else:
+        out_console().print(_table(results))
+    return 0
 
 
 if __name__ == "__main__":

@@ -98,8 +98,27 @@ def _names(dataset: Names) -> list[str]:
     return [dataset] if isinstance(dataset, str) else list(dataset)
 
 
+def ended(proc: subprocess.Popen, timeout: float = 180) -> tuple[str, str]:
+    """(stdout, stderr) of `proc` once it ends. One still running after `timeout` is a failure
+    that says where it hung: with PYTHONFAULTHANDLER set (stack_env sets it), SIGABRT makes a
+    Python child print every thread's stack before it dies."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            _, stderr = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+        raise AssertionError(
+            f"{' '.join(map(str, proc.args))} still ran {timeout:g}s on; its stacks:\n"
+            f"{(stderr or '')[-6000:]}"
+        ) from None
+
+
 def finish(proc: subprocess.Popen, timeout: float = 180) -> str:
-    stdout, stderr = proc.communicate(timeout=timeout)
+    stdout, stderr = ended(proc, timeout)
     assert proc.returncode == 0, f"exit {proc.returncode}: {stderr[-2000:]}"
     if stderr.strip():
         print(stderr[-3000:])  # shown by pytest when the test fails
@@ -201,12 +220,8 @@ def make_lake(running_stack, tmp_path: Path, deployment: bool = False) -> Lake:
         env["LAKESTREAM_BUCKET_SUFFIX"] = f"-t{tag}"
         env["LAKESTREAM_GLUE_DATABASE"] = f"kafka_ing_t{tag}"
         env["LAKESTREAM_CURATED_DATABASE"] = f"kafka_ing_curated_t{tag}"
-    settings = Settings(
-        catalog_path=path,
-        bucket_suffix=env.get("LAKESTREAM_BUCKET_SUFFIX", ""),
-        glue_database=env.get("LAKESTREAM_GLUE_DATABASE", "kafka_ing"),
-        curated_database=env.get("LAKESTREAM_CURATED_DATABASE", "kafka_ing_curated"),
-    )
+    with environment(env):  # the lake's stack, which need not be the session's os.environ
+        settings = Settings()
     if deployment:
         provision(settings)
     return Lake(env, catalog, settings, f"test-{uuid.uuid4().hex[:8]}")

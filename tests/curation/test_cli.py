@@ -1,38 +1,55 @@
-"""`python -m curation --follow` is a service: a failed pass is one line, and the next one runs."""
+"""`python -m curation --follow` is a service: a failed pass is one line, and the next one runs;
+Ctrl-C or SIGTERM end it after the pass under way."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 
 import pytest
 
 from curation import cli
 
 
-def test_a_failed_pass_does_not_end_follow(monkeypatch, capsys):
+def _follow(monkeypatch, curate) -> argparse.Namespace:
+    monkeypatch.setattr(cli, "curate", curate)
+    return argparse.Namespace(
+        datasets=None, group_prefix="p", rebuild=False, follow=0.05, json=True, metrics_port=0
+    )
+
+
+def test_a_failed_pass_does_not_end_follow_and_ctrl_c_ends_it_after_the_pass(monkeypatch, capfd):
     calls: list[int] = []
+    before = signal.getsignal(signal.SIGINT)
 
     def curate(*_args, **_kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise OSError("AWS Error NETWORK_CONNECTION during GetObject, key k-3cr3t-api-key")
-        if len(calls) == 2:
-            return []
-        raise KeyboardInterrupt  # the signal that ends a service
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the third pass
+        return []
 
-    monkeypatch.setattr(cli, "curate", curate)
-    monkeypatch.setattr(cli.time, "sleep", lambda _s: None)
     monkeypatch.setenv("API_KEY", "k-3cr3t-api-key")
-    args = argparse.Namespace(
-        datasets=None, group_prefix="p", rebuild=False, follow=5.0, json=True, metrics_port=0
-    )
-    with pytest.raises(KeyboardInterrupt):
-        cli.run_curate(args)
-    assert len(calls) == 3
-    err = capsys.readouterr().err
+    assert cli.run_curate(_follow(monkeypatch, curate)) == 0
+    assert len(calls) == 3  # the pass under way ended, and no other began
+    err = capfd.readouterr().err
     assert "curation: pass failed (OSError: AWS Error NETWORK_CONNECTION" in err
-    assert "next pass in 5s" in err
+    assert "next pass in 0.05s" in err
     assert "k-3cr3t-api-key" not in err  # masked like every error line
+    assert "SIGINT: stopping after this pass" in err
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's Ctrl-C is put back
+
+
+def test_a_second_signal_stops_follow_in_the_middle_of_a_pass(monkeypatch):
+    def curate(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the second SIGTERM should have stopped the pass")
+
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        cli.run_curate(_follow(monkeypatch, curate))
 
 
 def test_without_follow_a_failed_pass_is_the_commands_error(monkeypatch):

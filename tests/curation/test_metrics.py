@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from lakestream.stack.processes import free_port
+from tests.lake_helpers import ended
 from tests.metrics_helpers import emf_agent, emf_total, scrape, value, wait_until
 
 
@@ -34,7 +35,9 @@ def test_follow_reports_records_lag_and_pass_duration_per_table(lake):
         first = scrape(url)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        _, stderr = ended(proc, timeout=60)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "SIGINT: stopping after this pass" in stderr
 
     # The first pass appended everything; the second found nothing new and added nothing.
     assert value(first, "lakestream_curation_records_total", table=table) == landed
