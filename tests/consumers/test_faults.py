@@ -55,16 +55,16 @@ def test_sigkill_mid_batch_then_restart(lake):
     assert_exactly(lake, "transactions", produced)
 
 
-def test_broker_restart_mid_stream(lake, running_stack):
-    producer = lake.produce_in_background("web_logs", 12_000, "--rate", "2000")
-    sink = lake.sink("web_logs", *SMALL_BATCHES, "--until-idle", "8")
-    lake.wait_for_rows("web_logs", 2_000, timeout=60)
-    running_stack.stack.restart_broker(timeout=60)
+def test_broker_restart_mid_stream(durable_lake, durable_stack):
+    producer = durable_lake.produce_in_background("web_logs", 12_000, "--rate", "2000")
+    sink = durable_lake.sink("web_logs", *SMALL_BATCHES, "--until-idle", "8")
+    durable_lake.wait_for_rows("web_logs", 2_000, timeout=60)
+    durable_stack.stack.restart_broker(timeout=60)
     produced = acked(finish(producer))
     assert produced == 12_000
     finish(sink, timeout=240)
     # A sink that gave up during the restart would leave records behind; count them all.
-    assert_exactly(lake, "web_logs", produced)
+    assert_exactly(durable_lake, "web_logs", produced)
 
 
 def test_s3_endpoint_stalled_for_ten_seconds(lake, running_stack):
@@ -81,23 +81,23 @@ def test_s3_endpoint_stalled_for_ten_seconds(lake, running_stack):
     assert_exactly(lake, "social_posts", produced)
 
 
-def test_broker_down_for_seconds_mid_stream(lake, running_stack):
+def test_broker_down_for_seconds_mid_stream(durable_lake, durable_stack):
     # Connections refused for 8 s while the sink lands a backlog: polls, commits and metadata
     # requests fail meanwhile. The sink keeps running (no supervisor needed) and loses nothing.
     # Manual: its leases must survive the outage too (the group case is the test above).
-    sink = lake.sink("transactions", *SMALL_BATCHES, "--assignment", "manual")
+    sink = durable_lake.sink("transactions", *SMALL_BATCHES, "--assignment", "manual")
     try:
-        produced = lake.produce("transactions", 3_000, "--seed", "11")
-        assert lake.wait_for_rows("transactions", produced, timeout=60).rows == produced
-        produced += lake.produce("transactions", 9_000, "--seed", "12")
-        running_stack.stack.restart_broker(timeout=60, down_for=8)
-        produced += lake.produce("transactions", 3_000, "--seed", "13")
-        lake.wait_for_rows("transactions", produced, timeout=120)
+        produced = durable_lake.produce("transactions", 3_000, "--seed", "11")
+        assert durable_lake.wait_for_rows("transactions", produced, timeout=60).rows == produced
+        produced += durable_lake.produce("transactions", 9_000, "--seed", "12")
+        durable_stack.stack.restart_broker(timeout=60, down_for=8)
+        produced += durable_lake.produce("transactions", 3_000, "--seed", "13")
+        durable_lake.wait_for_rows("transactions", produced, timeout=120)
         assert sink.poll() is None, "the sink ended on a broker outage"
     finally:
         sink.send_signal(signal.SIGTERM)
     finish(sink, timeout=60)
-    assert_exactly(lake, "transactions", produced)
+    assert_exactly(durable_lake, "transactions", produced)
 
 
 class FlakyConsumer:

@@ -107,21 +107,22 @@ def test_every_offset_is_accounted_for_and_a_loss_or_a_duplicate_is_not(lake):
 
 @pytest.mark.parametrize("sink_budget_s", [5.0, 0.0], ids=["sink-checks", "audit-checks"])
 def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(
-    lake, monkeypatch, sink_budget_s
+    durable_lake, monkeypatch, sink_budget_s
 ):
     """A gap in the broker's log (here: one of the embedded broker's batch objects removed, as
     a restart mid-produce leaves; on a real Kafka, transaction markers) is counted by the sink
     and reported as skipped; every other offset is still a record, once. The gap starts right
     at the group's commit, so only where the sink began reading tells it from a loss."""
-    ds = lake.datasets.get("social_posts")
-    lake.land("social_posts", 60, "--seed", "1")
+    ds = durable_lake.datasets.get("social_posts")
+    durable_lake.land("social_posts", 60, "--seed", "1")
     committed = {
-        a.partition: a.committed for a in audit_dataset(lake.settings, ds, lake.group_prefix)
+        a.partition: a.committed
+        for a in audit_dataset(durable_lake.settings, ds, durable_lake.group_prefix)
     }
     for seed in ("2", "3"):  # two more produce runs: each its own batches per partition
-        lake.produce("social_posts", 60, "--seed", seed)
-    s3 = clients.aws_client(lake.settings, "s3")
-    log_bucket = lake.settings.broker_log_bucket
+        durable_lake.produce("social_posts", 60, "--seed", seed)
+    s3 = clients.aws_client(durable_lake.settings, "s3")
+    log_bucket = durable_lake.settings.broker_log_bucket
     batches = sorted(
         (base_offset(o["Key"]), o["Key"])
         for o in clients.list_objects(s3, log_bucket, records_prefix(ds.topic, 0))
@@ -136,21 +137,23 @@ def test_offsets_the_broker_never_delivers_are_skipped_not_unaccounted(
     # With no time to check (a broker restarting, say), the sink writes the gap down as
     # unchecked and the audit asks the broker itself.
     monkeypatch.setattr(gaps, "PROBE_BUDGET_S", sink_budget_s)
-    lake.catch_up("social_posts")
-    curate(lake.settings, [ds], lake.group_prefix)
+    durable_lake.catch_up("social_posts")
+    curate(durable_lake.settings, [ds], durable_lake.group_prefix)
     metadata = [
-        s3.head_object(Bucket=lake.settings.bucket(ds), Key=o["Key"])["Metadata"]
-        for o in clients.list_objects(s3, lake.settings.bucket(ds), f"{ds.table}/")
+        s3.head_object(Bucket=durable_lake.settings.bucket(ds), Key=o["Key"])["Metadata"]
+        for o in clients.list_objects(s3, durable_lake.settings.bucket(ds), f"{ds.table}/")
         if layout.parse_key(o["Key"]).partition == 0
     ]
     noted = {m.get(layout.SKIPPED_OFFSETS) or m.get(layout.UNCHECKED_GAPS) for m in metadata}
     expected_note = str(gap) if sink_budget_s else f"{gap_start}-{gap_end}"
     assert expected_note in noted, metadata
 
-    audited = {a.partition: a for a in audit_dataset(lake.settings, ds, lake.group_prefix)}
+    audited = {
+        a.partition: a for a in audit_dataset(durable_lake.settings, ds, durable_lake.group_prefix)
+    }
     assert (audited[0].skipped, audited[0].skipped_applied) == (gap, gap)
     assert sum(a.skipped for a in audited.values()) == gap
     assert audited[0].raw_records == audited[0].committed - gap
     assert all(a.raw_unaccounted == 0 and a.curated_unaccounted == 0 for a in audited.values())
-    code, report = _cli(lake)
+    code, report = _cli(durable_lake)
     assert (code, report["unaccounted"], report["skipped"]) == (0, 0, gap)

@@ -98,8 +98,8 @@ def _read_all(settings, topic: str) -> list[int]:
     return offsets
 
 
-def test_retention_deletes_what_every_group_read_and_the_broker_serves_the_rest(running_stack):
-    settings = running_stack.settings
+def test_retention_deletes_what_every_group_read_and_the_broker_serves_the_rest(durable_stack):
+    settings = durable_stack.settings
     topic = f"test_{uuid.uuid4().hex[:10]}"
     admin = clients.kafka_admin(settings)
     try:

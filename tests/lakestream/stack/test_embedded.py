@@ -1,4 +1,5 @@
-"""The embedded stack, for real: moto over HTTP and Tansu over the Kafka protocol."""
+"""The embedded stack as `make up` starts it (the broker's log in the embedded S3), for real: moto
+over HTTP and Tansu over the Kafka protocol."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def _new_topic(settings: Settings, partitions: int) -> str:
     return name
 
 
-def test_first_up_created_every_resource(running_stack):
-    outcomes = running_stack.first_up
+def test_first_up_created_every_resource(durable_stack):
+    outcomes = durable_stack.first_up
     kinds: dict[str, int] = {}
     for o in outcomes:
         kinds[o.kind] = kinds.get(o.kind, 0) + 1
@@ -58,8 +59,8 @@ def test_first_up_created_every_resource(running_stack):
     assert {o.state for o in outcomes} == {"created"}, outcomes
 
 
-def test_provisioned_resources_are_really_there(running_stack):
-    settings = running_stack.settings
+def test_provisioned_resources_are_really_there(durable_stack):
+    settings = durable_stack.settings
     s3 = clients.aws_client(settings, "s3")
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert {settings.bucket(ds) for ds in settings.datasets} <= buckets
@@ -94,8 +95,8 @@ def test_provisioned_resources_are_really_there(running_stack):
     assert wg["BytesScannedCutoffPerQuery"] == 10 * 1024**3
 
 
-def test_second_up_changes_nothing(running_stack):
-    stack = running_stack.stack
+def test_second_up_changes_nothing(durable_stack):
+    stack = durable_stack.stack
     pids = (stack.moto.pid, stack.broker.pid)
     outcomes = stack.up(timeout=30)
     assert {o.state for o in outcomes} == {"exists"}
@@ -103,8 +104,8 @@ def test_second_up_changes_nothing(running_stack):
     assert (stack.moto.pid, stack.broker.pid) == pids  # nothing restarted
 
 
-def test_status_command_reports_a_healthy_stack(running_stack):
-    result = cli(orchestration_main, ["status", "--json"], {**os.environ, **running_stack.env})
+def test_status_command_reports_a_healthy_stack(durable_stack):
+    result = cli(orchestration_main, ["status", "--json"], {**os.environ, **durable_stack.env})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["healthy"] is True
@@ -117,11 +118,11 @@ def test_status_command_reports_a_healthy_stack(running_stack):
     assert len(report["resources"]) == sum(EXPECTED_KINDS.values())
 
 
-def test_s3_round_trip_with_plain_boto3(running_stack):
+def test_s3_round_trip_with_plain_boto3(durable_stack):
     # No project code on this path: any AWS tool pointed at the endpoint must just work.
     s3 = boto3.client(
         "s3",
-        endpoint_url=running_stack.env["AWS_ENDPOINT_URL"],
+        endpoint_url=durable_stack.env["AWS_ENDPOINT_URL"],
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
@@ -137,8 +138,8 @@ def test_s3_round_trip_with_plain_boto3(running_stack):
     assert listed["KeyCount"] == 0
 
 
-def test_consumer_group_of_two_splits_the_partitions(running_stack):
-    settings = running_stack.settings
+def test_consumer_group_of_two_splits_the_partitions(durable_stack):
+    settings = durable_stack.settings
     topic = _new_topic(settings, partitions=3)
     group = f"group_{uuid.uuid4().hex[:8]}"
     members = [
@@ -190,8 +191,8 @@ def test_consumer_group_of_two_splits_the_partitions(running_stack):
     assert received[1]
 
 
-def test_broker_restart_keeps_messages_and_committed_offsets(running_stack):
-    settings, stack = running_stack.settings, running_stack.stack
+def test_broker_restart_keeps_messages_and_committed_offsets(durable_stack):
+    settings, stack = durable_stack.settings, durable_stack.stack
     topic = _new_topic(settings, partitions=2)
     producer = clients.kafka_producer(settings)
     sent = {f"k{n}".encode(): f"value-{n}".encode() for n in range(60)}
