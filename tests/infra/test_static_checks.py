@@ -47,26 +47,97 @@ def run_checkov(directory: Path) -> dict:
     return report[0] if isinstance(report, list) else report
 
 
+# Two safeguards of the brokers, broken in a copy: a regression would show as exactly these.
+BROKEN_BROKER = {
+    'http_tokens                 = "required"': 'http_tokens = "optional"',
+    "encrypted             = true": "encrypted = false",
+}
+# Two of the shared launch template's, broken in a copy of ssm_instance.
+BROKEN_LAUNCH_TEMPLATE = {
+    'http_tokens                 = "required"': 'http_tokens = "optional"',
+    "http_put_response_hop_limit = 1": "http_put_response_hop_limit = 2",
+}
+
+LAUNCHER = """
+module "sink" {
+  source = "./ssm_instance"
+
+  name                   = "lakestream-sink"
+  description            = "The sink: Systems Manager sessions"
+  create_launch_template = true
+  image_id               = "ami-0a1b2c3d"
+  instance_type          = "t4g.small"
+  user_data              = "#!/bin/bash\\n"
+  security_group_ids     = ["sg-0a1b2c3d"]
+}
+"""
+
+
+def _replace(path: Path, replacements: dict[str, str]) -> None:
+    text = path.read_text()
+    for old, new in replacements.items():
+        assert old in text, f"{old!r} is no longer in {path}: the broken copy would not differ"
+        text = text.replace(old, new)
+    path.write_text(text)
+
+
+def _copy_infra(root: Path, replacements: dict[str, str]) -> None:
+    """infra/ with what its files read from beside it (the catalog, the saved queries)."""
+    shutil.copytree(INFRA, root / "infra", ignore=shutil.ignore_patterns(".terraform"))
+    shutil.copytree(INFRA.parent / "lakestream", root / "lakestream")
+    shutil.copytree(INFRA.parent / "glue" / "queries", root / "glue" / "queries")
+    _replace(root / "infra" / "modules" / "kafka" / "main.tf", replacements)
+
+
+def _launch_template_caller(root: Path, replacements: dict[str, str]) -> None:
+    """ssm_instance with its launch template, launched by a scratch caller (the modules of
+    infra/ create none yet, so infra/ alone does not show checkov the template)."""
+    shutil.copytree(INFRA / "modules" / "ssm_instance", root / "ssm_instance")
+    _replace(root / "ssm_instance" / "main.tf", replacements)
+    (root / "main.tf").write_text(LAUNCHER)
+
+
 @pytest.fixture(scope="module")
-def report() -> dict:
-    return run_checkov(INFRA)
+def reports(tmp_path_factory) -> dict[str, dict[str, list[dict]]]:
+    """checkov's verdicts on infra/ and on three broken or scratch copies, by root. One run
+    over the four: checkov takes ~6 s of CPU to start, and ~15 s a run over infra/."""
+    roots = tmp_path_factory.mktemp("checkov")
+    _copy_infra(roots, {})
+    _copy_infra(roots / "broken", BROKEN_BROKER)
+    _launch_template_caller(roots / "launch-template", {})
+    _launch_template_caller(roots / "launch-template-broken", BROKEN_LAUNCH_TEMPLATE)
+    results = run_checkov(roots)["results"]
+    named = ("infra", "broken", "launch-template", "launch-template-broken")
+    by_root: dict[str, dict[str, list[dict]]] = {name: {} for name in named}
+    for verdict in ("passed", "failed", "skipped"):
+        for name in named:
+            by_root[name][verdict] = [
+                c for c in results[f"{verdict}_checks"] if c["file_path"].startswith(f"/{name}/")
+            ]
+    return by_root
+
+
+@pytest.fixture(scope="module")
+def report(reports) -> dict[str, list[dict]]:
+    """infra/ as it is."""
+    return reports["infra"]
 
 
 def test_checkov_finds_no_failed_check(report) -> None:
     failed = [
         f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
-        for c in report["results"]["failed_checks"]
+        for c in report["failed"]
     ]
     assert not failed, "\n".join(failed)
     # It did look: every module's resources were checked.
-    assert report["summary"]["passed"] >= 100
-    resources = {c["resource"] for c in report["results"]["passed_checks"]}
+    assert len(report["passed"]) >= 100
+    resources = {c["resource"] for c in report["passed"]}
     for module in ("kafka", "s3_lake", "glue_catalog", "curated_lake", "athena", "api[0]"):
         assert any(r.startswith(f"module.{module}.") for r in resources), module
 
 
 def test_every_skip_carries_its_reason(report) -> None:
-    skipped = report["results"]["skipped_checks"]
+    skipped = report["skipped"]
     for check in skipped:
         reason = check["check_result"].get("suppress_comment", "")
         assert len(reason) > 30, f"{check['check_id']} is skipped without a reason"
@@ -93,75 +164,22 @@ def test_every_skip_carries_its_reason(report) -> None:
     ]
 
 
-def test_checkov_catches_a_broker_without_imdsv2_or_encryption(tmp_path) -> None:
+def test_checkov_catches_a_broker_without_imdsv2_or_encryption(reports) -> None:
     # The zero above means something only if a regression would show: break two safeguards in
     # a copy and expect exactly those checks to fail.
-    copy = tmp_path / "infra"
-    shutil.copytree(INFRA, copy, ignore=shutil.ignore_patterns(".terraform"))
-    shutil.copytree(INFRA.parent / "lakestream", tmp_path / "lakestream")
-    shutil.copytree(INFRA.parent / "glue" / "queries", tmp_path / "glue" / "queries")
-    main = copy / "modules" / "kafka" / "main.tf"
-    text = main.read_text()
-    text = text.replace('http_tokens                 = "required"', 'http_tokens = "optional"')
-    text = text.replace("encrypted             = true", "encrypted = false")
-    main.write_text(text)
-    failed = {c["check_id"] for c in run_checkov(copy)["results"]["failed_checks"]}
+    failed = {c["check_id"] for c in reports["broken"]["failed"]}
     assert {"CKV_AWS_79", "CKV_AWS_8"} <= failed
-
-
-def test_broken_copy_really_differs() -> None:
-    # Guards the replacements above: if the source is reformatted they would silently miss.
-    text = (INFRA / "modules" / "kafka" / "main.tf").read_text()
-    assert 'http_tokens                 = "required"' in text
-    assert "encrypted             = true" in text
-
-
-LAUNCHER = """
-module "sink" {
-  source = "./ssm_instance"
-
-  name                   = "lakestream-sink"
-  description            = "The sink: Systems Manager sessions"
-  create_launch_template = true
-  image_id               = "ami-0a1b2c3d"
-  instance_type          = "t4g.small"
-  user_data              = "#!/bin/bash\\n"
-  security_group_ids     = ["sg-0a1b2c3d"]
-}
-"""
-
-
-def _checks_on_the_launch_template(tmp_path: Path, replacements: dict[str, str]) -> dict:
-    """checkov's verdicts on ssm_instance's launch template, launched by a scratch caller (the
-    modules of infra/ create none yet, so checkov -d infra does not see it)."""
-    shutil.copytree(INFRA / "modules" / "ssm_instance", tmp_path / "ssm_instance")
-    main = tmp_path / "ssm_instance" / "main.tf"
-    text = main.read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    main.write_text(text)
-    (tmp_path / "main.tf").write_text(LAUNCHER)
-    results = run_checkov(tmp_path)["results"]
-    return {
-        verdict: {
-            c["check_id"]
-            for c in results[f"{verdict}_checks"]
-            if "launch_template" in c["resource"]
-        }
-        for verdict in ("passed", "failed")
+    assert {c["resource"] for c in reports["broken"]["failed"]} == {
+        "module.kafka.aws_instance.broker"
     }
 
 
-def test_checkov_passes_the_shared_launch_template_and_catches_imdsv1_on_it(tmp_path) -> None:
-    checks = _checks_on_the_launch_template(tmp_path / "as-is", {})
-    assert not checks["failed"]
-    assert {"CKV_AWS_79", "CKV_AWS_341", "CKV_AWS_88"} <= checks["passed"]
-    broken = _checks_on_the_launch_template(
-        tmp_path / "broken",
-        {
-            'http_tokens                 = "required"': 'http_tokens = "optional"',
-            "http_put_response_hop_limit = 1": "http_put_response_hop_limit = 2",
-        },
-    )
-    assert {"CKV_AWS_79", "CKV_AWS_341"} <= broken["failed"]
+def _on_the_launch_template(checks: dict[str, list[dict]], verdict: str) -> set[str]:
+    return {c["check_id"] for c in checks[verdict] if "launch_template" in c["resource"]}
+
+
+def test_checkov_passes_the_shared_launch_template_and_catches_imdsv1_on_it(reports) -> None:
+    as_is, broken = reports["launch-template"], reports["launch-template-broken"]
+    assert not _on_the_launch_template(as_is, "failed")
+    assert {"CKV_AWS_79", "CKV_AWS_341", "CKV_AWS_88"} <= _on_the_launch_template(as_is, "passed")
+    assert {"CKV_AWS_79", "CKV_AWS_341"} <= _on_the_launch_template(broken, "failed")
