@@ -91,7 +91,7 @@ def durable_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         yield stack
 
 
-# The files that take longest (measured with --durations=0 on 2 cores, about 40 s and more
+# The files that take longest (measured with --durations=0 on 2 cores, about 15 s and more
 # each), longest first. pytest-xdist hands out files in collection order
 # (`--no-loadscope-reorder` in the Makefile), giving a worker the next one whenever it has two
 # tests or fewer left; its own order puts the files with the most tests first, which left the
@@ -99,23 +99,27 @@ def durable_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 # place after these; a stale list costs time, never a test (tests/test_conftest.py checks the
 # names).
 LONGEST_FIRST = (
-    "tests/orchestration/test_soak.py",
     "tests/consumers/test_faults.py",
     "tests/consumers/test_sink.py",
-    "tests/athena_api/test_reuse.py",
-    "tests/curation/test_run.py",
+    "tests/orchestration/test_soak.py",
     "tests/consumers/test_group_faults.py",
-    "tests/infra/test_static_checks.py",
     "tests/athena_api/test_serving.py",
-    "tests/orchestration/test_demo.py",
     "tests/athena_api/test_dashboard.py",
+    "tests/curation/test_run.py",
+    "tests/orchestration/test_demo.py",
     "tests/consumers/test_leases.py",
-    "tests/curation/test_maintain.py",
     "tests/athena_api/test_docs.py",
-    "tests/notebooks/test_notebooks.py",
     "tests/infra/test_stage_policies.py",
-    "tests/producers/test_cli.py",
+    "tests/notebooks/test_notebooks.py",
+    "tests/athena_api/test_reuse.py",
+    "tests/lakestream/stack/test_embedded.py",
+    "tests/curation/test_maintain.py",
     "tests/consumers/test_groups.py",
+    "tests/infra/test_release.py",
+    "tests/orchestration/test_dlq.py",
+    "tests/test_entrypoints.py",
+    "tests/infra/test_static_checks.py",
+    "tests/infra/test_structure.py",
 )
 
 
