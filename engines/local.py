@@ -214,18 +214,15 @@ class LocalEngine(GlueTables):
             _travels(info)
         as_of = query.as_of.isoformat(sep=" ") if query.as_of else None
         partitions = prune_where(info.partitions, query.where_tree)
-        view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
         columns = ", ".join(quote_ident(c) for c in query.columns)
+        # The table's read inline, not a view made for the query: binding a view and then the
+        # query over it expanded the table's S3 glob twice (two listings per query).
         engine_sql = (
-            f"SELECT {columns} FROM {quote_ident(view)} AS {quote_ident(info.name)}"  # noqa: S608
-            f"{query.clauses()}"
+            f"SELECT {columns} FROM ({self._view_sql(info, partitions, as_of)}) "  # noqa: S608
+            f"AS {quote_ident(info.name)}{query.clauses()}"
         )
         return self._run_on_views(
-            started,
-            engine_sql,
-            list(query.params),
-            [(view, self._view_sql(info, partitions, as_of))],
-            {info.name: partitions},
+            started, engine_sql, list(query.params), [], {info.name: partitions}
         )
 
     def _run_on_views(

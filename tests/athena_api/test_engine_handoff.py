@@ -59,6 +59,20 @@ def test_a_table_query_is_not_parsed_again(api, monkeypatch):
     assert {r["status_code"] for r in body["rows"]} == {404}
 
 
+def test_a_table_query_lists_the_tables_objects_once(api):
+    # DuckDB expands a read's S3 glob each time it binds it: a view made for the query, then
+    # the query over it, listed the table twice. Every listing is a request to moto (or S3).
+    table = views.lookup("kafka_ing_logs")
+    engine = views.engine()
+    result = engine.select(build_query(table, django_settings.LAKE.glue_database, 5))
+    assert len(result.rows) == 5
+    listings = engine._con.execute(
+        "SELECT count(*) FROM duckdb_logs_parsed('HTTP') "
+        "WHERE request.type = 'GET' AND request.url LIKE '%list-type=2%'"
+    ).fetchone()[0]
+    assert listings == 1
+
+
 @pytest.mark.parametrize("relation", ["=", "<"])
 def test_dt_filters_prune_partitions_of_a_table_query(api, relation):
     table = views.lookup("kafka_ing_logs")
