@@ -15,10 +15,12 @@ type in the lake's vocabulary; the formatter is DuckDB's own binding of Python v
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -35,7 +37,7 @@ from engines.base import GlueTables, QueryResult, Statement, TableQuery
 from engines.pruning import placeholders_in_order, prune, prune_where
 from engines.quoting import quote_ident, quote_string
 from engines.tables import GlueCatalog, TableInfo
-from lakestream.core import clients, layout
+from lakestream.core import layout
 from lakestream.core.datasets import PARTITION_KEY
 from lakestream.core.errors import (
     BadParameter,
@@ -113,7 +115,6 @@ class LocalEngine(GlueTables):
         self.timeout = timeout
         self.file_cache = file_cache  # off: every query reads from S3 (benchmarks measure that)
         self.catalog = GlueCatalog(settings, catalog_max_age)
-        self.s3 = clients.aws_client(settings, "s3")
         # A DuckDB database per thread, made on its first query: threads (the API's gunicorn
         # threads, the bench's clients) query at the same time, and each database's HTTP log
         # counts only its own query's bytes. Setting one up takes ~0.1 s, once per thread.
@@ -180,7 +181,7 @@ class LocalEngine(GlueTables):
             )
         values = {id(p): params[i] for i, p in enumerate(placeholders)}
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        views: list[tuple[str, str]] = []
+        reads: list[tuple[str, TableInfo, list[str], str | None]] = []
         scanned: dict[str, list[str]] = {}
         for node in list(tree.find_all(exp.Table)):
             if not isinstance(node.this, exp.Identifier):
@@ -196,7 +197,7 @@ class LocalEngine(GlueTables):
             partitions = prune(info.partitions, node, values)
             scanned[info.name] = sorted(set(scanned.get(info.name, [])) | set(partitions))
             view = f"lake_{info.name}_{uuid.uuid4().hex[:8]}"
-            views.append((view, self._view_sql(info, partitions, as_of)))
+            reads.append((view, info, partitions, as_of))
             alias = node.alias or info.name
             node.replace(
                 exp.Table(
@@ -204,7 +205,13 @@ class LocalEngine(GlueTables):
                     alias=exp.TableAlias(this=exp.to_identifier(alias)),
                 )
             )
-        return self._run_on_views(started, tree.sql(dialect="duckdb"), list(params), views, scanned)
+        engine_sql = tree.sql(dialect="duckdb")
+
+        def run(empty: set[str]) -> QueryResult:
+            views = [(v, self._view_sql(i, p, a, empty)) for v, i, p, a in reads]
+            return self._run_on_views(started, engine_sql, list(params), views, scanned)
+
+        return _reading_empty_tables_as_empty(run)
 
     def select(self, query: TableQuery, reuse_minutes: int = 0) -> QueryResult:
         """One table read, written straight into DuckDB's SQL: no parse, no second lookup."""
@@ -215,15 +222,19 @@ class LocalEngine(GlueTables):
         as_of = query.as_of.isoformat(sep=" ") if query.as_of else None
         partitions = prune_where(info.partitions, query.where_tree)
         columns = ", ".join(quote_ident(c) for c in query.columns)
-        # The table's read inline, not a view made for the query: binding a view and then the
-        # query over it expanded the table's S3 glob twice (two listings per query).
-        engine_sql = (
-            f"SELECT {columns} FROM ({self._view_sql(info, partitions, as_of)}) "  # noqa: S608
-            f"AS {quote_ident(info.name)}{query.clauses()}"
-        )
-        return self._run_on_views(
-            started, engine_sql, list(query.params), [], {info.name: partitions}
-        )
+
+        def run(empty: set[str]) -> QueryResult:
+            # The table's read inline, not a view made for the query: binding a view and then
+            # the query over it expanded the table's S3 glob twice (two listings per query).
+            engine_sql = (
+                f"SELECT {columns} FROM ({self._view_sql(info, partitions, as_of, empty)}) "  # noqa: S608
+                f"AS {quote_ident(info.name)}{query.clauses()}"
+            )
+            return self._run_on_views(
+                started, engine_sql, list(query.params), [], {info.name: partitions}
+            )
+
+        return _reading_empty_tables_as_empty(run)
 
     def _run_on_views(
         self,
@@ -238,7 +249,8 @@ class LocalEngine(GlueTables):
         con.execute("CALL truncate_duckdb_logs()")
         try:
             for view, body in views:
-                con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {body}")
+                with _no_objects_raised():
+                    con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {body}")
             columns, types, rows = self._run(engine_sql, params)
         finally:
             for view, _ in views:
@@ -273,7 +285,15 @@ class LocalEngine(GlueTables):
             raise BadSql(f"only queries (SELECT) are allowed, not {tree.key.upper()}")
         return tree
 
-    def _view_sql(self, info: TableInfo, partitions: list[str], as_of: str | None = None) -> str:
+    def _view_sql(
+        self,
+        info: TableInfo,
+        partitions: list[str],
+        as_of: str | None = None,
+        empty: set[str] | frozenset[str] = frozenset(),
+    ) -> str:
+        """The table's rows as a SELECT; read as no rows when none of its days is kept, or when
+        its glob is in `empty` (DuckDB found no object under it)."""
         if info.is_iceberg:
             return self._iceberg_view_sql(info, as_of)
         selects = [
@@ -282,14 +302,14 @@ class LocalEngine(GlueTables):
         ]
         # Every name below is quoted with _ident and every value with _sql_string: the view text
         # holds catalog names and S3 paths, never query input (that is bound as parameters).
-        base = info.location if info.location.endswith("/") else info.location + "/"
-        if not partitions or not self._has_objects(base):
+        files = _days_glob(info)
+        if not partitions or files in empty:
             nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}" for n, t in info.columns]
             nulls.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
             return f"SELECT {', '.join(nulls)} WHERE false"
         # One glob over every partition, filtered to the registered (and pruned) ones: DuckDB
         # drops the other files before reading, and an emptied partition is no error.
-        files = quote_string(layout.days_glob(base))
+        files = quote_string(files)
         wanted = ", ".join(quote_string(p) for p in partitions)
         hive = f"hive_partitioning = true, hive_types = {{'{PARTITION_KEY}': 'VARCHAR'}}"
         fmt = BY_CLASSIFICATION[info.format]
@@ -299,10 +319,9 @@ class LocalEngine(GlueTables):
         source = fmt.duckdb_source(files, hive, f"{{{typed}}}")
         if fmt.classification == "parquet":
             # Parquet objects written before a column existed lack it: read it as NULL.
-            present = {
-                row[0].lower()
-                for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
-            }
+            with _no_objects_raised():
+                described = self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
+            present = {row[0].lower() for row in described}
             selects = [
                 s if n.lower() in present else f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}"
                 for s, (n, t) in zip(selects, info.columns, strict=True)
@@ -320,13 +339,6 @@ class LocalEngine(GlueTables):
         source = f"iceberg_scan({quote_string(info.metadata_location or '')}{travel})"
         return f"SELECT {names} FROM {source}"  # noqa: S608 - catalog names, quoted
 
-    def _has_objects(self, location: str) -> bool:
-        bucket, prefix = layout.split_location(location)
-        listed = self.s3.list_objects_v2(
-            Bucket=bucket, Prefix=layout.data_prefix(prefix), MaxKeys=1
-        )
-        return listed.get("KeyCount", 0) > 0
-
     def _run(
         self, sql: str, params: list[Any]
     ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
@@ -341,6 +353,10 @@ class LocalEngine(GlueTables):
             return columns, [lake_type(d[1]) for d in description], cursor.fetchall()
         except duckdb.InterruptException:
             raise QueryTimeout(f"the query ran longer than {self.timeout:.0f}s") from None
+        except duckdb.IOException as exc:
+            if found := _NO_FILES.search(str(exc)):
+                raise _NoObjects(found["glob"]) from None
+            raise EngineFailure(_first_line(exc)) from None
         except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException) as exc:
             raise BadSql(_first_line(exc)) from None
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
@@ -396,3 +412,44 @@ def _travels(info: TableInfo) -> None:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
+
+
+# DuckDB's error when a read's glob matches no object: a table whose every object is gone
+# since its partitions were read (retention, a bucket emptied by hand).
+_NO_FILES = re.compile(r'No files found that match the pattern "(?P<glob>[^"]+)"')
+
+
+class _NoObjects(Exception):
+    def __init__(self, glob: str) -> None:
+        super().__init__(glob)
+        self.glob = glob
+
+
+@contextmanager
+def _no_objects_raised() -> Iterator[None]:
+    try:
+        yield
+    except duckdb.IOException as exc:
+        if found := _NO_FILES.search(str(exc)):
+            raise _NoObjects(found["glob"]) from None
+        raise
+
+
+def _days_glob(info: TableInfo) -> str:
+    base = info.location if info.location.endswith("/") else info.location + "/"
+    return layout.days_glob(base)
+
+
+def _reading_empty_tables_as_empty(run: Callable[[set[str]], QueryResult]) -> QueryResult:
+    """`run(empty)`, run again each time DuckDB finds no object under a table's glob, with that
+    glob in `empty` (the table read as no rows, as Athena reads a location with no object).
+    Instead of listing each table before each query: a request to S3 per table and query,
+    which cost a quarter of the API's throughput on distinct queries."""
+    empty: set[str] = set()
+    while True:
+        try:
+            return run(empty)
+        except _NoObjects as missing:
+            if missing.glob in empty:  # not a table's glob: nothing to read as empty
+                raise EngineFailure(f"no object matches {missing.glob}") from None
+            empty.add(missing.glob)
