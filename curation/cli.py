@@ -212,10 +212,10 @@ def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if stop:
+        stop.append(name)
+        if len(stop) > 1:
             raise KeyboardInterrupt(name)
         say_in_handler(f"• {name}: stopping after this pass (again: stop now)")
-        stop.append(name)
 
     # A flag, not KeyboardInterrupt: kafka-python's event loop, which runs in this thread while
     # a pass reads the sink's committed offsets, catches BaseException and logs it, so a Ctrl-C
@@ -230,6 +230,10 @@ def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset
                 _pass(args, settings, datasets, rebuild)
                 rebuild = False  # --follow rebuilds once, then follows
             except Exception as exc:
+                if len(stop) > 1:
+                    # The second signal's KeyboardInterrupt, turned into an error by a library
+                    # it landed in (DuckDB: "Query interrupted"): not a failed pass.
+                    raise KeyboardInterrupt(stop[-1]) from None
                 # A service goes on: S3 stalled, the catalog or the broker away, a commit lost
                 # to another pass. The pass left the table as it was; the next one starts there.
                 err_console().print(
@@ -241,6 +245,8 @@ def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset
             next_pass = time.monotonic() + args.follow
             while not stop and time.monotonic() < next_pass:
                 time.sleep(min(0.1, args.follow))
+        if len(stop) > 1:  # a second signal whose KeyboardInterrupt a library swallowed
+            raise KeyboardInterrupt(stop[-1])
     return 0
 
 

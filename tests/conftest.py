@@ -60,10 +60,10 @@ def embedded_stack(run_dir: Path, broker_storage: str, export: bool) -> Iterator
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
     env = stack_env(run_dir, broker_storage)
     with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("AWS_PROFILE", raising=False)  # the stack's keys, never a user's profile
         if export:
             for name, value in env.items():
                 mp.setenv(name, value)
-            mp.delenv("AWS_PROFILE", raising=False)
         with environment({**os.environ, **env}):
             settings = Settings()
         stack = EmbeddedStack(settings)

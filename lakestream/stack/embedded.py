@@ -105,7 +105,10 @@ class EmbeddedStack:
                 else "memory://tansu/",
             ],  # fmt: skip  (argv[0] is resolved at start: finding the binary may fail)
             env={
+                # Tansu's S3 client reads either name, the later in its environment winning:
+                # both name this stack's moto, whatever another stack's environment says.
                 "AWS_ENDPOINT": settings.aws_endpoint_url or "",
+                "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
                 "AWS_ALLOW_HTTP": "true",
                 "AWS_REGION": settings.aws_region,
                 "AWS_DEFAULT_REGION": settings.aws_region,
