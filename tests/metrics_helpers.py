@@ -32,6 +32,21 @@ def value(samples: dict[tuple[str, tuple], float], name: str, **labels: str) -> 
     return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
 
 
+def read_to_the_end(port: int, topic: str, partitions: int) -> bool:
+    """Whether a sink scraped on `port` holds every partition of `topic`, each read to its end
+    (its consumer-lag gauge at 0); False while its endpoint is not up yet."""
+    try:
+        samples = scrape(f"http://127.0.0.1:{port}/metrics")
+    except OSError:
+        return False
+    lags = [
+        v
+        for (name, labels), v in samples.items()
+        if name == "lakestream_sink_consumer_lag" and ("topic", topic) in labels
+    ]
+    return len(lags) == partitions and not any(lags)
+
+
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():

@@ -16,7 +16,7 @@ from lakestream.core import clients
 from lakestream.stack.processes import free_port
 from simulator.simulation import SimulationConfig, Simulator
 from tests.lake_helpers import cli, finish
-from tests.metrics_helpers import scrape, wait_until
+from tests.metrics_helpers import read_to_the_end, wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -139,19 +139,11 @@ def test_sigterm_writes_and_commits_the_open_batch_then_exits(lake):
         "web_logs", "--max-age", "600", "--max-records", "1000000", "--metrics-port", str(port)
     )
 
-    def read_everything() -> bool:  # every partition held, and none with records left
-        try:
-            samples = scrape(f"http://127.0.0.1:{port}/metrics")
-        except OSError:
-            return False
-        lags = [
-            v
-            for (name, labels), v in samples.items()
-            if name == "lakestream_sink_consumer_lag" and ("topic", ds.topic) in labels
-        ]
-        return len(lags) == ds.partitions and not any(lags)
-
-    wait_until(read_everything, 120, "the sink holding every partition, read to the end")
+    wait_until(
+        lambda: read_to_the_end(port, ds.topic, ds.partitions),
+        120,
+        "the sink holding every partition, read to the end",
+    )
     assert lake.count("web_logs").rows == 0
     sink.send_signal(signal.SIGTERM)
     _, stderr = sink.communicate(timeout=60)
@@ -178,21 +170,13 @@ def test_a_worker_that_fails_ends_the_run_instead_of_stalling_its_topic(deployme
         ["transactions", "web_logs"], "--max-records", "300", "--max-age", "600",
         "--metrics-port", str(port),
     )  # fmt: skip
-    topic = lake.datasets.get("transactions").topic
+    transactions = lake.datasets.get("transactions")
 
-    def holding_transactions() -> bool:  # every partition read to its end, nothing written yet
-        try:
-            samples = scrape(f"http://127.0.0.1:{port}/metrics")
-        except OSError:
-            return False
-        lags = [
-            v
-            for (name, labels), v in samples.items()
-            if name == "lakestream_sink_consumer_lag" and ("topic", topic) in labels
-        ]
-        return len(lags) == lake.datasets.get("transactions").partitions and not any(lags)
-
-    wait_until(holding_transactions, 120, "the sink holding every transactions partition")
+    wait_until(
+        lambda: read_to_the_end(port, transactions.topic, transactions.partitions),
+        120,
+        "the sink holding every transactions partition, read to the end",
+    )
     assert lake.count("transactions").rows == 0
     lake.produce("web_logs", 300)
     try:
