@@ -302,7 +302,7 @@ class LocalEngine(GlueTables):
         ]
         # Every name below is quoted with _ident and every value with _sql_string: the view text
         # holds catalog names and S3 paths, never query input (that is bound as parameters).
-        files = _days_glob(info)
+        files = layout.days_glob(info.location)
         if not partitions or files in empty:
             nulls = [f"CAST(NULL AS {to_duckdb(t)}) AS {quote_ident(n)}" for n, t in info.columns]
             nulls.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
@@ -347,16 +347,14 @@ class LocalEngine(GlueTables):
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.start()
         try:
-            cursor = con.execute(sql, params)
-            description = cursor.description or []
+            with _no_objects_raised():
+                cursor = con.execute(sql, params)
+                description = cursor.description or []
+                rows = cursor.fetchall()
             columns = [d[0] for d in description]
-            return columns, [lake_type(d[1]) for d in description], cursor.fetchall()
+            return columns, [lake_type(d[1]) for d in description], rows
         except duckdb.InterruptException:
             raise QueryTimeout(f"the query ran longer than {self.timeout:.0f}s") from None
-        except duckdb.IOException as exc:
-            if found := _NO_FILES.search(str(exc)):
-                raise _NoObjects(found["glob"]) from None
-            raise EngineFailure(_first_line(exc)) from None
         except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException) as exc:
             raise BadSql(_first_line(exc)) from None
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
@@ -435,11 +433,6 @@ def _no_objects_raised() -> Iterator[None]:
         raise
 
 
-def _days_glob(info: TableInfo) -> str:
-    base = info.location if info.location.endswith("/") else info.location + "/"
-    return layout.days_glob(base)
-
-
 def _reading_empty_tables_as_empty(
     run: Callable[[set[str]], QueryResult], tables: Sequence[TableInfo]
 ) -> QueryResult:
@@ -447,7 +440,7 @@ def _reading_empty_tables_as_empty(
     glob in `empty` (the table read as no rows, as Athena reads a location with no object).
     Instead of listing each table before each query: a request to S3 per table and query,
     which cost a quarter of the API's throughput on distinct queries."""
-    globs = {_days_glob(info) for info in tables if not info.is_iceberg}
+    globs = {layout.days_glob(info.location) for info in tables if not info.is_iceberg}
     empty: set[str] = set()
     while True:
         try:

@@ -6,8 +6,9 @@ subprocess it starts, finds this stack and never a stack a person has running on
 The session's stack keeps the broker's log in memory: most tests are about the sink, curation or
 the API, and with the log in S3 every produce and fetch is also a request to the one moto
 process that holds the lake (13% of a stack test's CPU, measured on five stack files). Tests of
-what the log in S3 gives (a broker restart loses nothing, retention, offsets the log no longer
-serves) use `durable_stack`, the stack as `make up` starts it, on the same worker when they need it.
+what the log in S3 gives (a broker restart loses nothing, a stalled moto stalls the broker too,
+retention, offsets the log no longer serves) use `durable_stack`, the stack as `make up` starts
+it, on the same worker when they need it.
 """
 
 from __future__ import annotations
