@@ -15,7 +15,7 @@ from rich.table import Table
 from consumers import metrics
 from consumers.batch import BatchLimits
 from consumers.clients import SINK_CLIENTS, resolve_client
-from consumers.groups import DEFAULT_GROUP_PREFIX
+from consumers.groups import add_group_prefix_option
 from consumers.leases import DEFAULT_TTL_S, MIN_TTL_S
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
@@ -26,6 +26,7 @@ from lakestream.core.entry import stage_main
 from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.metrics import add_metrics_option, start_reporting
+from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
 from lakestream.core.signals import say_in_handler
 from lakestream.stack.processes import port_is_open
@@ -46,9 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="benchmark: python -m consumers bench --help",
     )
-    parser.add_argument(
-        "--topics", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
-    )
+    add_datasets_option(parser, "--topics")
     parser.add_argument(
         "--threads-per-topic",
         type=positive(int),
@@ -89,11 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.max_record_bytes,
         help="larger messages are dead letters (default %(default)s)",
     )
-    parser.add_argument(
-        "--group-prefix",
-        default=DEFAULT_GROUP_PREFIX,
-        help="consumer groups are PREFIX-<dataset> (default %(default)s)",
-    )
+    add_group_prefix_option(parser, "its consumer groups")
     parser.add_argument(
         "--assignment",
         choices=ASSIGNMENTS,
@@ -149,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="no live progress, summary only")
     add_metrics_option(parser)
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_json_option(parser, "the summary")
     parser.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
@@ -181,7 +176,7 @@ def _table(stats: list[SinkStats], title: str) -> Table:
 def run_sink(args: argparse.Namespace) -> int:
     logging.getLogger("consumers").setLevel(args.log_level.upper())
     settings = load_settings()
-    datasets = settings.datasets.select(args.topics)
+    datasets = settings.datasets.select(args.datasets)
     if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
         raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
     if problem := clients.kafka_tls_problem(settings):

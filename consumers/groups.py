@@ -8,6 +8,7 @@ reads the high watermark off the response.
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,18 @@ from lakestream.core.settings import Settings
 # One consumer group per dataset: `<prefix>-<dataset name>`. Curation and the stats read the
 # sink's committed offsets through the same name.
 DEFAULT_GROUP_PREFIX = "lakestream-sink"
+
+
+def add_group_prefix_option(
+    parser: argparse.ArgumentParser, whose: str = "the sinks' consumer groups"
+) -> None:
+    """`--group-prefix PREFIX`: which sink groups a command runs as or reads the offsets of."""
+    parser.add_argument(
+        "--group-prefix",
+        default=DEFAULT_GROUP_PREFIX,
+        metavar="PREFIX",
+        help=f"{whose} are PREFIX-<dataset> (default %(default)s)",
+    )
 
 
 def group_id(prefix: str, dataset: Dataset) -> str:

@@ -14,7 +14,7 @@ from types import FrameType
 
 from rich.table import Table
 
-from consumers.groups import DEFAULT_GROUP_PREFIX
+from consumers.groups import add_group_prefix_option
 from curation import metrics
 from curation.maintain import maintain
 from curation.run import CurateResult, curate
@@ -25,6 +25,7 @@ from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.logs import configure_logging
 from lakestream.core.metrics import add_metrics_option, start_reporting
+from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import Settings, load_settings, masked
 from lakestream.core.signals import handlers_restored, say_in_handler
 
@@ -40,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
             "cast go to s3://<bucket>/_dlq/curated/<topic>/ with their reason."
         ),
     )
-    parser.add_argument(
-        "--datasets", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
-    )
+    add_datasets_option(parser)
     parser.add_argument(
         "--follow",
         type=positive(float),
@@ -53,13 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rebuild", action="store_true", help="drop each table and build it again from raw"
     )
-    parser.add_argument(
-        "--group-prefix",
-        default=DEFAULT_GROUP_PREFIX,
-        help="the sink's consumer groups, whose committed offsets say what raw data is final "
-        "(default %(default)s)",
+    add_group_prefix_option(
+        parser, "the sink's consumer groups, whose committed offsets say what raw data is final,"
     )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_json_option(parser)
     add_metrics_option(parser)
     parser.epilog = "maintenance: python -m curation maintain --help (make maintain)"
     return parser
@@ -98,7 +94,7 @@ def maintain_parser() -> argparse.ArgumentParser:
             "and removal of orphan files."
         ),
     )
-    parser.add_argument("--datasets", nargs="+", metavar="NAME", help="default: all")
+    add_datasets_option(parser)
     parser.add_argument(
         "--retention-days",
         type=positive(int),
@@ -129,7 +125,7 @@ def maintain_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--target-file-mb", type=positive(int), default=128, help="compaction target (MiB)"
     )
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_json_option(parser)
     return parser
 
 

@@ -18,6 +18,7 @@ from glue.queries import saved_queries
 from lakestream.core.console import out_console
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
+from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
 
 err = Console(stderr=True)
@@ -25,7 +26,7 @@ err = Console(stderr=True)
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = settings.datasets.select(args.dataset)
+    datasets = settings.datasets.select(args.datasets)
     if args.missing:
         if settings.target != "aws":
             raise LakestreamError("--missing is for the crawlers on AWS (LAKESTREAM_TARGET=aws)")
@@ -127,9 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     crawl = sub.add_parser("crawl", help="crawl the lake: tables, columns, partitions")
-    crawl.add_argument(
-        "--dataset", nargs="+", metavar="NAME", help="datasets or topics (default: all)"
-    )
+    add_datasets_option(crawl, "--dataset")
     crawl.add_argument(
         "--missing",
         action="store_true",
@@ -157,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VALUE",
         help="a '?' value, in order (repeatable); with --saved, NAME=VALUE of its @param lines",
     )
-    sql.add_argument("--json", action="store_true", help="print JSON: columns, rows, row_count")
+    add_json_option(sql, "the answer (columns, rows, row_count)")
     sql.add_argument("--max-rows", type=int, default=100, help="rows shown (default %(default)s)")
     sql.add_argument("--timeout", type=float, default=60.0, help="seconds (default %(default)s)")
     sql.set_defaults(func=cmd_sql)

@@ -13,12 +13,13 @@ from typing import Any
 
 from rich.table import Table
 
-from consumers.groups import DEFAULT_GROUP_PREFIX, describe_group, group_id, groups_lag
+from consumers.groups import add_group_prefix_option, describe_group, group_id, groups_lag
 from lakestream import __version__
 from lakestream.core.console import err_console as stderr_console
 from lakestream.core.console import out_console
 from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
+from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import Settings, load_settings
 from lakestream.core.signals import (
     TERMINATION_SIGNALS,
@@ -304,12 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="show the services and the provisioned resources (exit 1 if anything is missing)",
     )
-    status.add_argument("--json", action="store_true", help="print a JSON document instead")
-    status.add_argument(
-        "--group-prefix",
-        default=DEFAULT_GROUP_PREFIX,
-        help="the sinks' consumer groups are PREFIX-<dataset> (default %(default)s)",
-    )
+    add_json_option(status, "the status")
+    add_group_prefix_option(status)
     status.set_defaults(func=cmd_status)
 
     down = sub.add_parser("down", help="stop the embedded processes started by `up`")
@@ -407,13 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
         "HEAD per object) and the curated table's coordinate column, not from reading every "
         "object. 'unaccounted' must be 0: positive means lost, negative duplicated.",
     )
-    audit.add_argument("--datasets", nargs="+", help="datasets or topics (default: all)")
-    audit.add_argument(
-        "--group-prefix",
-        default=DEFAULT_GROUP_PREFIX,
-        help="the sinks' consumer groups are PREFIX-<dataset> (default %(default)s)",
-    )
-    audit.add_argument("--json", action="store_true", help="print a JSON document instead")
+    add_datasets_option(audit)
+    add_group_prefix_option(audit)
+    add_json_option(audit, "the reconciliation")
     audit.set_defaults(func=cmd_audit)
 
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")

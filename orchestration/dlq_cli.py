@@ -20,7 +20,9 @@ from consumers.dead_letters import (
     reason_kind,
 )
 from consumers.replay import Ledgers, provenance, replay
+from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, out_console
+from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
 
 console = out_console()
@@ -43,7 +45,7 @@ def _selection(args: argparse.Namespace) -> Selection:
 def cmd_list(args: argparse.Namespace) -> int:
     settings = load_settings()
     rows: list[dict[str, Any]] = []
-    for ds in settings.datasets.select(args.dataset):
+    for ds in settings.datasets.select(args.datasets):
         letters = _selection(args).apply(dead_letters(settings, [ds], args.layer))
         sent = provenance(settings, ds) if args.layer == "raw" else {}
         if args.letters:
@@ -140,12 +142,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", metavar="TEXT", help="letters whose reason contains TEXT")
-    parser.add_argument("--partition", type=int, help="letters of this Kafka partition")
+    parser.add_argument(
+        "--partition", type=non_negative(int), help="letters of this Kafka partition"
+    )
     parser.add_argument(
         "--offsets", metavar="FIRST-LAST", help="letters whose original offsets lie in this range"
     )
     parser.add_argument(
-        "--limit", type=int, help="at most this many letters (in partition, then offset order)"
+        "--limit",
+        type=positive(int),
+        help="at most this many letters (in partition, then offset order)",
     )
 
 
@@ -159,12 +165,12 @@ def add_parser(sub: Any) -> None:
     verbs = dlq.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     listing = verbs.add_parser("list", help="count dead letters per dataset and reason")
-    listing.add_argument("--dataset", nargs="+", help="datasets (default: all)")
+    add_datasets_option(listing, "--dataset")
     listing.add_argument("--layer", choices=("raw", "curated"), default="raw")
     listing.add_argument(
         "--letters", action="store_true", help="one line per letter, with its coordinates"
     )
-    listing.add_argument("--json", action="store_true", help="print JSON instead")
+    add_json_option(listing, "the counts (with --letters, the letters)")
     _selection_options(listing)
     listing.set_defaults(func=cmd_list)
 

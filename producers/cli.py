@@ -14,18 +14,19 @@ from rich.console import Console
 from rich.table import Table
 
 from lakestream.core import clients
-from lakestream.core.argtypes import iso_datetime, positive
+from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import stage_main
 from lakestream.core.errors import LakestreamError
+from lakestream.core.options import add_datasets_option
 from lakestream.core.settings import load_settings
 from lakestream.core.signals import say_in_handler
 from producers.clients import CLIENTS
 from producers.produce import produce
 from producers.run import DeliveryStats, ProduceRun, RunOptions
 from producers.sources import file_source, simulator_source
-from simulator.clock import DEFAULT_START
-from simulator.simulation import SimulationConfig, Simulator
+from simulator.options import add_simulation_options, simulation_config
+from simulator.simulation import Simulator
 
 DEFAULT_COUNT = 1_000  # per topic, as in the original design
 
@@ -45,35 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="benchmark: python -m producers bench --help",
     )
     what = parser.add_argument_group("what to send")
-    what.add_argument(
-        "--topics",
-        nargs="+",
-        metavar="NAME",
-        help="datasets or topics to produce (default: all four)",
-    )
+    add_datasets_option(what, "--topics")
     what.add_argument(
         "--from-files",
         type=Path,
         metavar="DIR",
         help="send the seed files in DIR (transactions.csv, web_logs.csv, social_data.json, "
         "ad_campaigns.json) instead of simulated data",
-    )
-    what.add_argument("--seed", type=int, default=42, help="simulator seed (default 42)")
-    what.add_argument(
-        "--malformed-rate",
-        type=float,
-        default=0.0,
-        help="share of deliberately malformed simulated messages, for the dead-letter path",
-    )
-    what.add_argument(
-        "--late-fraction", type=float, default=0.0, help="share of late simulated events"
-    )
-    what.add_argument(
-        "--start",
-        type=iso_datetime,
-        default=DEFAULT_START,
-        help="event time of the first simulated record (default %(default)s); records then "
-        "follow at each dataset's pace",
     )
     how_much = parser.add_argument_group("how much, how fast")
     how_much.add_argument(
@@ -108,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to wait for outstanding acknowledgements at the end (default 60)",
     )
     client.add_argument("--quiet", action="store_true", help="no live progress, summary only")
+    add_simulation_options(parser, note="how the records are made (not used with --from-files)")
     return parser
 
 
@@ -135,7 +115,7 @@ def _table(stats: list[DeliveryStats], title: str) -> Table:
 
 def run_produce(args: argparse.Namespace) -> int:
     settings = load_settings()
-    datasets = settings.datasets.select(args.topics)
+    datasets = settings.datasets.select(args.datasets)
     if args.from_files:
         files = {ds.name: args.from_files / ds.seed_file for ds in datasets}
         missing = [str(p) for p in files.values() if not p.is_file()]
@@ -152,15 +132,7 @@ def run_produce(args: argparse.Namespace) -> int:
         source_for = lambda ds: file_source(files[ds.name], ds, count)  # noqa: E731
         source = f"files in {args.from_files}"
     else:
-        sim = Simulator(
-            SimulationConfig(
-                seed=args.seed,
-                malformed_rate=args.malformed_rate,
-                late_fraction=args.late_fraction,
-                start=args.start,
-            ),
-            settings.datasets,
-        )
+        sim = Simulator(simulation_config(args, settings.datasets), settings.datasets)
         source_for = lambda ds: simulator_source(sim, ds, count)  # noqa: E731
         source = "the simulator"
 

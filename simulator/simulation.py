@@ -9,6 +9,7 @@ A stream is endless unless given a limit; the same configuration gives the same 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +38,13 @@ class SimulationConfig:
     campaigns: int = 100
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.malformed_rate <= 1.0:
-            raise ValueError("malformed_rate must be between 0 and 1")
+        for name in ("malformed_rate", "late_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:  # NaN fails too
+                raise ValueError(f"{name} must be between 0 and 1")
+        if not 0.0 <= self.max_lateness < math.inf:
+            raise ValueError("max_lateness must be a finite number of seconds, 0 or more")
+        if bad := {k: v for k, v in self.pace.items() if not 0.0 <= v < math.inf}:
+            raise ValueError(f"pace must be finite seconds, 0 or more: {bad}")
         if self.campaigns < 1:
             raise ValueError("campaigns must be >= 1")
 

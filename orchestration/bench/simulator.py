@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass
 
 from faker import Faker
 
+from lakestream.core.argtypes import positive
 from lakestream.core.console import figures_table
 from lakestream.core.datasets import default_catalog
+from lakestream.core.options import add_datasets_option, add_json_option
 from orchestration.bench.report import Figure, machine, show
 from simulator.simulation import SimulationConfig, Simulator
 
@@ -151,19 +153,21 @@ def section(quick: bool) -> list[Figure]:
 
 
 def main(argv: Sequence[str]) -> int:
-    names = [ds.name for ds in default_catalog()]
     parser = argparse.ArgumentParser(
         prog="python -m simulator bench",
         description="Ready-to-send records per second for each dataset, and the ratio against "
         "a naive per-record Faker loop measured in the same run.",
     )
     parser.add_argument(
-        "--seconds", type=float, default=2.0, help="time per measurement (default %(default)s)"
+        "--seconds",
+        type=positive(float),
+        default=2.0,
+        help="time per measurement (default %(default)s)",
     )
-    parser.add_argument("--datasets", nargs="+", choices=names, default=names)
-    parser.add_argument("--json", action="store_true", help="print a JSON report instead")
+    add_datasets_option(parser)
+    add_json_option(parser, "a report")
     args = parser.parse_args(argv)
-    results = run(args.datasets, seconds=args.seconds)
+    results = run([ds.name for ds in default_catalog().select(args.datasets)], args.seconds)
     table = figures_table(
         "simulator: ready-to-send records per second (one process, one thread)",
         ("dataset", "naive Faker loop", "simulator", "ratio"),

@@ -149,6 +149,25 @@ def test_missing_files_and_unknown_topics_are_one_line_errors(catalog_env, tmp_p
     assert "Traceback" not in result.stderr
 
 
+def test_simulation_options_are_the_simulators(catalog_env):
+    """--pace and --start reach the records sent, as `python -m simulator sample` prints them;
+    a share outside 0..1 is refused before anything is sent."""
+    env, catalog, settings = catalog_env
+    options = ["--seed", "3", "--start", "2030-05-01", "--pace", "transactions=86400"]
+    result = produce(env, "--datasets", "transactions", "--count", "4", *options)
+    assert result.returncode == 0, result.stderr
+    topic = catalog.get("transactions").topic
+    sent = consume_all(settings, {topic: catalog.get("transactions").partitions}, expected=4)
+    days = sorted(json.loads(r.value)["TransactionDate"] for r in sent)
+    assert days == ["2030-05-01", "2030-05-02", "2030-05-03", "2030-05-04"]
+    sample = cli(simulator_main, ["sample", "transactions", "-n", "4", *options], env)
+    assert sorted(r.value for r in sent) == sorted(sample.stdout.encode().splitlines())
+
+    refused = produce(env, "--datasets", "transactions", "--late-fraction", "3")
+    assert refused.returncode == 2
+    assert "argument --late-fraction: 3 is not between 0 and 1" in refused.stderr
+
+
 def test_missing_topic_with_creation_disabled_fails_clearly(catalog_env):
     env, catalog, _ = catalog_env
     result = produce(env, "--no-create-topics", "--topics", "social_posts", "--count", "5")
