@@ -28,7 +28,7 @@ from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
-from lakestream.core.signals import say_in_handler
+from lakestream.core.signals import replay_held, say_in_handler
 from lakestream.stack.processes import port_is_open
 
 err = Console(stderr=True)
@@ -196,18 +196,19 @@ def run_sink(args: argparse.Namespace) -> int:
     run = SinkRun(settings, datasets, options, args.threads_per_topic)
     stats = run.stats
 
-    def on_signal(signum: int, _frame: Any) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
         if run.stop.is_set():
-            say_in_handler(f"• {signal.Signals(signum).name} again: abandoning unwritten batches")
+            say_in_handler(f"• {name} again: abandoning unwritten batches")
             run.abort.set()
             return
-        say_in_handler(
-            f"• {signal.Signals(signum).name}: writing and committing open batches, then exiting"
-        )
+        when = " (sent while the sink was starting)" if frame is None else ""
+        say_in_handler(f"• {name}{when}: writing and committing open batches, then exiting")
         run.request_stop()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    replay_held(on_signal)  # a stop that came while the sink was starting
     err.print(
         f"• consuming {', '.join(ds.topic for ds in datasets)} "
         f"with {resolve_client(args.client, settings)} "

@@ -7,10 +7,11 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 
 from rich.table import Table
 
@@ -27,7 +28,12 @@ from lakestream.core.logs import configure_logging
 from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import Settings, load_settings, masked
-from lakestream.core.signals import handlers_restored, say_in_handler
+from lakestream.core.signals import (
+    handlers_restored,
+    release_stop_signals,
+    replay_held,
+    say_in_handler,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,9 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = cli_args(argv)
     configure_logging("curation")
     if argv[:1] == ["maintain"]:
-        return command_main("curation", lambda: run_maintain(argv[1:]))
+        return command_main("curation", lambda: _released(run_maintain, argv[1:]))
     args = build_parser().parse_args(argv)
+    if not args.follow:  # one pass: no handlers of its own either
+        return command_main("curation", lambda: _released(run_curate, args))
     return command_main("curation", lambda: run_curate(args))
+
+
+def _released(command: Callable[[Any], int], args: Any) -> int:
+    """`command(args)` with the stop signals as Python has them: a Ctrl-C kept while curation
+    started, or one now, interrupts it (inside `command_main`, which says so)."""
+    release_stop_signals()
+    return command(args)
 
 
 def run_curate(args: argparse.Namespace) -> int:
@@ -206,12 +221,15 @@ def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset
         return _pass(args, settings, datasets, args.rebuild)
     stop: list[str] = []  # the signals received; set from a handler, so no lock is taken
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         stop.append(name)
         if len(stop) > 1:
             raise KeyboardInterrupt(name)
-        say_in_handler(f"• {name}: stopping after this pass (again: stop now)")
+        if frame is None:  # kept by __main__ while curation was starting
+            say_in_handler(f"• {name} (sent while curation was starting): no pass, stopping")
+        else:
+            say_in_handler(f"• {name}: stopping after this pass (again: stop now)")
 
     # A flag, not KeyboardInterrupt: kafka-python's event loop, which runs in this thread while
     # a pass reads the sink's committed offsets, catches BaseException and logs it, so a Ctrl-C
@@ -220,6 +238,7 @@ def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset
     with handlers_restored(signal.SIGINT, signal.SIGTERM):
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+        replay_held(on_signal)  # a stop that came while curation was starting: no pass at all
         rebuild = args.rebuild
         while not stop:
             try:

@@ -20,7 +20,7 @@ from lakestream.core.entry import stage_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.options import add_datasets_option
 from lakestream.core.settings import load_settings
-from lakestream.core.signals import say_in_handler
+from lakestream.core.signals import replay_held, say_in_handler
 from producers.clients import CLIENTS
 from producers.produce import produce
 from producers.run import DeliveryStats, ProduceRun, RunOptions
@@ -137,13 +137,16 @@ def run_produce(args: argparse.Namespace) -> int:
         source = "the simulator"
 
     def on_start(run: ProduceRun) -> None:
-        def on_signal(signum: int, _frame: Any) -> None:
-            say_in_handler(f"• {signal.Signals(signum).name}: stopping, flushing what was accepted")
+        def on_signal(signum: int, frame: Any) -> None:
+            when = " (sent while the producers were starting)" if frame is None else ""
+            name = signal.Signals(signum).name
+            say_in_handler(f"• {name}{when}: stopping, flushing what was accepted")
             run.request_stop()
             signal.signal(signum, signal.SIG_DFL)  # a second one forces the exit
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+        replay_held(on_signal)  # a stop that came while the producers were starting
         brokers = settings.kafka_bootstrap_servers
         client = clients.kafka_client_named(args.client, settings)
         err.print(f"• producing from {source} with {client} to {brokers}")

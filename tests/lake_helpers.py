@@ -117,6 +117,20 @@ def ended(proc: subprocess.Popen, timeout: float = 180) -> tuple[str, str]:
         ) from None
 
 
+def catches(proc: subprocess.Popen, signum: int, timeout: float = 30) -> None:
+    """Wait until `proc` has a handler of its own for `signum` (its SigCgt mask in /proc): from
+    then on the signal no longer ends it by the default action."""
+    bit = 1 << (signum - 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & bit:
+            return
+        time.sleep(0.002)
+    raise AssertionError(f"process {proc.pid} never caught signal {signum} (exit {proc.poll()})")
+
+
 def finish(proc: subprocess.Popen, timeout: float = 180) -> str:
     stdout, stderr = ended(proc, timeout)
     assert proc.returncode == 0, f"exit {proc.returncode}: {stderr[-2000:]}"

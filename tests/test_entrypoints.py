@@ -48,3 +48,51 @@ def test_a_stage_bench_is_found_above_it(stage):
 def test_a_missing_benchmark_is_one_clear_error():
     with pytest.raises(LakestreamError, match="no benchmark of curation is installed"):
         benchmark("curation")([])
+
+
+# The long-running commands keep a stop signal from their __main__ on (lakestream/core/signals.py).
+SERVICES = ["consumers", "producers", "curation"]
+HEAVY = ("kafka", "confluent_kafka", "boto3", "pyarrow", "duckdb", "pyiceberg", "rich", "pydantic")
+
+
+@pytest.mark.parametrize("package", SERVICES)
+def test_main_holds_stop_signals_before_importing_the_command(package):
+    import ast
+
+    tree = ast.parse(Path(__file__).parents[1].joinpath(package, "__main__.py").read_text())
+    calls = [
+        i
+        for i, node in enumerate(tree.body)
+        if isinstance(node, ast.Expr) and ast.unparse(node) == "hold_stop_signals()"
+    ]
+    imports = [
+        i
+        for i, node in enumerate(tree.body)
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.ImportFrom) and inner.module == f"{package}.cli"
+    ]
+    assert calls, f"{package}/__main__.py never calls hold_stop_signals()"
+    assert imports, f"{package}/__main__.py does not import {package}.cli"
+    assert calls[0] < imports[0]
+
+
+def test_the_services_packages_import_no_library_before_their_main():
+    """`python -m consumers` and `python -m curation` import the package before __main__ runs:
+    anything it imported would come before the hold (the sink's facade is lazy for this)."""
+    code = "import sys, consumers, curation; print(','.join(m for m in %r if m in sys.modules))"
+    result = _run(sys.executable, "-c", code % (HEAVY,))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_facades_hand_out_their_functions_and_classes():
+    code = (
+        "import producers.produce, consumers.run\n"
+        "from producers import produce, produce_simulated\n"
+        "from consumers import SinkOptions, SinkRun\n"
+        "assert callable(produce) and not isinstance(produce, type(sys)), produce\n"
+        "assert isinstance(SinkRun, type) and isinstance(SinkOptions, type)\n"
+        "assert {'SinkRun', 'SinkOptions'} <= set(dir(consumers))\n"
+    )
+    result = _run(sys.executable, "-c", "import sys, consumers\n" + code)
+    assert result.returncode == 0, result.stderr

@@ -31,7 +31,7 @@ from rich.console import Console
 from lakestream.core.errors import LakestreamError, QueryError, describe
 from lakestream.core.logs import configure_logging
 from lakestream.core.settings import masked, settings_error
-from lakestream.core.signals import handlers_restored
+from lakestream.core.signals import handlers_restored, release_stop_signals
 
 Command = Callable[[list[str]], int]
 
@@ -110,5 +110,10 @@ def stage_main(prog: str, argv: Sequence[str] | None, run: Command) -> int:
     # The sink and the producer install their own Ctrl-C/SIGTERM handlers; they end with the run.
     with handlers_restored(signal.SIGINT, signal.SIGTERM):
         if args[:1] == ["bench"]:
-            return command_main(prog, lambda: benchmark(prog)(args[1:]))
+
+            def bench() -> int:
+                release_stop_signals()  # it has no handlers to hand a kept stop to
+                return benchmark(prog)(args[1:])
+
+            return command_main(prog, bench)
         return command_main(prog, lambda: run(args))

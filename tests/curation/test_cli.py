@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from curation import cli
+from tests.lake_helpers import catches
 
 
 def _follow(monkeypatch, curate) -> argparse.Namespace:
@@ -78,3 +81,18 @@ def test_without_follow_a_failed_pass_is_the_commands_error(monkeypatch):
     )
     with pytest.raises(OSError, match="boom"):
         cli.run_curate(args)
+
+
+def test_a_stop_while_the_service_starts_runs_no_pass():
+    """systemd may stop `curate --follow` while it still imports pyiceberg and DuckDB: the stop
+    is kept by __main__ and acted on once the service can, with no pass and exit code 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "curation", "--follow", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    catches(proc, signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "SIGTERM (sent while curation was starting): no pass, stopping" in stderr
+    assert "curated" not in stderr

@@ -18,7 +18,7 @@ from lakestream.stack.processes import free_port
 from producers.cli import main as producers_main
 from simulator.cli import main as simulator_main
 from tests.kafka_helpers import consume_all, isolated_catalog, wait_for_records
-from tests.lake_helpers import CliRun, cli
+from tests.lake_helpers import CliRun, catches, cli
 
 pytestmark = pytest.mark.stack
 
@@ -99,6 +99,24 @@ def test_sigint_flushes_what_was_accepted(catalog_env):
     records = consume_all(settings, {ds.topic: ds.partitions}, expected=accepted)
     assert len(records) == accepted
     assert len({(r.partition, r.offset) for r in records}) == accepted
+
+
+def test_a_stop_while_starting_sends_nothing_and_says_so(catalog_env):
+    """A SIGTERM that comes while the producers still import their libraries is kept until
+    they can act on it: a clean stop (130, the summary) instead of the signal's default exit."""
+    env, _, _ = catalog_env
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "producers", "--quiet", "--datasets", "web_logs",
+         "--rate", "3000", "--duration", "120"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    catches(proc, signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 130, stderr
+    assert "SIGTERM (sent while the producers were starting): stopping, flushing" in stderr
+    assert summary(stdout) == (0, 0, 0, 0)
+    assert "Traceback" not in stderr
 
 
 def test_files_are_sent_as_typed_records(catalog_env, tmp_path):
