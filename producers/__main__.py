@@ -1,14 +1,4 @@
-import sys
+from lakestream.core.signals import run_holding_stops
 
-from lakestream.core.signals import hold_stop_signals, stop_holding
-
-hold_stop_signals()  # first: a stop while the imports below run is kept for the command's handler
-try:
-    from producers.cli import main
-except KeyboardInterrupt:  # the same stop signal twice while the producers imported its libraries
-    sys.stderr.write("producers: interrupted\n")
-    sys.exit(130)
-
-code = main()
-stop_holding()  # it has returned: a stop while the process exits acts as usual
-sys.exit(code)
+# A stop that comes while the command imports its libraries is kept for its handler.
+run_holding_stops("producers")

@@ -11,8 +11,9 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -86,6 +87,22 @@ def stop_holding() -> None:
     command has already stopped."""
     _put_back()
     _held.clear()
+
+
+def run_holding_stops(package: str) -> NoReturn:
+    """`python -m <package>` for a long-running command: hold the stop signals, import
+    `<package>.cli` (the seconds a stop is kept for), run its `main`, and exit with its code,
+    the handlers as they were while the process exits. Only this module's light imports come
+    before the hold."""
+    hold_stop_signals()
+    try:
+        main = import_module(f"{package}.cli").main
+    except KeyboardInterrupt:  # the same stop signal twice while it imported its libraries
+        sys.stderr.write(f"{package}: interrupted\n")
+        sys.exit(130)
+    code = main()
+    stop_holding()
+    sys.exit(code)
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
