@@ -7,11 +7,10 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from types import FrameType
-from typing import Any
 
 from rich.table import Table
 
@@ -150,6 +149,9 @@ MAINTAIN_COLUMNS = (
 
 
 def run_maintain(argv: list[str]) -> int:
+    # No handlers of its own: a Ctrl-C kept while it started, or one now, interrupts it (inside
+    # command_main, which says so).
+    release_stop_signals()
     args = maintain_parser().parse_args(argv)
     if args.orphan_age < MIN_ORPHAN_AGE_HOURS and not args.no_pass_running:
         raise LakestreamError(
@@ -191,18 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = cli_args(argv)
     configure_logging("curation")
     if argv[:1] == ["maintain"]:
-        return command_main("curation", lambda: _released(run_maintain, argv[1:]))
+        return command_main("curation", lambda: run_maintain(argv[1:]))
     args = build_parser().parse_args(argv)
-    if not args.follow:  # one pass: no handlers of its own either
-        return command_main("curation", lambda: _released(run_curate, args))
     return command_main("curation", lambda: run_curate(args))
-
-
-def _released(command: Callable[[Any], int], args: Any) -> int:
-    """`command(args)` with the stop signals as Python has them: a Ctrl-C kept while curation
-    started, or one now, interrupts it (inside `command_main`, which says so)."""
-    release_stop_signals()
-    return command(args)
 
 
 def run_curate(args: argparse.Namespace) -> int:
@@ -218,6 +211,7 @@ def run_curate(args: argparse.Namespace) -> int:
 
 def _passes(args: argparse.Namespace, settings: Settings, datasets: list[Dataset]) -> int:
     if not args.follow:
+        release_stop_signals()  # one pass, with no handlers of its own, as `maintain`
         return _pass(args, settings, datasets, args.rebuild)
     stop: list[str] = []  # the signals received; set from a handler, so no lock is taken
 

@@ -86,9 +86,8 @@ def simulation_config(
     catalog = catalog or default_catalog()
     pace, unknown = {}, []
     for name, seconds in args.pace:
-        match = [ds.name for ds in catalog if name in (ds.name, ds.topic)]
-        if match:
-            pace[match[0]] = seconds
+        if found := catalog.find(name):
+            pace[found.name] = seconds
         else:
             unknown.append(name)
     if unknown:

@@ -206,18 +206,22 @@ class DatasetCatalog(BaseModel):
                 f"unknown dataset {name!r}; known: {', '.join(self.datasets)}"
             ) from None
 
+    def find(self, name: str) -> Dataset | None:
+        """The dataset with this dataset or topic name, if any."""
+        return next((ds for ds in self if name in (ds.name, ds.topic)), None)
+
     def select(self, names: list[str] | None) -> list[Dataset]:
         """Datasets named by dataset or topic name (comma-separated allowed); all when none."""
         if not names:
             return list(self)
         chosen: list[Dataset] = []
         for name in [n for arg in names for n in arg.split(",") if n]:
-            match = [ds for ds in self if name in (ds.name, ds.topic)]
-            if not match:
+            found = self.find(name)
+            if found is None:
                 known = ", ".join(f"{ds.name} ({ds.topic})" for ds in self)
                 raise CatalogError(f"unknown topic or dataset {name!r}; known: {known}")
-            if match[0] not in chosen:
-                chosen.append(match[0])
+            if found not in chosen:
+                chosen.append(found)
         return chosen
 
     def by_topic(self, topic: str) -> Dataset:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import argparse
 
-DATASETS_HELP = "datasets or topics, by name, space- or comma-separated (default: all)"
-
 
 def add_datasets_option(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-    *aliases: str,
-    help: str = DATASETS_HELP,
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *aliases: str
 ) -> None:
     """`--datasets NAME...` (and its `aliases`) into `args.datasets`: None means all of them.
     The names are resolved by `DatasetCatalog.select`, which also takes topic names."""
     parser.add_argument(
-        "--datasets", *aliases, dest="datasets", nargs="+", metavar="NAME", help=help
+        "--datasets",
+        *aliases,
+        dest="datasets",
+        nargs="+",
+        metavar="NAME",
+        help="datasets or topics, by name, space- or comma-separated (default: all)",
     )
 
 
