@@ -38,14 +38,14 @@ $(UV): tools/uv.txt
 
 # Exactly the lock's pins, hash-checked: the runtime set, every extra, the dev and build groups.
 $(STAMP): pyproject.toml uv.lock $(UV)
-	$(UV) sync --locked --all-extras --all-groups --python $(PYTHON)
+	$(UV) sync --locked --all-extras --all-groups --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project, its extras and dev tools from uv.lock
 
 $(CHECKOV): tools/checkov/pyproject.toml tools/checkov/uv.lock $(UV)
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CHECKOV_VENV) $(UV) sync --locked \
-		--project tools/checkov --python $(PYTHON)
+		--project tools/checkov --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 checkov: $(CHECKOV) ## install checkov into .venv-checkov from its lock (make test does it too)
@@ -63,11 +63,16 @@ demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_S
 	$(LS) demo --records $(or $(DEMO_RECORDS),5000) $(if $(filter 0,$(DEMO_SERVE)),--no-serve,)
 
 # The suite's files run on PYTEST_WORKERS processes (pytest-xdist), a file per worker at a time
-# so module fixtures are built once; each worker starts its own stack on free ports. Most of the
-# suite waits on processes, group joins and fault windows, so three workers fit two cores.
-# Files go out longest first (tests/conftest.py LONGEST_FIRST), not xdist's most-tests-first.
+# so module fixtures are built once; each worker starts its own stack on free ports. Three
+# workers keep two cores busy through the waits on processes, group joins and fault windows
+# (four took as long). Files go out longest first (tests/conftest.py LONGEST_FIRST), not
+# xdist's most-tests-first. The suite is CPU-bound and starts about 150 Python processes: each
+# would compile every module it imports again where the environment forbids bytecode caches
+# (PYTHONDONTWRITEBYTECODE, set on some CI images), half of each start. The install compiles
+# the locked set (--compile-bytecode, above); the suite may write the project's and pytest's
+# own caches in __pycache__ (git ignores them).
 PYTEST_WORKERS ?= 3
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 NO_TESTS := if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
 
 test: $(STAMP) $(CHECKOV) ## run the test suite (starts its own stacks on free ports)
