@@ -37,7 +37,7 @@ $(UV): tools/uv.txt
 	@touch $@
 
 # Exactly the lock's pins, hash-checked: the runtime set, every extra, the dev and build groups.
-$(STAMP): pyproject.toml uv.lock $(UV)
+$(STAMP): pyproject.toml uv.lock $(UV) Makefile
 	$(UV) sync --locked --all-extras --all-groups --compile-bytecode --python $(PYTHON)
 	@touch $@
 
@@ -65,12 +65,12 @@ demo: $(STAMP) ## the whole pipeline on the embedded stack, then the API (DEMO_S
 # The suite's files run on PYTEST_WORKERS processes (pytest-xdist), a file per worker at a time
 # so module fixtures are built once; each worker starts its own stack on free ports. Three
 # workers keep two cores busy through the waits on processes, group joins and fault windows
-# (four took as long). Files go out longest first (tests/conftest.py LONGEST_FIRST), not
-# xdist's most-tests-first. The suite is CPU-bound and starts about 150 Python processes: each
-# would compile every module it imports again where the environment forbids bytecode caches
-# (PYTHONDONTWRITEBYTECODE, set on some CI images), half of each start. The install compiles
-# the locked set (--compile-bytecode, above); the suite may write the project's and pytest's
-# own caches in __pycache__ (git ignores them).
+# (four took as long: the suite is bound by CPU). Files go out longest first
+# (tests/conftest.py LONGEST_FIRST), not xdist's most-tests-first. The suite starts about 150
+# Python processes: each would compile every module it imports again where the environment
+# forbids bytecode caches (PYTHONDONTWRITEBYTECODE, set on some CI images), about a third of
+# each start. The install compiles the locked set (--compile-bytecode, above); the suite may
+# write the project's and pytest's own caches in __pycache__ (git ignores them).
 PYTEST_WORKERS ?= 3
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 NO_TESTS := if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
@@ -147,7 +147,7 @@ env: $(STAMP) ## after `terraform apply` in infra/: write its outputs into .env 
 	$(LS) env $(if $(KAFKA_USER),--kafka-user $(KAFKA_USER),)
 
 infra-check: $(STAMP) $(CHECKOV) ## static checks of infra/: terraform fmt, python-hcl2 wiring tests, checkov
-	$(BIN)/python -m pytest tests/infra -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest tests/infra -q
 
 clean: ## remove the virtualenvs and the run folder (stop the stack first)
 	-$(LS) down

@@ -385,10 +385,11 @@ def soak(
                     api_checks["answered" if answered else "unanswered"] += 1
 
         thread = threading.Thread(target=sampler, daemon=True)
-        thread.start()
         started = time.monotonic()
+        thread.start()
         next_fault = started + fault_every
         order = list(FAULTS)
+        ran = 0.0  # seconds of faults: a fault that blocks runs past `seconds`
         try:
             while time.monotonic() - started < seconds:
                 for name in ("sink", "curation", "api"):
@@ -403,6 +404,7 @@ def soak(
                     next_fault = max(next_fault + fault_every, time.monotonic() + 1.0)
                 time.sleep(0.5)
             draining.set()
+            ran = time.monotonic() - started
             progress("  draining")
             _drain(settings, children, out)
             progress("  counting")
@@ -411,6 +413,9 @@ def soak(
             failure = describe(exc)
             progress(f"  failed: {failure}")
         finally:
+            if not draining.is_set():  # the loop failed: the checks from here on do not count
+                draining.set()
+                ran = time.monotonic() - started
             stop.set()
             thread.join(5)
             for child in children.values():
@@ -418,6 +423,7 @@ def soak(
     acked = acknowledged(out / "producers.log")
     report = {
         "minutes": minutes,
+        "run_seconds": round(ran, 1),
         "rate_per_topic": rate,
         "faults": dict(faults),
         "faults_total": sum(faults.values()),
@@ -491,7 +497,7 @@ def show(report: dict[str, Any], console: Any) -> None:
         ("records produced (in Kafka)", f"{totals['produced']:,}"),
         ("records the producers saw acknowledged", f"{report['producers_acknowledged'] or 0:,}"),
         ("  of which the broker holds no record", f"{report['acknowledged_not_in_broker']:,}"),
-        ("faults injected", f"{report['faults_total']}"),
+        ("faults injected", f"{report['faults_total']} in {report['run_seconds']:g} s"),
         *((f"  {kind}", str(n)) for kind, n in sorted(report["faults"].items())),
         *((k, f"{totals[k]:,}") for k in ("raw lost", "raw duplicated", "curated lost",
                                           "curated duplicated",
@@ -499,9 +505,10 @@ def show(report: dict[str, Any], console: Any) -> None:
         ("  of which the sink counted as skipped", f"{report.get('audit_skipped', 0):,}"),
         ("unaccounted (lakestream audit)", f"{report['unaccounted']:,}"),
         ("processes that stopped by themselves", str(_exits(report))),
-        ("API health checks answered / not, while it runs", "{answered} / {unanswered}".format(
-            answered=report["api_health_checks"].get("answered", 0),
-            unanswered=report["api_health_checks"].get("unanswered", 0))),
+        ("API health checks answered / not, while the faults run",
+         "{answered} / {unanswered}".format(
+             answered=report["api_health_checks"].get("answered", 0),
+             unanswered=report["api_health_checks"].get("unanswered", 0))),
         *((f"dead letters: {reason}", f"{n:,}")
           for reason, n in sorted(report["dead_letters_by_reason"].items())),
         *((f"peak RSS {name} (first third / last third)",

@@ -84,7 +84,11 @@ def _replace(path: Path, replacements: dict[str, str]) -> None:
 def _copy_infra(root: Path, replacements: dict[str, str]) -> None:
     """infra/ with what its files read from beside it (the catalog, the saved queries)."""
     shutil.copytree(INFRA, root / "infra", ignore=shutil.ignore_patterns(".terraform"))
-    shutil.copytree(INFRA.parent / "lakestream", root / "lakestream")
+    shutil.copytree(
+        INFRA.parent / "lakestream",
+        root / "lakestream",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(INFRA.parent / "glue" / "queries", root / "glue" / "queries")
     _replace(root / "infra" / "modules" / "kafka" / "main.tf", replacements)
 
