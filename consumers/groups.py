@@ -87,7 +87,29 @@ def _member(member: dict[str, Any]) -> str:
     return str(member.get("member_id") or "?")
 
 
+COMMITTED_ATTEMPTS = 3  # a broker that timed out once (busy, its log on a stalled S3) answers next
+
+
 def committed_offsets(settings: Settings, group: str, topic: str) -> dict[int, int]:
+    """The group's committed offsets for `topic`, per partition. An error Kafka calls retriable
+    (a request timed out, the coordinator moved) is asked again, up to COMMITTED_ATTEMPTS
+    times: one slow answer no longer fails a whole curation pass."""
+    return retrying(lambda: _committed_once(settings, group, topic), COMMITTED_ATTEMPTS)
+
+
+def retrying(call: Any, attempts: int, pause_s: float = 1.0) -> Any:
+    """`call()`, again after a retriable KafkaError, at most `attempts` times in all."""
+    for _ in range(attempts - 1):
+        try:
+            return call()
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+        time.sleep(pause_s)
+    return call()
+
+
+def _committed_once(settings: Settings, group: str, topic: str) -> dict[int, int]:
     admin = clients.kafka_admin(settings)
     try:
         return _committed(admin, group, topic)
