@@ -16,7 +16,6 @@ every poll, so an idle partition still flushes.
 from __future__ import annotations
 
 import base64
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,9 +27,7 @@ import orjson
 from lakestream.core.datasets import Dataset
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS, Format, ObjectBuilder
 from lakestream.core.layout import data_key, dlq_key, event_date
-from lakestream.core.records import RecordError, parse_record
-
-_BREAKS = re.compile(rb"[\r\n]")  # bytes of a rejected value kept in its dead letter
+from lakestream.core.records import RecordError, RecordParser
 
 
 @dataclass(frozen=True)
@@ -174,6 +171,7 @@ class Batch:
         # re-encoded with the catalog's columns, the rest dropped.
         self._columns = dataset.column_names
         self._column_set = frozenset(self._columns)
+        self._parse = RecordParser(dataset)
 
     def __bool__(self) -> bool:
         return bool(self.segments)
@@ -231,13 +229,13 @@ class Batch:
             chunk.partition,
         )
         tail = b',"ingested_at":"%b"}\n' % ingested_at.encode()
-        columns = self._column_set
+        columns, parse = self._column_set, self._parse
         by_dt: dict[str, list[bytes]] = {}
         for i, (offset, value) in enumerate(zip(chunk.offsets, chunk.values, strict=True)):
             reason = self._reject(value)
             if reason is None:
                 try:
-                    record = parse_record(cast(bytes, value), self.dataset)
+                    record = parse(cast(bytes, value))
                 except RecordError as exc:
                     reason = str(exc)
             if reason is not None:
@@ -259,7 +257,7 @@ class Batch:
                 segment.first_dt = dt
             value = cast(bytes, value)
             # One line as Hive's text reader splits them (\n, \r): JSON allows both as blanks.
-            if record and record.keys() <= columns and not _BREAKS.search(value):
+            if record and record.keys() <= columns and b"\n" not in value and b"\r" not in value:
                 text = value if value[-1:] == b"}" else value.rstrip()
                 line = b"%b%b%d%b" % (text[:-1], head, offset, tail)
             else:
@@ -269,7 +267,10 @@ class Batch:
                 stored["kafka_offset"] = offset
                 stored["ingested_at"] = ingested_at
                 line = orjson.dumps(stored) + b"\n"
-            by_dt.setdefault(dt, []).append(line)
+            lines = by_dt.get(dt)
+            if lines is None:
+                lines = by_dt[dt] = []
+            lines.append(line)
         self._lines(segment, by_dt)
 
     def _reject(self, value: bytes | None) -> str | None:

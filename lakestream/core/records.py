@@ -78,8 +78,15 @@ def check_unique_keys(value: bytes, decoded: Any) -> None:
 
     The text's key endings are counted first: a string's text can only add to that count and a
     dropped duplicate only subtract from the decoded keys, so equal counts prove there is none
-    (one regex pass, about a microsecond). Otherwise a strict decode names the key."""
-    if len(_KEY_END.findall(value)) == _keys(decoded):
+    (one regex pass, about a microsecond). A flat object's own keys are all its keys, so when the
+    text holds no more key endings than those, there is no repeat; every key is followed by a
+    colon, so a count of the colons (a tenth of the regex's time) proves the same when it is as
+    low. Otherwise a strict decode names the key."""
+    flat = len(decoded) if type(decoded) is dict else -1  # its own keys, if an object
+    if value.count(b":") == flat:
+        return
+    endings = len(_KEY_END.findall(value))
+    if endings == flat or endings == _keys(decoded):
         return
     try:
         json.loads(value, object_pairs_hook=_no_repeats)
@@ -87,16 +94,40 @@ def check_unique_keys(value: bytes, decoded: Any) -> None:
         raise RecordError("nested too deeply to check its keys") from None
 
 
+class RecordParser:
+    """`parse_record` for one dataset, its column rules looked up once: the sink's hot loop.
+
+    A valid record passes one loop over (name, check, required); only a record that fails it
+    goes through `check_record` again, which words every problem."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._rules = tuple((c.name, TYPES[c.type].check, c.required) for c in dataset.columns)
+
+    def __call__(self, value: bytes) -> dict[str, Any]:
+        """Decode and check one message value; raise RecordError with the reason if it is bad."""
+        try:
+            record = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise RecordError(f"invalid JSON: {exc}") from None
+        check_unique_keys(value, record)
+        if type(record) is dict:
+            get = record.get
+            for name, check, required in self._rules:
+                item = get(name)
+                if item is None:
+                    if required:
+                        break
+                elif not check(item):
+                    break
+            else:
+                return record
+        raise RecordError("; ".join(check_record(record, self.dataset)))
+
+
 def parse_record(value: bytes, dataset: Dataset) -> dict[str, Any]:
     """Decode and check one message value; raise RecordError with the reason if it is bad."""
-    try:
-        record = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise RecordError(f"invalid JSON: {exc}") from None
-    check_unique_keys(value, record)
-    if problems := check_record(record, dataset):
-        raise RecordError("; ".join(problems))
-    return record
+    return RecordParser(dataset)(value)
 
 
 def reason_label(reason: str) -> str:

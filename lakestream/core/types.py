@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -35,8 +36,15 @@ def _iso_check(pattern: re.Pattern[str], parse: Callable[[str], Any]) -> Callabl
     return check
 
 
-_is_date = _iso_check(DATE, date.fromisoformat)
 _is_timestamp = _iso_check(TIMESTAMP, datetime.fromisoformat)
+# A stream holds few distinct days: remembering the last thousand checked makes the sink's
+# date check a lookup. Only 10-character texts reach the cache (a date has no other length), so
+# it stays a few hundred KiB whatever the values.
+_is_date_text = lru_cache(maxsize=1024)(_iso_check(DATE, date.fromisoformat))
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and _is_date_text(value)
 
 
 # What every engine can hold: Athena's and DuckDB's bigint, Arrow's int64, Iceberg's long.
@@ -45,6 +53,8 @@ BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 
 def _is_int(value: Any) -> bool:
     """A JSON integer that fits a bigint (a boolean is not one; a u64 above 2^63-1 is not)."""
+    if type(value) is int:  # what JSON decodes to: the common case, checked first
+        return BIGINT_MIN <= value <= BIGINT_MAX
     return (
         isinstance(value, int)
         and not isinstance(value, bool)
@@ -54,6 +64,8 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     """A finite double: a JSON number (not a boolean) that a float64 holds."""
+    if type(value) is float:  # what JSON decodes to: the common case, checked first
+        return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     if isinstance(value, int):

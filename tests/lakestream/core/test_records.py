@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lakestream.core.datasets import load_catalog
-from lakestream.core.records import RecordError, parse_record
+from lakestream.core.records import RecordError, RecordParser, parse_record
 
 POSTS = load_catalog().get("social_posts")
 
@@ -60,3 +60,37 @@ def test_a_deeply_nested_value_is_a_dead_letter_not_a_crash():
     assert parse_record(deep, POSTS)["likes"] == 1  # orjson's 1,024 levels: no recursion here
     with pytest.raises(RecordError, match=r"duplicate key 'x'|nested too deeply"):
         parse_record(deep_and_repeated, POSTS)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # Colons in the text (a time, a URL) leave the colon count above the keys: the key
+        # endings are counted next, and still find the repeat.
+        post(user='"12:30 http://x"', extra=',"likes":5'),
+        # An escaped colon is no colon in the text: a count of the decoded values' colons would
+        # have hidden this repeat.
+        post(user='"\\u003a"', extra=',"user":"b"'),
+        post(extra=',"user" :"b"'),  # a blank before the colon
+    ],
+)
+def test_a_repeated_key_is_found_whatever_colons_the_text_holds(value):
+    with pytest.raises(RecordError, match="duplicate key"):
+        parse_record(value, POSTS)
+
+
+def test_a_record_with_several_problems_names_each_of_them():
+    value = post(likes='"many"', date='"2024-13-01"', user="null")
+    with pytest.raises(RecordError) as refused:
+        parse_record(value, POSTS)
+    reason = str(refused.value)
+    for part in ("user: required field", "post_date: expected date", "likes: expected bigint"):
+        assert part in reason
+
+
+def test_one_parser_checks_many_values_alike():
+    parse = RecordParser(POSTS)
+    assert parse(post())["likes"] == 1
+    with pytest.raises(RecordError, match="post_date: expected date"):
+        parse(post(date='"2024-02-30"'))
+    assert parse(post(likes="2"))["likes"] == 2  # a refusal leaves nothing behind

@@ -8,6 +8,7 @@ import pytest
 
 from lakestream.core.datasets import parse_catalog
 from lakestream.core.errors import CatalogError
+from lakestream.core import types
 from lakestream.core.types import TYPES, column_type, duckdb_type
 
 # A valid JSON value and the CSV cell that spells it, per type.
@@ -56,6 +57,20 @@ def test_checks_are_strict_about_json_types():
     assert TYPES["double"].check(3)
     assert not TYPES["date"].check("2024-02-30")
     assert not TYPES["timestamp"].check("2024-10-01")
+    assert not TYPES["double"].check(float("inf"))
+    assert not TYPES["double"].check(float("nan"))
+    assert not TYPES["bigint"].check(2**63)
+    assert TYPES["bigint"].check(-(2**63))
+
+
+def test_the_date_check_remembers_only_texts_of_a_dates_length():
+    check = TYPES["date"].check
+    remembered = types._is_date_text.cache_info().currsize
+    for _ in range(2):  # the second answers come from what the first remembered
+        assert check("2024-10-01")
+        assert not check("2024-02-30")
+        assert not check("2024-10-01T00:00:00" + "x" * 100_000)
+    assert types._is_date_text.cache_info().currsize <= remembered + 2
 
 
 def test_glue_types_beyond_the_catalog():
