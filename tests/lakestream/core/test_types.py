@@ -6,9 +6,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from lakestream.core import types
 from lakestream.core.datasets import parse_catalog
 from lakestream.core.errors import CatalogError
-from lakestream.core import types
 from lakestream.core.types import TYPES, column_type, duckdb_type
 
 # A valid JSON value and the CSV cell that spells it, per type.

@@ -1,10 +1,13 @@
-"""The embedded stack's moto server lists moto's services once, not on every request."""
+"""The embedded stack's moto server lists moto's services once, not on every request, and reads
+the timestamps it writes without dateutil's general parser."""
 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import pytest
+from botocore.utils import parse_to_aware_datetime
 from moto import backends
 
 from lakestream.stack import moto_server
@@ -46,3 +49,54 @@ def test_moto_routes_a_request_without_listing_its_folder(monkeypatch):
     app = DomainDispatcherApplication(create_backend_app)
     assert app.get_backend_for_host("s3") == "s3"
     assert app.get_backend_for_host("glue.us-east-1.amazonaws.com") == "glue"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-07T14:22:27.000Z",  # what moto writes for an S3 key
+        "2026-12-07T14:22:27Z",
+        "2026-12-07T14:22:27.123456Z",
+        "2026-12-07T14:22:27+02:00",  # not moto's form: botocore's parser, as before
+        "2026-12-07",
+        "1700000000",  # epoch seconds as text
+        datetime(2026, 12, 7, 14, 22, 27),
+    ],
+)
+def test_timestamps_are_read_as_botocore_reads_them(value):
+    read = moto_server.aware_datetime_reader(parse_to_aware_datetime)
+    assert read(value) == parse_to_aware_datetime(value)
+    assert read(value).tzinfo is not None
+
+
+def test_the_iso_form_skips_the_general_parser(monkeypatch):
+    def general(value):
+        assert isinstance(value, datetime), f"the general parser got the text {value!r}"
+        return parse_to_aware_datetime(value)
+
+    read = moto_server.aware_datetime_reader(general)
+    assert read("2026-12-07T14:22:27.000Z").isoformat() == "2026-12-07T14:22:27+00:00"
+
+
+def test_moto_serializes_its_timestamps_without_the_general_parser(monkeypatch):
+    """The serializer moto uses for a listing calls the reader installed in its module: a moto
+    that imported botocore's function elsewhere would still parse the text, and this would fail."""
+    import botocore.utils
+    from moto.core import serialize
+
+    monkeypatch.setattr(serialize, "parse_to_aware_datetime", serialize.parse_to_aware_datetime)
+    moto_server.read_timestamps_directly()
+
+    def no_text_parsing(value):
+        pytest.fail(f"dateutil's parser was asked for {value!r}")
+
+    monkeypatch.setattr(botocore.utils, "parse_timestamp", no_text_parsing)
+    wrapper: dict = {}
+    serialize.TimestampSerializer("iso8601").serialize(
+        wrapper, "2026-12-07T14:22:27.000Z", _Shape(), "t"
+    )
+    assert wrapper["t"] == "2026-12-07T14:22:27Z"
+
+
+class _Shape:
+    serialization: dict = {}  # noqa: RUF012 - a stand-in for botocore's shape, read only
