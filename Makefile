@@ -112,8 +112,8 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## every benchmark vs its baseline, one run; bench-results/report.md + chart.png (BENCH_QUICK=1)
-	$(LS) bench
+bench: $(STAMP) ## every benchmark vs its baseline, one run; bench-results/report.md + chart.png (BENCH_QUICK=1; ARGS="--section end-to-end")
+	$(LS) bench $(ARGS)
 
 soak: $(STAMP) ## faults for SOAK_MINUTES (10) while the pipeline runs, then records lost/duplicated; soak-results/
 	$(LS) soak $(if $(SOAK_MINUTES),--minutes $(SOAK_MINUTES),)

@@ -29,6 +29,7 @@ from lakestream.core.signals import (
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
 from orchestration import dlq_cli
+from orchestration.bench import SECTIONS
 from orchestration.envfile import (
     CA_FILE_NAME,
     DEFAULT_KAFKA_USER,
@@ -269,7 +270,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from orchestration.bench.run import run_bench  # imported on use: it loads every stage
 
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
-    return run_bench(args.out, quick)
+    return run_bench(args.out, quick, args.section or ())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -332,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="small workloads (or BENCH_QUICK=1)")
     bench.add_argument("--out", type=Path, default=Path("bench-results"), help="report folder")
+    bench.add_argument(
+        "--section",
+        action="append",
+        choices=SECTIONS,
+        metavar="NAME",
+        help="run only this section (repeat for more; they run in the usual order): "
+        + ", ".join(SECTIONS),
+    )
     bench.set_defaults(func=cmd_bench)
 
     soak = sub.add_parser(

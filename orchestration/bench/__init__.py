@@ -5,3 +5,15 @@
 `lakestream.benchmarks`, see `lakestream.core.entry`); `end_to_end`, `api` and `curated` are
 sections of the full run only; `report` is what they share.
 """
+
+# `lakestream bench`'s sections in the order they run; `--section NAME` runs some of them alone.
+SECTIONS = (
+    "simulator",
+    "producers",
+    "sink",
+    "end-to-end",
+    "growth",
+    "api",
+    "curated-layer",
+    "soak",
+)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +30,16 @@ from lakestream.core.console import figures_table, out_console
 from lakestream.core.errors import describe
 from lakestream.core.settings import Settings
 from lakestream.stack.embedded import private_stack
-from orchestration.bench import api, curated, end_to_end, growth, producers, simulator, sink
+from orchestration.bench import (
+    SECTIONS,
+    api,
+    curated,
+    end_to_end,
+    growth,
+    producers,
+    simulator,
+    sink,
+)
 from orchestration.bench.report import (
     Failure,
     Figure,
@@ -119,22 +128,29 @@ def bench_sections(
             )
         return figures(report)
 
-    return {
+    sections = {
         "simulator": lambda: simulator.section(quick),
         "producers": _on_private_stack(producers.section, quick),
         "sink": sink_,
-        "end to end": end_to_end_,
+        "end-to-end": end_to_end_,
         "growth": _on_private_stack(growth.section, quick),
         "api": _on_private_stack(api.section, quick),
-        "curated layer": _on_private_stack(curated.section, quick),
+        "curated-layer": _on_private_stack(curated.section, quick),
         "soak": soak_,
     }
+    assert tuple(sections) == SECTIONS  # the command line offers the same names, in this order
+    return sections
 
 
-def run_bench(out: Path, quick: bool) -> int:
+def run_bench(out: Path, quick: bool, only: Collection[str] = ()) -> int:
+    """Every section, or those named in `only` (in the run's order); the sink section alone
+    measures its own broker's ceiling, without the producers section's."""
     started = time.monotonic()
     figures: list[Figure] = []
-    failures = run_sections(bench_sections(quick, lambda: figures, out), out, figures)
+    sections = bench_sections(quick, lambda: figures, out)
+    if only:
+        sections = {name: measure for name, measure in sections.items() if name in only}
+    failures = run_sections(sections, out, figures)
     figures.append(Figure("run", "whole run", time.monotonic() - started, "s"))
     write_report(figures, failures, out, machine())
     table = figures_table(

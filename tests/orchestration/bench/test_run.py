@@ -76,3 +76,28 @@ def test_a_timed_out_section_keeps_its_stderr_and_brackets_print_as_text(tmp_pat
     [failure] = failures
     assert failure.stderr == "[/bold] still draining"
     assert "TimeoutExpired" in failure.error
+
+
+def test_the_command_lines_section_names_are_the_runs(monkeypatch, tmp_path, capsys):
+    """`lakestream bench --section NAME`: the names offered are the run's sections; only the
+    ones named run, in the run's order; an unknown name is refused before anything starts."""
+    from orchestration import cli
+    from orchestration.bench import SECTIONS, run
+
+    assert tuple(run.bench_sections(True, list, tmp_path)) == SECTIONS
+    ran: list[str] = []
+
+    def fake_sections(quick, figures_so_far, out):
+        return {name: (lambda name=name: ran.append(name) or []) for name in SECTIONS}
+
+    monkeypatch.setattr(run, "bench_sections", fake_sections)
+    monkeypatch.setattr(run, "write_chart", lambda figures, out: out / "chart.png")
+    argv = ["bench", "--out", str(tmp_path), "--section", "api", "--section", "end-to-end"]
+    assert cli.main(argv) == 0
+    assert ran == ["end-to-end", "api"]
+    assert "end-to-end: section time" in (tmp_path / "report.md").read_text()
+
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["bench", "--section", "end to end"])
+    assert refused.value.code == 2
+    assert "invalid choice: 'end to end'" in capsys.readouterr().err
