@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -40,8 +41,9 @@ def read_services_once() -> None:
     backends.list_of_moto_modules = list_of_moto_modules
 
 
-# What moto writes for a time (`%Y-%m-%dT%H:%M:%S.000Z` for S3's keys), and only that.
-_ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+# What moto writes for a time (`%Y-%m-%dT%H:%M:%S.000Z` for S3's keys), and only that: ASCII
+# digits (`\d` would take other scripts' digits, which fromisoformat refuses and dateutil reads).
+_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 
 
 def aware_datetime_reader(general: Callable[[Any], datetime]) -> Callable[[Any], datetime]:
@@ -50,7 +52,9 @@ def aware_datetime_reader(general: Callable[[Any], datetime]) -> Callable[[Any],
 
     def parse_to_aware_datetime(value: Any) -> datetime:
         if isinstance(value, str) and _ISO_UTC.fullmatch(value):
-            value = datetime.fromisoformat(value)  # aware: Python 3.11 reads the Z as UTC
+            # No such time (a 60th second): botocore words the refusal, as before.
+            with suppress(ValueError):
+                value = datetime.fromisoformat(value)  # aware: Python 3.11 reads the Z as UTC
         return general(value)
 
     return parse_to_aware_datetime

@@ -60,6 +60,7 @@ def test_moto_routes_a_request_without_listing_its_folder(monkeypatch):
         "2026-12-07T14:22:27+02:00",  # not moto's form: botocore's parser, as before
         "2026-12-07",
         "1700000000",  # epoch seconds as text
+        "٢٠٢٦-12-07T14:22:27Z",  # other scripts' digits: dateutil reads them, fromisoformat not
         datetime(2026, 12, 7, 14, 22, 27),
     ],
 )
@@ -67,6 +68,12 @@ def test_timestamps_are_read_as_botocore_reads_them(value):
     read = moto_server.aware_datetime_reader(parse_to_aware_datetime)
     assert read(value) == parse_to_aware_datetime(value)
     assert read(value).tzinfo is not None
+
+
+def test_a_time_that_does_not_exist_is_refused_in_botocores_words():
+    read = moto_server.aware_datetime_reader(parse_to_aware_datetime)
+    with pytest.raises(ValueError, match="Invalid timestamp"):
+        read("2026-12-07T14:22:60Z")
 
 
 def test_the_iso_form_skips_the_general_parser(monkeypatch):
