@@ -107,3 +107,17 @@ def test_moto_serializes_its_timestamps_without_the_general_parser(monkeypatch):
 
 class _Shape:
     serialization: dict = {}  # noqa: RUF012 - a stand-in for botocore's shape, read only
+
+
+def test_only_failed_requests_are_logged(monkeypatch):
+    from werkzeug.serving import WSGIRequestHandler
+
+    logged: list[str] = []
+    monkeypatch.setattr(
+        WSGIRequestHandler, "log_request", lambda self, code="-", size="-": logged.append(code)
+    )
+    moto_server.log_failed_requests_only()
+    handler = object.__new__(WSGIRequestHandler)  # no socket: only the log decision is tried
+    for code in (200, "204", 304, 404, "403", 500, 503):
+        handler.log_request(code, 10)
+    assert logged == [404, "403", 500, 503]
