@@ -74,8 +74,12 @@ def read_timestamps_directly() -> None:
 
 
 def log_failed_requests_only() -> None:
-    """werkzeug's request log keeps the requests answered 4xx or 5xx and drops the rest."""
+    """werkzeug's request log keeps the requests answered 4xx or 5xx and drops the rest, in
+    plain text: the log is a file (`moto.log`), where terminal colour codes are noise."""
+    from werkzeug import serving
     from werkzeug.serving import WSGIRequestHandler
+
+    serving._log_add_style = False  # werkzeug's switch for its ANSI colours
 
     every_request = WSGIRequestHandler.log_request
 

@@ -110,14 +110,27 @@ class _Shape:
 
 
 def test_only_failed_requests_are_logged(monkeypatch):
+    from werkzeug import serving
     from werkzeug.serving import WSGIRequestHandler
 
     logged: list[str] = []
     monkeypatch.setattr(
         WSGIRequestHandler, "log_request", lambda self, code="-", size="-": logged.append(code)
     )
+    monkeypatch.setattr(serving, "_log_add_style", True)  # restored after the test
     moto_server.log_failed_requests_only()
     handler = object.__new__(WSGIRequestHandler)  # no socket: only the log decision is tried
     for code in (200, "204", 304, 404, "403", 500, 503):
         handler.log_request(code, 10)
     assert logged == [404, "403", 500, 503]
+
+
+def test_the_request_log_is_plain_text(monkeypatch):
+    from werkzeug import serving
+
+    monkeypatch.setattr(serving, "_log_add_style", True)
+    monkeypatch.setattr(
+        serving.WSGIRequestHandler, "log_request", serving.WSGIRequestHandler.log_request
+    )
+    moto_server.log_failed_requests_only()
+    assert serving._ansi_style("GET /bucket HTTP/1.1", "bold", "red") == "GET /bucket HTTP/1.1"
