@@ -17,6 +17,7 @@ import io
 import json
 import re
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -138,9 +139,14 @@ def recording_moto() -> Iterator[RecordingMoto]:
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        yield RecordingMoto(f"http://127.0.0.1:{port}", recorder)
+        yield RecordingMoto(endpoint, recorder)
     finally:
+        # moto's backends live in this process, not in the server: without a reset, what one
+        # test file made (the stages' Athena workgroup) is still there for the next one.
+        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=30).close()
         server.shutdown()
         thread.join(10)
 
