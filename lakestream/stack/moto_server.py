@@ -12,12 +12,12 @@ found with py-spy on the process that holds both the lake and the broker's log.
   log on every fetch, so under a steady load that parser took an eighth of the server's CPU.
   The ISO-8601 UTC form moto writes is now read by `datetime.fromisoformat` (about 2 µs);
   anything else still goes to botocore's parser, and the datetime ends in the same function.
-
 - werkzeug wrote a line to `moto.log` for every request: 7% of the server's CPU under that
   load, and a log that grew by the broker's every fetch as long as the stack ran. Only the
   requests answered with an error (4xx, 5xx) are logged now; tracebacks are logged as before.
 
-Should a moto release drop either function, the server runs as is.
+Should a moto release drop the services listing or the timestamp function, the server runs
+without that change.
 """
 
 from __future__ import annotations
