@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 
 DEFAULT_START = datetime(2024, 10, 1, tzinfo=UTC)  # the seed data's month
 
 _SECONDS_PER_DAY = 86_400
-# "HH:MM:SS" for every second of a day, built once: formatting by lookup beats strftime.
-_TIME_OF_DAY = np.array(
-    [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(_SECONDS_PER_DAY)],
-    dtype=object,
-)
+
+
+@cache
+def _time_of_day() -> np.ndarray:
+    """The text "HH:MM:SS" of every second of a day: formatting by lookup beats strftime. Built
+    once, on first use, not at import: it takes a tenth of a second that every command importing
+    the simulator (the producers, the sink's bench) would otherwise pay for nothing."""
+    return np.array(
+        [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(_SECONDS_PER_DAY)],
+        dtype=object,
+    )
 
 
 @dataclass(frozen=True)
@@ -61,5 +68,5 @@ def to_dates(epoch_seconds: np.ndarray) -> list[str]:
 def to_timestamps(epoch_seconds: np.ndarray) -> list[str]:
     """'YYYY-MM-DD HH:MM:SS' strings (UTC), the format Athena reads as a timestamp."""
     dates = to_dates(epoch_seconds)
-    times = _TIME_OF_DAY[epoch_seconds % _SECONDS_PER_DAY].tolist()
+    times = _time_of_day()[epoch_seconds % _SECONDS_PER_DAY].tolist()
     return [f"{d} {t}" for d, t in zip(dates, times, strict=True)]
