@@ -107,3 +107,26 @@ def test_an_empty_result_is_still_typed(api):
         {"name": "url", "type": "string"},
         {"name": "status_code", "type": "bigint"},
     ]
+
+
+def test_an_analysis_is_parsed_once_and_the_engine_leaves_its_tree_as_it_was(api, monkeypatch):
+    from athena_api.query import analyses
+
+    analyses.statement.cache_clear()
+    parsed: list[str] = []
+    real = analyses.with_limit
+
+    def counted(sql, limit):
+        parsed.append(sql)
+        return real(sql, limit)
+
+    monkeypatch.setattr(analyses, "with_limit", counted)
+    path = "/api/analyses/sales_by_product_and_payment/?limit=7"
+    first = api.get(path + "&max_age=0")  # run by the engine, which gets the cached tree
+    second = api.get(path + "&max_age=0")
+    assert first.status_code == second.status_code == 200, first.content[:300]
+    assert first.json()["rows"] == second.json()["rows"] != []
+    assert len(parsed) == 1
+    kept = analyses.statement(parsed[0], 7)
+    assert kept.tree.sql(dialect="trino") == kept.trino == real(parsed[0], 7).sql(dialect="trino")
+    assert kept.tables == tuple(analyses.tables_read(kept.tree))
