@@ -157,27 +157,10 @@ def serve_gunicorn(host: str, port: int, workers: int, threads: int, timeout: fl
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _load_before_fork() -> None:
-    """What every worker would otherwise import at its first request, imported once by the
-    master, whose forked workers then share it: Django reads the URL configuration (every view,
-    and the Kafka, S3 and Iceberg clients behind them) on the first request, and the local
-    engine's module (DuckDB) is imported with the first query. Nothing here connects."""
-    from django.conf import settings
-    from django.urls import get_resolver
-
-    from engines import local_engine_class
-
-    get_resolver().url_patterns  # noqa: B018 - reading it imports the URL configuration
-    if settings.API_ENGINE == "local":
-        local_engine_class()
-
-
 def _run_gunicorn(host: str, port: int, workers: int, threads: int, timeout: float) -> None:
     from gunicorn.app.base import BaseApplication
 
     from athena_api.wsgi import application
-
-    _load_before_fork()
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -166,26 +166,3 @@ def test_workers_replaced_by_sighup_keep_counting_into_the_same_folder(served):
     assert status == 200
     assert b'lakestream_api_requests_total{endpoint="tables",status="2xx"}' in body
     assert proc.poll() is None
-
-
-BEFORE_FORK = """
-import sys
-from athena_api import setup_django
-setup_django()
-from athena_api.cli import _load_before_fork
-later = ("athena_api.urls", "athena_api.query.stats", "engines.local", "duckdb")
-print(*[m in sys.modules for m in later])
-_load_before_fork()
-print(*[m in sys.modules for m in later])
-"""
-
-
-def test_the_master_imports_what_each_worker_would_import_at_its_first_request():
-    """Workers fork from the master after this: they share the URL configuration and the
-    engine's module instead of each importing them when its first request comes."""
-    env = {**os.environ, "API_ENGINE": "local", "API_KEY": KEY, "API_DEBUG": "0"}
-    ran = subprocess.run(
-        [sys.executable, "-c", BEFORE_FORK], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    assert ran.stdout.splitlines() == ["False False False False", "True True True True"]
