@@ -192,7 +192,7 @@ def concurrency_figures(settings: Settings, rows: int, quick: bool) -> list[Figu
                 results = [r for done, _ in rounds for r in done]
                 rate = _answered(results) / sum(wall for _, wall in rounds)
                 timings = [ms for ms, _, _ in results]
-                errors = sum(1 for _, ok, _ in results if not ok)
+                errors = len(results) - _answered(results)
                 reused = sum(1 for _, _, r in results if r) / len(results)
                 measured[clients_] = (rate, timings, errors, reused)
             (one_rps, one_ms, one_errors, _), (many_rps, many_ms, errors, reused) = (
