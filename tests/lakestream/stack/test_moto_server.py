@@ -134,3 +134,90 @@ def test_the_request_log_is_plain_text(monkeypatch):
     )
     moto_server.log_failed_requests_only()
     assert serving._ansi_style("GET /bucket HTTP/1.1", "bold", "red") == "GET /bucket HTTP/1.1"
+
+
+# Keys that XML and URL encoding each have to treat: markup, quotes, spaces, non-ASCII, `%`.
+LISTED_KEYS = [
+    "t/dt=2024-10-01/part-0.jsonl.gz",
+    "t/dt=2024-10-01/a&b<c>\"d'.json",
+    "t/dt=2024-10-02/space and ü €.json",
+    "t/dt=2024-10-02/100%.json",
+    "t/other/x",
+    "t/top",
+    "u/elsewhere",
+]
+
+
+def test_listings_are_written_as_moto_writes_them(monkeypatch):
+    """Every ListObjectsV2 answer moto builds for boto3 here is written by `listing_xml`
+    byte for byte as by moto's own serializer: delimiters, prefixes, pages, start-after, with
+    and without URL encoding, with and without checksums, an empty bucket."""
+    import boto3
+    from botocore.handlers import set_list_objects_encoding_type_url
+    from moto import mock_aws
+    from moto.s3.responses import S3Response
+
+    general = S3Response.serialized
+    monkeypatch.setattr(S3Response, "serialized", general)
+    moto_server.write_listings_directly()
+    direct = S3Response.serialized
+    compared: list[str] = []
+
+    def both(self, action_result):
+        answer = general(self, action_result)
+        if self.data.get("Action") == "ListObjectsV2":
+            assert moto_server.listing_xml(action_result.result) is not None  # written directly
+            status, headers, body = direct(self, action_result)
+            assert body == answer[2]
+            assert (status, headers.keys()) == (answer[0], answer[1].keys())
+            assert [headers[h] for h in headers if h != "date"] == [
+                answer[1][h] for h in answer[1] if h != "date"
+            ]
+            compared.append(body)
+        return answer
+
+    monkeypatch.setattr(S3Response, "serialized", both)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="lake")
+        s3.create_bucket(Bucket="empty")
+        for i, key in enumerate(LISTED_KEYS):
+            extra = {"ChecksumAlgorithm": "SHA256"} if i % 2 else {}
+            s3.put_object(Bucket="lake", Key=key, Body=b"x" * i, **extra)
+        plain = boto3.client("s3", region_name="us-east-1")  # no encoding-type=url
+        plain.meta.events.unregister(
+            "before-parameter-build.s3.ListObjectsV2", set_list_objects_encoding_type_url
+        )
+        for client in (s3, plain):
+            client.list_objects_v2(Bucket="empty")
+            client.list_objects_v2(Bucket="lake")
+            client.list_objects_v2(Bucket="lake", Prefix="t/", Delimiter="/")
+            client.list_objects_v2(Bucket="lake", Prefix="t/dt=2024-10-02/")
+            client.list_objects_v2(Bucket="lake", StartAfter="t/dt=2024-10-01/z")
+            client.list_objects_v2(Bucket="lake", Prefix="nothing/")
+            page = client.list_objects_v2(Bucket="lake", MaxKeys=2)
+            client.list_objects_v2(
+                Bucket="lake", MaxKeys=2, ContinuationToken=page["NextContinuationToken"]
+            )
+            client.list_objects_v2(Bucket="lake", Delimiter="=", MaxKeys=1)
+    assert len(compared) == 18
+    assert any("<NextContinuationToken>" in body for body in compared)
+    assert any("&amp;" in body and "&lt;" in body for body in compared)  # escaped, unencoded
+    assert any("%26" in body for body in compared)  # URL-encoded
+
+
+def test_a_listing_with_owners_goes_to_moto(monkeypatch):
+    """fetch-owner adds an Owner to each key: a shape the direct writer leaves to moto."""
+    assert moto_server.listing_xml({"Name": "b", "Contents": [{"Key": "k", "Owner": {}}]}) is None
+    assert moto_server.listing_xml({"Name": "b", "Prefix": 1.5}) is None
+    assert moto_server.listing_xml({"Name": "b", "Surprise": "x"}) is None
+
+
+def test_the_listing_order_is_s3s_model_order():
+    from moto.core.responses import get_service_model
+
+    shape = get_service_model("s3").operation_model("ListObjectsV2").output_shape
+    members = [m for m in shape.members if m != "RequestCharged"]  # a header, not the body
+    assert list(moto_server._LISTING_ORDER) == members
+    objects = list(shape.members["Contents"].member.members)
+    assert list(moto_server._OBJECT_ORDER) == [m for m in objects if m in moto_server._OBJECT_ORDER]
