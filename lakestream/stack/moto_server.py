@@ -90,16 +90,27 @@ _OBJECT_ORDER = ("Key", "LastModified", "ETag", "ChecksumAlgorithm", "Size", "St
 _MOTO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.000Z")
 
 
+# What each member is in the answers moto's S3 code builds; a value of another exact type is
+# left to moto's serializer, whose text for it (`str()` of a subclass, an int as a boolean)
+# this writer does not copy.
+_BOOLEANS = {"IsTruncated"}
+_INTEGERS = {"MaxKeys", "KeyCount", "Size"}
+
+
 class _Unknown(Exception):
     """A value this writer does not know how moto's serializer writes."""
 
 
 def _text(name: str, value: Any) -> str:
-    if isinstance(value, bool):
+    if name in _BOOLEANS:
+        if type(value) is not bool:
+            raise _Unknown(name)
         text = "true" if value else "false"
-    elif isinstance(value, int):
+    elif name in _INTEGERS:
+        if type(value) is not int:
+            raise _Unknown(name)
         text = str(value)
-    elif isinstance(value, str):
+    elif type(value) is str:
         text = escape(value)
     else:
         raise _Unknown(name)
@@ -107,7 +118,7 @@ def _text(name: str, value: Any) -> str:
 
 
 def _listed_object(item: Any) -> str:
-    if not isinstance(item, dict) or not set(item) <= set(_OBJECT_ORDER):
+    if type(item) is not dict or "Key" not in item or not set(item) <= set(_OBJECT_ORDER):
         raise _Unknown("Contents")
     parts = []
     for name in _OBJECT_ORDER:
@@ -115,12 +126,18 @@ def _listed_object(item: Any) -> str:
             continue
         value = item[name]
         if name == "ChecksumAlgorithm":
-            if not isinstance(value, list):
+            if type(value) is not list:
                 raise _Unknown(name)
             parts += [_text(name, algorithm) for algorithm in value]
         elif name == "LastModified":
-            if not (isinstance(value, str) and _MOTO_TIME.fullmatch(value)):
-                raise _Unknown(name)  # moto's timestamp serializer would rewrite it
+            # moto's timestamp serializer reads the text back and writes it again: only its own
+            # form of a real instant comes out unchanged.
+            if not (type(value) is str and _MOTO_TIME.fullmatch(value)):
+                raise _Unknown(name)
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise _Unknown(name) from None
             parts.append(_text(name, value))
         else:
             parts.append(_text(name, value))
@@ -129,8 +146,9 @@ def _listed_object(item: Any) -> str:
 
 def listing_xml(result: Any) -> str | None:
     """ListObjectsV2's answer as moto's serializer writes it, or None for a shape this does not
-    know (fetch-owner's Owner, a restore status, an unexpected type): moto then writes it."""
-    if not isinstance(result, dict) or not set(result) <= set(_LISTING_ORDER):
+    know (fetch-owner's Owner, a restore status, a value of an unexpected type): moto then
+    writes it."""
+    if type(result) is not dict or not set(result) <= set(_LISTING_ORDER):
         return None
     parts = ['<?xml version="1.0" encoding="utf-8"?>\n'
              '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']  # fmt: skip
@@ -139,11 +157,13 @@ def listing_xml(result: Any) -> str | None:
             if name not in result or result[name] is None:
                 continue
             value = result[name]
+            if name in ("Contents", "CommonPrefixes") and type(value) is not list:
+                raise _Unknown(name)
             if name == "Contents":
                 parts += [_listed_object(item) for item in value]
             elif name == "CommonPrefixes":
                 for folder in value:
-                    if not (isinstance(folder, dict) and set(folder) == {"Prefix"}):
+                    if not (type(folder) is dict and set(folder) == {"Prefix"}):
                         raise _Unknown(name)
                     parts.append(f"<{name}>{_text('Prefix', folder['Prefix'])}</{name}>")
             else:
@@ -157,6 +177,7 @@ def listing_xml(result: Any) -> str | None:
 def write_listings_directly() -> None:
     """moto's S3 answers to ListObjectsV2 written by `listing_xml` where it knows the shape."""
     from moto import settings
+    from moto.core.responses import ActionResult
     from moto.s3.responses import S3Response
 
     general = getattr(S3Response, "serialized", None)
@@ -164,8 +185,18 @@ def write_listings_directly() -> None:
         return
 
     def serialized(self: Any, action_result: Any) -> Any:
-        if self.data.get("Action") == "ListObjectsV2" and not settings.PRETTIFY_RESPONSES:
-            body = listing_xml(getattr(action_result, "result", None))
+        # The operation as moto's serializer finds it (its router), not only moto's dispatch:
+        # `?list-type=2&replication` runs the listing but is answered as GetBucketReplication.
+        if (
+            type(action_result) is ActionResult
+            and self.data.get("Action") == "ListObjectsV2"
+            and not settings.PRETTIFY_RESPONSES
+            and self._get_action() == "ListObjectsV2"
+        ):
+            try:
+                body = listing_xml(action_result.result)
+            except Exception:  # never a 500 of this writer's: moto's serializer answers instead
+                body = None
             if body is not None:
                 headers = {"Content-Type": "application/xml", **self.response_headers}
                 headers["status"] = 200

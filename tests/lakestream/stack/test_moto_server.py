@@ -206,18 +206,44 @@ def test_listings_are_written_as_moto_writes_them(monkeypatch):
     assert any("%26" in body for body in compared)  # URL-encoded
 
 
-def test_a_listing_with_owners_goes_to_moto(monkeypatch):
-    """fetch-owner adds an Owner to each key: a shape the direct writer leaves to moto."""
-    assert moto_server.listing_xml({"Name": "b", "Contents": [{"Key": "k", "Owner": {}}]}) is None
-    assert moto_server.listing_xml({"Name": "b", "Prefix": 1.5}) is None
-    assert moto_server.listing_xml({"Name": "b", "Surprise": "x"}) is None
+class _Text(str):
+    def __str__(self) -> str:
+        return "other"
 
 
-def test_the_listing_order_is_s3s_model_order():
-    from moto.core.responses import get_service_model
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"Name": "b", "Contents": [{"Key": "k", "Owner": {}}]},  # fetch-owner
+        {"Name": "b", "Surprise": "x"},
+        {"Name": "b", "Prefix": 1.5},
+        {"Name": "b", "IsTruncated": 1},  # moto writes `false` for it
+        {"Name": "b", "MaxKeys": True},  # and `1` for this
+        {"Name": "b", "Prefix": _Text("p")},  # and str() of it
+        {"Name": "b", "Contents": [{}]},  # moto leaves an item with no key out
+        {"Name": "b", "Contents": ({"Key": "k"},)},
+        {"Name": "b", "Contents": [{"Key": "k", "LastModified": "2024-02-30T00:00:00.000Z"}]},
+        {"Name": "b", "Contents": [{"Key": "k", "LastModified": "2024-02-03T00:00:00Z"}]},
+    ],
+)
+def test_a_shape_the_writer_does_not_know_goes_to_moto(result):
+    assert moto_server.listing_xml(result) is None
 
-    shape = get_service_model("s3").operation_model("ListObjectsV2").output_shape
-    members = [m for m in shape.members if m != "RequestCharged"]  # a header, not the body
-    assert list(moto_server._LISTING_ORDER) == members
-    objects = list(shape.members["Contents"].member.members)
-    assert list(moto_server._OBJECT_ORDER) == [m for m in objects if m in moto_server._OBJECT_ORDER]
+
+def test_a_request_moto_answers_as_another_operation_is_left_to_moto(monkeypatch):
+    """`?list-type=2&replication` runs moto's listing, but its serializer answers it as
+    GetBucketReplication: the direct writer must not answer it as a listing."""
+    from moto.moto_server.werkzeug_app import create_backend_app
+    from moto.s3.responses import S3Response
+    from werkzeug.test import Client
+
+    monkeypatch.setattr(S3Response, "serialized", S3Response.serialized)
+    moto_server.write_listings_directly()
+    client = Client(create_backend_app("s3"))
+    host = {"Host": "localhost"}
+    assert client.put("/routed-lake", headers=host).status_code == 200
+    assert client.put("/routed-lake/k", data=b"x", headers=host).status_code == 200
+    plain = client.get("/routed-lake?list-type=2", headers=host).get_data(as_text=True)
+    both = client.get("/routed-lake?list-type=2&replication", headers=host).get_data(as_text=True)
+    assert "<Key>k</Key>" in plain, plain[:300]
+    assert "<ListBucketResult" not in both, both[:300]
