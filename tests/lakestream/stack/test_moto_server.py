@@ -157,6 +157,9 @@ def test_listings_are_written_as_moto_writes_them(monkeypatch):
     from moto import mock_aws
     from moto.s3.responses import S3Response
 
+    # moto's in-process mock, not the session stack's server that AWS_ENDPOINT_URL names.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     general = S3Response.serialized
     monkeypatch.setattr(S3Response, "serialized", general)
     moto_server.write_listings_directly()
