@@ -55,7 +55,8 @@ def read_services_once() -> None:
 
 # What moto writes for a time (`%Y-%m-%dT%H:%M:%S.000Z` for S3's keys), and only that: ASCII
 # digits (`\d` would take other scripts' digits, which fromisoformat refuses and dateutil reads).
-_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ISO_UTC = re.compile(_DATE_TIME + r"(\.[0-9]{1,6})?Z")
 
 
 def aware_datetime_reader(general: Callable[[Any], datetime]) -> Callable[[Any], datetime]:
@@ -87,7 +88,10 @@ _LISTING_ORDER = ("IsTruncated", "Contents", "Name", "Prefix", "Delimiter", "Max
                   "CommonPrefixes", "EncodingType", "KeyCount", "ContinuationToken",
                   "NextContinuationToken", "StartAfter")  # fmt: skip
 _OBJECT_ORDER = ("Key", "LastModified", "ETag", "ChecksumAlgorithm", "Size", "StorageClass")
-_MOTO_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.000Z")
+_LISTING_MEMBERS = frozenset(_LISTING_ORDER)
+_OBJECT_MEMBERS = frozenset(_OBJECT_ORDER)
+# The one form of `_ISO_UTC` that moto's timestamp serializer writes back unchanged for S3.
+_MOTO_TIME = re.compile(_DATE_TIME + r"\.000Z")
 
 
 # What each member is in the answers moto's S3 code builds; a value of another exact type is
@@ -118,7 +122,7 @@ def _text(name: str, value: Any) -> str:
 
 
 def _listed_object(item: Any) -> str:
-    if type(item) is not dict or "Key" not in item or not set(item) <= set(_OBJECT_ORDER):
+    if type(item) is not dict or "Key" not in item or not item.keys() <= _OBJECT_MEMBERS:
         raise _Unknown("Contents")
     parts = []
     for name in _OBJECT_ORDER:
@@ -129,7 +133,8 @@ def _listed_object(item: Any) -> str:
             if type(value) is not list:
                 raise _Unknown(name)
             parts += [_text(name, algorithm) for algorithm in value]
-        elif name == "LastModified":
+            continue
+        if name == "LastModified":
             # moto's timestamp serializer reads the text back and writes it again: only its own
             # form of a real instant comes out unchanged.
             if not (type(value) is str and _MOTO_TIME.fullmatch(value)):
@@ -138,9 +143,7 @@ def _listed_object(item: Any) -> str:
                 datetime.fromisoformat(value)
             except ValueError:
                 raise _Unknown(name) from None
-            parts.append(_text(name, value))
-        else:
-            parts.append(_text(name, value))
+        parts.append(_text(name, value))
     return "<Contents>" + "".join(parts) + "</Contents>"
 
 
@@ -148,7 +151,7 @@ def listing_xml(result: Any) -> str | None:
     """ListObjectsV2's answer as moto's serializer writes it, or None for a shape this does not
     know (fetch-owner's Owner, a restore status, a value of an unexpected type): moto then
     writes it."""
-    if type(result) is not dict or not set(result) <= set(_LISTING_ORDER):
+    if type(result) is not dict or not result.keys() <= _LISTING_MEMBERS:
         return None
     parts = ['<?xml version="1.0" encoding="utf-8"?>\n'
              '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']  # fmt: skip
