@@ -42,6 +42,7 @@ def group_id(prefix: str, dataset: Dataset) -> str:
 
 
 PROBE_TIMEOUT_S = 10.0
+PROBE_POLL_MS = 20
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,10 @@ def topics_end_offsets(
         for tp in parts:
             consumer.seek(tp, starts[tp.topic][tp.partition])
         deadline = time.monotonic() + timeout
+        # A poll that gets an empty fetch (the probe stands at the end) still waits out its
+        # whole timeout: short polls see each partition's high watermark as it arrives.
         while time.monotonic() < deadline and any(consumer.highwater(tp) is None for tp in parts):
-            consumer.poll(timeout_ms=200, max_records=1)
+            consumer.poll(timeout_ms=PROBE_POLL_MS, max_records=1)
         return {
             topic: {p: consumer.highwater(TopicPartition(topic, p)) for p in start}
             for topic, start in starts.items()
