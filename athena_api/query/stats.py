@@ -28,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from athena_api.query import views
 from athena_api.query.params import StrictQuerySerializer
 from consumers.audit import object_records
 from consumers.groups import DEFAULT_GROUP_PREFIX, group_id, groups_lag
@@ -117,9 +118,10 @@ def lake_stats(
     datasets: list[Dataset],
     group_prefix: str = DEFAULT_GROUP_PREFIX,
     with_audit: bool = False,
+    readers: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
-    s3 = clients.aws_client(settings, "s3")
-    catalog = iceberg_catalog(settings)
+    """`readers`: an S3 client and an Iceberg catalog to read with (built here if None)."""
+    s3, catalog = readers or lake_readers(settings)
     out = []
     groups = {group_id(group_prefix, ds): (ds.topic, list(range(ds.partitions))) for ds in datasets}
     all_lags = groups_lag(settings, groups)
@@ -153,6 +155,12 @@ def lake_stats(
             }
         )
     return {"generated_at": _iso(datetime.now(UTC)), "datasets": out}
+
+
+def lake_readers(settings: Settings) -> tuple[Any, Any]:
+    """An S3 client and an Iceberg catalog for `settings`. Neither keeps any answer: they hold
+    connections and, for the catalog, its file system."""
+    return clients.aws_client(settings, "s3"), iceberg_catalog(settings)
 
 
 def _audit(settings: Settings, dataset: Dataset, group_prefix: str) -> dict[str, Any]:
@@ -210,5 +218,10 @@ class StatsView(APIView):
         params = StatsParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         q = params.validated_data
-        datasets = q.get("datasets") or list(settings.LAKE.datasets)
-        return Response(lake_stats(settings.LAKE, datasets, q["group_prefix"], q["audit"]))
+        lake = settings.LAKE
+        datasets = q.get("datasets") or list(lake.datasets)
+        # Built once per worker: a boto3 client and the catalog's file system cost tens of
+        # milliseconds of CPU each, on every call of a page that polls this route.
+        key = ("stats readers", lake.aws_endpoint_url, lake.aws_region, lake.aws_access_key_id)
+        readers = views.shared(key, lambda: lake_readers(lake))
+        return Response(lake_stats(lake, datasets, q["group_prefix"], q["audit"], readers))

@@ -34,16 +34,24 @@ _lock = threading.Lock()
 _shared: dict[str, Any] = {}
 
 
-def engine() -> QueryEngine:
+def shared(key: Any, build: Callable[[], Any]) -> Any:
+    """What `build()` returns, built once per worker process and kept under `key`."""
     with _lock:
-        if "engine" not in _shared:
-            _shared["engine"] = make_engine(
-                settings.API_ENGINE,
-                settings.LAKE,
-                settings.API_QUERY_TIMEOUT,
-                settings.LAKE.api_catalog_max_age,
-            )
-        return _shared["engine"]
+        if key not in _shared:
+            _shared[key] = build()
+        return _shared[key]
+
+
+def engine() -> QueryEngine:
+    return shared(
+        "engine",
+        lambda: make_engine(
+            settings.API_ENGINE,
+            settings.LAKE,
+            settings.API_QUERY_TIMEOUT,
+            settings.LAKE.api_catalog_max_age,
+        ),
+    )
 
 
 def catalog() -> GlueCatalog:
@@ -155,11 +163,13 @@ class QueryTableView(APIView):
 
 
 def result_cache() -> ResultCache:
-    with _lock:
-        if "results" not in _shared:
-            versions = DataVersions(settings.LAKE, settings.LAKE.api_catalog_max_age)
-            _shared["results"] = ResultCache(versions, settings.API_QUERY_TIMEOUT)
-        return _shared["results"]
+    return shared(
+        "results",
+        lambda: ResultCache(
+            DataVersions(settings.LAKE, settings.LAKE.api_catalog_max_age),
+            settings.API_QUERY_TIMEOUT,
+        ),
+    )
 
 
 def reusable_response(

@@ -99,3 +99,23 @@ def test_bad_stats_parameters_are_refused(api, params, param):
     response = api.get(f"/api/stats/?{urlencode(params)}")
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
+
+
+def test_stats_build_their_s3_and_glue_clients_once_per_worker(api):
+    # The dashboard polls this route: building a boto3 client and the catalog's file system on
+    # every call cost tens of milliseconds of CPU each time.
+    built: list[str] = []
+
+    def record(event_name, **_):
+        built.append(event_name.rsplit(".", 1)[-1])
+
+    events = clients._session().events
+    events.register("creating-client-class", record)
+    try:
+        answers = [api.get("/api/stats/?datasets=transactions") for _ in range(3)]
+    finally:
+        events.unregister("creating-client-class", record)
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert sorted(built) == ["glue", "s3"], built
+    first, *others = [r.json()["datasets"][0]["layers"] for r in answers]
+    assert all(layers == first for layers in others)  # nothing changed in between
