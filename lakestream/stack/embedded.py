@@ -25,6 +25,7 @@ from kafka.errors import KafkaError
 from lakestream.core import clients
 from lakestream.core.errors import LOCAL_EXTRA, StackError
 from lakestream.core.settings import Settings
+from lakestream.stack.broker_log import trims
 from lakestream.stack.processes import ManagedProcess, free_port, port_is_open
 from lakestream.stack.provision import Outcome, provision
 
@@ -143,8 +144,7 @@ class EmbeddedStack:
 
     @property
     def trims_broker_log(self) -> bool:
-        s = self.settings
-        return s.embeds_kafka and s.broker_storage == "s3" and s.broker_log_trim
+        return trims(self.settings)
 
     # -- readiness -----------------------------------------------------------------------------
 
