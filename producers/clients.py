@@ -47,6 +47,37 @@ class ProducerClient(ABC):
     def close(self) -> None: ...
 
 
+def kafka_python_config(settings: Settings) -> dict[str, Any]:
+    """kafka-python's producer settings: delivery (acks, idempotence) and batching."""
+    return {
+        **clients.kafka_python_options(settings, "lakestream-producer"),
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_in_flight_requests_per_connection": 5,
+        "linger_ms": LINGER_MS,
+        "batch_size": BATCH_BYTES,
+        "compression_type": COMPRESSION,
+        "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
+        "max_block_ms": 60_000,
+    }
+
+
+def librdkafka_config(settings: Settings) -> dict[str, Any]:
+    """librdkafka's producer settings, the same choices as `kafka_python_config`."""
+    return {
+        **clients.librdkafka_options(settings, "lakestream-producer"),
+        "acks": "all",
+        "enable.idempotence": True,
+        "max.in.flight.requests.per.connection": 5,
+        "linger.ms": LINGER_MS,
+        "batch.size": BATCH_BYTES,
+        "compression.type": COMPRESSION,
+        "message.timeout.ms": DELIVERY_TIMEOUT_MS,
+        # librdkafka's default (consistent_random, CRC32) would place keys differently.
+        "partitioner": "murmur2_random",
+    }
+
+
 class KafkaPythonClient(ProducerClient):
     name = "kafka-python"
 
@@ -54,18 +85,7 @@ class KafkaPythonClient(ProducerClient):
         from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
-        config = {
-            **clients.kafka_python_options(settings, "lakestream-producer"),
-            "acks": "all",
-            "enable_idempotence": True,
-            "max_in_flight_requests_per_connection": 5,
-            "linger_ms": LINGER_MS,
-            "batch_size": BATCH_BYTES,
-            "compression_type": COMPRESSION,
-            "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
-            "max_block_ms": 60_000,
-            **overrides,
-        }
+        config = {**kafka_python_config(settings), **overrides}
         try:
             self._producer = KafkaProducer(**config)
         except KafkaError as exc:
@@ -99,19 +119,7 @@ class ConfluentClient(ProducerClient):
     def __init__(self, settings: Settings, **overrides: Any) -> None:
         from confluent_kafka import Producer
 
-        config = {
-            **clients.librdkafka_options(settings, "lakestream-producer"),
-            "acks": "all",
-            "enable.idempotence": True,
-            "max.in.flight.requests.per.connection": 5,
-            "linger.ms": LINGER_MS,
-            "batch.size": BATCH_BYTES,
-            "compression.type": COMPRESSION,
-            "message.timeout.ms": DELIVERY_TIMEOUT_MS,
-            # librdkafka's default (consistent_random, CRC32) would place keys differently.
-            "partitioner": "murmur2_random",
-            **overrides,
-        }
+        config = {**librdkafka_config(settings), **overrides}
         self._errors = clients.LibrdkafkaErrors(settings.kafka_bootstrap_servers)
         self._producer = Producer({**config, "error_cb": self._errors})
         try:
