@@ -23,13 +23,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
 from lakestream.core import clients
 from lakestream.core.settings import Settings
-from lakestream.stack.broker_log import first_kept_offset, trims
 
 log = logging.getLogger("consumers")
 
@@ -60,13 +58,11 @@ class GapProbe:
         self.stopping = stopping
         self._consumer: KafkaConsumer | None = None
         self._unreachable_until = 0.0
-        self._log_s3: Any = None
 
     def _client(self, budget_s: float) -> KafkaConsumer | None:
         if self._consumer is None and time.monotonic() >= self._unreachable_until:
             try:
-                # "none": on Kafka, an offset below the log's start raises instead of moving
-                # elsewhere. The embedded broker never says so (see `_not_served`).
+                # "none": an offset below the log's start raises instead of moving elsewhere.
                 self._consumer = clients.kafka_consumer(
                     self.settings,
                     auto_offset_reset="none",
@@ -88,25 +84,6 @@ class GapProbe:
         consumer = self._client(deadline - time.monotonic())
         if consumer is None:
             return None
-        # The embedded broker serves its oldest kept batch for any offset its retention removed,
-        # which would read as a gap of its own: where it trims, the log's start is looked up.
-        if trims(self.settings):
-            self._log_s3 = self._log_s3 or clients.aws_client(self.settings, "s3")
-            kept = first_kept_offset(
-                self._log_s3, self.settings.broker_log_bucket, self.topic, tp.partition
-            )
-            if kept is not None and start < kept:
-                log.warning(
-                    "%s partition %d: the embedded broker's log no longer holds offsets below "
-                    "%d (its retention removed them), so the gap [%d, %d) cannot be checked; it "
-                    "stays unaccounted",
-                    self.topic,
-                    tp.partition,
-                    kept,
-                    start,
-                    end,
-                )
-                return False
         consumer.assign([tp])
         consumer.seek(tp, start)
         while time.monotonic() < deadline and not self.stopping():
@@ -148,7 +125,7 @@ class GapProbe:
                         end,
                         exc,
                     )
-                    verdict = False  # e.g. below a Kafka log's start: expired, not a broker gap
+                    verdict = False  # e.g. below the log's start: expired, not the broker's gap
                 if verdict is None:  # out of time: this one and the rest stay unchecked
                     checked[partition].unchecked = ranges[i:]
                     unchecked += len(ranges) - i

@@ -58,20 +58,6 @@ def base_offset(key: str) -> int | None:
     return int(digits)
 
 
-def trims(settings: Settings) -> bool:
-    """Whether the embedded stack runs this retention: its own broker, its log in S3, not off."""
-    return settings.embeds_kafka and settings.broker_storage == "s3" and settings.broker_log_trim
-
-
-def first_kept_offset(s3: Any, bucket: str, topic: str, partition: int) -> int | None:
-    """The base offset of the partition's oldest batch still in the log (None: it holds none).
-    Keys sort as offsets do (zero-padded), so the first key listed is that batch. Tansu serves
-    that batch for any offset below it, and reports no log start: only this tells a trimmed
-    range from a gap in its log."""
-    answer = s3.list_objects_v2(Bucket=bucket, Prefix=records_prefix(topic, partition), MaxKeys=1)
-    return next((base_offset(o["Key"]) for o in answer.get("Contents", [])), None)
-
-
 @dataclass(frozen=True)
 class Batch:
     key: str

@@ -25,7 +25,6 @@ from kafka.errors import KafkaError
 from lakestream.core import clients
 from lakestream.core.errors import LOCAL_EXTRA, StackError
 from lakestream.core.settings import Settings
-from lakestream.stack.broker_log import trims
 from lakestream.stack.processes import ManagedProcess, free_port, port_is_open
 from lakestream.stack.provision import Outcome, provision
 
@@ -144,7 +143,8 @@ class EmbeddedStack:
 
     @property
     def trims_broker_log(self) -> bool:
-        return trims(self.settings)
+        s = self.settings
+        return s.embeds_kafka and s.broker_storage == "s3" and s.broker_log_trim
 
     # -- readiness -----------------------------------------------------------------------------
 

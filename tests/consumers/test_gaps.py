@@ -45,28 +45,6 @@ def test_only_ranges_the_broker_does_not_serve_are_confirmed(durable_lake):
         probe.close()
 
 
-def test_a_range_the_retention_removed_is_not_taken_for_a_gap_of_the_broker(durable_lake):
-    """The embedded broker serves its oldest kept batch for any offset below it and reports no
-    log start: a range trimmed from the start of its log stays unaccounted, not confirmed."""
-    ds = durable_lake.datasets.get("social_posts")
-    for seed in ("1", "2"):
-        durable_lake.produce("social_posts", 40, "--seed", seed)
-    s3 = clients.aws_client(durable_lake.settings, "s3")
-    log_bucket = durable_lake.settings.broker_log_bucket
-    keys = {
-        base_offset(o["Key"]): o["Key"]
-        for o in clients.list_objects(s3, log_bucket, records_prefix(ds.topic, 0))
-    }
-    first, second = sorted(keys)[:2]
-    s3.delete_object(Bucket=log_bucket, Key=keys[first])  # what the retention does: the start
-
-    probe = GapProbe(durable_lake.settings, ds.topic)
-    try:
-        assert probe.count({0: [(first, second)]}) == {0: Checked(0)}
-    finally:
-        probe.close()
-
-
 def test_an_unreachable_broker_confirms_nothing_and_costs_one_budget(lake):
     """No broker: every gap stays unchecked (so unaccounted, never hidden), within the budget,
     and the next flush does not wait for it again."""
