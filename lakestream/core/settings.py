@@ -208,7 +208,7 @@ class Settings(BaseSettings):
     )
 
     broker_log_retention: float = Field(
-        15.0,
+        60.0,
         ge=0,
         validation_alias="LAKESTREAM_BROKER_LOG_RETENTION",
         description="Seconds after it was written that the embedded broker's log (in s3) "

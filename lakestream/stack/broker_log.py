@@ -38,11 +38,6 @@ log = logging.getLogger("lakestream.broker_log")
 
 CLUSTER = "tansu_cluster"  # Tansu's default --cluster-id, which the stack keeps
 OFFSET_DIGITS = 20  # `records/{offset:0>20}.batch`
-# In steady state the log holds about (retention + interval) seconds of batches, and every
-# fetch lists its partition's share of them: the listing's cost grows with both. At a steady
-# 5,000 records/s for 90 s, send -> queryable p99 was 9.8 s raw and 12.7 s curated with 15 s
-# and 5 s, and 34 s and 37 s, still growing, with 60 s and 10 s (docs/broker-quirks.md §6).
-INTERVAL_S = 5.0
 
 
 def records_prefix(topic: str, partition: int) -> str:
@@ -194,12 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Delete the embedded broker's log batches that every consumer group has "
         "committed past (started by `lakestream up`; settings come from the environment).",
     )
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=INTERVAL_S,
-        help="seconds between passes (default %(default)g)",
-    )
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between passes")
     parser.add_argument(
         "--retention",
         type=float,
