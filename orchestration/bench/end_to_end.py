@@ -346,7 +346,7 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
 def _trim_broker_log(settings: Settings, ds: Any) -> None:
     """Each step starts from the log a steady stack keeps, not from the floods of the steps
     before it: what every group has read of the topic leaves the broker's log now, as the
-    stack's retention process would within 20 s (with the log in S3, each fetch lists its
+    stack's retention process would within a minute or so (with the log in S3, each fetch lists its
     partition's share of it: docs/broker-quirks.md §6). In a full run without it, step 4
     measured a curated p99 of 20.4 s, and 4.8 s with it."""
     if settings.broker_storage == "s3":
