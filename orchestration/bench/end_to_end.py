@@ -346,9 +346,9 @@ def section(settings: Settings, quick: bool) -> list[Figure]:
 def _trim_broker_log(settings: Settings, ds: Any) -> None:
     """Each step starts from the log a steady stack keeps, not from the floods of the steps
     before it: what every group has read of the topic leaves the broker's log now, as the
-    stack's retention process would within a minute or so (with the log in S3, each fetch lists its
-    partition's share of it: docs/broker-quirks.md §6). In a full run without it, step 4
-    measured a curated p99 of 20.4 s, and 4.8 s with it."""
+    stack's retention process would within about 70 s, its 60 s plus a 10 s pass (with the log
+    in S3, each fetch lists its partition's share of it: docs/broker-quirks.md §6). In a full
+    run without it, step 4 measured a curated p99 of 20.4 s, and 4.8 s with it."""
     if settings.broker_storage == "s3":
         BrokerLogRetention(settings, timedelta(0)).run_once(topics={ds.topic})
 
@@ -363,8 +363,8 @@ def curated_freshness(settings: Settings, ds: Any, sim: Simulator, quick: bool) 
     then the curated table's data files per day, before and after `maintain`."""
     log = f"{settings.broker_storage} log"
     curate(settings, [ds], "bench-e2e")  # the table exists and holds what came before
-    # Long enough in a full run for the broker's log to reach its steady size (retention plus
-    # the trim interval): 30 s once hid a p99 that kept growing (docs/broker-quirks.md §6).
+    # Long enough in a full run to show a pipeline that falls behind: 30 s once hid a p99
+    # that kept growing (docs/broker-quirks.md §6, "Steady state").
     seconds = 15 if quick else 60
     tick_records = CURATED_RATE // 10
     prepared = sim.messages(ds.name, CURATED_RATE * seconds)  # serialised before the clock
