@@ -10,6 +10,7 @@ import json
 import threading
 
 import pytest
+from kafka import KafkaConsumer
 
 from consumers import sink
 from consumers.batch import BatchLimits
@@ -49,6 +50,26 @@ def test_lag_is_the_backlog_made_on_purpose(lake):
     assert sum(p.lag for p in after) == more
     assert sum(p.committed for p in after) == produced
     assert describe_group(lake.settings, group).members == []
+
+
+def test_the_end_probe_reads_no_backlog(lake, monkeypatch):
+    """A group far behind (here: none committed) is probed from its committed offsets. The
+    probe reads each partition's high watermark, not the records behind it: kafka-python hands
+    a fetched batch out before it reads the next partition's, one record per probe poll."""
+    ds = lake.datasets.get("transactions")
+    produced = lake.produce("transactions", 3_000)
+    handed_out: list[int] = []
+    real_poll = KafkaConsumer.poll
+
+    def poll(self, *args, **kwargs):
+        records = real_poll(self, *args, **kwargs)
+        handed_out.append(sum(len(r) for r in records.values()))
+        return records
+
+    monkeypatch.setattr(KafkaConsumer, "poll", poll)
+    ends = end_offsets(lake.settings, ds.topic, {p: 0 for p in range(ds.partitions)})
+    assert sum(ends.values()) == produced
+    assert sum(handed_out) <= ds.partitions  # at most the record each first fetch hands out
 
 
 def test_end_offsets_of_empty_partitions_are_zero(lake):
