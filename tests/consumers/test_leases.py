@@ -48,12 +48,15 @@ def test_a_held_partition_is_refused_until_released(lake):
 
 
 def test_a_lapsed_lease_is_taken_over_and_its_old_holder_fenced(lake):
-    a = leases_of(lake, "web_logs", "a", ttl=1.0)
+    # A lease's age is S3's Date minus its LastModified, both in whole seconds: a lease read
+    # within a second of its write can be a second old. A 1 s TTL made this test fail whenever
+    # a second's boundary fell between the two (a loaded run on four workers met it).
+    a = leases_of(lake, "web_logs", "a", ttl=2.0)
     b = leases_of(lake, "web_logs", "b")
     assert a.take({3}) == {3}
     assert b.take({3}) == set()  # live: renewed less than its TTL ago
-    time.sleep(2.2)  # S3's clock counts whole seconds
-    assert b.take({3}) == {3}  # a stopped renewing: its own 1 s TTL decides, not b's 30 s
+    time.sleep(3.2)  # past the TTL even on S3's whole-second clock
+    assert b.take({3}) == {3}  # a stopped renewing: its own 2 s TTL decides, not b's 30 s
     # a wakes up: its lease is past half its TTL, so it renews before writing, and learns
     assert a.confirm(3) is False
     assert 3 not in a.held
