@@ -54,7 +54,13 @@ def _session() -> boto3.session.Session:
 def aws_client(settings: Settings, service: str, **config: Any) -> Any:
     """A boto3 client for `service` pointed at the configured endpoint and credentials."""
     secret, token = settings.aws_secret_access_key, settings.aws_session_token
-    base = {"retries": {"mode": "standard", "max_attempts": 5}}
+    base: dict[str, Any] = {
+        "retries": {"mode": "standard", "max_attempts": 5},
+        # The API's workers share a client between their API_THREADS threads: with botocore's
+        # pool of 10, more threads at once each dropped a connection after its call ("Connection
+        # pool is full"). Connections are opened as needed, so the larger pool costs nothing.
+        "max_pool_connections": max(10, settings.api_threads),
+    }
     if settings.aws_endpoint_url:
         # moto serves every bucket under one host: path-style addressing avoids DNS tricks.
         base["s3"] = {"addressing_style": "path"}

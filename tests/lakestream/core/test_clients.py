@@ -9,10 +9,12 @@ SCRAM credentials (docs/broker-quirks.md), so the SASL options are checked as bu
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -323,3 +325,29 @@ def test_no_kafka_client_is_built_around_the_option_builders() -> None:
         if by_hand.search(line)
     ]
     assert not offenders, offenders
+
+
+def test_a_client_shared_by_every_api_thread_keeps_a_connection_for_each(
+    running_stack, caplog
+) -> None:
+    """The API's workers share their boto3 clients between their API_THREADS threads. With
+    botocore's pool of 10, more threads at once each dropped a connection after its call
+    ("Connection pool is full") and opened a new one next time."""
+    threads = 16
+    lake = running_stack.settings.model_copy(update={"api_threads": threads})
+    s3 = clients.aws_client(lake, "s3")
+    assert s3.meta.config.max_pool_connections == threads
+    start = threading.Barrier(threads)
+
+    def call() -> None:
+        start.wait()
+        for _ in range(3):
+            s3.list_buckets()
+
+    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
+        workers = [threading.Thread(target=call) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
