@@ -18,7 +18,7 @@ from consumers.clients import SINK_CLIENTS, resolve_client
 from consumers.groups import add_group_prefix_option
 from consumers.leases import DEFAULT_TTL_S, MIN_TTL_S
 from consumers.run import SinkRun
-from consumers.sink import ASSIGNMENTS, SinkOptions, SinkStats
+from consumers.sink import ASSIGNMENTS, JOIN_GRACE_S, SinkOptions, SinkStats
 from lakestream.core import clients
 from lakestream.core.argtypes import at_least, positive
 from lakestream.core.console import figures_table, out_console, with_progress
@@ -95,10 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="group: Kafka's group management (scale out by adding sinks); manual: take every "
         "partition of the topic, committing under the group id; auto (default): group, but on "
-        "the embedded broker a sink that a group showing no member gives no partition for 30 s "
-        "takes them manually. Manual sinks fence each other with a lease per partition in "
-        "the bucket's _state/: a second sink takes only what no live sink holds (group and auto "
-        "sinks do not take leases: do not mix them with manual sinks on one topic)",
+        "the embedded broker a sink that a group showing no member gives no partition for "
+        "--join-grace takes them manually. Manual sinks fence each other with a lease per "
+        "partition in the bucket's _state/: a second sink takes only what no live sink holds "
+        "(group and auto sinks do not take leases: do not mix them with manual sinks on one "
+        "topic)",
+    )
+    parser.add_argument(
+        "--join-grace",
+        type=at_least(float, 1.0),
+        default=JOIN_GRACE_S,
+        metavar="SECONDS",
+        help="how long a sink that got no partition waits before it looks into why (default "
+        "%(default)s): a finite run then ends and says why, unless the auto assignment takes "
+        "over a wedged group; a sink that runs on keeps waiting and says so",
     )
     parser.add_argument(
         "--lease-ttl",
@@ -187,6 +197,7 @@ def run_sink(args: argparse.Namespace) -> int:
         group_prefix=args.group_prefix,
         until_idle=args.until_idle,
         assignment=args.assignment,
+        join_grace_s=args.join_grace,
         register_partitions=args.register_partitions,
         client=args.client,
         compression_level=args.compression_level,

@@ -97,9 +97,11 @@ class SinkOptions:
     group_prefix: str = DEFAULT_GROUP_PREFIX
     until_idle: float | None = None
     # auto: group management; on the embedded broker, a group that hands out no partition for
-    # JOIN_GRACE_S while it shows no member (its wedge, docs/broker-quirks.md) is taken over
+    # `join_grace_s` while it shows no member (its wedge, docs/broker-quirks.md) is taken over
     # by manual assignment.
     assignment: str = "auto"
+    # How long a sink with no partition waits before it looks into why (`_no_partitions`).
+    join_grace_s: float = JOIN_GRACE_S
     # Register each landed dt= partition in the raw table's Glue entry (consumers/partitions.py);
     # off where Athena's partition projection on dt makes it pointless.
     register_partitions: bool = True
@@ -115,7 +117,7 @@ class SinkOptions:
     instance_id: str | None = None
 
 
-def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
+def never_assigned(topic: str, group: str, info: GroupInfo | None, grace_s: float) -> str:
     """Why a finite run got no partition, and what to do about it."""
     if info is None:
         where = f"group {group} could not be described"
@@ -123,23 +125,25 @@ def never_assigned(topic: str, group: str, info: GroupInfo | None) -> str:
         members = ", ".join(info.members) or "no members"
         where = f"group {group} is {info.state} with {members}"
     return (
-        f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s, so nothing was read: {where}. "
+        f"got no partition of {topic} within {grace_s:g}s, so nothing was read: {where}. "
         "If other sinks hold the partitions, they land them. If the group shows no member, the "
         "broker did not hand them out: run again, or restart the broker (`make down`, `make "
         "up`: the embedded broker keeps its log). `lakestream status` shows the group and lag."
     )
 
 
-def leased_elsewhere(topic: str, others: dict[int, Any], s3_error: str | None) -> str:
+def leased_elsewhere(
+    topic: str, others: dict[int, Any], s3_error: str | None, grace_s: float
+) -> str:
     """Why a finite run with manual assignment got no partition."""
     if not others:
         return (
-            f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s: no partition lease could "
+            f"got no partition of {topic} within {grace_s:g}s: no partition lease could "
             f"be taken in S3 (last error: {s3_error or 'none'})"
         )
     held = "; ".join(f"partition {p}: {h.describe()}" for p, h in sorted(others.items()))
     return (
-        f"got no partition of {topic} within {JOIN_GRACE_S:.0f}s: other sinks hold their leases "
+        f"got no partition of {topic} within {grace_s:g}s: other sinks hold their leases "
         f"({held}). They land them; a sink that stopped renewing loses its lease after its TTL, "
         "and a later run takes the partition."
     )
@@ -378,7 +382,7 @@ class SinkWorker(threading.Thread):
                 self._tend_leases()
             if self.batch.close_reason(now):
                 self.flush()
-            if self.assigned_at is None and now - waited >= JOIN_GRACE_S:
+            if self.assigned_at is None and now - waited >= self.options.join_grace_s:
                 waited = now
                 if not self._no_partitions(finite=until_idle is not None):
                     break
@@ -418,7 +422,7 @@ class SinkWorker(threading.Thread):
         self._stop_reading(lost)
 
     def _no_partitions(self, finite: bool) -> bool:
-        """No partition after JOIN_GRACE_S: recover, keep waiting (True), or give up (False)."""
+        """No partition after the join grace: recover, keep waiting (True), or give up (False)."""
         if self.leases is not None:  # manual: other sinks hold our share's leases
             if not finite:
                 log.warning(
@@ -428,7 +432,10 @@ class SinkWorker(threading.Thread):
                 )
                 return True
             self.incomplete = leased_elsewhere(
-                self.dataset.topic, self.leases.others, self.leases.last_error
+                self.dataset.topic,
+                self.leases.others,
+                self.leases.last_error,
+                self.options.join_grace_s,
             )
             return False
         group = self._describe_group()
@@ -438,10 +445,10 @@ class SinkWorker(threading.Thread):
         if stuck and self.settings.embeds_kafka and self.options.assignment == "auto":
             # The embedded broker's group can wedge: empty, yet it assigns nothing to anyone.
             log.warning(
-                "%s: no partitions after %.0fs and group %s is %s with no other member: taking "
+                "%s: no partitions after %gs and group %s is %s with no other member: taking "
                 "the partitions by manual assignment (docs/broker-quirks.md)",
                 self.name,
-                JOIN_GRACE_S,
+                self.options.join_grace_s,
                 self.group,
                 group.state,
             )
@@ -453,7 +460,9 @@ class SinkWorker(threading.Thread):
         if not finite:
             log.warning("%s: still no partitions of %s", self.name, self.dataset.topic)
             return True
-        self.incomplete = never_assigned(self.dataset.topic, self.group, group)
+        self.incomplete = never_assigned(
+            self.dataset.topic, self.group, group, self.options.join_grace_s
+        )
         return False
 
     def _finished(self, now: float, started: float, last_record: float | None) -> bool:

@@ -12,7 +12,6 @@ import threading
 import pytest
 from kafka import KafkaConsumer
 
-from consumers import sink
 from consumers.batch import BatchLimits
 from consumers.cli import main as consumers_main
 from consumers.groups import describe_group, end_offsets, group_id, group_lag
@@ -79,14 +78,15 @@ def test_end_offsets_of_empty_partitions_are_zero(lake):
     assert sorted(ends.values()) == [0, 1]
 
 
-def test_a_drain_that_gets_no_partition_fails_and_says_why(lake, monkeypatch):
+def test_a_drain_that_gets_no_partition_fails_and_says_why(lake):
     # Its topic does not exist, so the group (real, on the real broker) assigns it nothing.
     # The embedded broker makes a missing topic when a client asks for its metadata (whatever
     # the client's allow_auto_create_topics), and the group then assigns its partitions after
     # a few seconds: the grace is shorter than that.
-    monkeypatch.setattr(sink, "JOIN_GRACE_S", 1.0)
     ds = lake.datasets.get("social_posts").model_copy(update={"topic": "no_such_topic_here"})
-    options = SinkOptions(group_prefix=lake.group_prefix, until_idle=1, assignment="group")
+    options = SinkOptions(
+        group_prefix=lake.group_prefix, until_idle=1, assignment="group", join_grace_s=1.0
+    )
     run = SinkRun(lake.settings, [ds], options).run()
     [error] = run.errors
     assert "got no partition of no_such_topic_here within 1s, so nothing was read" in error
