@@ -19,17 +19,15 @@ from consumers.groups import add_group_prefix_option
 from consumers.leases import DEFAULT_TTL_S, MIN_TTL_S
 from consumers.run import SinkRun
 from consumers.sink import ASSIGNMENTS, JOIN_GRACE_S, SinkOptions, SinkStats
-from lakestream.core import clients
 from lakestream.core.argtypes import at_least, positive
 from lakestream.core.console import figures_table, out_console, with_progress
 from lakestream.core.entry import stage_main
-from lakestream.core.errors import kafka_unreachable
 from lakestream.core.formats import DEFAULT_GZIP_LEVEL, FORMATS
 from lakestream.core.metrics import add_metrics_option, start_reporting
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
 from lakestream.core.signals import replay_held, say_in_handler
-from lakestream.stack.processes import port_is_open
+from lakestream.stack.reachable import require_kafka
 
 err = Console(stderr=True)
 
@@ -187,10 +185,7 @@ def run_sink(args: argparse.Namespace) -> int:
     logging.getLogger("consumers").setLevel(args.log_level.upper())
     settings = load_settings()
     datasets = settings.datasets.select(args.datasets)
-    if not any(port_is_open(h, p, timeout=3) for h, p in settings.kafka_servers):
-        raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
-    if problem := clients.kafka_tls_problem(settings):
-        raise kafka_unreachable(settings.kafka_bootstrap_servers, problem)
+    require_kafka(settings)
     options = SinkOptions(
         limits=BatchLimits(args.max_records, args.max_bytes, args.max_age, args.max_record_bytes),
         format=args.format,

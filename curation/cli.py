@@ -33,6 +33,7 @@ from lakestream.core.signals import (
     replay_held,
     say_in_handler,
 )
+from lakestream.stack.reachable import require_aws
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +161,7 @@ def run_maintain(argv: list[str]) -> int:
             "if no curation pass can be running"
         )
     settings = load_settings()
+    require_aws(settings)
     results = maintain(
         settings,
         settings.datasets.select(args.datasets),
@@ -200,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_curate(args: argparse.Namespace) -> int:
     settings = load_settings()
+    require_aws(settings)
     datasets = settings.datasets.select(args.datasets)
     exporter = start_reporting(settings, "curation", args.metrics_port)
     try:

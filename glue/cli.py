@@ -20,12 +20,14 @@ from lakestream.core.entry import cli_args, command_main
 from lakestream.core.errors import LakestreamError
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
+from lakestream.stack.reachable import require_aws
 
 err = Console(stderr=True)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings()
+    require_aws(settings)
     datasets = settings.datasets.select(args.datasets)
     if args.missing:
         if settings.target != "aws":
@@ -76,7 +78,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
             raise LakestreamError(str(exc)) from None
     else:
         sql = args.query
-    engine = local_engine_class()(load_settings(), timeout=args.timeout)
+    settings = load_settings()
+    require_aws(settings)
+    engine = local_engine_class()(settings, timeout=args.timeout)
     result = engine.execute(sql, params)
     rows = result.rows[: args.max_rows]
     if args.json:
@@ -105,7 +109,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
-    engine = local_engine_class()(load_settings())
+    settings = load_settings()
+    require_aws(settings)
+    engine = local_engine_class()(settings)
     for name in engine.tables():
         info = engine.table(name)
         print(f"{name}\t{info.format}\t{len(info.partitions)} partitions\t{info.location}")

@@ -24,6 +24,7 @@ from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, out_console
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
+from lakestream.stack.reachable import require_aws
 
 console = out_console()
 err = err_console()
@@ -44,6 +45,7 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 def cmd_list(args: argparse.Namespace) -> int:
     settings = load_settings()
+    require_aws(settings)
     rows: list[dict[str, Any]] = []
     for ds in settings.datasets.select(args.datasets):
         letters = _selection(args).apply(dead_letters(settings, [ds], args.layer))
@@ -91,6 +93,7 @@ def _shown(letter: DeadLetter, sent: list[str]) -> dict[str, Any]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     settings = load_settings()
+    require_aws(settings)
     origin = Origin.parse(args.letter)
     found = find(settings, list(settings.datasets), origin)
     if not found:
@@ -102,6 +105,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     settings = load_settings()
+    require_aws(settings)
     ds = settings.datasets.get(args.dataset)
     if args.abandon:
         ledger = Ledgers(settings, ds).abandon(args.abandon)

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from kafka.errors import KafkaError
 
-from lakestream.core import clients
 from lakestream.core.datasets import Dataset
 from lakestream.core.errors import LakestreamError, kafka_unreachable
 from lakestream.core.settings import Settings
-from lakestream.stack.processes import port_is_open
 from lakestream.stack.provision import Context, Topic
+from lakestream.stack.reachable import require_kafka
 
 
 def ensure_topics(settings: Settings, datasets: list[Dataset], create: bool = True) -> list[str]:
     """Names of the topics created; a LakestreamError says what is missing or refused."""
 
-    # A TCP probe first: a closed port answers in milliseconds, the admin client in ~30 s.
-    if not any(port_is_open(host, port, timeout=3) for host, port in settings.kafka_servers):
-        raise kafka_unreachable(settings.kafka_bootstrap_servers, "connection refused")
-    if problem := clients.kafka_tls_problem(settings):
-        raise kafka_unreachable(settings.kafka_bootstrap_servers, problem)
+    require_kafka(settings)  # a closed port answers in milliseconds, the admin client in ~30 s
     try:
         ctx = Context(settings)
         ctx.topic_partitions  # noqa: B018 - the first call reaches the brokers

@@ -2,7 +2,8 @@
 
 What the user sees of an error is one line on stderr and exit code 2, never a traceback: query
 errors with their kind, refused settings by the variable's name, whatever else a command
-declares expected (a missing file, say), and anything unexpected as an internal error. No line
+declares expected (a missing file, say), an AWS endpoint or Kafka brokers that do not answer as
+such, and anything unexpected as an internal error. No line
 shows a secret setting's value. `--debug` (anywhere on the command line, or LAKESTREAM_DEBUG=1)
 prints the traceback instead, secrets masked. Ctrl-C exits with 130. Exit code 1 stays what a
 command returns itself when it ran but some of its work failed (records not acknowledged, a
@@ -28,7 +29,7 @@ from importlib.metadata import entry_points
 from pydantic import ValidationError
 from rich.console import Console
 
-from lakestream.core.errors import LakestreamError, QueryError, describe
+from lakestream.core.errors import LakestreamError, QueryError, describe, unreachable
 from lakestream.core.logs import configure_logging
 from lakestream.core.settings import masked, settings_error
 from lakestream.core.signals import handlers_restored, release_stop_signals
@@ -64,6 +65,8 @@ def _line(exc: Exception, expected: tuple[type[Exception], ...]) -> str:
         return f"error ({exc.kind}): {exc}"
     if isinstance(exc, (LakestreamError, ValidationError, *expected)):
         return f"error: {settings_error(exc) if isinstance(exc, ValidationError) else exc}"
+    if (known := unreachable(exc)) is not None:  # a service down is not a bug of ours
+        return f"error: {known}"
     # A bug: still one line, and the way to see more.
     return f"internal error: {describe(exc)} ({DEBUG_OPTION} shows the traceback)"
 

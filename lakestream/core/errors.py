@@ -1,5 +1,11 @@
 """Errors that reach a person: each carries a one-line message that says what to do."""
 
+from __future__ import annotations
+
+import re
+import sys
+from urllib.parse import urlsplit
+
 
 class LakestreamError(Exception):
     """A failure the user can act on. The command line prints its message, never a traceback."""
@@ -24,6 +30,39 @@ def kafka_unreachable(servers: str, reason: str) -> LakestreamError:
         "or set KAFKA_BOOTSTRAP_SERVERS (and KAFKA_SECURITY_PROTOCOL with its credentials for "
         "brokers that require them: `make env`)"
     )
+
+
+def aws_unreachable(endpoint: str, reason: str, local: bool) -> LakestreamError:
+    """The one wording of 'the AWS endpoint does not answer': the embedded stack's moto when
+    the endpoint is this machine's, else the network or the region."""
+    if local:
+        hint = "is the stack up? Run `lakestream up`, or set AWS_ENDPOINT_URL to where it listens"
+    else:
+        hint = "check the network, AWS_REGION and, if set, AWS_ENDPOINT_URL"
+    return LakestreamError(f"cannot reach AWS at {endpoint} ({reason}); {hint}")
+
+
+def unreachable(exc: BaseException) -> LakestreamError | None:
+    """What to tell the user about `exc` when it says that the AWS endpoint or the Kafka
+    brokers did not answer (after the clients' own retries), else None. Only clients already
+    imported can have raised it, so nothing is imported for the check."""
+    aws = sys.modules.get("botocore.exceptions")
+    if aws is not None and isinstance(exc, (aws.EndpointConnectionError, aws.ConnectTimeoutError)):
+        from lakestream.core.settings import is_loopback_host  # settings imports this module
+
+        parts = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+        endpoint = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "its endpoint"
+        timed_out = isinstance(exc, aws.ConnectTimeoutError)
+        reason = "connection timed out" if timed_out else "no connection"
+        return aws_unreachable(endpoint, reason, local=is_loopback_host(parts.hostname))
+    kafka = sys.modules.get("kafka.errors")
+    if kafka is None:
+        return None
+    # kafka-python 3's word for "no bootstrap server answered in time" (kafka/net/manager.py).
+    if isinstance(exc, kafka.KafkaTimeoutError) and "Unable to bootstrap" in str(exc):
+        servers = ",".join(re.findall(r"'([^']+)'", str(exc))) or "KAFKA_BOOTSTRAP_SERVERS"
+        return kafka_unreachable(servers, "no broker answered")
+    return None
 
 
 # -- queries: one family, so the command line and the API can tell them apart by type ----------

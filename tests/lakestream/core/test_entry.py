@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -12,10 +13,12 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from lakestream.core.entry import cli_args, command_main, stage_main
 from lakestream.core.errors import LakestreamError, UnknownTable
 from lakestream.core.settings import Settings
+from lakestream.stack.processes import free_port
 from tests.lake_helpers import environment
 
 SECRET = "hunter2-do-not-print"
@@ -130,6 +133,57 @@ def test_every_command_refuses_a_setting_without_showing_a_secret(stage, debug) 
     assert ("Traceback (most recent call last)" in output) == debug
     for secret in (SECRET, API_KEY):
         assert secret not in output
+
+
+def test_a_service_that_does_not_answer_is_not_an_internal_error(capsys) -> None:
+    down = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/kafka-ing-x?list-type=2")
+    assert command_main("tool", fails(down)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tool: error: cannot reach AWS at http://127.0.0.1:9 (no connection); ")
+    assert "`lakestream up`" in err
+
+
+# Each command that needs the lake or the brokers, run while the stack is down.
+NEEDS_THE_STACK = [
+    ("curation", []),
+    ("curation", ["maintain"]),
+    ("glue", ["crawl"]),
+    ("glue", ["tables"]),
+    ("glue", ["sql", "SELECT 1"]),
+    ("orchestration", ["dlq", "list"]),
+    ("producers", ["--count", "1"]),
+    ("consumers", ["--until-idle", "1"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "argv"), NEEDS_THE_STACK, ids=[" ".join([s, *a]) for s, a in NEEDS_THE_STACK]
+)
+def test_a_command_run_while_the_stack_is_down_says_so_at_once(stage, argv, tmp_path) -> None:
+    # Before: `internal error: EndpointConnectionError` (or the broker's bootstrap timeout)
+    # after the clients' 30 s of retries.
+    env = {**os.environ, "LAKESTREAM_TARGET": "local", "LAKESTREAM_RUN_DIR": str(tmp_path),
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # fmt: skip
+    code, output = run_command(stage, argv, env, process=False)
+    assert code == 2, output
+    prog = "lakestream" if stage == "orchestration" else stage
+    [line] = output.strip().splitlines()[-1:]
+    where = "Kafka at " if stage in ("producers", "consumers") else "AWS at http://"
+    assert line.startswith(f"{prog}: error: cannot reach {where}127.0.0.1:"), output
+    assert "is the stack up? Run `lakestream up`" in line
+
+
+def test_status_while_the_stack_is_down_says_what_to_run(tmp_path) -> None:
+    env = {**os.environ, "LAKESTREAM_TARGET": "local", "LAKESTREAM_RUN_DIR": str(tmp_path),
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # fmt: skip
+    code, output = run_command("orchestration", ["status", "--json"], env, process=False)
+    assert code == 1, output
+    report = json.loads(output)
+    assert report["healthy"] is False
+    assert not any(s["answering"] for s in report["services"])
+    assert report["sink_groups"] == []  # not read from brokers that do not answer
 
 
 def test_a_message_quoting_brackets_is_printed_as_written(capsys) -> None:
