@@ -53,7 +53,9 @@ class GroupInfo:
 
     def others(self, client_id: str) -> list[str]:
         """Members that are not the consumer whose client id is `client_id`."""
-        return [m for m in self.members if not m.startswith(client_id)]
+        # A member is `<client id>@<host>`, or its member id `<client id>-<uuid>` (`_member`):
+        # the client id alone as a prefix would take pid 12's sink for pid 123's.
+        return [m for m in self.members if not m.startswith((f"{client_id}@", f"{client_id}-"))]
 
 
 @dataclass(frozen=True)

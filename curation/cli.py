@@ -33,7 +33,7 @@ from lakestream.core.signals import (
     replay_held,
     say_in_handler,
 )
-from lakestream.stack.reachable import require_aws
+from lakestream.stack.reachable import require_aws, require_kafka
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_curate(args: argparse.Namespace) -> int:
     settings = load_settings()
-    require_aws(settings)
+    if not args.follow:  # `--follow` rides out a stack that restarts, as between its passes
+        require_aws(settings)
+        require_kafka(settings)  # each pass reads the sink groups' committed offsets
     datasets = settings.datasets.select(args.datasets)
     exporter = start_reporting(settings, "curation", args.metrics_port)
     try:

@@ -28,6 +28,7 @@ from lakestream.core.signals import (
 )
 from lakestream.stack.embedded import DEFAULT_READY_TIMEOUT, EmbeddedStack
 from lakestream.stack.provision import Outcome, inspect
+from lakestream.stack.reachable import require_aws, require_kafka
 from orchestration import dlq_cli
 from orchestration.bench import SECTIONS
 from orchestration.envfile import (
@@ -211,6 +212,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from curation.reconcile import audit  # imported on use: it loads pyiceberg
 
     settings = load_settings()
+    require_aws(settings)
+    require_kafka(settings)  # the groups' committed offsets
     rows = audit(settings, settings.datasets.select(args.datasets), args.group_prefix)
     unaccounted = sum(r.unaccounted for r in rows)
     skipped = sum(r.skipped for r in rows)

@@ -24,7 +24,7 @@ from lakestream.core.argtypes import non_negative, positive
 from lakestream.core.console import err_console, out_console
 from lakestream.core.options import add_datasets_option, add_json_option
 from lakestream.core.settings import load_settings
-from lakestream.stack.reachable import require_aws
+from lakestream.stack.reachable import require_aws, require_kafka
 
 console = out_console()
 err = err_console()
@@ -127,6 +127,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"({len(chosen) - len(fresh)} already replayed; --again sends those too)."
         )
         return 0
+    require_kafka(settings)  # before the ledger says the replay is under way
     result = replay(settings, ds, chosen, every, again=args.again)
     if result.settled:
         err.print(f"• settled an interrupted replay: {result.settled} letters")

@@ -47,13 +47,23 @@ def unreachable(exc: BaseException) -> LakestreamError | None:
     brokers did not answer (after the clients' own retries), else None. Only clients already
     imported can have raised it, so nothing is imported for the check."""
     aws = sys.modules.get("botocore.exceptions")
-    if aws is not None and isinstance(exc, (aws.EndpointConnectionError, aws.ConnectTimeoutError)):
+    reasons = (
+        {}
+        if aws is None
+        else {
+            # botocore's own order matters: ConnectTimeoutError is an EndpointConnectionError.
+            aws.ConnectTimeoutError: "connection timed out",
+            aws.EndpointConnectionError: "no connection",
+            aws.ReadTimeoutError: "no answer in time",  # a hung endpoint (moto stopped)
+            aws.ConnectionClosedError: "connection closed",  # the endpoint went away mid-request
+        }
+    )
+    reason = next((text for kind, text in reasons.items() if isinstance(exc, kind)), None)
+    if reason is not None:
         from lakestream.core.settings import is_loopback_host  # settings imports this module
 
-        parts = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+        parts = urlsplit(str(getattr(exc, "kwargs", {}).get("endpoint_url", "")))
         endpoint = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "its endpoint"
-        timed_out = isinstance(exc, aws.ConnectTimeoutError)
-        reason = "connection timed out" if timed_out else "no connection"
         return aws_unreachable(endpoint, reason, local=is_loopback_host(parts.hostname))
     kafka = sys.modules.get("kafka.errors")
     if kafka is None:
@@ -61,7 +71,7 @@ def unreachable(exc: BaseException) -> LakestreamError | None:
     # kafka-python 3's word for "no bootstrap server answered in time" (kafka/net/manager.py).
     if isinstance(exc, kafka.KafkaTimeoutError) and "Unable to bootstrap" in str(exc):
         servers = ",".join(re.findall(r"'([^']+)'", str(exc))) or "KAFKA_BOOTSTRAP_SERVERS"
-        return kafka_unreachable(servers, "no broker answered")
+        return kafka_unreachable(servers, "no broker answered or accepted the connection")
     return None
 
 

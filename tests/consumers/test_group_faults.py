@@ -57,9 +57,10 @@ def test_group_churn_then_drain_lands_every_record_once(lake, run):
             third = lake.sink("transactions", *SMALL_BATCHES)
     _terminate(second)
     _terminate(third)
-    # The drain is the group's only member: a group that gives it nothing in 6 s (a healthy one
-    # assigns in about 3) is the wedge, taken over at no risk (the default grace is 30 s).
-    drain = lake.sink("transactions", *SMALL_BATCHES, "--until-idle", "5", "--join-grace", "6")
+    # The drain is the group's only member once the stopped sinks' sessions (6 s) are over: a
+    # group that gives it nothing in 10 s (a healthy one assigns in about 3) is the wedge, taken
+    # over at no risk (the default grace is 30 s).
+    drain = lake.sink("transactions", *SMALL_BATCHES, "--until-idle", "5", "--join-grace", "10")
     finish(drain, timeout=240)
     count = lake.count("transactions")
     assert count.rows == count.distinct, f"{count.duplicates} duplicate rows"

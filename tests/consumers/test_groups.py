@@ -14,7 +14,7 @@ from kafka import KafkaConsumer
 
 from consumers.batch import BatchLimits
 from consumers.cli import main as consumers_main
-from consumers.groups import describe_group, end_offsets, group_id, group_lag
+from consumers.groups import GroupInfo, describe_group, end_offsets, group_id, group_lag
 from consumers.run import SinkRun
 from consumers.sink import SinkOptions, SinkStats, SinkWorker
 from orchestration.cli import main as orchestration_main
@@ -69,6 +69,12 @@ def test_the_end_probe_reads_no_backlog(lake, monkeypatch):
     ends = end_offsets(lake.settings, ds.topic, {p: 0 for p in range(ds.partitions)})
     assert sum(ends.values()) == produced
     assert sum(handed_out) <= ds.partitions  # at most the record each first fetch hands out
+
+
+def test_a_member_is_told_from_others_by_its_whole_client_id():
+    group = GroupInfo("g", "Stable", ["sink-12@127.0.0.1", "sink-123-0f1e", "sink-12-9a8b"])
+    assert group.others("sink-12") == ["sink-123-0f1e"]  # not pid 12's, though it starts so
+    assert group.others("sink-123") == ["sink-12@127.0.0.1", "sink-12-9a8b"]
 
 
 def test_end_offsets_of_empty_partitions_are_zero(lake):

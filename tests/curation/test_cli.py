@@ -76,6 +76,8 @@ def test_without_follow_a_failed_pass_is_the_commands_error(monkeypatch):
         raise OSError("boom")
 
     monkeypatch.setattr(cli, "curate", curate)
+    for probe in ("require_aws", "require_kafka"):  # no stack here: the pass itself fails
+        monkeypatch.setattr(cli, probe, lambda settings: None)
     args = argparse.Namespace(
         datasets=None, group_prefix="p", rebuild=False, follow=None, json=True, metrics_port=0
     )

@@ -5,7 +5,12 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from kafka.errors import KafkaTimeoutError
 
 from lakestream.core.errors import describe, unreachable
@@ -43,11 +48,17 @@ def test_an_aws_endpoint_that_does_not_answer_is_named_with_what_to_do():
     assert "lakestream up" not in message
     timeout = ConnectTimeoutError(endpoint_url="https://s3.eu-west-1.amazonaws.com/b")
     assert "(connection timed out)" in str(unreachable(timeout))
+    hung = ReadTimeoutError(endpoint_url="http://127.0.0.1:4566/kafka-ing-x")
+    assert str(unreachable(hung)).startswith("cannot reach AWS at http://127.0.0.1:4566 (no answer")
+    gone = ConnectionClosedError(endpoint_url="http://localhost:4566/")
+    assert "(connection closed); is the stack up?" in str(unreachable(gone))
 
 
 def test_brokers_that_do_not_answer_are_named_with_what_to_do():
     message = str(unreachable(KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:19']")))
-    assert message.startswith("cannot reach Kafka at 127.0.0.1:19 (no broker answered); ")
+    assert message.startswith(
+        "cannot reach Kafka at 127.0.0.1:19 (no broker answered or accepted the connection); "
+    )
     assert "`lakestream up`" in message
     # Other errors of the same types, and everything else, are not about reaching anything.
     assert unreachable(KafkaTimeoutError("Failed to update metadata after 60.0 secs.")) is None
