@@ -3,12 +3,11 @@
 What the user sees of an error is one line on stderr and exit code 2, never a traceback: query
 errors with their kind, refused settings by the variable's name, whatever else a command
 declares expected (a missing file, say), an AWS endpoint or Kafka brokers that do not answer as
-such, and anything unexpected as an internal error. No line
-shows a secret setting's value. `--debug` (anywhere on the command line, or LAKESTREAM_DEBUG=1)
-prints the traceback instead, secrets masked. Ctrl-C exits with 130. Exit code 1 stays what a
-command returns itself when it ran but some of its work failed (records not acknowledged, a
-sink worker's error). Each stage runs its own parser; `bench` as the first word runs its
-benchmark instead.
+such, and anything unexpected as an internal error. No line shows a secret setting's value.
+`--debug` (anywhere on the command line, or LAKESTREAM_DEBUG=1) prints the traceback instead,
+secrets masked. Ctrl-C exits with 130. Exit code 1 stays what a command returns itself when it
+ran but some of its work failed (records not acknowledged, a sink worker's error). Each stage
+runs its own parser; `bench` as the first word runs its benchmark instead.
 
 The benchmarks live above the stages (`orchestration.bench`: they start stacks and drive
 several stages at once), so a stage does not import its own. The orchestration package declares

@@ -32,14 +32,29 @@ def kafka_unreachable(servers: str, reason: str) -> LakestreamError:
     )
 
 
-def aws_unreachable(endpoint: str, reason: str, local: bool) -> LakestreamError:
-    """The one wording of 'the AWS endpoint does not answer': the embedded stack's moto when
-    the endpoint is this machine's, else the network or the region."""
-    if local:
+def aws_unreachable(url: str, reason: str) -> LakestreamError:
+    """The one wording of 'the AWS endpoint at `url` does not answer' (named without the
+    request's path): the embedded stack's moto when it is this machine's, else the network or
+    the region."""
+    from lakestream.core.settings import is_loopback_host  # settings imports this module
+
+    parts = urlsplit(url)
+    endpoint = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "its endpoint"
+    if is_loopback_host(parts.hostname):
         hint = "is the stack up? Run `lakestream up`, or set AWS_ENDPOINT_URL to where it listens"
     else:
         hint = "check the network, AWS_REGION and, if set, AWS_ENDPOINT_URL"
     return LakestreamError(f"cannot reach AWS at {endpoint} ({reason}); {hint}")
+
+
+# botocore's errors for an endpoint that does not answer, by their names in botocore.exceptions,
+# most specific first (a ConnectTimeoutError is an EndpointConnectionError).
+_AWS_UNREACHABLE = (
+    ("ConnectTimeoutError", "connection timed out"),
+    ("EndpointConnectionError", "no connection"),
+    ("ReadTimeoutError", "no answer in time"),  # a hung endpoint (moto stopped)
+    ("ConnectionClosedError", "connection closed"),  # the endpoint went away mid-request
+)
 
 
 def unreachable(exc: BaseException) -> LakestreamError | None:
@@ -47,24 +62,9 @@ def unreachable(exc: BaseException) -> LakestreamError | None:
     brokers did not answer (after the clients' own retries), else None. Only clients already
     imported can have raised it, so nothing is imported for the check."""
     aws = sys.modules.get("botocore.exceptions")
-    reasons = (
-        {}
-        if aws is None
-        else {
-            # botocore's own order matters: ConnectTimeoutError is an EndpointConnectionError.
-            aws.ConnectTimeoutError: "connection timed out",
-            aws.EndpointConnectionError: "no connection",
-            aws.ReadTimeoutError: "no answer in time",  # a hung endpoint (moto stopped)
-            aws.ConnectionClosedError: "connection closed",  # the endpoint went away mid-request
-        }
-    )
-    reason = next((text for kind, text in reasons.items() if isinstance(exc, kind)), None)
-    if reason is not None:
-        from lakestream.core.settings import is_loopback_host  # settings imports this module
-
-        parts = urlsplit(str(getattr(exc, "kwargs", {}).get("endpoint_url", "")))
-        endpoint = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "its endpoint"
-        return aws_unreachable(endpoint, reason, local=is_loopback_host(parts.hostname))
+    for name, reason in _AWS_UNREACHABLE if aws is not None else ():
+        if isinstance(exc, getattr(aws, name)):
+            return aws_unreachable(str(exc.kwargs.get("endpoint_url", "")), reason)
     kafka = sys.modules.get("kafka.errors")
     if kafka is None:
         return None

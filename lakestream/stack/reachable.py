@@ -33,6 +33,6 @@ def require_aws(settings: Settings) -> None:
     words them the same way (`lakestream.core.errors.unreachable`)."""
     if not settings.aws_endpoint_is_local:
         return
-    parts = urlsplit(settings.aws_endpoint_url or "")
-    if not port_is_open(parts.hostname or "", settings.aws_endpoint_port, PROBE_TIMEOUT_S):
-        raise aws_unreachable(f"{parts.scheme}://{parts.netloc}", "connection refused", local=True)
+    url = settings.aws_endpoint_url or ""
+    if not port_is_open(urlsplit(url).hostname or "", settings.aws_endpoint_port, PROBE_TIMEOUT_S):
+        raise aws_unreachable(url, "connection refused")
