@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,12 @@ log = logging.getLogger("lakestream.clients")
 # not thread-safe, so clients are created under a lock (using them needs none).
 _SESSION_LOCK = threading.Lock()
 _SESSION: boto3.session.Session | None = None
+# Clients are kept too, one per service, endpoint, credentials and configuration: a new one
+# still cost ~8 ms of CPU, and the API, a curation pass and the crawler ask for one per table,
+# query or call. boto3's clients are thread-safe. The process id is part of the key: a client
+# made before a fork (its connection pool) is never used by the child.
+_CLIENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_MAX_CLIENTS = 64
 
 
 def _session() -> boto3.session.Session:
@@ -52,7 +60,8 @@ def _session() -> boto3.session.Session:
 
 
 def aws_client(settings: Settings, service: str, **config: Any) -> Any:
-    """A boto3 client for `service` pointed at the configured endpoint and credentials."""
+    """A boto3 client for `service` pointed at the configured endpoint and credentials; the same
+    client for the same arguments within a process."""
     secret, token = settings.aws_secret_access_key, settings.aws_session_token
     base: dict[str, Any] = {
         "retries": {"mode": "standard", "max_attempts": 5},
@@ -64,16 +73,30 @@ def aws_client(settings: Settings, service: str, **config: Any) -> Any:
     if settings.aws_endpoint_url:
         # moto serves every bucket under one host: path-style addressing avoids DNS tricks.
         base["s3"] = {"addressing_style": "path"}
+    options = {**base, **config}
+    arguments = {
+        "region_name": settings.aws_region,
+        "endpoint_url": settings.aws_endpoint_url or None,
+        "aws_access_key_id": settings.aws_access_key_id,
+        "aws_secret_access_key": secret.get_secret_value() if secret else None,
+        "aws_session_token": token.get_secret_value() if token else None,
+    }
+    key = (
+        os.getpid(),
+        service,
+        *arguments.values(),
+        json.dumps(options, sort_keys=True, default=repr),
+    )
     with _SESSION_LOCK:
-        return _session().client(
-            service,
-            region_name=settings.aws_region,
-            endpoint_url=settings.aws_endpoint_url or None,
-            aws_access_key_id=settings.aws_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret else None,
-            aws_session_token=token.get_secret_value() if token else None,
-            config=Config(**{**base, **config}),
-        )
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _session().client(service, config=Config(**options), **arguments)
+            _CLIENTS[key] = client
+            if len(_CLIENTS) > _MAX_CLIENTS:
+                _CLIENTS.popitem(last=False)
+        else:
+            _CLIENTS.move_to_end(key)
+        return client
 
 
 # --- Kafka security: the same settings for kafka-python and librdkafka ---------------------------

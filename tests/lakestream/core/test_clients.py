@@ -52,6 +52,26 @@ def fresh_secrets():
 # --- the options each library gets ----------------------------------------------------------
 
 
+def test_a_process_makes_one_aws_client_per_service_endpoint_credentials_and_options(
+    monkeypatch,
+) -> None:
+    values = {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "s",
+    }
+    s3 = clients.aws_client(settings(**values), "s3")
+    assert clients.aws_client(settings(**values), "s3") is s3  # another Settings, the same values
+    assert clients.aws_client(settings(**values), "glue") is not s3
+    assert clients.aws_client(settings(**values), "s3", read_timeout=5) is not s3
+    assert clients.aws_client(settings(**{**values, "AWS_ACCESS_KEY_ID": "b"}), "s3") is not s3
+    elsewhere = settings(**{**values, "AWS_ENDPOINT_URL": "http://127.0.0.1:4567"})
+    assert clients.aws_client(elsewhere, "s3").meta.endpoint_url == "http://127.0.0.1:4567"
+    # A forked child (another process id) never uses its parent's client and connections.
+    monkeypatch.setattr(clients.os, "getpid", lambda: -1)
+    assert clients.aws_client(settings(**values), "s3") is not s3
+
+
 def test_plaintext_adds_no_credentials() -> None:
     plain = settings()
     assert clients.kafka_python_security(plain) == {"security_protocol": "PLAINTEXT"}

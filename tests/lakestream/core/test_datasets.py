@@ -160,6 +160,22 @@ def test_load_catalog_accepts_a_valid_custom_file(tmp_path: Path, raw):
     assert [ds.name for ds in catalog] == ["transactions"]
 
 
+def test_an_edited_catalog_file_is_read_again_and_an_unchanged_one_is_not_parsed_again(
+    tmp_path: Path, raw
+):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    first = load_catalog(path)
+    assert load_catalog(path) is first  # the same text: the catalog parsed before
+    raw["datasets"] = {"transactions": raw["datasets"]["transactions"]}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert [ds.name for ds in load_catalog(path)] == ["transactions"]
+    path.write_text("version: 1\ndatasets: [unclosed\n", encoding="utf-8")
+    for _ in range(2):  # an error is never kept: each load says it
+        with pytest.raises(CatalogError, match="not valid YAML"):
+            load_catalog(path)
+
+
 def test_datasets_are_selected_by_dataset_or_topic_name():
     catalog = default_catalog()
     chosen = catalog.select(["logs_topic", "transactions,web_logs"])
