@@ -48,6 +48,9 @@ class S3Storage:
         self.s3 = clients.aws_client(
             settings,
             "s3",
+            # Its own client: a sink's workers each upload on UPLOAD_THREADS threads, more at
+            # once than one shared pool of connections holds.
+            shared=False,
             retries={"max_attempts": 1, "mode": "standard"},
             connect_timeout=3,
             read_timeout=10,

@@ -5,6 +5,7 @@ Every component asks here, so the embedded stack and real AWS differ only in set
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -45,9 +46,13 @@ log = logging.getLogger("lakestream.clients")
 _SESSION_LOCK = threading.Lock()
 _SESSION: boto3.session.Session | None = None
 # Clients are kept too, one per service, endpoint, credentials and configuration: a new one
-# still cost ~8 ms of CPU, and the API, a curation pass and the crawler ask for one per table,
-# query or call. boto3's clients are thread-safe. The process id is part of the key: a client
-# made before a fork (its connection pool) is never used by the child.
+# still cost ~8 ms of CPU, and a curation pass, the crawler, the stats and the tests ask for one
+# per table, query or call. boto3's clients are thread-safe. The process id is part of the key:
+# a client made before a fork (its connection pool) is never used by the child. Not kept: a
+# client that found no credentials (it would keep none after they appear, as an instance
+# role's can a second late), and, once a call of its fails for want of an answer (no
+# connection, a timeout, a 5xx after botocore's retries), the client: its retry quota is spent,
+# and the next caller gets a new one with a full quota, as before clients were kept.
 _CLIENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _MAX_CLIENTS = 64
 
@@ -59,9 +64,10 @@ def _session() -> boto3.session.Session:
     return _SESSION
 
 
-def aws_client(settings: Settings, service: str, **config: Any) -> Any:
-    """A boto3 client for `service` pointed at the configured endpoint and credentials; the same
-    client for the same arguments within a process."""
+def aws_client(settings: Settings, service: str, *, shared: bool = True, **config: Any) -> Any:
+    """A boto3 client for `service` pointed at the configured endpoint and credentials: the
+    process's client for the same arguments, or with `shared=False` one of the caller's own (its
+    own connection pool, for a caller with many threads of its own)."""
     secret, token = settings.aws_secret_access_key, settings.aws_session_token
     base: dict[str, Any] = {
         "retries": {"mode": "standard", "max_attempts": 5},
@@ -88,15 +94,40 @@ def aws_client(settings: Settings, service: str, **config: Any) -> Any:
         json.dumps(options, sort_keys=True, default=repr),
     )
     with _SESSION_LOCK:
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = _session().client(service, config=Config(**options), **arguments)
-            _CLIENTS[key] = client
-            if len(_CLIENTS) > _MAX_CLIENTS:
-                _CLIENTS.popitem(last=False)
-        else:
+        client = _CLIENTS.get(key) if shared else None
+        if client is not None:
             _CLIENTS.move_to_end(key)
+            return client
+        # A copy: botocore rewrites the retries it is given (max_attempts into
+        # total_max_attempts), which would change the caller's options and so the next key.
+        client = _session().client(service, config=Config(**copy.deepcopy(options)), **arguments)
+        if shared and _has_credentials(client):
+            _keep(key, client)
         return client
+
+
+def _has_credentials(client: Any) -> bool:
+    signer = getattr(client, "_request_signer", None)
+    return getattr(signer, "_credentials", None) is not None
+
+
+def _keep(key: tuple[Any, ...], client: Any) -> None:
+    """Keep `client` under `key` (the lock held) until a call of its fails for want of an answer."""
+
+    def forget(**_: Any) -> None:
+        with _SESSION_LOCK:
+            if _CLIENTS.get(key) is client:
+                del _CLIENTS[key]
+
+    def forget_on_5xx(http_response: Any = None, **_: Any) -> None:
+        if http_response is not None and http_response.status_code >= 500:
+            forget()
+
+    client.meta.events.register("after-call-error", forget)  # no answer (botocore raised)
+    client.meta.events.register("after-call", forget_on_5xx)
+    _CLIENTS[key] = client
+    if len(_CLIENTS) > _MAX_CLIENTS:
+        _CLIENTS.popitem(last=False)
 
 
 # --- Kafka security: the same settings for kafka-python and librdkafka ---------------------------

@@ -285,8 +285,13 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, 10x f
 def _parsed_catalog(text: str, source: str) -> DatasetCatalog:
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader, C or Python)
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
+    except yaml.YAMLError:
+        # The pure-Python parser says more (the character it met, the line and a caret).
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise CatalogError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
+        raise CatalogError(f"{source}: not valid YAML") from None
     return parse_catalog(data, source=source)
 
 

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from kafka.admin import NewTopic
 from pydantic import ValidationError
 
@@ -26,6 +27,7 @@ from consumers.clients import ConfluentSinkConsumer, PythonSinkConsumer
 from lakestream.core import clients
 from lakestream.core.errors import LakestreamError
 from lakestream.core.settings import Settings
+from lakestream.stack.processes import free_port
 from orchestration.cli import main
 from producers.clients import CLIENTS, make_client
 from producers.topics import ensure_topics
@@ -67,9 +69,41 @@ def test_a_process_makes_one_aws_client_per_service_endpoint_credentials_and_opt
     assert clients.aws_client(settings(**{**values, "AWS_ACCESS_KEY_ID": "b"}), "s3") is not s3
     elsewhere = settings(**{**values, "AWS_ENDPOINT_URL": "http://127.0.0.1:4567"})
     assert clients.aws_client(elsewhere, "s3").meta.endpoint_url == "http://127.0.0.1:4567"
+    assert clients.aws_client(settings(**values), "s3", shared=False) is not s3
     # A forked child (another process id) never uses its parent's client and connections.
     monkeypatch.setattr(clients.os, "getpid", lambda: -1)
     assert clients.aws_client(settings(**values), "s3") is not s3
+
+
+def test_a_client_whose_call_got_no_answer_is_not_given_out_again() -> None:
+    values = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "s",
+    }
+    once = {"retries": {"mode": "standard", "max_attempts": 1}, "connect_timeout": 1}
+    s3 = clients.aws_client(settings(**values), "s3", **once)
+    assert clients.aws_client(settings(**values), "s3", **once) is s3
+    with pytest.raises(EndpointConnectionError):
+        s3.list_buckets()
+    # Its retry quota may be spent: the next caller gets a new client, kept in its place.
+    fresh = clients.aws_client(settings(**values), "s3", **once)
+    assert fresh is not s3
+    assert clients.aws_client(settings(**values), "s3", **once) is fresh
+
+
+def test_a_client_that_found_no_credentials_is_not_kept(monkeypatch, tmp_path) -> None:
+    # No keys anywhere: a client made now signs nothing, even once credentials appear (an
+    # instance role can answer a second late), so the next caller must get a new client.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(clients, "_SESSION", None)  # a session that has found none yet
+    anonymous = settings(LAKESTREAM_TARGET="aws", AWS_REGION="eu-west-1")
+    first = clients.aws_client(anonymous, "s3")
+    assert clients.aws_client(anonymous, "s3") is not first
 
 
 def test_plaintext_adds_no_credentials() -> None:

@@ -176,6 +176,16 @@ def test_an_edited_catalog_file_is_read_again_and_an_unchanged_one_is_not_parsed
             load_catalog(path)
 
 
+def test_invalid_yaml_is_described_by_the_parser_that_says_most(tmp_path: Path):
+    path = tmp_path / "tabs.yaml"
+    path.write_text("version: 1\ndatasets:\n\ttransactions: {}\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    # libyaml says only "found character that cannot start any token".
+    assert "found character '\\t' that cannot start any token" in str(caught.value)
+    assert "line 3, column 1" in str(caught.value)
+
+
 def test_datasets_are_selected_by_dataset_or_topic_name():
     catalog = default_catalog()
     chosen = catalog.select(["logs_topic", "transactions,web_logs"])
