@@ -46,7 +46,7 @@ log = logging.getLogger("lakestream.clients")
 _SESSION_LOCK = threading.Lock()
 _SESSION: boto3.session.Session | None = None
 # Clients are kept too, one per service, endpoint, credentials and configuration: a new one
-# still cost ~8 ms of CPU, and a curation pass, the crawler, the stats and the tests ask for one
+# still cost ~8 ms of CPU, and a curation pass, the crawler, maintenance and the tests ask for one
 # per table, query or call. boto3's clients are thread-safe. The process id is part of the key:
 # a client made before a fork (its connection pool) is never used by the child. Not kept: a
 # client that found no credentials (it would keep none after they appear, as an instance
